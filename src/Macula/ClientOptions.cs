@@ -1,0 +1,56 @@
+namespace Macula;
+
+/// <summary>Options of a typed client created by <see cref="MaculaNode.CreateClient{TService}(ClientOptions?)"/>.</summary>
+public sealed record ClientOptions
+{
+    /// <summary>The options used when none are given.</summary>
+    public static ClientOptions Default { get; } = new();
+
+    /// <summary>How a provider is chosen for each attempt. Default <see cref="SelectionStrategy.Random"/>.</summary>
+    public SelectionStrategy Strategy { get; init; } = SelectionStrategy.Random;
+
+    /// <summary>Maximum attempts per call; <see langword="null"/> means min(3, number of providers).</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Timeout of one attempt. Default 30 seconds.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    internal void Validate()
+    {
+        if (MaxAttempts is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "ClientOptions.MaxAttempts must be at least 1 (or null for min(3, providers)).");
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "ClientOptions.Timeout must be positive.");
+        }
+    }
+}
+
+/// <summary>Per-call options, applied through <see cref="MaculaClientExtensions.WithOptions{TService}(TService, CallOptions)"/>.</summary>
+public sealed record CallOptions
+{
+    /// <summary>Overrides the client's strategy for these calls.</summary>
+    public SelectionStrategy? Strategy { get; init; }
+
+    /// <summary>Overrides the maximum number of attempts for these calls.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Overrides the per-attempt timeout for these calls.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    internal void Validate()
+    {
+        if (MaxAttempts is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "CallOptions.MaxAttempts must be at least 1.");
+        }
+
+        if (Timeout is { } t && t <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "CallOptions.Timeout must be positive.");
+        }
+    }
+}

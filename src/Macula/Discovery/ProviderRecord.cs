@@ -1,0 +1,16 @@
+namespace Macula.Discovery;
+
+/// <summary>One provider of a service as advertised in discovery.</summary>
+/// <param name="NodeId">The provider's node id; records are merged by it.</param>
+/// <param name="Subject">The subject its calls are sent to.</param>
+/// <param name="Metadata">Free-form metadata (node name, version...).</param>
+/// <param name="Ttl">How long the record lives unless re-advertised.</param>
+/// <param name="AdvertisedAt">When the record was (re-)advertised.</param>
+public sealed record ProviderRecord(string NodeId, string Subject, IReadOnlyDictionary<string, string> Metadata, TimeSpan Ttl, DateTimeOffset AdvertisedAt)
+{
+    /// <summary>When the record expires.</summary>
+    public DateTimeOffset ExpiresAt => AdvertisedAt + Ttl;
+
+    /// <summary>Whether the record has expired at <paramref name="now"/>.</summary>
+    public bool IsExpired(DateTimeOffset now) => now >= ExpiresAt;
+}

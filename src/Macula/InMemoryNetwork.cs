@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using Macula.Discovery;
+using Macula.Transport;
+
+namespace Macula;
+
+/// <summary>
+/// An in-process message bus: every transport created on one network can reach the others, with NATS subject
+/// semantics. Needs no server; used by the quickstart, tests and simulations. Faults can be injected per transport
+/// (<see cref="InMemoryTransport.Faults"/>).
+/// </summary>
+public sealed class InMemoryNetwork
+{
+    private readonly object _gate = new();
+    private readonly ConcurrentDictionary<string, Subscription[]> _exact = new(StringComparer.Ordinal);
+    private Subscription[] _wildcards = [];
+    private int _nextTransportId;
+
+    /// <summary>The largest payload accepted, in bytes (default 1 MiB, as a NATS server).</summary>
+    public int MaxPayload { get; init; } = 1024 * 1024;
+
+    /// <summary>The interim service directory shared by nodes on this network (replaced by the DHT where configured).</summary>
+    internal InMemoryDirectory Directory { get; } = new();
+
+    /// <summary>Creates a transport attached to this network.</summary>
+    public InMemoryTransport CreateTransport() => new(this, Interlocked.Increment(ref _nextTransportId));
+
+    internal void Add(Subscription subscription)
+    {
+        if (subscription.IsWildcard)
+        {
+            lock (_gate)
+            {
+                _wildcards = [.. _wildcards, subscription];
+            }
+        }
+        else
+        {
+            _exact.AddOrUpdate(subscription.Subject, static (_, s) => [s], static (_, old, s) => [.. old, s], subscription);
+        }
+    }
+
+    internal void Remove(Subscription subscription)
+    {
+        if (subscription.IsWildcard)
+        {
+            lock (_gate)
+            {
+                _wildcards = Array.FindAll(_wildcards, s => !ReferenceEquals(s, subscription));
+            }
+
+            return;
+        }
+
+        while (_exact.TryGetValue(subscription.Subject, out var old))
+        {
+            var updated = Array.FindAll(old, s => !ReferenceEquals(s, subscription));
+            if (updated.Length == 0 ? _exact.TryRemove(new(subscription.Subject, old)) : _exact.TryUpdate(subscription.Subject, updated, old))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Delivers a message; returns how many subscribers it was routed to (faulty subscribers included).</summary>
+    internal int Route(InMemoryTransport sender, TransportMessage message)
+    {
+        if (sender.Faults.Partitioned)
+        {
+            return 0;
+        }
+
+        int routed = 0;
+        Dictionary<string, List<Subscription>>? groups = null;
+        if (_exact.TryGetValue(message.Subject, out var exact))
+        {
+            foreach (var s in exact)
+            {
+                routed += Offer(s, message, ref groups);
+            }
+        }
+
+        var wildcards = Volatile.Read(ref _wildcards);
+        foreach (var s in wildcards)
+        {
+            if (SubjectMatcher.Matches(s.Subject, message.Subject))
+            {
+                routed += Offer(s, message, ref groups);
+            }
+        }
+
+        if (groups is not null)
+        {
+            foreach (var group in groups.Values)
+            {
+                group[Random.Shared.Next(group.Count)].Deliver(message);
+                routed++;
+            }
+        }
+
+        return routed;
+    }
+
+    private static int Offer(Subscription s, TransportMessage message, ref Dictionary<string, List<Subscription>>? groups)
+    {
+        var faults = s.Owner.Faults;
+        if (faults.Partitioned || faults.NoResponders || s.Owner.IsClosed)
+        {
+            return 0;
+        }
+
+        if (s.QueueGroup is null)
+        {
+            s.Deliver(message);
+            return 1;
+        }
+
+        groups ??= new Dictionary<string, List<Subscription>>(StringComparer.Ordinal);
+        if (!groups.TryGetValue(s.QueueGroup, out var list))
+        {
+            groups[s.QueueGroup] = list = [];
+        }
+
+        list.Add(s);
+        return 0;
+    }
+}

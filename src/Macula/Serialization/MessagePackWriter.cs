@@ -1,0 +1,436 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Macula.Serialization;
+
+/// <summary>
+/// Writes MessagePack into an <see cref="IBufferWriter{T}"/>, always choosing the smallest encoding, as the
+/// reference implementations do.
+/// </summary>
+public ref struct MessagePackWriter
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private readonly IBufferWriter<byte> _output;
+
+    /// <summary>Creates a writer over <paramref name="output"/>.</summary>
+    public MessagePackWriter(IBufferWriter<byte> output)
+    {
+        _output = output ?? throw new ArgumentNullException(nameof(output));
+    }
+
+    /// <summary>Writes nil.</summary>
+    public void WriteNil() => WriteByte(MessagePackCode.Nil);
+
+    /// <summary>Writes a boolean.</summary>
+    public void Write(bool value) => WriteByte(value ? MessagePackCode.True : MessagePackCode.False);
+
+    /// <summary>Writes a signed integer in its smallest form.</summary>
+    public void Write(long value)
+    {
+        if (value >= 0)
+        {
+            Write((ulong)value);
+            return;
+        }
+
+        if (value >= -32)
+        {
+            WriteByte(unchecked((byte)(sbyte)value));
+        }
+        else if (value >= sbyte.MinValue)
+        {
+            var span = _output.GetSpan(2);
+            span[0] = MessagePackCode.Int8;
+            span[1] = unchecked((byte)(sbyte)value);
+            _output.Advance(2);
+        }
+        else if (value >= short.MinValue)
+        {
+            var span = _output.GetSpan(3);
+            span[0] = MessagePackCode.Int16;
+            BinaryPrimitives.WriteInt16BigEndian(span.Slice(1), (short)value);
+            _output.Advance(3);
+        }
+        else if (value >= int.MinValue)
+        {
+            var span = _output.GetSpan(5);
+            span[0] = MessagePackCode.Int32;
+            BinaryPrimitives.WriteInt32BigEndian(span.Slice(1), (int)value);
+            _output.Advance(5);
+        }
+        else
+        {
+            var span = _output.GetSpan(9);
+            span[0] = MessagePackCode.Int64;
+            BinaryPrimitives.WriteInt64BigEndian(span.Slice(1), value);
+            _output.Advance(9);
+        }
+    }
+
+    /// <summary>Writes an unsigned integer in its smallest form.</summary>
+    public void Write(ulong value)
+    {
+        if (value <= MessagePackCode.MaxFixInt)
+        {
+            WriteByte((byte)value);
+        }
+        else if (value <= byte.MaxValue)
+        {
+            var span = _output.GetSpan(2);
+            span[0] = MessagePackCode.UInt8;
+            span[1] = (byte)value;
+            _output.Advance(2);
+        }
+        else if (value <= ushort.MaxValue)
+        {
+            var span = _output.GetSpan(3);
+            span[0] = MessagePackCode.UInt16;
+            BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), (ushort)value);
+            _output.Advance(3);
+        }
+        else if (value <= uint.MaxValue)
+        {
+            var span = _output.GetSpan(5);
+            span[0] = MessagePackCode.UInt32;
+            BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), (uint)value);
+            _output.Advance(5);
+        }
+        else
+        {
+            var span = _output.GetSpan(9);
+            span[0] = MessagePackCode.UInt64;
+            BinaryPrimitives.WriteUInt64BigEndian(span.Slice(1), value);
+            _output.Advance(9);
+        }
+    }
+
+    /// <summary>Writes an integer in its smallest form.</summary>
+    public void Write(int value) => Write((long)value);
+
+    /// <summary>Writes an integer in its smallest form.</summary>
+    public void Write(uint value) => Write((ulong)value);
+
+    /// <summary>Writes an integer in its smallest form.</summary>
+    public void Write(short value) => Write((long)value);
+
+    /// <summary>Writes an integer in its smallest form.</summary>
+    public void Write(ushort value) => Write((ulong)value);
+
+    /// <summary>Writes an integer in its smallest form.</summary>
+    public void Write(sbyte value) => Write((long)value);
+
+    /// <summary>Writes an integer in its smallest form.</summary>
+    public void Write(byte value) => Write((ulong)value);
+
+    /// <summary>Writes a float32.</summary>
+    public void Write(float value)
+    {
+        var span = _output.GetSpan(5);
+        span[0] = MessagePackCode.Float32;
+        BinaryPrimitives.WriteSingleBigEndian(span.Slice(1), value);
+        _output.Advance(5);
+    }
+
+    /// <summary>Writes a float64.</summary>
+    public void Write(double value)
+    {
+        var span = _output.GetSpan(9);
+        span[0] = MessagePackCode.Float64;
+        BinaryPrimitives.WriteDoubleBigEndian(span.Slice(1), value);
+        _output.Advance(9);
+    }
+
+    /// <summary>Writes a string as UTF-8, or nil for <see langword="null"/>.</summary>
+    public void Write(string? value)
+    {
+        if (value is null)
+        {
+            WriteNil();
+            return;
+        }
+
+        Write(value.AsSpan());
+    }
+
+    /// <summary>Writes characters as a UTF-8 string.</summary>
+    public void Write(scoped ReadOnlySpan<char> value)
+    {
+        int byteCount;
+        try
+        {
+            byteCount = StrictUtf8.GetByteCount(value);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new MaculaSerializationException("Cannot write a string that is not valid UTF-16 (lone surrogate).", -1, ex);
+        }
+
+        WriteStringHeader(byteCount);
+        var span = _output.GetSpan(byteCount);
+        int written = StrictUtf8.GetBytes(value, span);
+        _output.Advance(written);
+    }
+
+    /// <summary>Writes already-encoded UTF-8 bytes as a string.</summary>
+    public void WriteString(scoped ReadOnlySpan<byte> utf8)
+    {
+        WriteStringHeader(utf8.Length);
+        WriteRaw(utf8);
+    }
+
+    /// <summary>Writes a str header for <paramref name="byteCount"/> UTF-8 bytes.</summary>
+    public void WriteStringHeader(int byteCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(byteCount);
+        if (byteCount <= 31)
+        {
+            WriteByte((byte)(MessagePackCode.MinFixStr | byteCount));
+        }
+        else if (byteCount <= byte.MaxValue)
+        {
+            var span = _output.GetSpan(2);
+            span[0] = MessagePackCode.Str8;
+            span[1] = (byte)byteCount;
+            _output.Advance(2);
+        }
+        else if (byteCount <= ushort.MaxValue)
+        {
+            WriteCodeAndUInt16(MessagePackCode.Str16, (ushort)byteCount);
+        }
+        else
+        {
+            WriteCodeAndUInt32(MessagePackCode.Str32, (uint)byteCount);
+        }
+    }
+
+    /// <summary>Writes bytes as bin, or nil for <see langword="null"/>.</summary>
+    public void Write(byte[]? value)
+    {
+        if (value is null)
+        {
+            WriteNil();
+            return;
+        }
+
+        WriteBinary(value);
+    }
+
+    /// <summary>Writes bytes as bin.</summary>
+    public void WriteBinary(scoped ReadOnlySpan<byte> value)
+    {
+        WriteBinaryHeader(value.Length);
+        WriteRaw(value);
+    }
+
+    /// <summary>Writes a bin header for <paramref name="length"/> bytes.</summary>
+    public void WriteBinaryHeader(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length <= byte.MaxValue)
+        {
+            var span = _output.GetSpan(2);
+            span[0] = MessagePackCode.Bin8;
+            span[1] = (byte)length;
+            _output.Advance(2);
+        }
+        else if (length <= ushort.MaxValue)
+        {
+            WriteCodeAndUInt16(MessagePackCode.Bin16, (ushort)length);
+        }
+        else
+        {
+            WriteCodeAndUInt32(MessagePackCode.Bin32, (uint)length);
+        }
+    }
+
+    /// <summary>Writes an array header of <paramref name="count"/> elements.</summary>
+    public void WriteArrayHeader(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count <= 15)
+        {
+            WriteByte((byte)(MessagePackCode.MinFixArray | count));
+        }
+        else if (count <= ushort.MaxValue)
+        {
+            WriteCodeAndUInt16(MessagePackCode.Array16, (ushort)count);
+        }
+        else
+        {
+            WriteCodeAndUInt32(MessagePackCode.Array32, (uint)count);
+        }
+    }
+
+    /// <summary>Writes a map header of <paramref name="count"/> key/value pairs.</summary>
+    public void WriteMapHeader(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count <= 15)
+        {
+            WriteByte((byte)(MessagePackCode.MinFixMap | count));
+        }
+        else if (count <= ushort.MaxValue)
+        {
+            WriteCodeAndUInt16(MessagePackCode.Map16, (ushort)count);
+        }
+        else
+        {
+            WriteCodeAndUInt32(MessagePackCode.Map32, (uint)count);
+        }
+    }
+
+    /// <summary>Writes an extension header: fixext when the length allows, else ext8/16/32.</summary>
+    public void WriteExtensionHeader(sbyte typeCode, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        byte type = unchecked((byte)typeCode);
+        switch (length)
+        {
+            case 1: WriteTwo(MessagePackCode.FixExt1, type); return;
+            case 2: WriteTwo(MessagePackCode.FixExt2, type); return;
+            case 4: WriteTwo(MessagePackCode.FixExt4, type); return;
+            case 8: WriteTwo(MessagePackCode.FixExt8, type); return;
+            case 16: WriteTwo(MessagePackCode.FixExt16, type); return;
+        }
+
+        if (length <= byte.MaxValue)
+        {
+            var span = _output.GetSpan(3);
+            span[0] = MessagePackCode.Ext8;
+            span[1] = (byte)length;
+            span[2] = type;
+            _output.Advance(3);
+        }
+        else if (length <= ushort.MaxValue)
+        {
+            var span = _output.GetSpan(4);
+            span[0] = MessagePackCode.Ext16;
+            BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), (ushort)length);
+            span[3] = type;
+            _output.Advance(4);
+        }
+        else
+        {
+            var span = _output.GetSpan(6);
+            span[0] = MessagePackCode.Ext32;
+            BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), (uint)length);
+            span[5] = type;
+            _output.Advance(6);
+        }
+    }
+
+    /// <summary>Writes an extension value.</summary>
+    public void WriteExtension(sbyte typeCode, scoped ReadOnlySpan<byte> data)
+    {
+        WriteExtensionHeader(typeCode, data.Length);
+        WriteRaw(data);
+    }
+
+    /// <summary>
+    /// Writes a point in time as the timestamp extension (type -1) in its smallest form: timestamp 32 when it has
+    /// no fraction of a second and fits 32 bits, timestamp 64 when seconds fit 34 bits, else timestamp 96.
+    /// </summary>
+    public void Write(DateTime value)
+    {
+        if (value.Kind == DateTimeKind.Local)
+        {
+            value = value.ToUniversalTime();
+        }
+
+        long ticksSinceEpoch = value.Ticks - DateTime.UnixEpoch.Ticks;
+        long seconds = Math.DivRem(ticksSinceEpoch, TimeSpan.TicksPerSecond, out long remainderTicks);
+        if (remainderTicks < 0)
+        {
+            seconds--;
+            remainderTicks += TimeSpan.TicksPerSecond;
+        }
+
+        WriteTimestamp(seconds, (uint)(remainderTicks * 100));
+    }
+
+    /// <summary>Writes a point in time as the timestamp extension (the offset is not kept: UTC on the wire).</summary>
+    public void Write(DateTimeOffset value) => Write(value.UtcDateTime);
+
+    /// <summary>Writes a timestamp extension from seconds since the Unix epoch and nanoseconds.</summary>
+    public void WriteTimestamp(long seconds, uint nanoseconds)
+    {
+        if (nanoseconds > 999_999_999)
+        {
+            throw new ArgumentOutOfRangeException(nameof(nanoseconds), nanoseconds, "Nanoseconds must be below one second.");
+        }
+
+        if ((seconds >> 34) == 0)
+        {
+            ulong data64 = ((ulong)nanoseconds << 34) | (ulong)seconds;
+            if ((data64 & 0xffffffff00000000UL) == 0)
+            {
+                WriteTwo(MessagePackCode.FixExt4, unchecked((byte)MessagePackCode.TimestampExtType));
+                var s4 = _output.GetSpan(4);
+                BinaryPrimitives.WriteUInt32BigEndian(s4, (uint)data64);
+                _output.Advance(4);
+            }
+            else
+            {
+                WriteTwo(MessagePackCode.FixExt8, unchecked((byte)MessagePackCode.TimestampExtType));
+                var s8 = _output.GetSpan(8);
+                BinaryPrimitives.WriteUInt64BigEndian(s8, data64);
+                _output.Advance(8);
+            }
+
+            return;
+        }
+
+        var span = _output.GetSpan(15);
+        span[0] = MessagePackCode.Ext8;
+        span[1] = 12;
+        span[2] = unchecked((byte)MessagePackCode.TimestampExtType);
+        BinaryPrimitives.WriteUInt32BigEndian(span.Slice(3), nanoseconds);
+        BinaryPrimitives.WriteInt64BigEndian(span.Slice(7), seconds);
+        _output.Advance(15);
+    }
+
+    /// <summary>Copies bytes that are already MessagePack.</summary>
+    public void WriteRaw(scoped ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return;
+        }
+
+        var span = _output.GetSpan(bytes.Length);
+        bytes.CopyTo(span);
+        _output.Advance(bytes.Length);
+    }
+
+    private void WriteByte(byte value)
+    {
+        var span = _output.GetSpan(1);
+        span[0] = value;
+        _output.Advance(1);
+    }
+
+    private void WriteTwo(byte a, byte b)
+    {
+        var span = _output.GetSpan(2);
+        span[0] = a;
+        span[1] = b;
+        _output.Advance(2);
+    }
+
+    private void WriteCodeAndUInt16(byte code, ushort value)
+    {
+        var span = _output.GetSpan(3);
+        span[0] = code;
+        BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), value);
+        _output.Advance(3);
+    }
+
+    private void WriteCodeAndUInt32(byte code, uint value)
+    {
+        var span = _output.GetSpan(5);
+        span[0] = code;
+        BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), value);
+        _output.Advance(5);
+    }
+}
