@@ -1,0 +1,26 @@
+using BenchmarkDotNet.Running;
+
+namespace Macula.Benchmarks;
+
+/// <summary>
+/// One entry point for every measurement:
+/// <c>dht-sim</c> runs the DHT simulation, anything else goes to BenchmarkDotNet's switcher
+/// (e.g. <c>--filter *Codec*</c>).
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0)
+        {
+            switch (args[0])
+            {
+                case "dht-sim":
+                    return await Dht.DhtSimulation.RunAsync(args[1..]).ConfigureAwait(false);
+            }
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}
