@@ -1,8 +1,163 @@
+using System.Collections.Concurrent;
+using Macula.Discovery;
+using Macula.Rpc;
+using Macula.Transport;
+
 namespace Macula;
 
-/// <summary>Placeholder replaced below.</summary>
-public sealed class MaculaNode
+/// <summary>
+/// A member of a Macula mesh: it provides services (<see cref="ProvideAsync{TService}"/>) and calls them through
+/// typed clients (<see cref="CreateClient{TService}"/>). Dispose it to withdraw its services and disconnect.
+/// </summary>
+public sealed class MaculaNode : IAsyncDisposable
 {
-    /// <summary>Placeholder.</summary>
-    public TService CreateClient<TService>(ClientOptions? options = null) where TService : class => throw new NotImplementedException();
+    private readonly ConcurrentDictionary<ProviderHost, byte> _providers = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
+
+    private MaculaNode(MaculaNodeOptions options, string nodeId, IServiceRegistry registry)
+    {
+        Options = options;
+        NodeId = nodeId;
+        Transport = options.Transport!;
+        Registry = registry;
+        Time = options.TimeProvider;
+        Health = new HealthTable(options.CircuitBreaker, Time);
+        Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time);
+    }
+
+    /// <summary>This node's id.</summary>
+    public string NodeId { get; }
+
+    /// <summary>The realm this node belongs to.</summary>
+    public string Realm => Options.Realm;
+
+    /// <summary>The options the node was started with.</summary>
+    public MaculaNodeOptions Options { get; }
+
+    internal IMaculaTransport Transport { get; }
+
+    internal IServiceRegistry Registry { get; }
+
+    internal DiscoveryCache Discovery { get; }
+
+    internal HealthTable Health { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal CancellationToken StoppingToken => _stopping.Token;
+
+    /// <summary>Connects the transport, joins discovery and returns the running node.</summary>
+    public static async Task<MaculaNode> StartAsync(MaculaNodeOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        string nodeId = options.NodeId ?? NewNodeId();
+        await options.Transport!.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var registry = CreateRegistry(options);
+        var node = new MaculaNode(options, nodeId, registry);
+        node.Raise(MaculaEventKind.Started, $"Node {nodeId} started in realm '{options.Realm}'.");
+        return node;
+    }
+
+    private static IServiceRegistry CreateRegistry(MaculaNodeOptions options) => options.Transport switch
+    {
+        InMemoryTransport memory => memory.Network.Directory,
+        _ => throw new NotSupportedException($"Discovery over '{options.Transport!.GetType().Name}' needs the DHT registry, which is not wired in yet."),
+    };
+
+    /// <summary>
+    /// Serves <paramref name="implementation"/> as a provider of <typeparamref name="TService"/> and advertises it.
+    /// Dispose the result to withdraw it: new calls are refused (callers fail over), calls in flight get
+    /// <see cref="MaculaNodeOptions.ShutdownGracePeriod"/> to finish.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
+    public async Task<IAsyncDisposable> ProvideAsync<TService>(TService implementation, CancellationToken cancellationToken = default)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(implementation);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var descriptor = MaculaServiceRegistry.Get<TService>();
+        var host = await ProviderHost.StartAsync(this, descriptor, descriptor.CreateDispatcher(implementation), cancellationToken).ConfigureAwait(false);
+        _providers.TryAdd(host, 0);
+        return host;
+    }
+
+    /// <summary>Creates a typed client of <typeparamref name="TService"/> that calls its providers on the mesh.</summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
+    public TService CreateClient<TService>(ClientOptions? options = null)
+        where TService : class
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        options ??= ClientOptions.Default;
+        options.Validate();
+        var descriptor = MaculaServiceRegistry.Get<TService>();
+        var state = new ClientState();
+        return descriptor.CreateClient(new ServiceClient(this, descriptor, options, null, state));
+    }
+
+    /// <summary>The health of every provider this node has called, as it sees it.</summary>
+    public IReadOnlyList<ProviderHealthSnapshot> GetProviderHealth() => Health.Snapshot();
+
+    /// <summary>Withdraws every provided service, then disconnects.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var stops = new List<Task>();
+        foreach (var host in _providers.Keys)
+        {
+            stops.Add(host.DisposeAsync().AsTask());
+        }
+
+        await Task.WhenAll(stops).ConfigureAwait(false);
+        _stopping.Cancel();
+        if (Registry is not InMemoryDirectory)
+        {
+            await Registry.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Transport.DisposeAsync().ConfigureAwait(false);
+        Raise(MaculaEventKind.Stopped, $"Node {NodeId} stopped.");
+        _stopping.Dispose();
+    }
+
+    internal void Forget(ProviderHost host) => _providers.TryRemove(host, out _);
+
+    internal void OnAdvertised(string service) => Raise(MaculaEventKind.Advertised, $"Node {NodeId} advertised '{service}'.");
+
+    internal void OnWithdrawn(string service) => Raise(MaculaEventKind.Withdrawn, $"Node {NodeId} withdrew '{service}'.");
+
+    internal void OnFailover(string service, string method, string fromNode, string cause) =>
+        Raise(MaculaEventKind.Failover, $"{service}.{method} failed on {fromNode} ({cause}); failing over.");
+
+    internal void OnCircuitChanged(string service, string nodeId, CircuitState state) =>
+        Raise(MaculaEventKind.CircuitChanged, $"The circuit of {service} on {nodeId} is now {state}.");
+
+    internal void OnBadMessage(string subject, string what) => Raise(MaculaEventKind.BadMessage, $"Dropped a bad message on '{subject}': {what}.");
+
+    internal void OnBackgroundError(string doing, Exception ex) => Raise(MaculaEventKind.Error, $"Error while {doing}: {ex.Message}", ex);
+
+    private void Raise(MaculaEventKind kind, string message, Exception? exception = null)
+    {
+        var sink = Options.OnEvent;
+        if (sink is null)
+        {
+            return;
+        }
+
+        try
+        {
+            sink(new MaculaEvent(kind, message, exception));
+        }
+        catch (Exception)
+        {
+            // A faulty event sink must not break the node.
+        }
+    }
+
+    private static string NewNodeId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }

@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using Macula.Rpc;
+
+namespace Macula.Discovery;
+
+/// <summary>A provider as a client sees it: its record and its health.</summary>
+internal sealed class ProviderEntry(ProviderRecord record, ProviderHealth health)
+{
+    public ProviderRecord Record { get; } = record;
+
+    public ProviderHealth Health { get; } = health;
+
+    public string NodeId => Record.NodeId;
+
+    public string Subject => Record.Subject;
+}
+
+/// <summary>An immutable snapshot of a service's providers, shared by every call until it expires.</summary>
+internal sealed class ProviderSet(ProviderEntry[] entries, long expiresAt, DateTimeOffset firstRecordExpiry)
+{
+    public static readonly ProviderSet Empty = new([], 0, DateTimeOffset.MaxValue);
+
+    public ProviderEntry[] Entries { get; } = entries;
+
+    /// <summary>TimeProvider timestamp after which the cache entry is stale.</summary>
+    public long ExpiresAt { get; } = expiresAt;
+
+    /// <summary>When the first of the records expires on its own TTL (then the set is pruned).</summary>
+    public DateTimeOffset FirstRecordExpiry { get; } = firstRecordExpiry;
+}
+
+/// <summary>Health of every provider this node has called, keyed by service and node id.</summary>
+internal sealed class HealthTable(CircuitBreakerOptions breaker, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<(string Service, string NodeId), ProviderHealth> _table = new();
+
+    public ProviderHealth Get(string service, string nodeId) =>
+        _table.GetOrAdd((service, nodeId), static (key, self) => new ProviderHealth(key.Service, key.NodeId, self.breaker, self.time), (breaker, time));
+
+    public IReadOnlyList<ProviderHealthSnapshot> Snapshot()
+    {
+        var list = new List<ProviderHealthSnapshot>(_table.Count);
+        foreach (var health in _table.Values)
+        {
+            list.Add(health.Snapshot());
+        }
+
+        list.Sort(static (a, b) => string.CompareOrdinal(a.Service + "/" + a.NodeId, b.Service + "/" + b.NodeId));
+        return list;
+    }
+}
+
+/// <summary>
+/// Caches lookups per service for a TTL (60 s by default). A hit reads one concurrent dictionary and allocates
+/// nothing; records are pruned when they pass their own TTL; an entry is invalidated when the RPC layer reports that
+/// all of its providers failed.
+/// </summary>
+internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable health, TimeSpan ttl, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, ProviderSet> _cache = new(StringComparer.Ordinal);
+    private long _hits;
+    private long _misses;
+
+    public long Hits => Interlocked.Read(ref _hits);
+
+    public long Misses => Interlocked.Read(ref _misses);
+
+    public ValueTask<ProviderSet> GetAsync(string service, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(service, out var set) && time.GetTimestamp() < set.ExpiresAt)
+        {
+            if (time.GetUtcNow() < set.FirstRecordExpiry)
+            {
+                Interlocked.Increment(ref _hits);
+                return ValueTask.FromResult(set);
+            }
+
+            var pruned = Prune(set);
+            _cache.TryUpdate(service, pruned, set);
+            Interlocked.Increment(ref _hits);
+            return ValueTask.FromResult(pruned);
+        }
+
+        return RefreshAsync(service, cancellationToken);
+    }
+
+    /// <summary>Drops the cached set if it is still <paramref name="seen"/>, so the next call looks up afresh.</summary>
+    public void Invalidate(string service, ProviderSet seen) => _cache.TryRemove(new(service, seen));
+
+    public void Invalidate(string service) => _cache.TryRemove(service, out _);
+
+    public async ValueTask<ProviderSet> RefreshAsync(string service, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _misses);
+        var records = await registry.LookupAsync(service, cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        var entries = new List<ProviderEntry>(records.Count);
+        var first = DateTimeOffset.MaxValue;
+        foreach (var record in records)
+        {
+            if (record.IsExpired(now))
+            {
+                continue;
+            }
+
+            entries.Add(new ProviderEntry(record, health.Get(service, record.NodeId)));
+            if (record.ExpiresAt < first)
+            {
+                first = record.ExpiresAt;
+            }
+        }
+
+        entries.Sort(static (a, b) => string.CompareOrdinal(a.NodeId, b.NodeId));
+        var set = new ProviderSet([.. entries], time.GetTimestamp() + (long)(ttl.TotalSeconds * time.TimestampFrequency), first);
+        if (set.Entries.Length > 0)
+        {
+            _cache[service] = set;
+        }
+        else
+        {
+            _cache.TryRemove(service, out _);
+        }
+
+        return set;
+    }
+
+    private ProviderSet Prune(ProviderSet set)
+    {
+        var now = time.GetUtcNow();
+        var kept = new List<ProviderEntry>(set.Entries.Length);
+        var first = DateTimeOffset.MaxValue;
+        foreach (var entry in set.Entries)
+        {
+            if (!entry.Record.IsExpired(now))
+            {
+                kept.Add(entry);
+                if (entry.Record.ExpiresAt < first)
+                {
+                    first = entry.Record.ExpiresAt;
+                }
+            }
+        }
+
+        return new ProviderSet([.. kept], set.ExpiresAt, first);
+    }
+}

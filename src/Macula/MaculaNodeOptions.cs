@@ -1,0 +1,114 @@
+using Macula.Rpc;
+using Macula.Transport;
+
+namespace Macula;
+
+/// <summary>Options of a <see cref="MaculaNode"/>.</summary>
+public sealed record MaculaNodeOptions
+{
+    /// <summary>The realm: nodes of different realms never see each other on a shared bus. Default <c>default</c>.</summary>
+    public string Realm { get; init; } = "default";
+
+    /// <summary>The bus the node talks over; the node owns it and disposes it. Required.</summary>
+    public IMaculaTransport? Transport { get; init; }
+
+    /// <summary>This node's id (letters, digits, '-' and '_'); a random one is generated when <see langword="null"/>.</summary>
+    public string? NodeId { get; init; }
+
+    /// <summary>Metadata advertised with every service this node provides (for example a name and a version).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How long an advertisement lives unless refreshed; refreshed at half of it. Default 300 s.</summary>
+    public TimeSpan AdvertiseTtl { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>How long a client caches the providers it discovered. Default 60 s.</summary>
+    public TimeSpan DiscoveryCacheTtl { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a stopping provider lets calls in flight finish before cancelling them. Default 5 s.</summary>
+    public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The per-provider circuit breaker.</summary>
+    public CircuitBreakerOptions CircuitBreaker { get; init; } = CircuitBreakerOptions.Default;
+
+    /// <summary>The clock (tests pass a fake one). Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Receives the node's events (connects, advertise/withdraw, failover, circuit changes, bad messages).</summary>
+    public Action<MaculaEvent>? OnEvent { get; init; }
+
+    internal void Validate()
+    {
+        if (Transport is null)
+        {
+            throw new ArgumentException("MaculaNodeOptions.Transport is required: use new InMemoryNetwork().CreateTransport() for an in-process mesh, or a NatsTransport.", nameof(Transport));
+        }
+
+        ValidateToken(Realm, nameof(Realm));
+        if (NodeId is not null)
+        {
+            ValidateToken(NodeId, nameof(NodeId));
+        }
+
+        if (AdvertiseTtl < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(AdvertiseTtl), AdvertiseTtl, "MaculaNodeOptions.AdvertiseTtl must be at least 1 second.");
+        }
+
+        if (DiscoveryCacheTtl < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DiscoveryCacheTtl), DiscoveryCacheTtl, "MaculaNodeOptions.DiscoveryCacheTtl must not be negative.");
+        }
+
+        if (ShutdownGracePeriod < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShutdownGracePeriod), ShutdownGracePeriod, "MaculaNodeOptions.ShutdownGracePeriod must not be negative.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Metadata, nameof(Metadata));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        (CircuitBreaker ?? throw new ArgumentNullException(nameof(CircuitBreaker))).Validate();
+    }
+
+    internal static void ValidateToken(string value, string option)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new ArgumentException($"MaculaNodeOptions.{option} must not be empty.", option);
+        }
+
+        foreach (char c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_'))
+            {
+                throw new ArgumentException($"MaculaNodeOptions.{option} '{value}' has the character '{c}': use letters, digits, '-' and '_' only.", option);
+            }
+        }
+    }
+}
+
+/// <summary>What happened in a node, for logs and tools.</summary>
+public enum MaculaEventKind
+{
+    /// <summary>The node started.</summary>
+    Started,
+    /// <summary>A service was advertised (or re-advertised).</summary>
+    Advertised,
+    /// <summary>A service was withdrawn.</summary>
+    Withdrawn,
+    /// <summary>A call failed over from one provider to another.</summary>
+    Failover,
+    /// <summary>A provider's circuit breaker changed state.</summary>
+    CircuitChanged,
+    /// <summary>A malformed or unexpected message was dropped.</summary>
+    BadMessage,
+    /// <summary>A background task failed.</summary>
+    Error,
+    /// <summary>The node stopped.</summary>
+    Stopped,
+}
+
+/// <summary>One event of a node.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Message">A readable description.</param>
+/// <param name="Exception">The exception, for errors.</param>
+public sealed record MaculaEvent(MaculaEventKind Kind, string Message, Exception? Exception = null);

@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using Macula.Discovery;
+using Macula.Serialization;
+using Macula.Transport;
+
+namespace Macula.Rpc;
+
+/// <summary>
+/// Serves one service on this node: subscribes to its provider subject, runs each call on the implementation
+/// (concurrently), replies with a status, honours deadlines and cancel messages, keeps the advertisement fresh, and on
+/// dispose withdraws, drains and unsubscribes.
+/// </summary>
+internal sealed class ProviderHost : IAsyncDisposable
+{
+    private readonly MaculaNode _node;
+    private readonly ServiceDescriptor _service;
+    private readonly IServiceDispatcher _dispatcher;
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private IAsyncDisposable? _subscription;
+    private Task? _readvertise;
+    private int _running;
+    private volatile bool _draining;
+    private int _disposed;
+
+    private ProviderHost(MaculaNode node, ServiceDescriptor service, IServiceDispatcher dispatcher)
+    {
+        _node = node;
+        _service = service;
+        _dispatcher = dispatcher;
+        Subject = WireProtocol.RpcSubject(node.Realm, service.Name, node.NodeId);
+    }
+
+    public string Subject { get; }
+
+    public string ServiceName => _service.Name;
+
+    public static async Task<ProviderHost> StartAsync(MaculaNode node, ServiceDescriptor service, IServiceDispatcher dispatcher, CancellationToken cancellationToken)
+    {
+        var host = new ProviderHost(node, service, dispatcher);
+        host._subscription = await node.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
+        host._readvertise = host.ReadvertiseLoopAsync();
+        return host;
+    }
+
+    private ProviderRecord Record() => new(_node.NodeId, Subject, _node.Options.Metadata, _node.Options.AdvertiseTtl, _node.Time.GetUtcNow());
+
+    private async Task AdvertiseAsync(CancellationToken cancellationToken)
+    {
+        await _node.Registry.AdvertiseAsync(_service.Name, Record(), cancellationToken).ConfigureAwait(false);
+        _node.OnAdvertised(_service.Name);
+    }
+
+    private async Task ReadvertiseLoopAsync()
+    {
+        // Re-advertise at half the TTL, so one lost refresh does not let the record expire.
+        var interval = _node.Options.AdvertiseTtl / 2;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _node.Time, _stopping.Token).ConfigureAwait(false);
+                await AdvertiseAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _node.OnBackgroundError($"re-advertising {_service.Name}", ex);
+            }
+        }
+    }
+
+    private ValueTask OnMessageAsync(TransportMessage message)
+    {
+        var headers = message.Headers;
+        if (headers is not null && headers.TryGetValue(WireProtocol.CancelHeader, out string cancelId))
+        {
+            if (_inFlight.TryGetValue(cancelId, out var cts))
+            {
+                try
+                {
+                    cts.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The call finished meanwhile.
+                }
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        if (message.ReplyTo is null)
+        {
+            _node.OnBadMessage(Subject, "a call without a reply subject was dropped");
+            return ValueTask.CompletedTask;
+        }
+
+        // Calls run concurrently: the subscription goes on to the next message at once.
+        _ = HandleAsync(message);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task HandleAsync(TransportMessage message)
+    {
+        Interlocked.Increment(ref _running);
+        try
+        {
+            await HandleCoreAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _node.OnBackgroundError($"serving {_service.Name}", ex);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    private async Task HandleCoreAsync(TransportMessage message)
+    {
+        string replyTo = message.ReplyTo!;
+        var headers = message.Headers;
+        if (_draining)
+        {
+            await ReplyErrorAsync(replyTo, MaculaErrorCode.ShuttingDown, $"The provider {_node.NodeId} of '{_service.Name}' is shutting down.").ConfigureAwait(false);
+            return;
+        }
+
+        string? methodName = headers?[WireProtocol.MethodHeader];
+        var method = methodName is null ? null : _service.FindMethod(methodName);
+        if (method is null)
+        {
+            string what = methodName is null ? "no method header" : $"unknown method '{methodName}'";
+            _node.OnBadMessage(Subject, what);
+            await ReplyErrorAsync(replyTo, MaculaErrorCode.MethodNotFound, $"The service '{_service.Name}' on {_node.NodeId} has {what}.").ConfigureAwait(false);
+            return;
+        }
+
+        var now = _node.Time.GetUtcNow();
+        bool hasDeadline = WireProtocol.TryParseDeadline(headers?[WireProtocol.DeadlineHeader], out var deadline);
+        if (hasDeadline && deadline <= now)
+        {
+            await ReplyErrorAsync(replyTo, MaculaErrorCode.DeadlineExceeded, $"The deadline of {_service.Name}.{method.Name} passed before {_node.NodeId} could start it.").ConfigureAwait(false);
+            return;
+        }
+
+        string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_node.StoppingToken);
+        if (hasDeadline)
+        {
+            cts.CancelAfter(deadline - now);
+        }
+
+        _inFlight[callId] = cts;
+        using var output = new PooledBufferWriter();
+        try
+        {
+            ValueTask running;
+            try
+            {
+                running = _dispatcher.InvokeAsync(method, message.Payload, output, cts.Token);
+            }
+            catch (MaculaSerializationException ex)
+            {
+                _node.OnBadMessage(Subject, ex.Message);
+                await ReplyErrorAsync(replyTo, MaculaErrorCode.BadRequest, $"The arguments of {_service.Name}.{method.Name} could not be decoded: {ex.Message}").ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await running.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                var code = hasDeadline && _node.Time.GetUtcNow() >= deadline ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
+                await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_node.NodeId} was cancelled ({code}).").ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex)
+            {
+                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ErrorBody(MaculaErrorCode.ApplicationError, ex.Message, ex.GetType().FullName)).ConfigureAwait(false);
+                return;
+            }
+
+            if (output.WrittenCount == 0)
+            {
+                // A method without a result still answers with one MessagePack value: nil.
+                output.GetSpan(1)[0] = 0xc0;
+                output.Advance(1);
+            }
+
+            await PublishReplyAsync(replyTo, WireProtocol.StatusOk, output.WrittenMemory).ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.TryRemove(new(callId, cts));
+        }
+    }
+
+    private ValueTask ReplyErrorAsync(string replyTo, MaculaErrorCode code, string message) =>
+        ReplyAsync(replyTo, code, WireProtocol.ErrorBody(code, message, null));
+
+    private ValueTask ReplyAsync(string replyTo, MaculaErrorCode code, byte[] body) =>
+        PublishReplyAsync(replyTo, code.ToString(), body);
+
+    private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            await _node.Transport.PublishAsync(replyTo, body, WireProtocol.StatusHeaders(status)).ConfigureAwait(false);
+        }
+        catch (MaculaTransportException ex) when (ex.Kind == TransportErrorKind.PayloadTooLarge)
+        {
+            await _node.Transport.PublishAsync(replyTo, WireProtocol.ErrorBody(MaculaErrorCode.PayloadTooLarge, ex.Message, null), WireProtocol.StatusHeaders(nameof(MaculaErrorCode.PayloadTooLarge))).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        try
+        {
+            await _node.Registry.WithdrawAsync(_service.Name, _node.NodeId, CancellationToken.None).ConfigureAwait(false);
+            _node.OnWithdrawn(_service.Name);
+        }
+        catch (Exception ex)
+        {
+            _node.OnBackgroundError($"withdrawing {_service.Name}", ex);
+        }
+
+        // Drain: refuse new calls (callers fail over safely on ShuttingDown), give running ones the grace period.
+        _draining = true;
+        var graceEnds = _node.Time.GetTimestamp() + (long)(_node.Options.ShutdownGracePeriod.TotalSeconds * _node.Time.TimestampFrequency);
+        while (Volatile.Read(ref _running) > 0 && _node.Time.GetTimestamp() < graceEnds)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        foreach (var cts in _inFlight.Values)
+        {
+            try
+            {
+                cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        if (_subscription is not null)
+        {
+            await _subscription.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_readvertise is not null)
+        {
+            await _readvertise.ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+        _node.Forget(this);
+    }
+}

@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Globalization;
+using Macula.Discovery;
+using Macula.Serialization;
+using Macula.Transport;
+
+namespace Macula.Rpc;
+
+/// <summary>Per-service state shared by the views of one client: the round-robin counter.</summary>
+internal sealed class ClientState
+{
+    public long RoundRobin;
+}
+
+/// <summary>
+/// Sends the calls of one generated proxy: discovers providers, picks one per attempt, calls exactly that provider's
+/// subject and fails over by the rules in docs/rpc-semantics.md.
+/// </summary>
+internal sealed class ServiceClient : IMaculaInvoker
+{
+    private readonly MaculaNode _node;
+    private readonly ServiceDescriptor _service;
+    private readonly ClientOptions _options;
+    private readonly CallOptions? _call;
+    private readonly ClientState _state;
+
+    public ServiceClient(MaculaNode node, ServiceDescriptor service, ClientOptions options, CallOptions? call, ClientState state)
+    {
+        _node = node;
+        _service = service;
+        _options = options;
+        _call = call;
+        _state = state;
+    }
+
+    public IMaculaInvoker WithOptions(CallOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (_call is not null)
+        {
+            options = new CallOptions
+            {
+                Strategy = options.Strategy ?? _call.Strategy,
+                MaxAttempts = options.MaxAttempts ?? _call.MaxAttempts,
+                Timeout = options.Timeout ?? _call.Timeout,
+            };
+        }
+
+        return new ServiceClient(_node, _service, _options, options, _state);
+    }
+
+    public async ValueTask<TResult> InvokeAsync<TArgs, TResult>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TResult> resultFormatter, CancellationToken cancellationToken)
+    {
+        var reply = await SendAsync(method, arguments, argumentsFormatter, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return MessagePackSerializer.Deserialize(reply.Message.Payload.Span, resultFormatter);
+        }
+        catch (MaculaSerializationException ex)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The reply of {_service.Name}.{method.Name} from {reply.NodeId} could not be decoded: {ex.Message}", reply.Attempts, ex);
+        }
+    }
+
+    public async ValueTask InvokeAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
+    {
+        await SendAsync(method, arguments, argumentsFormatter, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<Reply> SendAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var body = new PooledBufferWriter();
+        var writer = new MessagePackWriter(body);
+        argumentsFormatter.Serialize(ref writer, arguments);
+        if (body.WrittenCount > _node.Transport.MaxPayload)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.PayloadTooLarge, $"The arguments of {_service.Name}.{method.Name} take {body.WrittenCount} bytes, more than the transport's maximum payload of {_node.Transport.MaxPayload} bytes.");
+        }
+
+        var strategy = _call?.Strategy ?? _options.Strategy;
+        var timeout = _call?.Timeout ?? (method.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(method.TimeoutMs) : _options.Timeout);
+        var discovery = _node.Discovery;
+        var providers = await discovery.GetAsync(_service.Name, cancellationToken).ConfigureAwait(false);
+        if (providers.Entries.Length == 0)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.ServiceNotFound, $"No provider of the service '{_service.Name}' was found in realm '{_node.Realm}'.");
+        }
+
+        int maxAttempts = _call?.MaxAttempts ?? (method.MaxAttempts > 0 ? method.MaxAttempts : _options.MaxAttempts ?? Math.Min(3, providers.Entries.Length));
+        string callId = Guid.NewGuid().ToString("N");
+        List<string>? excluded = null;
+        List<MaculaAttempt>? attempts = null;
+        bool refreshed = false;
+
+        for (int attempt = 1; ; attempt++)
+        {
+            int index = ProviderSelector.Select(strategy, providers.Entries, excluded, ref _state.RoundRobin);
+            if (index < 0 && !refreshed)
+            {
+                // Every cached provider failed: the cache may be stale, so look once more before giving up.
+                refreshed = true;
+                discovery.Invalidate(_service.Name, providers);
+                providers = await discovery.RefreshAsync(_service.Name, cancellationToken).ConfigureAwait(false);
+                index = ProviderSelector.Select(strategy, providers.Entries, excluded, ref _state.RoundRobin);
+            }
+
+            if (index < 0)
+            {
+                discovery.Invalidate(_service.Name, providers);
+                throw new MaculaRpcException(MaculaErrorCode.AllProvidersFailed, $"All {excluded?.Count ?? 0} providers of '{_service.Name}' failed {_service.Name}.{method.Name}: {Describe(attempts)}", attempts);
+            }
+
+            var provider = providers.Entries[index];
+            var headers = new MaculaHeaders(4);
+            headers.Add(WireProtocol.MethodHeader, method.Name);
+            headers.Add(WireProtocol.CallIdHeader, callId);
+            headers.Add(WireProtocol.AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
+            headers.Add(WireProtocol.DeadlineHeader, WireProtocol.FormatDeadline(_node.Time.GetUtcNow() + timeout));
+
+            long started = Stopwatch.GetTimestamp();
+            provider.Health.OnStart();
+            MaculaErrorCode failure;
+            string cause;
+            bool neverRan;
+            try
+            {
+                var message = await _node.Transport.RequestAsync(provider.Subject, body.WrittenMemory, headers, timeout, cancellationToken).ConfigureAwait(false);
+                string status = message.Headers?[WireProtocol.StatusHeader] ?? WireProtocol.StatusOk;
+                if (status == WireProtocol.StatusOk)
+                {
+                    provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started));
+                    return new Reply(message, provider.NodeId, attempts);
+                }
+
+                failure = WireProtocol.ParseStatus(status);
+                var (errorMessage, errorType) = WireProtocol.ReadErrorBody(message.Payload.Span);
+                if (failure == MaculaErrorCode.ApplicationError)
+                {
+                    // The provider is healthy: the implementation threw. Never retried.
+                    provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started));
+                    (attempts ??= []).Add(new MaculaAttempt(provider.NodeId, failure, errorMessage, Stopwatch.GetElapsedTime(started)));
+                    throw new MaculaRemoteException(errorType ?? "System.Exception", errorMessage, provider.NodeId, attempts);
+                }
+
+                cause = $"{failure}: {errorMessage}";
+                neverRan = failure is MaculaErrorCode.MethodNotFound or MaculaErrorCode.BadRequest or MaculaErrorCode.ShuttingDown
+                    or MaculaErrorCode.Overloaded or MaculaErrorCode.DeadlineExceeded;
+            }
+            catch (MaculaTransportException ex) when (ex.Kind is not (TransportErrorKind.Closed or TransportErrorKind.PayloadTooLarge))
+            {
+                failure = ex.Kind switch
+                {
+                    TransportErrorKind.NoResponders => MaculaErrorCode.NoResponders,
+                    TransportErrorKind.Timeout => MaculaErrorCode.Timeout,
+                    _ => MaculaErrorCode.ConnectionLost,
+                };
+                cause = ex.Message;
+                neverRan = ex.NotDelivered;
+            }
+            catch (MaculaTransportException ex)
+            {
+                provider.Health.OnNeutral();
+                var code = ex.Kind == TransportErrorKind.PayloadTooLarge ? MaculaErrorCode.PayloadTooLarge : MaculaErrorCode.ConnectionLost;
+                throw new MaculaRpcException(code, $"{_service.Name}.{method.Name} could not be sent: {ex.Message}", attempts, ex);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                provider.Health.OnNeutral();
+                await SendCancelAsync(provider.Subject, callId).ConfigureAwait(false);
+                throw;
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var changed = provider.Health.OnFailure(cause);
+            if (changed is not null)
+            {
+                _node.OnCircuitChanged(_service.Name, provider.NodeId, changed.Value);
+            }
+
+            (attempts ??= []).Add(new MaculaAttempt(provider.NodeId, failure, cause, elapsed));
+            (excluded ??= []).Add(provider.NodeId);
+
+            if (!method.Idempotent && !neverRan)
+            {
+                // The request may have reached the provider: running it elsewhere could run it twice.
+                throw new MaculaRpcException(failure, $"{_service.Name}.{method.Name} is not idempotent and its attempt on {provider.NodeId} failed after the request may have reached it ({cause}); not retried.", attempts);
+            }
+
+            if (attempt >= maxAttempts)
+            {
+                bool allTried = true;
+                foreach (var entry in providers.Entries)
+                {
+                    if (!excluded.Contains(entry.NodeId))
+                    {
+                        allTried = false;
+                        break;
+                    }
+                }
+
+                if (allTried)
+                {
+                    discovery.Invalidate(_service.Name, providers);
+                    throw new MaculaRpcException(MaculaErrorCode.AllProvidersFailed, $"All {excluded.Count} providers of '{_service.Name}' failed {_service.Name}.{method.Name}: {Describe(attempts)}", attempts);
+                }
+
+                throw new MaculaRpcException(MaculaErrorCode.MaxAttemptsExceeded, $"{_service.Name}.{method.Name} failed {attempts.Count} attempts (the maximum): {Describe(attempts)}", attempts);
+            }
+
+            _node.OnFailover(_service.Name, method.Name, provider.NodeId, cause);
+        }
+    }
+
+    private async ValueTask SendCancelAsync(string subject, string callId)
+    {
+        try
+        {
+            var headers = new MaculaHeaders(1);
+            headers.Add(WireProtocol.CancelHeader, callId);
+            await _node.Transport.PublishAsync(subject, ReadOnlyMemory<byte>.Empty, headers).ConfigureAwait(false);
+        }
+        catch (MaculaTransportException)
+        {
+            // Best effort: the provider's deadline stops the handler anyway.
+        }
+    }
+
+    private static string Describe(List<MaculaAttempt>? attempts)
+    {
+        if (attempts is null || attempts.Count == 0)
+        {
+            return "no attempt was made";
+        }
+
+        var parts = new string[attempts.Count];
+        for (int i = 0; i < attempts.Count; i++)
+        {
+            var a = attempts[i];
+            parts[i] = $"#{i + 1} {a.NodeId}: {a.Code} after {a.Duration.TotalMilliseconds:0.#} ms ({a.Message})";
+        }
+
+        return string.Join("; ", parts);
+    }
+
+    private readonly record struct Reply(TransportMessage Message, string NodeId, List<MaculaAttempt>? Attempts);
+}

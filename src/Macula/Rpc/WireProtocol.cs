@@ -1,0 +1,92 @@
+using System.Globalization;
+using Macula.Serialization;
+using Macula.Transport;
+
+namespace Macula.Rpc;
+
+/// <summary>Names and encodings of the RPC wire contract (docs/wire-protocol.md is the reference).</summary>
+internal static class WireProtocol
+{
+    public const string MethodHeader = "Macula-Method";
+    public const string CallIdHeader = "Macula-Call-Id";
+    public const string AttemptHeader = "Macula-Attempt";
+    public const string DeadlineHeader = "Macula-Deadline";
+    public const string StatusHeader = "Macula-Status";
+    public const string CancelHeader = "Macula-Cancel";
+    public const string TraceParentHeader = "traceparent";
+    public const string StatusOk = "ok";
+
+    public static string RpcSubject(string realm, string service, string nodeId) => $"macula.{realm}.rpc.{service}.{nodeId}";
+
+    public static string FormatDeadline(DateTimeOffset deadline) => deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+
+    public static bool TryParseDeadline(string? value, out DateTimeOffset deadline)
+    {
+        if (value is not null && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) && ms <= 253402300799999L)
+        {
+            deadline = DateTimeOffset.FromUnixTimeMilliseconds(ms);
+            return true;
+        }
+
+        deadline = default;
+        return false;
+    }
+
+    /// <summary>Writes the error body: a map <c>{code, message, type}</c>.</summary>
+    public static byte[] ErrorBody(MaculaErrorCode code, string message, string? type)
+    {
+        using var buffer = new PooledBufferWriter(128);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteMapHeader(3);
+        writer.Write("code");
+        writer.Write(code.ToString());
+        writer.Write("message");
+        writer.Write(message);
+        writer.Write("type");
+        writer.Write(type);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads an error body; tolerates unknown keys and a missing body.</summary>
+    public static (string Message, string? Type) ReadErrorBody(ReadOnlySpan<byte> body)
+    {
+        string message = "(no message)";
+        string? type = null;
+        if (body.IsEmpty)
+        {
+            return (message, type);
+        }
+
+        try
+        {
+            var reader = new MessagePackReader(body);
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                string? key = reader.ReadString();
+                switch (key)
+                {
+                    case "message": message = reader.ReadString() ?? message; break;
+                    case "type": type = reader.ReadString(); break;
+                    default: reader.Skip(); break;
+                }
+            }
+        }
+        catch (MaculaSerializationException ex)
+        {
+            message = "(undecodable error body: " + ex.Message + ")";
+        }
+
+        return (message, type);
+    }
+
+    public static MaculaErrorCode ParseStatus(string status) =>
+        Enum.TryParse<MaculaErrorCode>(status, ignoreCase: false, out var code) && Enum.IsDefined(code) ? code : MaculaErrorCode.Internal;
+
+    public static MaculaHeaders StatusHeaders(string status)
+    {
+        var headers = new MaculaHeaders(1);
+        headers.Add(StatusHeader, status);
+        return headers;
+    }
+}
