@@ -161,20 +161,21 @@ internal sealed class ProviderHost : IAsyncDisposable
         using var output = new PooledBufferWriter();
         try
         {
-            ValueTask running;
             try
             {
-                running = _dispatcher.InvokeAsync(method, message.Payload, output, cts.Token);
-            }
-            catch (MaculaSerializationException ex)
-            {
-                _node.OnBadMessage(Subject, ex.Message);
-                await ReplyErrorAsync(replyTo, MaculaErrorCode.BadRequest, $"The arguments of {_service.Name}.{method.Name} could not be decoded: {ex.Message}").ConfigureAwait(false);
-                return;
-            }
+                ValueTask running;
+                try
+                {
+                    running = _dispatcher.InvokeAsync(method, message.Payload, output, cts.Token);
+                }
+                catch (MaculaSerializationException ex)
+                {
+                    _node.OnBadMessage(Subject, ex.Message);
+                    await ReplyErrorAsync(replyTo, MaculaErrorCode.BadRequest, $"The arguments of {_service.Name}.{method.Name} could not be decoded: {ex.Message}").ConfigureAwait(false);
+                    return;
+                }
 
-            try
-            {
+                // An implementation that throws before returning its task fails here too: an application error.
                 await running.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)

@@ -88,7 +88,8 @@ internal sealed class ServiceClient : IMaculaInvoker
             throw new MaculaRpcException(MaculaErrorCode.ServiceNotFound, $"No provider of the service '{_service.Name}' was found in realm '{_node.Realm}'.");
         }
 
-        int maxAttempts = _call?.MaxAttempts ?? (method.MaxAttempts > 0 ? method.MaxAttempts : _options.MaxAttempts ?? Math.Min(3, providers.Entries.Length));
+        int? configuredAttempts = _call?.MaxAttempts ?? (method.MaxAttempts > 0 ? method.MaxAttempts : _options.MaxAttempts);
+        int maxAttempts = configuredAttempts ?? Math.Min(3, providers.Entries.Length);
         string callId = Guid.NewGuid().ToString("N");
         List<string>? excluded = null;
         List<MaculaAttempt>? attempts = null;
@@ -197,6 +198,29 @@ internal sealed class ServiceClient : IMaculaInvoker
                     {
                         allTried = false;
                         break;
+                    }
+                }
+
+                if (allTried && !refreshed && configuredAttempts is null)
+                {
+                    // Every cached provider failed: look once more; providers that are new get the default attempts.
+                    refreshed = true;
+                    discovery.Invalidate(_service.Name, providers);
+                    providers = await discovery.RefreshAsync(_service.Name, cancellationToken).ConfigureAwait(false);
+                    int fresh = 0;
+                    foreach (var entry in providers.Entries)
+                    {
+                        if (!excluded.Contains(entry.NodeId))
+                        {
+                            fresh++;
+                        }
+                    }
+
+                    if (fresh > 0)
+                    {
+                        maxAttempts = attempt + Math.Min(3, fresh);
+                        _node.OnFailover(_service.Name, method.Name, provider.NodeId, cause);
+                        continue;
                     }
                 }
 

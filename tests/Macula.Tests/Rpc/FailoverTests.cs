@@ -1,0 +1,166 @@
+namespace Macula.Tests.Rpc;
+
+public sealed class FailoverTests
+{
+    [Fact]
+    public async Task Dead_provider_is_skipped_at_once_through_no_responders()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(3);
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First });
+        Assert.Equal("p0", await probe.WhoAsync());
+
+        mesh.Providers[0].Transport.Kill();
+
+        Assert.Equal("p1", await probe.WhoAsync());
+        Assert.Contains(mesh.Events, e => e.Kind == MaculaEventKind.Failover && e.Message.Contains("p0"));
+    }
+
+    [Fact]
+    public async Task Timeout_fails_over_an_idempotent_call()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(2);
+        mesh.Providers[0].Transport.Faults.DropIncoming = true;
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(200) });
+
+        Assert.Equal("p1", await probe.WhoAsync());
+    }
+
+    [Fact]
+    public async Task Non_idempotent_call_whose_provider_times_out_runs_at_most_once_across_the_mesh()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(3);
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(200) });
+
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.ChargeAsync(1_000).AsTask());
+
+        Assert.Equal(MaculaErrorCode.Timeout, ex.Code);
+        Assert.Single(ex.Attempts);
+        await Task.Delay(1_500);
+        Assert.Equal(1, mesh.Providers.Sum(p => p.Impl.Charges));
+    }
+
+    [Fact]
+    public async Task Non_idempotent_call_fails_over_when_the_request_never_reached_the_provider()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(2);
+        mesh.Providers[0].Transport.Faults.NoResponders = true;
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First });
+
+        Assert.Equal("p1", await probe.ChargeAsync(0));
+        Assert.Equal(0, mesh.Providers[0].Impl.Charges);
+        Assert.Equal(1, mesh.Providers[1].Impl.Charges);
+    }
+
+    [Fact]
+    public async Task Every_provider_failing_raises_AllProvidersFailed_with_each_attempt()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(3);
+        foreach (var p in mesh.Providers)
+        {
+            p.Transport.Faults.DropIncoming = true;
+        }
+
+        var probe = mesh.CreateClient(new ClientOptions { Timeout = TimeSpan.FromMilliseconds(100) });
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.WhoAsync().AsTask());
+
+        Assert.Equal(MaculaErrorCode.AllProvidersFailed, ex.Code);
+        Assert.Equal(3, ex.Attempts.Count);
+        Assert.Equal(3, ex.Attempts.Select(a => a.NodeId).Distinct().Count());
+        Assert.All(ex.Attempts, a => Assert.Equal(MaculaErrorCode.Timeout, a.Code));
+        Assert.All(ex.Attempts, a => Assert.True(a.Duration > TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task Running_out_of_attempts_before_providers_raises_MaxAttemptsExceeded()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(4);
+        foreach (var p in mesh.Providers)
+        {
+            p.Transport.Faults.NoResponders = true;
+        }
+
+        var probe = mesh.CreateClient(new ClientOptions { MaxAttempts = 2 });
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.WhoAsync().AsTask());
+
+        Assert.Equal(MaculaErrorCode.MaxAttemptsExceeded, ex.Code);
+        Assert.Equal(2, ex.Attempts.Count);
+        Assert.All(ex.Attempts, a => Assert.Equal(MaculaErrorCode.NoResponders, a.Code));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 3)]
+    [InlineData(5, 3)]
+    public async Task Default_max_attempts_is_min_of_3_and_providers(int providers, int expectedAttempts)
+    {
+        await using var mesh = await ProbeMesh.StartAsync(providers);
+        foreach (var p in mesh.Providers)
+        {
+            p.Transport.Faults.NoResponders = true;
+        }
+
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => mesh.CreateClient().WhoAsync().AsTask());
+        Assert.Equal(expectedAttempts, ex.Attempts.Count);
+        Assert.Equal(ex.Attempts.Count, ex.Attempts.Select(a => a.NodeId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Per_call_max_attempts_overrides_the_client()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(3);
+        foreach (var p in mesh.Providers)
+        {
+            p.Transport.Faults.NoResponders = true;
+        }
+
+        var probe = mesh.CreateClient(new ClientOptions { MaxAttempts = 3 }).WithOptions(new CallOptions { MaxAttempts = 1 });
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.WhoAsync().AsTask());
+        Assert.Single(ex.Attempts);
+    }
+
+    [Fact]
+    public async Task Error_reply_is_told_apart_from_a_timeout()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(2);
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(150) });
+        mesh.Providers[0].Transport.Faults.DropIncoming = true;
+        mesh.Providers[1].Transport.Faults.NoResponders = true;
+
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.WhoAsync().AsTask());
+        Assert.Equal(new[] { MaculaErrorCode.Timeout, MaculaErrorCode.NoResponders }, ex.Attempts.Select(a => a.Code));
+    }
+
+    [Fact]
+    public async Task Shutting_down_provider_answers_ShuttingDown_and_the_call_fails_over_even_when_not_idempotent()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(2, o => o with { ShutdownGracePeriod = TimeSpan.FromSeconds(5) });
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First });
+        var slow = probe.SlowAsync(500).AsTask();
+        await mesh.Providers[0].Impl.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var stopping = mesh.Providers[0].Registration.DisposeAsync().AsTask();
+        await Task.Delay(100);
+        Assert.Equal("p1", await probe.ChargeAsync(0));
+
+        Assert.Equal("p0", await slow.WaitAsync(TimeSpan.FromSeconds(10)));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, mesh.Providers[0].Impl.Charges);
+    }
+
+    [Fact]
+    public async Task Stale_cache_is_refreshed_once_when_every_cached_provider_failed()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(1);
+        var probe = mesh.CreateClient();
+        Assert.Equal("p0", await probe.WhoAsync());
+
+        // A new provider arrives and the old one dies: the cached list knows only the dead one.
+        var transport = mesh.Network.CreateTransport();
+        await using var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = transport, NodeId = "late" });
+        await using var reg = await node.ProvideAsync<IProbe>(new ProbeImpl("late"));
+        mesh.Providers[0].Transport.Kill();
+
+        Assert.Equal("late", await probe.WhoAsync());
+    }
+}
