@@ -72,6 +72,7 @@ internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable heal
             if (time.GetUtcNow() < set.FirstRecordExpiry)
             {
                 Interlocked.Increment(ref _hits);
+                MaculaDiagnostics.DiscoveryCacheHits.Add(1);
                 return ValueTask.FromResult(set);
             }
 
@@ -92,6 +93,7 @@ internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable heal
     public async ValueTask<ProviderSet> RefreshAsync(string service, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _misses);
+        MaculaDiagnostics.DiscoveryLookups.Add(1);
         var records = await registry.LookupAsync(service, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var entries = new List<ProviderEntry>(records.Count);

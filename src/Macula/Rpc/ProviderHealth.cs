@@ -117,7 +117,8 @@ internal sealed class ProviderHealth
         }
     }
 
-    public void OnSuccess(TimeSpan latency)
+    /// <summary>Records a success; returns <see cref="CircuitState.Closed"/> when that closed the circuit.</summary>
+    public CircuitState? OnSuccess(TimeSpan latency)
     {
         Interlocked.Decrement(ref _inFlight);
         double sample = latency.TotalMilliseconds;
@@ -127,12 +128,20 @@ internal sealed class ProviderHealth
         {
             lock (_gate)
             {
+                var before = (CircuitState)_state;
                 _consecutiveFailures = 0;
                 _openings = 0;
                 _trialTaken = 0;
                 Volatile.Write(ref _state, (int)CircuitState.Closed);
+                if (before != CircuitState.Closed)
+                {
+                    MaculaDiagnostics.CircuitChanged(CircuitStateChange.Closed);
+                    return CircuitState.Closed;
+                }
             }
         }
+
+        return null;
     }
 
     /// <summary>Records an infrastructure failure; returns the new circuit state when it changed.</summary>
@@ -153,6 +162,11 @@ internal sealed class ProviderHealth
                 _openUntil = _time.GetTimestamp() + (long)(cooldown.TotalSeconds * _time.TimestampFrequency);
                 _trialTaken = 0;
                 _state = (int)CircuitState.Open;
+                if (before == CircuitState.Closed)
+                {
+                    MaculaDiagnostics.CircuitChanged(CircuitStateChange.Opened);
+                }
+
                 return before == CircuitState.Open ? null : CircuitState.Open;
             }
 

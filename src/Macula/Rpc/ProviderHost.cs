@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Macula.Discovery;
 using Macula.Serialization;
 using Macula.Transport;
@@ -150,6 +151,16 @@ internal sealed class ProviderHost : IAsyncDisposable
             return;
         }
 
+        ActivityContext.TryParse(headers?[WireProtocol.TraceParentHeader], null, isRemote: true, out var parent);
+        using var activity = MaculaDiagnostics.Source.StartActivity($"{_service.Name}/{method.Name}", ActivityKind.Server, parent);
+        if (activity is not null)
+        {
+            activity.SetTag("rpc.system", "macula");
+            activity.SetTag("rpc.service", _service.Name);
+            activity.SetTag("rpc.method", method.Name);
+            activity.SetTag("macula.node_id", _node.NodeId);
+        }
+
         string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(_node.StoppingToken);
         if (hasDeadline)
@@ -186,6 +197,7 @@ internal sealed class ProviderHost : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ErrorBody(MaculaErrorCode.ApplicationError, ex.Message, ex.GetType().FullName)).ConfigureAwait(false);
                 return;
             }
@@ -213,6 +225,7 @@ internal sealed class ProviderHost : IAsyncDisposable
 
     private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body)
     {
+        MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>("macula.status", status));
         try
         {
             await _node.Transport.PublishAsync(replyTo, body, WireProtocol.StatusHeaders(status)).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Macula.Discovery;
 using Macula.Serialization;
@@ -71,6 +72,40 @@ internal sealed class ServiceClient : IMaculaInvoker
     private async ValueTask<Reply> SendAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        using var activity = MaculaDiagnostics.Source.StartActivity($"{_service.Name}/{method.Name}", ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.SetTag("rpc.system", "macula");
+            activity.SetTag("rpc.service", _service.Name);
+            activity.SetTag("rpc.method", method.Name);
+        }
+
+        var tags = new TagList { { "rpc.service", _service.Name }, { "rpc.method", method.Name } };
+        long started = Stopwatch.GetTimestamp();
+        MaculaDiagnostics.InFlight.Add(1, tags);
+        try
+        {
+            return await SendCoreAsync(method, arguments, argumentsFormatter, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MaculaRpcException ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            activity?.SetTag("macula.error_code", ex.Code.ToString());
+            var errorTags = tags;
+            errorTags.Add("macula.error_code", ex.Code.ToString());
+            MaculaDiagnostics.Errors.Add(1, errorTags);
+            throw;
+        }
+        finally
+        {
+            MaculaDiagnostics.InFlight.Add(-1, tags);
+            MaculaDiagnostics.Calls.Add(1, tags);
+            MaculaDiagnostics.Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+        }
+    }
+
+    private async ValueTask<Reply> SendCoreAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
+    {
         using var body = new PooledBufferWriter();
         var writer = new MessagePackWriter(body);
         argumentsFormatter.Serialize(ref writer, arguments);
@@ -119,6 +154,17 @@ internal sealed class ServiceClient : IMaculaInvoker
             headers.Add(WireProtocol.CallIdHeader, callId);
             headers.Add(WireProtocol.AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
             headers.Add(WireProtocol.DeadlineHeader, WireProtocol.FormatDeadline(_node.Time.GetUtcNow() + timeout));
+            using var attemptActivity = MaculaDiagnostics.Source.StartActivity("attempt", ActivityKind.Client);
+            if (attemptActivity is not null)
+            {
+                attemptActivity.SetTag("macula.node_id", provider.NodeId);
+                attemptActivity.SetTag("macula.attempt", attempt);
+            }
+
+            if ((attemptActivity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } trace)
+            {
+                headers.Add(WireProtocol.TraceParentHeader, trace.Id!);
+            }
 
             long started = Stopwatch.GetTimestamp();
             provider.Health.OnStart();
@@ -131,7 +177,11 @@ internal sealed class ServiceClient : IMaculaInvoker
                 string status = message.Headers?[WireProtocol.StatusHeader] ?? WireProtocol.StatusOk;
                 if (status == WireProtocol.StatusOk)
                 {
-                    provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started));
+                    if (provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started)) is { } closed)
+                    {
+                        _node.OnCircuitChanged(_service.Name, provider.NodeId, closed);
+                    }
+
                     return new Reply(message, provider.NodeId, attempts);
                 }
 
@@ -174,6 +224,7 @@ internal sealed class ServiceClient : IMaculaInvoker
             }
 
             var elapsed = Stopwatch.GetElapsedTime(started);
+            attemptActivity?.SetStatus(ActivityStatusCode.Error, cause);
             var changed = provider.Health.OnFailure(cause);
             if (changed is not null)
             {
@@ -220,6 +271,7 @@ internal sealed class ServiceClient : IMaculaInvoker
                     {
                         maxAttempts = attempt + Math.Min(3, fresh);
                         _node.OnFailover(_service.Name, method.Name, provider.NodeId, cause);
+                        MaculaDiagnostics.Failovers.Add(1, new TagList { { "rpc.service", _service.Name }, { "rpc.method", method.Name } });
                         continue;
                     }
                 }
@@ -234,6 +286,7 @@ internal sealed class ServiceClient : IMaculaInvoker
             }
 
             _node.OnFailover(_service.Name, method.Name, provider.NodeId, cause);
+            MaculaDiagnostics.Failovers.Add(1, new TagList { { "rpc.service", _service.Name }, { "rpc.method", method.Name } });
         }
     }
 
