@@ -6,8 +6,8 @@ using Macula.Transport;
 namespace Macula;
 
 /// <summary>
-/// A member of a Macula mesh: it provides services (<see cref="ProvideAsync{TService}"/>) and calls them through
-/// typed clients (<see cref="CreateClient{TService}"/>). Dispose it to withdraw its services and disconnect.
+/// A member of a Macula mesh: it provides services (<see cref="ProvideAsync{TService}(TService, CancellationToken)"/>) and calls them through
+/// typed clients (<see cref="CreateClient{TService}(ClientOptions?)"/>). Dispose it to withdraw its services and disconnect.
 /// </summary>
 public sealed class MaculaNode : IAsyncDisposable
 {
@@ -78,10 +78,51 @@ public sealed class MaculaNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(implementation);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var descriptor = MaculaServiceRegistry.Get<TService>();
-        var host = await ProviderHost.StartAsync(this, descriptor, descriptor.CreateDispatcher(implementation), cancellationToken).ConfigureAwait(false);
+        var lease = new ServiceLease(descriptor.CreateDispatcher(implementation), null);
+        return await ProvideCoreAsync(descriptor, () => lease, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> with a new implementation per call, made by <paramref name="activator"/>
+    /// (dependency-injection integrations resolve it from a scope, disposed when the call ends).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
+    public Task<IAsyncDisposable> ProvideAsync<TService>(Func<ServiceInstance<TService>> activator, CancellationToken cancellationToken = default)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(activator);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var descriptor = MaculaServiceRegistry.Get<TService>();
+        return ProvideCoreAsync(descriptor, () =>
+        {
+            var instance = activator();
+            return new ServiceLease(descriptor.CreateDispatcher(instance.Implementation), instance.Lifetime);
+        }, cancellationToken);
+    }
+
+    private async Task<IAsyncDisposable> ProvideCoreAsync(ServiceDescriptor descriptor, Func<ServiceLease> activate, CancellationToken cancellationToken)
+    {
+        var host = await ProviderHost.StartAsync(this, descriptor, activate, cancellationToken).ConfigureAwait(false);
         _providers.TryAdd(host, 0);
         return host;
     }
+
+    /// <summary>
+    /// Creates a typed client before the node has started: calls wait for <paramref name="node"/> to complete
+    /// (dependency-injection integrations inject clients while the host is still starting).
+    /// </summary>
+    public static TService CreateClient<TService>(Task<MaculaNode> node, ClientOptions? options = null)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        options ??= ClientOptions.Default;
+        options.Validate();
+        var descriptor = MaculaServiceRegistry.Get<TService>();
+        return descriptor.CreateClient(new DeferredInvoker(node, descriptor, options, null));
+    }
+
+    internal IMaculaInvoker CreateInvoker(ServiceDescriptor descriptor, ClientOptions options, CallOptions? call) =>
+        new ServiceClient(this, descriptor, options, call, new ClientState());
 
     /// <summary>Creates a typed client of <typeparamref name="TService"/> that calls its providers on the mesh.</summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
@@ -99,7 +140,7 @@ public sealed class MaculaNode : IAsyncDisposable
     /// <summary>The health of every provider this node has called, as it sees it.</summary>
     public IReadOnlyList<ProviderHealthSnapshot> GetProviderHealth() => Health.Snapshot();
 
-    /// <summary>Withdraws every provided service, then disconnects.</summary>
+    /// <summary>Withdraws every provided service (draining calls in flight), then disconnects.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -15,7 +15,7 @@ internal sealed class ProviderHost : IAsyncDisposable
 {
     private readonly MaculaNode _node;
     private readonly ServiceDescriptor _service;
-    private readonly IServiceDispatcher _dispatcher;
+    private readonly Func<ServiceLease> _activate;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private IAsyncDisposable? _subscription;
@@ -24,11 +24,11 @@ internal sealed class ProviderHost : IAsyncDisposable
     private volatile bool _draining;
     private int _disposed;
 
-    private ProviderHost(MaculaNode node, ServiceDescriptor service, IServiceDispatcher dispatcher)
+    private ProviderHost(MaculaNode node, ServiceDescriptor service, Func<ServiceLease> activate)
     {
         _node = node;
         _service = service;
-        _dispatcher = dispatcher;
+        _activate = activate;
         Subject = WireProtocol.RpcSubject(node.Realm, service.Name, node.NodeId);
     }
 
@@ -36,9 +36,9 @@ internal sealed class ProviderHost : IAsyncDisposable
 
     public string ServiceName => _service.Name;
 
-    public static async Task<ProviderHost> StartAsync(MaculaNode node, ServiceDescriptor service, IServiceDispatcher dispatcher, CancellationToken cancellationToken)
+    public static async Task<ProviderHost> StartAsync(MaculaNode node, ServiceDescriptor service, Func<ServiceLease> activate, CancellationToken cancellationToken)
     {
-        var host = new ProviderHost(node, service, dispatcher);
+        var host = new ProviderHost(node, service, activate);
         host._subscription = await node.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         host._readvertise = host.ReadvertiseLoopAsync();
@@ -172,12 +172,14 @@ internal sealed class ProviderHost : IAsyncDisposable
         using var output = new PooledBufferWriter();
         try
         {
+            ServiceLease lease = default;
             try
             {
                 ValueTask running;
                 try
                 {
-                    running = _dispatcher.InvokeAsync(method, message.Payload, output, cts.Token);
+                    lease = _activate();
+                    running = lease.Dispatcher.InvokeAsync(method, message.Payload, output, cts.Token);
                 }
                 catch (MaculaSerializationException ex)
                 {
@@ -200,6 +202,13 @@ internal sealed class ProviderHost : IAsyncDisposable
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ErrorBody(MaculaErrorCode.ApplicationError, ex.Message, ex.GetType().FullName)).ConfigureAwait(false);
                 return;
+            }
+            finally
+            {
+                if (lease.Lifetime is not null)
+                {
+                    await lease.Lifetime.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             if (output.WrittenCount == 0)
@@ -287,3 +296,6 @@ internal sealed class ProviderHost : IAsyncDisposable
         _node.Forget(this);
     }
 }
+
+/// <summary>The dispatcher that runs one call, and what to dispose after it (a DI scope, for example).</summary>
+internal readonly record struct ServiceLease(IServiceDispatcher Dispatcher, IAsyncDisposable? Lifetime);

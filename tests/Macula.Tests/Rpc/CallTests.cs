@@ -189,4 +189,59 @@ public sealed class CallTests
         Assert.Contains("offset", message);
         Assert.Equal(5, await mesh.CreateClient().AddAsync(2, 3));
     }
+
+    [Fact]
+    public async Task Activator_makes_one_implementation_per_call_and_disposes_its_lifetime()
+    {
+        var network = new InMemoryNetwork();
+        await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport(), NodeId = "p" });
+        int made = 0;
+        var disposed = new CountingDisposable();
+        await using var reg = await provider.ProvideAsync<IProbe>(() =>
+        {
+            Interlocked.Increment(ref made);
+            return new ServiceInstance<IProbe>(new ProbeImpl("p"), disposed);
+        });
+        await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport() });
+        var probe = client.CreateClient<IProbe>();
+
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(i + 1, await probe.AddAsync(i, 1));
+        }
+
+        Assert.Equal(5, made);
+        Assert.Equal(5, disposed.Count);
+    }
+
+    [Fact]
+    public async Task Client_created_before_its_node_started_waits_for_it()
+    {
+        var network = new InMemoryNetwork();
+        await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport(), NodeId = "p" });
+        await using var reg = await provider.ProvideAsync<IProbe>(new ProbeImpl("p"));
+        var starting = new TaskCompletionSource<MaculaNode>();
+        var probe = MaculaNode.CreateClient<IProbe>(starting.Task);
+
+        var call = probe.WithOptions(new CallOptions { MaxAttempts = 1 }).AddAsync(2, 2).AsTask();
+        await Task.Delay(50);
+        Assert.False(call.IsCompleted);
+        await using var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport() });
+        starting.SetResult(node);
+
+        Assert.Equal(4, await call.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    private sealed class CountingDisposable : IAsyncDisposable
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public ValueTask DisposeAsync()
+        {
+            Interlocked.Increment(ref _count);
+            return ValueTask.CompletedTask;
+        }
+    }
 }
