@@ -3,17 +3,17 @@ namespace Macula;
 /// <summary>Options of a typed client created by <see cref="MaculaNode.CreateClient{TService}(ClientOptions?)"/>.</summary>
 public sealed record ClientOptions
 {
-    /// <summary>The options used when none are given.</summary>
-    public static ClientOptions Default { get; } = new();
+    /// <summary>A new instance with the defaults (random selection, min(3, providers) attempts, 30 s per attempt).</summary>
+    public static ClientOptions Default => new();
 
     /// <summary>How a provider is chosen for each attempt. Default <see cref="SelectionStrategy.Random"/>.</summary>
-    public SelectionStrategy Strategy { get; init; } = SelectionStrategy.Random;
+    public SelectionStrategy Strategy { get; set; } = SelectionStrategy.Random;
 
     /// <summary>Maximum attempts per call; <see langword="null"/> means min(3, number of providers).</summary>
-    public int? MaxAttempts { get; init; }
+    public int? MaxAttempts { get; set; }
 
     /// <summary>Timeout of one attempt. Default 30 seconds.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     internal void Validate()
     {

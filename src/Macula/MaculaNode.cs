@@ -115,7 +115,7 @@ public sealed class MaculaNode : IAsyncDisposable
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(node);
-        options ??= ClientOptions.Default;
+        options = options is null ? ClientOptions.Default : options with { };
         options.Validate();
         var descriptor = MaculaServiceRegistry.Get<TService>();
         return descriptor.CreateClient(new DeferredInvoker(node, descriptor, options, null));
@@ -130,7 +130,8 @@ public sealed class MaculaNode : IAsyncDisposable
         where TService : class
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        options ??= ClientOptions.Default;
+        // A snapshot: changing the options object later does not change clients made from it.
+        options = options is null ? ClientOptions.Default : options with { };
         options.Validate();
         var descriptor = MaculaServiceRegistry.Get<TService>();
         var state = new ClientState();

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging;
+
+namespace Macula.Hosting;
+
+/// <summary>The catalog of Macula's log event ids: stable numbers to filter and alert on.</summary>
+public static class MaculaLogEvents
+{
+    /// <summary>A node started (transport connected, discovery joined).</summary>
+    public static readonly EventId NodeStarted = new(1000, nameof(NodeStarted));
+
+    /// <summary>A node stopped.</summary>
+    public static readonly EventId NodeStopped = new(1001, nameof(NodeStopped));
+
+    /// <summary>A service was advertised or re-advertised.</summary>
+    public static readonly EventId Advertised = new(1100, nameof(Advertised));
+
+    /// <summary>A service was withdrawn.</summary>
+    public static readonly EventId Withdrawn = new(1101, nameof(Withdrawn));
+
+    /// <summary>A call failed over to another provider.</summary>
+    public static readonly EventId Failover = new(1200, nameof(Failover));
+
+    /// <summary>A provider's circuit breaker changed state.</summary>
+    public static readonly EventId CircuitChanged = new(1201, nameof(CircuitChanged));
+
+    /// <summary>A malformed or unexpected message was dropped.</summary>
+    public static readonly EventId BadMessage = new(1300, nameof(BadMessage));
+
+    /// <summary>A background task failed.</summary>
+    public static readonly EventId BackgroundError = new(1301, nameof(BackgroundError));
+
+    /// <summary>Host configuration was invalid.</summary>
+    public static readonly EventId InvalidOptions = new(1400, nameof(InvalidOptions));
+
+    internal static void Log(ILogger logger, MaculaEvent e)
+    {
+        var (id, level) = e.Kind switch
+        {
+            MaculaEventKind.Started => (NodeStarted, LogLevel.Information),
+            MaculaEventKind.Stopped => (NodeStopped, LogLevel.Information),
+            MaculaEventKind.Advertised => (Advertised, LogLevel.Debug),
+            MaculaEventKind.Withdrawn => (Withdrawn, LogLevel.Information),
+            MaculaEventKind.Failover => (Failover, LogLevel.Warning),
+            MaculaEventKind.CircuitChanged => (CircuitChanged, LogLevel.Warning),
+            MaculaEventKind.BadMessage => (BadMessage, LogLevel.Warning),
+            _ => (BackgroundError, LogLevel.Error),
+        };
+
+        if (logger.IsEnabled(level))
+        {
+            logger.Log(level, id, e.Exception, "{MaculaMessage}", e.Message);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+namespace Macula.Hosting;
+
+/// <summary>Which bus a hosted node uses.</summary>
+public enum MaculaTransportKind
+{
+    /// <summary>A NATS server or cluster (<see cref="MaculaOptions.Servers"/>).</summary>
+    Nats = 0,
+
+    /// <summary>An in-process mesh: every node of the process shares one <see cref="InMemoryNetwork"/>.</summary>
+    InMemory = 1,
+}
+
+/// <summary>
+/// Settings of a hosted Macula node, bindable from the configuration section <c>Macula</c>
+/// (for example <c>"Macula": { "Realm": "prod", "Servers": [ "nats://10.0.0.5:4222" ], "DefaultStrategy": "RoundRobin" }</c>).
+/// Validated when the host starts; a bad value stops the start with a message that names the option.
+/// </summary>
+public sealed class MaculaOptions
+{
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = "Macula";
+
+    /// <summary>The realm. Default <c>default</c>.</summary>
+    public string Realm { get; set; } = "default";
+
+    /// <summary>This node's id; random when empty.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>The bus. Default NATS.</summary>
+    public MaculaTransportKind Transport { get; set; } = MaculaTransportKind.Nats;
+
+    /// <summary>NATS server URLs (<c>nats://host:port</c> or <c>tls://host:port</c>). Default <c>nats://127.0.0.1:4222</c>.</summary>
+    public List<string> Servers { get; set; } = [];
+
+    /// <summary>NATS user name, with <see cref="Password"/>.</summary>
+    public string? User { get; set; }
+
+    /// <summary>NATS password.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>NATS authentication token.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Metadata advertised with the services this node provides.</summary>
+    public Dictionary<string, string> Metadata { get; set; } = [];
+
+    /// <summary>Advertisement TTL. Default 300 s.</summary>
+    public TimeSpan AdvertiseTtl { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Discovery cache TTL. Default 60 s.</summary>
+    public TimeSpan DiscoveryCacheTtl { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long stopping providers let calls in flight finish. Default 5 s.</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The selection strategy of clients that do not set their own. Default Random.</summary>
+    public SelectionStrategy DefaultStrategy { get; set; } = SelectionStrategy.Random;
+
+    /// <summary>The per-attempt timeout of clients that do not set their own. Default 30 s.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The maximum attempts of clients that do not set their own; empty for min(3, providers).</summary>
+    public int? MaxAttempts { get; set; }
+}

@@ -1,0 +1,259 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Macula.Hosting;
+
+/// <summary>Registers Macula in a <see cref="IServiceCollection"/>.</summary>
+public static class MaculaServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds a Macula node that starts with the host and stops with it. Options bind from the configuration section
+    /// <c>Macula</c> when an <see cref="IConfiguration"/> is registered, then <paramref name="configure"/> applies.
+    /// </summary>
+    public static IServiceCollection AddMacula(this IServiceCollection services, Action<MaculaBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new MaculaBuilder(services);
+        if (!services.Any(d => d.ServiceType == typeof(MaculaNodeHolder)))
+        {
+            services.AddOptions<MaculaOptions>().BindConfiguration(MaculaOptions.SectionName).ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MaculaOptions>, MaculaOptionsValidator>());
+            services.TryAddSingleton<InMemoryNetwork>();
+            services.AddSingleton<MaculaNodeHolder>();
+            services.AddSingleton(sp => sp.GetRequiredService<MaculaNodeHolder>().NodeTask);
+            services.AddHostedService<MaculaHostedService>();
+        }
+
+        configure?.Invoke(builder);
+        return services;
+    }
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> from this host: advertised when the host starts, withdrawn (after
+    /// draining calls in flight) when it stops. <typeparamref name="TImpl"/> is resolved from a new DI scope per call.
+    /// </summary>
+    public static IServiceCollection AddMaculaProvider<TService, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImpl>(this IServiceCollection services)
+        where TService : class
+        where TImpl : class, TService
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddScoped<TImpl>();
+        services.AddSingleton(new MaculaProviderRegistration(typeof(TService), static (node, provider, ct) =>
+        {
+            var scopes = provider.GetRequiredService<IServiceScopeFactory>();
+            return node.ProvideAsync<TService>(() =>
+            {
+                var scope = scopes.CreateAsyncScope();
+                return new ServiceInstance<TService>(scope.ServiceProvider.GetRequiredService<TImpl>(), scope);
+            }, ct);
+        }));
+        return services;
+    }
+
+    /// <summary>
+    /// Makes <typeparamref name="TService"/> injectable: a typed client of its providers on the mesh. The client can
+    /// be injected before the host has started; its calls wait for the node.
+    /// </summary>
+    public static IServiceCollection AddMaculaClient<TService>(this IServiceCollection services, Action<ClientOptions>? configure = null)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(sp =>
+        {
+            var defaults = sp.GetRequiredService<IOptions<MaculaOptions>>().Value;
+            var options = new ClientOptions { Strategy = defaults.DefaultStrategy, Timeout = defaults.Timeout, MaxAttempts = defaults.MaxAttempts };
+            configure?.Invoke(options);
+            return MaculaNode.CreateClient<TService>(sp.GetRequiredService<MaculaNodeHolder>().NodeTask, options);
+        });
+        return services;
+    }
+}
+
+/// <summary>Chooses the bus and adjusts options of <see cref="MaculaServiceCollectionExtensions.AddMacula"/>.</summary>
+public sealed class MaculaBuilder
+{
+    internal MaculaBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>The service collection.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Uses the NATS servers at <paramref name="servers"/> (e.g. <c>nats://127.0.0.1:4222</c>).</summary>
+    public MaculaBuilder UseNats(params string[] servers)
+    {
+        Services.Configure<MaculaOptions>(o =>
+        {
+            o.Transport = MaculaTransportKind.Nats;
+            o.Servers = [.. servers];
+        });
+        return this;
+    }
+
+    /// <summary>Uses an in-process mesh: <paramref name="network"/>, or one shared by this container.</summary>
+    public MaculaBuilder UseInMemory(InMemoryNetwork? network = null)
+    {
+        Services.Configure<MaculaOptions>(o => o.Transport = MaculaTransportKind.InMemory);
+        if (network is not null)
+        {
+            Services.Replace(ServiceDescriptor.Singleton(network));
+        }
+
+        return this;
+    }
+
+    /// <summary>Changes options in code, after configuration binding.</summary>
+    public MaculaBuilder Configure(Action<MaculaOptions> configure)
+    {
+        Services.Configure(configure);
+        return this;
+    }
+}
+
+internal sealed record MaculaProviderRegistration(Type ServiceType, Func<MaculaNode, IServiceProvider, CancellationToken, Task<IAsyncDisposable>> Start);
+
+/// <summary>Owns the node: started by the hosted service, awaited by clients made before the start.</summary>
+internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, ILoggerFactory? loggerFactory = null)
+{
+    private readonly TaskCompletionSource<MaculaNode> _node = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<MaculaNode> NodeTask => _node.Task;
+
+    public async Task<MaculaNode> StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var logger = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Macula");
+        try
+        {
+            var node = await MaculaNode.StartAsync(new MaculaNodeOptions
+            {
+                Realm = o.Realm,
+                NodeId = string.IsNullOrEmpty(o.NodeId) ? null : o.NodeId,
+                Transport = TransportFactory.Create(o, network),
+                Metadata = o.Metadata,
+                AdvertiseTtl = o.AdvertiseTtl,
+                DiscoveryCacheTtl = o.DiscoveryCacheTtl,
+                ShutdownGracePeriod = o.ShutdownGracePeriod,
+                OnEvent = e => MaculaLogEvents.Log(logger, e),
+            }, cancellationToken).ConfigureAwait(false);
+            _node.TrySetResult(node);
+            return node;
+        }
+        catch (Exception ex)
+        {
+            _node.TrySetException(ex);
+            throw;
+        }
+    }
+
+    public void Abandon() => _node.TrySetException(new ObjectDisposedException("MaculaNode", "The host stopped before the Macula node started."));
+}
+
+/// <summary>Starts the node and the providers with the host; stops them (draining) with it.</summary>
+internal sealed class MaculaHostedService(MaculaNodeHolder holder, IEnumerable<MaculaProviderRegistration> registrations, IServiceProvider provider) : IHostedService
+{
+    private readonly List<IAsyncDisposable> _served = [];
+    private MaculaNode? _node;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _node = await holder.StartAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var registration in registrations)
+        {
+            _served.Add(await registration.Start(_node, provider, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        holder.Abandon();
+        var stops = new List<Task>(_served.Count);
+        foreach (var served in _served)
+        {
+            stops.Add(served.DisposeAsync().AsTask());
+        }
+
+        await Task.WhenAll(stops).ConfigureAwait(false);
+        if (_node is not null)
+        {
+            await _node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>Checks <see cref="MaculaOptions"/> at start, naming the bad option and value.</summary>
+internal sealed class MaculaOptionsValidator : IValidateOptions<MaculaOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MaculaOptions options)
+    {
+        var failures = new List<string>();
+        if (!IsToken(options.Realm))
+        {
+            failures.Add($"Macula:Realm '{options.Realm}' must be letters, digits, '-' and '_' only.");
+        }
+
+        if (!string.IsNullOrEmpty(options.NodeId) && !IsToken(options.NodeId))
+        {
+            failures.Add($"Macula:NodeId '{options.NodeId}' must be letters, digits, '-' and '_' only.");
+        }
+
+        if (options.Transport == MaculaTransportKind.Nats)
+        {
+            foreach (string server in options.Servers)
+            {
+                if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls") || uri.Port <= 0)
+                {
+                    failures.Add($"Macula:Servers has '{server}', which is not a nats://host:port or tls://host:port URL.");
+                }
+            }
+
+            if (options.Token is not null && options.User is not null)
+            {
+                failures.Add("Macula:Token and Macula:User are both set: use a token or a user and password, not both.");
+            }
+        }
+
+        if (!Enum.IsDefined(options.Transport))
+        {
+            failures.Add($"Macula:Transport '{options.Transport}' is not one of Nats, InMemory.");
+        }
+
+        if (!Enum.IsDefined(options.DefaultStrategy))
+        {
+            failures.Add($"Macula:DefaultStrategy '{options.DefaultStrategy}' is not a SelectionStrategy.");
+        }
+
+        if (options.AdvertiseTtl < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"Macula:AdvertiseTtl {options.AdvertiseTtl} must be at least 1 second.");
+        }
+
+        if (options.DiscoveryCacheTtl < TimeSpan.Zero)
+        {
+            failures.Add($"Macula:DiscoveryCacheTtl {options.DiscoveryCacheTtl} must not be negative.");
+        }
+
+        if (options.Timeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Macula:Timeout {options.Timeout} must be positive.");
+        }
+
+        if (options.MaxAttempts is < 1)
+        {
+            failures.Add($"Macula:MaxAttempts {options.MaxAttempts} must be at least 1 (or empty for min(3, providers)).");
+        }
+
+        if (options.ShutdownGracePeriod < TimeSpan.Zero)
+        {
+            failures.Add($"Macula:ShutdownGracePeriod {options.ShutdownGracePeriod} must not be negative.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsToken(string? value) =>
+        !string.IsNullOrEmpty(value) && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}

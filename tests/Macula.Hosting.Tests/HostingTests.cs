@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using Macula.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Macula.Hosting.Tests;
+
+[MaculaService]
+public interface IGreeter
+{
+    Task<string> GreetAsync(string name, CancellationToken cancellationToken = default);
+
+    Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A scoped dependency: one per call, disposed when the call ends.</summary>
+public sealed class CallScopeProbe : IDisposable
+{
+    public static int Created;
+    public static int Disposed;
+
+    public CallScopeProbe() => Interlocked.Increment(ref Created);
+
+    public void Dispose() => Interlocked.Increment(ref Disposed);
+}
+
+public sealed class Greeter(CallScopeProbe probe, IHostEnvironment environment) : IGreeter
+{
+    public Task<string> GreetAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromResult($"Hello {name} from {environment.ApplicationName} ({probe.GetHashCode() != 0})");
+
+    public async Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken = default)
+    {
+        await Task.Delay(milliseconds, cancellationToken);
+        return environment.ApplicationName;
+    }
+}
+
+public sealed class Consumer(IGreeter greeter)
+{
+    public Task<string> RunAsync() => greeter.GreetAsync("consumer");
+}
+
+public sealed class HostingTests
+{
+    private static IHost BuildHost(InMemoryNetwork network, string name, Action<IServiceCollection> services, Dictionary<string, string?>? config = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = name, DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(config ?? []);
+        builder.Services.AddMacula(o => o.UseInMemory(network));
+        services(builder.Services);
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task Provider_host_and_client_host_talk_through_injected_services()
+    {
+        var network = new InMemoryNetwork();
+        using var provider = BuildHost(network, "provider-a", s => s.AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>());
+        using var client = BuildHost(network, "client", s => s.AddMaculaClient<IGreeter>().AddSingleton<Consumer>());
+        await provider.StartAsync();
+        await client.StartAsync();
+
+        Assert.StartsWith("Hello consumer from provider-a", await client.Services.GetRequiredService<Consumer>().RunAsync());
+
+        await client.StopAsync();
+        await provider.StopAsync();
+    }
+
+    [Fact]
+    public async Task Implementation_is_resolved_from_a_new_scope_per_call()
+    {
+        var network = new InMemoryNetwork();
+        using var provider = BuildHost(network, "scoped", s => s.AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>());
+        using var client = BuildHost(network, "client", s => s.AddMaculaClient<IGreeter>());
+        await provider.StartAsync();
+        await client.StartAsync();
+        int created = Volatile.Read(ref CallScopeProbe.Created);
+        int disposed = Volatile.Read(ref CallScopeProbe.Disposed);
+
+        var greeter = client.Services.GetRequiredService<IGreeter>();
+        for (int i = 0; i < 3; i++)
+        {
+            await greeter.GreetAsync("x");
+        }
+
+        Assert.True(Volatile.Read(ref CallScopeProbe.Created) - created >= 3);
+        Assert.True(Volatile.Read(ref CallScopeProbe.Disposed) - disposed >= 3);
+        await client.StopAsync();
+        await provider.StopAsync();
+    }
+
+    [Fact]
+    public async Task Options_bind_from_the_Macula_configuration_section()
+    {
+        var network = new InMemoryNetwork();
+        using var p1 = BuildHost(network, "p1", s => s.AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>(), new() { ["Macula:Realm"] = "bound" });
+        using var p2 = BuildHost(network, "p2", s => s.AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>(), new() { ["Macula:Realm"] = "bound" });
+        using var client = BuildHost(network, "client", s => s.AddMaculaClient<IGreeter>(), new()
+        {
+            ["Macula:Realm"] = "bound",
+            ["Macula:DefaultStrategy"] = "RoundRobin",
+            ["Macula:Timeout"] = "00:00:07",
+            ["Macula:AdvertiseTtl"] = "00:02:00",
+        });
+        await p1.StartAsync();
+        await p2.StartAsync();
+        await client.StartAsync();
+
+        var options = client.Services.GetRequiredService<IOptions<MaculaOptions>>().Value;
+        Assert.Equal("bound", options.Realm);
+        Assert.Equal(SelectionStrategy.RoundRobin, options.DefaultStrategy);
+        Assert.Equal(TimeSpan.FromSeconds(7), options.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(2), options.AdvertiseTtl);
+
+        var greeter = client.Services.GetRequiredService<IGreeter>();
+        var served = new List<string>();
+        for (int i = 0; i < 4; i++)
+        {
+            served.Add(await greeter.SlowAsync(0));
+        }
+
+        Assert.Equal(2, served.Count(s => s == "p1"));
+        Assert.Equal(2, served.Count(s => s == "p2"));
+        await client.StopAsync();
+        await p2.StopAsync();
+        await p1.StopAsync();
+    }
+
+    [Fact]
+    public async Task Bad_options_stop_the_start_with_a_message_naming_the_option()
+    {
+        var network = new InMemoryNetwork();
+        using var host = BuildHost(network, "bad", _ => { }, new() { ["Macula:Realm"] = "has.dots", ["Macula:MaxAttempts"] = "0" });
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Macula:Realm 'has.dots'", ex.Message);
+        Assert.Contains("Macula:MaxAttempts 0", ex.Message);
+    }
+
+    [Fact]
+    public async Task Stopping_the_provider_host_withdraws_it_and_drains_calls_in_flight()
+    {
+        var network = new InMemoryNetwork();
+        using var provider = BuildHost(network, "draining", s => s.AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>());
+        using var client = BuildHost(network, "client", s => s.AddMaculaClient<IGreeter>());
+        await provider.StartAsync();
+        await client.StartAsync();
+        var greeter = client.Services.GetRequiredService<IGreeter>();
+        Assert.StartsWith("Hello", await greeter.GreetAsync("warm-up"));
+
+        var inFlight = greeter.SlowAsync(500);
+        await Task.Delay(100);
+        await provider.StopAsync();
+
+        Assert.Equal("draining", await inFlight.WaitAsync(TimeSpan.FromSeconds(10)));
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => greeter.GreetAsync("after"));
+        Assert.Contains(ex.Code, new[] { MaculaErrorCode.ServiceNotFound, MaculaErrorCode.AllProvidersFailed });
+        await client.StopAsync();
+    }
+
+    [Fact]
+    public async Task Node_events_are_logged_with_the_catalog_event_ids()
+    {
+        var network = new InMemoryNetwork();
+        var logged = new ConcurrentQueue<(EventId Id, string Message)>();
+        using var provider = BuildHost(network, "logged", s => s
+            .AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>()
+            .AddLogging(l => l.SetMinimumLevel(LogLevel.Debug).AddProvider(new CapturingLoggerProvider(logged))));
+        await provider.StartAsync();
+        await provider.StopAsync();
+
+        Assert.Contains(logged, e => e.Id == MaculaLogEvents.NodeStarted);
+        Assert.Contains(logged, e => e.Id == MaculaLogEvents.Advertised && e.Message.Contains("Greeter"));
+        Assert.Contains(logged, e => e.Id == MaculaLogEvents.Withdrawn && e.Message.Contains("Greeter"));
+        Assert.Contains(logged, e => e.Id == MaculaLogEvents.NodeStopped);
+    }
+
+    private sealed class CapturingLoggerProvider(ConcurrentQueue<(EventId, string)> sink) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new CapturingLogger(sink);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class CapturingLogger(ConcurrentQueue<(EventId, string)> sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.Enqueue((eventId, formatter(state, exception)));
+    }
+}
