@@ -1,0 +1,74 @@
+namespace Macula.IntegrationTests;
+
+/// <summary>The packages work on their own: a consumer that references only them (not the projects) builds and runs.</summary>
+public sealed class PackageTests
+{
+    [Fact]
+    public async Task Consumer_referencing_only_the_packages_builds_and_runs()
+    {
+        string work = Directory.CreateTempSubdirectory("macula-pack-").FullName;
+        try
+        {
+            string feed = Path.Combine(work, "feed");
+            string version = "0.0.0-test." + Guid.NewGuid().ToString("N")[..8];
+            foreach (string project in new[] { "src/Macula", "src/Macula.Nats", "src/Macula.Hosting" })
+            {
+                var (code, output) = await Run.CommandAsync("dotnet", $"pack {project} -c Release -o \"{feed}\" -p:Version={version} -nologo", RepoPaths.Root, TimeSpan.FromMinutes(5));
+                Assert.True(code == 0, output);
+            }
+
+            Assert.True(File.Exists(Path.Combine(feed, $"Macula.{version}.nupkg")));
+            Assert.True(File.Exists(Path.Combine(feed, $"Macula.Nats.{version}.nupkg")));
+            Assert.True(File.Exists(Path.Combine(feed, $"Macula.Hosting.{version}.nupkg")));
+
+            string app = Path.Combine(work, "consumer");
+            Directory.CreateDirectory(app);
+            File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                    <RestoreAdditionalProjectSources>{feed}</RestoreAdditionalProjectSources>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="Macula" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            // An empty Directory.Build.props / Directory.Packages.props stop the repository's from applying.
+            File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
+            File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
+            File.WriteAllText(Path.Combine(app, "Program.cs"), """
+                using Macula;
+
+                var network = new InMemoryNetwork();
+                await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport() });
+                await using var service = await provider.ProvideAsync<IAdder>(new Adder());
+                await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport() });
+                Console.WriteLine($"AddAsync(2, 3) = {await client.CreateClient<IAdder>().AddAsync(2, 3)}");
+
+                [MaculaService]
+                public interface IAdder
+                {
+                    Task<int> AddAsync(int a, int b, CancellationToken cancellationToken = default);
+                }
+
+                public sealed class Adder : IAdder
+                {
+                    public Task<int> AddAsync(int a, int b, CancellationToken cancellationToken = default) => Task.FromResult(a + b);
+                }
+                """);
+
+            var (runCode, runOutput) = await Run.CommandAsync("dotnet", "run -c Release", app, TimeSpan.FromMinutes(5));
+            Assert.True(runCode == 0, runOutput);
+            Assert.Contains("AddAsync(2, 3) = 5", runOutput);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+}
