@@ -11,7 +11,7 @@ internal sealed class DhtContact : IEquatable<DhtContact>
     public const int MaxNodeIdLength = 128;
 
     public DhtContact(string nodeId)
-        : this(nodeId, DhtId.ForNode(nodeId))
+        : this(nodeId, NodeIdCache.Get(nodeId))
     {
     }
 
@@ -72,4 +72,31 @@ internal static class DhtSubjects
 
     /// <summary><c>macula.&lt;realm&gt;.dht.bootstrap</c>.</summary>
     public static string Bootstrap(string realm) => $"macula.{realm}.dht.{BootstrapToken}";
+}
+
+/// <summary>
+/// Remembers the SHA-256 of node ids seen lately: every reply carries up to K contacts and hashing each one again
+/// cost more than the rest of decoding the reply. Bounded: it starts over when full.
+/// </summary>
+internal static class NodeIdCache
+{
+    private const int Capacity = 1 << 16;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DhtId> Ids = new(StringComparer.Ordinal);
+
+    public static DhtId Get(string nodeId)
+    {
+        if (Ids.TryGetValue(nodeId, out var id))
+        {
+            return id;
+        }
+
+        id = DhtId.ForNode(nodeId);
+        if (Ids.Count >= Capacity)
+        {
+            Ids.Clear();
+        }
+
+        Ids.TryAdd(nodeId, id);
+        return id;
+    }
 }

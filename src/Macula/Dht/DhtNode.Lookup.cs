@@ -79,8 +79,16 @@ internal sealed partial class DhtNode
     /// (FIND_VALUE) does not stop at the first value: it gathers and merges the records of every one of those K
     /// nodes, so a replica that missed an update cannot hide a provider.
     /// </summary>
-    public async Task<LookupResult> LookupAsync(DhtId target, bool findValue, CancellationToken cancellationToken)
+    /// <param name="target">The id looked up.</param>
+    /// <param name="findValue">Whether to send FIND_VALUE (gathering records) rather than FIND_NODE.</param>
+    /// <param name="cancellationToken">Stops the lookup.</param>
+    /// <param name="width">
+    /// How many closest nodes must answer before the lookup ends: K (the default) for anything that stores or
+    /// reads a key; a bucket refresh only needs to meet some nodes of the bucket and uses less.
+    /// </param>
+    public async Task<LookupResult> LookupAsync(DhtId target, bool findValue, CancellationToken cancellationToken, int width = 0)
     {
+        width = width > 0 ? Math.Min(width, Options.K) : Options.K;
         var now = Time.GetUtcNow();
         Routing.MarkLookup(target, now);
         var result = new LookupResult();
@@ -90,7 +98,7 @@ internal sealed partial class DhtNode
             result.Merge(records, tombstones);
         }
 
-        var candidates = new CandidateList(target, Options.K);
+        var candidates = new CandidateList(target, width);
         foreach (var contact in Routing.FindClosest(target, Options.K))
         {
             candidates.Add(contact, 0);
@@ -147,7 +155,7 @@ internal sealed partial class DhtNode
         }
 
         Stats.RecordLookup(result.Rounds, result.Messages);
-        result.Closest.AddRange(candidates.Answered(Options.K));
+        result.Closest.AddRange(candidates.Answered(width));
         return result;
     }
 

@@ -86,7 +86,7 @@ internal sealed partial class DhtNode
         Storage.Expire(now);
         foreach (int bucket in Routing.StaleBuckets(now, Options.RefreshInterval))
         {
-            await LookupAsync(RandomIdInBucket(bucket), findValue: false, cancellationToken).ConfigureAwait(false);
+            await RefreshBucketAsync(bucket, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (key, records) in Storage.TakeDueForRepublish(now))

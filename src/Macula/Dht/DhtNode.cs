@@ -106,7 +106,7 @@ internal sealed partial class DhtNode
         var refreshes = new List<Task>(nearest);
         for (int bucket = 0; bucket < nearest; bucket++)
         {
-            refreshes.Add(LookupAsync(RandomIdInBucket(bucket), findValue: false, cancellationToken));
+            refreshes.Add(RefreshBucketAsync(bucket, cancellationToken));
         }
 
         await Task.WhenAll(refreshes).ConfigureAwait(false);
@@ -168,6 +168,13 @@ internal sealed partial class DhtNode
             return null;
         }
     }
+
+    /// <summary>
+    /// Refreshes a bucket with a lookup of a random id in it. The lookup ends once the α nodes nearest that id have
+    /// answered, not K: meeting a few live nodes of the bucket is all a refresh is for, at a third of the messages.
+    /// </summary>
+    internal Task<LookupResult> RefreshBucketAsync(int bucket, CancellationToken cancellationToken) =>
+        LookupAsync(RandomIdInBucket(bucket), findValue: false, cancellationToken, Options.Alpha);
 
     internal DhtId RandomIdInBucket(int bucket)
     {
