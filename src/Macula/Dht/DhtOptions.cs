@@ -54,7 +54,9 @@ public sealed record DhtOptions
         Check(MaxProvidersPerKey >= 1, nameof(MaxProvidersPerKey), MaxProvidersPerKey, "at least 1");
         Check(MaxRecordsPerNode >= MaxProvidersPerKey, nameof(MaxRecordsPerNode), MaxRecordsPerNode, "at least MaxProvidersPerKey");
         Check(MaxRecordBytes >= 64, nameof(MaxRecordBytes), MaxRecordBytes, "at least 64");
-        Check(MaxMessageBytes >= MaxRecordBytes + 256, nameof(MaxMessageBytes), MaxMessageBytes, "at least MaxRecordBytes + 256");
+        // A reply must hold K contacts of the longest node id and one record of the largest size.
+        int least = MaxRecordBytes + (K * 131) + 1024;
+        Check(MaxMessageBytes >= least, nameof(MaxMessageBytes), MaxMessageBytes, $"at least MaxRecordBytes + 131 * K + 1024 ({least})");
     }
 
     private static void Check(bool ok, string name, object value, string rule)
