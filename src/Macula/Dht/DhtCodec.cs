@@ -1,0 +1,497 @@
+using System.Buffers;
+using Macula.Discovery;
+using Macula.Serialization;
+
+namespace Macula.Dht;
+
+/// <summary>
+/// The wire format of DHT messages (documented in docs/dht.md): every message is one MessagePack array
+/// <c>[version, op, sender, ...]</c>. Decoding is strict: anything malformed, oversized or out of bounds raises
+/// <see cref="DhtProtocolException"/> (or <see cref="MaculaSerializationException"/> for bad MessagePack), and the
+/// caller drops the message.
+/// </summary>
+internal sealed class DhtCodec
+{
+    /// <summary>The protocol version written as the first element of every message.</summary>
+    public const int Version = 1;
+
+    /// <summary>The most contacts a NODES or VALUE reply may carry (the largest K allowed).</summary>
+    public const int MaxContacts = 256;
+
+    /// <summary>The most metadata entries of one record.</summary>
+    public const int MaxMetadataEntries = 64;
+
+    /// <summary>The longest TTL accepted on the wire (longer ones are refused before they can overflow a date).</summary>
+    public static readonly TimeSpan MaxWireTtl = TimeSpan.FromDays(3650);
+
+    private readonly DhtOptions _options;
+
+    public DhtCodec(DhtOptions options)
+    {
+        _options = options;
+    }
+
+    /// <summary>Writes a request.</summary>
+    public static void WriteRequest(IBufferWriter<byte> output, DhtRequest request)
+    {
+        var w = new MessagePackWriter(output);
+        switch (request)
+        {
+            case PingRequest:
+                WriteEnvelope(ref w, 3, request.Op, request.Sender);
+                break;
+            case FindNodeRequest find:
+                WriteEnvelope(ref w, 4, request.Op, request.Sender);
+                WriteId(ref w, find.Target);
+                break;
+            case FindValueRequest find:
+                WriteEnvelope(ref w, 4, request.Op, request.Sender);
+                WriteId(ref w, find.Key);
+                break;
+            case StoreRequest store:
+                WriteEnvelope(ref w, 5, request.Op, request.Sender);
+                WriteId(ref w, store.Key);
+                w.WriteArrayHeader(store.Records.Count);
+                foreach (var record in store.Records)
+                {
+                    WriteRecord(ref w, record);
+                }
+
+                break;
+            case DeleteRequest delete:
+                WriteEnvelope(ref w, 6, request.Op, request.Sender);
+                WriteId(ref w, delete.Key);
+                w.Write(delete.NodeId);
+                w.Write(delete.WithdrawnAt);
+                break;
+            default:
+                throw new ArgumentException($"Unknown DHT request {request.GetType().Name}.", nameof(request));
+        }
+    }
+
+    /// <summary>
+    /// Writes a reply of at most <paramref name="maxBytes"/> bytes: a VALUE reply that would be larger keeps its
+    /// newest records and leaves out the rest.
+    /// </summary>
+    public static void WriteResponse(IBufferWriter<byte> output, DhtResponse response, int maxBytes)
+    {
+        var w = new MessagePackWriter(output);
+        switch (response)
+        {
+            case PongResponse:
+                WriteEnvelope(ref w, 3, response.Op, response.Sender);
+                break;
+            case NodesResponse nodes:
+                WriteEnvelope(ref w, 4, response.Op, response.Sender);
+                WriteContacts(ref w, nodes.Contacts);
+                break;
+            case ValueResponse value:
+                WriteValue(output, value, maxBytes);
+                break;
+            case StoredResponse stored:
+                WriteEnvelope(ref w, 4, response.Op, response.Sender);
+                w.Write(stored.Accepted);
+                break;
+            case DeletedResponse deleted:
+                WriteEnvelope(ref w, 4, response.Op, response.Sender);
+                w.Write(deleted.Removed);
+                break;
+            default:
+                throw new ArgumentException($"Unknown DHT response {response.GetType().Name}.", nameof(response));
+        }
+    }
+
+    /// <summary>The encoded size of one record, in bytes.</summary>
+    public static int RecordSize(ProviderRecord record)
+    {
+        using var buffer = new PooledBufferWriter(256);
+        var w = new MessagePackWriter(buffer);
+        WriteRecord(ref w, record);
+        return buffer.WrittenCount;
+    }
+
+    /// <summary>Reads a request; throws when it is not a well-formed request within the bounds.</summary>
+    public DhtRequest ReadRequest(ReadOnlySpan<byte> payload)
+    {
+        CheckSize(payload.Length);
+        var r = new MessagePackReader(payload, maxDepth: 8);
+        int count = ReadEnvelope(ref r, out var op, out var sender);
+        DhtRequest request;
+        switch (op)
+        {
+            case DhtOp.Ping:
+                Need(count, 3, op);
+                request = new PingRequest(sender);
+                break;
+            case DhtOp.FindNode:
+                Need(count, 4, op);
+                request = new FindNodeRequest(sender, ReadId(ref r));
+                break;
+            case DhtOp.FindValue:
+                Need(count, 4, op);
+                request = new FindValueRequest(sender, ReadId(ref r));
+                break;
+            case DhtOp.Store:
+                Need(count, 5, op);
+                var key = ReadId(ref r);
+                request = new StoreRequest(sender, key, ReadRecords(ref r));
+                break;
+            case DhtOp.Delete:
+                Need(count, 6, op);
+                var deleteKey = ReadId(ref r);
+                string nodeId = ReadNodeId(ref r, "DELETE node_id");
+                request = new DeleteRequest(sender, deleteKey, nodeId, ReadTimestamp(ref r));
+                break;
+            default:
+                throw new DhtProtocolException($"Unknown DHT request op {(int)op}.");
+        }
+
+        SkipRest(ref r, count, RequestLength(op));
+        return request;
+    }
+
+    /// <summary>Reads a reply; throws when it is not a well-formed reply within the bounds.</summary>
+    public DhtResponse ReadResponse(ReadOnlySpan<byte> payload)
+    {
+        CheckSize(payload.Length);
+        var r = new MessagePackReader(payload, maxDepth: 8);
+        int count = ReadEnvelope(ref r, out var op, out var sender);
+        DhtResponse response;
+        int expected;
+        switch (op)
+        {
+            case DhtOp.Pong:
+                Need(count, expected = 3, op);
+                response = new PongResponse(sender);
+                break;
+            case DhtOp.Nodes:
+                Need(count, expected = 4, op);
+                response = new NodesResponse(sender, ReadContacts(ref r));
+                break;
+            case DhtOp.Value:
+                Need(count, expected = 6, op);
+                var contacts = ReadContacts(ref r);
+                var records = ReadRecords(ref r);
+                response = new ValueResponse(sender, contacts, records, ReadTombstones(ref r));
+                break;
+            case DhtOp.Stored:
+                Need(count, expected = 4, op);
+                response = new StoredResponse(sender, (int)Math.Min(r.ReadUInt32(), int.MaxValue));
+                break;
+            case DhtOp.Deleted:
+                Need(count, expected = 4, op);
+                response = new DeletedResponse(sender, r.ReadBoolean());
+                break;
+            default:
+                throw new DhtProtocolException($"Unknown DHT reply op {(int)op}.");
+        }
+
+        SkipRest(ref r, count, expected);
+        return response;
+    }
+
+    private static int RequestLength(DhtOp op) => op switch
+    {
+        DhtOp.Ping => 3,
+        DhtOp.FindNode or DhtOp.FindValue => 4,
+        DhtOp.Store => 5,
+        _ => 6,
+    };
+
+    private static void WriteEnvelope(ref MessagePackWriter w, int count, DhtOp op, DhtContact sender)
+    {
+        w.WriteArrayHeader(count);
+        w.Write(Version);
+        w.Write((int)op);
+        w.Write(sender.NodeId);
+    }
+
+    private static void WriteId(ref MessagePackWriter w, DhtId id)
+    {
+        Span<byte> bytes = stackalloc byte[DhtId.Bytes];
+        id.WriteTo(bytes);
+        w.WriteBinary(bytes);
+    }
+
+    private static void WriteContacts(ref MessagePackWriter w, IReadOnlyList<DhtContact> contacts)
+    {
+        int count = Math.Min(contacts.Count, MaxContacts);
+        w.WriteArrayHeader(count);
+        for (int i = 0; i < count; i++)
+        {
+            w.Write(contacts[i].NodeId);
+        }
+    }
+
+    private static void WriteRecord(ref MessagePackWriter w, ProviderRecord record)
+    {
+        w.WriteArrayHeader(5);
+        w.Write(record.NodeId);
+        w.Write(record.Subject);
+        w.WriteMapHeader(record.Metadata.Count);
+        foreach (var (name, value) in record.Metadata)
+        {
+            w.Write(name);
+            w.Write(value);
+        }
+
+        w.Write((ulong)Math.Max(0L, (long)record.Ttl.TotalMilliseconds));
+        w.Write(record.AdvertisedAt);
+    }
+
+    private static void WriteValue(IBufferWriter<byte> output, ValueResponse value, int maxBytes)
+    {
+        using var head = new PooledBufferWriter(1024);
+        using var body = new PooledBufferWriter(1024);
+        var hw = new MessagePackWriter(head);
+        WriteEnvelope(ref hw, 6, value.Op, value.Sender);
+        WriteContacts(ref hw, value.Contacts);
+
+        // Tombstones are small and decide what readers hide, so they always go; records fill what is left, newest first.
+        var bw = new MessagePackWriter(body);
+        bw.WriteArrayHeader(value.Tombstones.Count);
+        foreach (var t in value.Tombstones)
+        {
+            bw.WriteArrayHeader(2);
+            bw.Write(t.NodeId);
+            bw.Write(t.WithdrawnAt);
+        }
+
+        var ordered = new List<ProviderRecord>(value.Records);
+        ordered.Sort(static (a, b) => b.AdvertisedAt.CompareTo(a.AdvertisedAt));
+        using var records = new PooledBufferWriter(1024);
+        var rw = new MessagePackWriter(records);
+        int budget = maxBytes - head.WrittenCount - body.WrittenCount - 5;
+        int fitted = 0;
+        foreach (var record in ordered)
+        {
+            int before = records.WrittenCount;
+            WriteRecord(ref rw, record);
+            if (records.WrittenCount > budget)
+            {
+                TruncateTo(records, before);
+                break;
+            }
+
+            fitted++;
+        }
+
+        var w = new MessagePackWriter(output);
+        w.WriteRaw(head.WrittenSpan);
+        w.WriteArrayHeader(fitted);
+        w.WriteRaw(records.WrittenSpan);
+        w.WriteRaw(body.WrittenSpan);
+    }
+
+    private static void TruncateTo(PooledBufferWriter buffer, int length)
+    {
+        // PooledBufferWriter cannot shrink in place; copy what fits into a fresh start.
+        var keep = buffer.WrittenSpan.Slice(0, length).ToArray();
+        buffer.Clear();
+        keep.CopyTo(buffer.GetSpan(keep.Length));
+        buffer.Advance(keep.Length);
+    }
+
+    private void CheckSize(int length)
+    {
+        if (length > _options.MaxMessageBytes)
+        {
+            throw new DhtProtocolException($"A DHT message of {length} bytes exceeds MaxMessageBytes ({_options.MaxMessageBytes}).");
+        }
+    }
+
+    private static int ReadEnvelope(ref MessagePackReader r, out DhtOp op, out DhtContact sender)
+    {
+        int count = r.ReadArrayHeader();
+        if (count < 3)
+        {
+            throw new DhtProtocolException($"A DHT message is an array of at least 3 elements, not {count}.");
+        }
+
+        int version = r.ReadInt32();
+        if (version != Version)
+        {
+            throw new DhtProtocolException($"Unsupported DHT protocol version {version}.");
+        }
+
+        op = (DhtOp)r.ReadInt32();
+        sender = new DhtContact(ReadNodeId(ref r, "sender"));
+        return count;
+    }
+
+    private static void Need(int count, int expected, DhtOp op)
+    {
+        if (count < expected)
+        {
+            throw new DhtProtocolException($"A DHT {op} message has {expected} elements, not {count}.");
+        }
+    }
+
+    private static void SkipRest(ref MessagePackReader r, int count, int read)
+    {
+        // Later versions may append fields; a reader of this version ignores them.
+        for (int i = read; i < count; i++)
+        {
+            r.Skip();
+        }
+
+        if (!r.End)
+        {
+            throw new DhtProtocolException($"A DHT message has {r.Position} bytes of message and trailing bytes after it.");
+        }
+    }
+
+    private static DhtId ReadId(ref MessagePackReader r)
+    {
+        var bytes = r.ReadBinarySpan();
+        if (bytes.Length != DhtId.Bytes)
+        {
+            throw new DhtProtocolException($"A DHT id has {DhtId.Bytes} bytes, not {bytes.Length}.");
+        }
+
+        return DhtId.FromBytes(bytes);
+    }
+
+    private static string ReadNodeId(ref MessagePackReader r, string what)
+    {
+        string? nodeId = r.ReadString();
+        if (!DhtContact.IsValidNodeId(nodeId))
+        {
+            throw new DhtProtocolException($"The {what} '{Truncate(nodeId)}' is not a valid node id.");
+        }
+
+        return nodeId!;
+    }
+
+    private static DateTimeOffset ReadTimestamp(ref MessagePackReader r) => new(r.ReadDateTime(), TimeSpan.Zero);
+
+    private static List<DhtContact> ReadContacts(ref MessagePackReader r)
+    {
+        int count = r.ReadArrayHeader();
+        if (count > MaxContacts)
+        {
+            throw new DhtProtocolException($"A DHT reply carries {count} contacts, more than {MaxContacts}.");
+        }
+
+        var contacts = new List<DhtContact>(count);
+        for (int i = 0; i < count; i++)
+        {
+            contacts.Add(new DhtContact(ReadNodeId(ref r, "contact")));
+        }
+
+        return contacts;
+    }
+
+    private List<ProviderRecord> ReadRecords(ref MessagePackReader r)
+    {
+        int count = r.ReadArrayHeader();
+        if (count > _options.MaxProvidersPerKey)
+        {
+            throw new DhtProtocolException($"A DHT message carries {count} records, more than MaxProvidersPerKey ({_options.MaxProvidersPerKey}).");
+        }
+
+        var records = new List<ProviderRecord>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int start = r.Position;
+            records.Add(ReadRecord(ref r));
+            if (r.Position - start > _options.MaxRecordBytes)
+            {
+                throw new DhtProtocolException($"A provider record of {r.Position - start} bytes exceeds MaxRecordBytes ({_options.MaxRecordBytes}).");
+            }
+        }
+
+        return records;
+    }
+
+    private static ProviderRecord ReadRecord(ref MessagePackReader r)
+    {
+        int count = r.ReadArrayHeader();
+        if (count < 5)
+        {
+            throw new DhtProtocolException($"A provider record has 5 elements, not {count}.");
+        }
+
+        string nodeId = ReadNodeId(ref r, "record node_id");
+        string subject = r.ReadString() ?? throw new DhtProtocolException("A provider record has a nil subject.");
+        if (subject.Length == 0)
+        {
+            throw new DhtProtocolException("A provider record has an empty subject.");
+        }
+
+        int entries = r.ReadMapHeader();
+        if (entries > MaxMetadataEntries)
+        {
+            throw new DhtProtocolException($"A provider record has {entries} metadata entries, more than {MaxMetadataEntries}.");
+        }
+
+        var metadata = new Dictionary<string, string>(entries, StringComparer.Ordinal);
+        for (int i = 0; i < entries; i++)
+        {
+            string name = r.ReadString() ?? throw new DhtProtocolException("A metadata name is nil.");
+            string value = r.ReadString() ?? throw new DhtProtocolException($"Metadata '{Truncate(name)}' has a nil value.");
+            if (!metadata.TryAdd(name, value))
+            {
+                throw new DhtProtocolException($"Metadata '{Truncate(name)}' appears twice.");
+            }
+        }
+
+        ulong ttlMs = r.ReadUInt64();
+        if (ttlMs == 0 || ttlMs > (ulong)MaxWireTtl.TotalMilliseconds)
+        {
+            throw new DhtProtocolException($"A provider record has a TTL of {ttlMs} ms, outside 1 ms to {MaxWireTtl.TotalDays} days.");
+        }
+
+        var advertisedAt = ReadTimestamp(ref r);
+        if (advertisedAt > DateTimeOffset.MaxValue - MaxWireTtl)
+        {
+            throw new DhtProtocolException("A provider record was advertised too far in the future.");
+        }
+
+        for (int i = 5; i < count; i++)
+        {
+            r.Skip();
+        }
+
+        return new ProviderRecord(nodeId, subject, metadata, TimeSpan.FromMilliseconds(ttlMs), advertisedAt);
+    }
+
+    private List<Tombstone> ReadTombstones(ref MessagePackReader r)
+    {
+        int count = r.ReadArrayHeader();
+        if (count > _options.MaxProvidersPerKey)
+        {
+            throw new DhtProtocolException($"A DHT reply carries {count} withdrawal markers, more than MaxProvidersPerKey ({_options.MaxProvidersPerKey}).");
+        }
+
+        var tombstones = new List<Tombstone>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int fields = r.ReadArrayHeader();
+            if (fields < 2)
+            {
+                throw new DhtProtocolException($"A withdrawal marker has 2 elements, not {fields}.");
+            }
+
+            string nodeId = ReadNodeId(ref r, "withdrawn node_id");
+            tombstones.Add(new Tombstone(nodeId, ReadTimestamp(ref r)));
+            for (int j = 2; j < fields; j++)
+            {
+                r.Skip();
+            }
+        }
+
+        return tombstones;
+    }
+
+    private static string Truncate(string? text) => text is null ? "(nil)" : text.Length <= 40 ? text : text[..40] + "...";
+}
+
+/// <summary>A DHT message broke the protocol or its bounds; the message is dropped.</summary>
+internal sealed class DhtProtocolException : Exception
+{
+    public DhtProtocolException(string message)
+        : base(message)
+    {
+    }
+}

@@ -1,0 +1,102 @@
+namespace Macula.Dht;
+
+/// <summary>
+/// A DHT node as others know it: its string node id (which names its subject) and the 256-bit id derived from it.
+/// Only the string travels on the wire; the id is always recomputed, so a peer cannot place itself at an id of its
+/// choosing without also choosing the name that hashes to it.
+/// </summary>
+internal sealed class DhtContact : IEquatable<DhtContact>
+{
+    /// <summary>The longest node id accepted, in characters.</summary>
+    public const int MaxNodeIdLength = 128;
+
+    public DhtContact(string nodeId)
+        : this(nodeId, NodeIdCache.Get(nodeId))
+    {
+    }
+
+    public DhtContact(string nodeId, DhtId id)
+    {
+        NodeId = nodeId;
+        Id = id;
+    }
+
+    /// <summary>The node's string id, as in <c>macula.&lt;realm&gt;.dht.&lt;nodeId&gt;</c>.</summary>
+    public string NodeId { get; }
+
+    /// <summary>SHA-256 of <see cref="NodeId"/>.</summary>
+    public DhtId Id { get; }
+
+    /// <summary>
+    /// Whether <paramref name="nodeId"/> can name a DHT node: one subject token of printable ASCII (no dot, no
+    /// wildcard), at most <see cref="MaxNodeIdLength"/> characters, and not the bootstrap subject's token.
+    /// </summary>
+    public static bool IsValidNodeId(string? nodeId)
+    {
+        if (string.IsNullOrEmpty(nodeId) || nodeId.Length > MaxNodeIdLength || nodeId == DhtSubjects.BootstrapToken)
+        {
+            return false;
+        }
+
+        foreach (char c in nodeId)
+        {
+            if (c <= ' ' || c > '~' || c is '.' or '*' or '>')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public bool Equals(DhtContact? other) => other is not null && Id == other.Id;
+
+    public override bool Equals(object? obj) => obj is DhtContact other && Equals(other);
+
+    public override int GetHashCode() => Id.GetHashCode();
+
+    public override string ToString() => NodeId;
+}
+
+/// <summary>The subjects of the DHT.</summary>
+internal static class DhtSubjects
+{
+    /// <summary>The last token of the bootstrap subject; no node may use it as its id.</summary>
+    public const string BootstrapToken = "bootstrap";
+
+    /// <summary>The queue group of the bootstrap subscription, so one existing node answers each newcomer.</summary>
+    public const string BootstrapQueueGroup = "macula-dht-bootstrap";
+
+    /// <summary><c>macula.&lt;realm&gt;.dht.&lt;nodeId&gt;</c>.</summary>
+    public static string Node(string realm, string nodeId) => $"macula.{realm}.dht.{nodeId}";
+
+    /// <summary><c>macula.&lt;realm&gt;.dht.bootstrap</c>.</summary>
+    public static string Bootstrap(string realm) => $"macula.{realm}.dht.{BootstrapToken}";
+}
+
+/// <summary>
+/// Remembers the SHA-256 of node ids seen lately: every reply carries up to K contacts and hashing each one again
+/// cost more than the rest of decoding the reply. Bounded: it starts over when full.
+/// </summary>
+internal static class NodeIdCache
+{
+    private const int Capacity = 1 << 16;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DhtId> Ids = new(StringComparer.Ordinal);
+
+    public static DhtId Get(string nodeId)
+    {
+        if (Ids.TryGetValue(nodeId, out var id))
+        {
+            return id;
+        }
+
+        id = DhtId.ForNode(nodeId);
+        if (Ids.Count >= Capacity)
+        {
+            Ids.Clear();
+        }
+
+        Ids.TryAdd(nodeId, id);
+        return id;
+    }
+}

@@ -1,0 +1,178 @@
+using Macula.Serialization;
+using Macula.Transport;
+
+namespace Macula.Dht;
+
+/// <summary>
+/// Carries a <see cref="DhtNode"/>'s requests over an <see cref="IMaculaTransport"/>: each node answers on
+/// <c>macula.&lt;realm&gt;.dht.&lt;nodeId&gt;</c> and, in one queue group with every other node, on
+/// <c>macula.&lt;realm&gt;.dht.bootstrap</c>, where a newcomer that knows no address finds its first contact.
+/// Malformed, oversized and unanswerable messages are dropped and reported; none of them reaches the node.
+/// </summary>
+internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
+{
+    private readonly IMaculaTransport _transport;
+    private readonly string _realm;
+    private readonly DhtOptions _options;
+    private readonly DhtCodec _codec;
+    private readonly int _maxMessageBytes;
+    private readonly List<IAsyncDisposable> _subscriptions = [];
+    private DhtNode? _node;
+
+    public DhtTransportBinding(IMaculaTransport transport, string realm, DhtOptions options)
+    {
+        _transport = transport;
+        _realm = realm;
+        _options = options;
+        _codec = new DhtCodec(options);
+        _maxMessageBytes = Math.Min(options.MaxMessageBytes, transport.MaxPayload);
+    }
+
+    private DhtNode Node => _node ?? throw new InvalidOperationException("The DHT binding has no node attached.");
+
+    /// <summary>Attaches the node that answers the requests received.</summary>
+    public void Attach(DhtNode node) => _node = node;
+
+    /// <summary>Subscribes the node's own subject.</summary>
+    public async Task ListenAsync(CancellationToken cancellationToken)
+    {
+        var subject = DhtSubjects.Node(_realm, Node.Self.NodeId);
+        _subscriptions.Add(await _transport.SubscribeAsync(subject, OnRequestAsync, null, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Joins the bootstrap queue group, so that later newcomers can find this node.</summary>
+    public async Task ListenForBootstrapAsync(CancellationToken cancellationToken)
+    {
+        var subject = DhtSubjects.Bootstrap(_realm);
+        _subscriptions.Add(await _transport.SubscribeAsync(subject, OnRequestAsync, DhtSubjects.BootstrapQueueGroup, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Asks whoever answers on the bootstrap subject for the nodes closest to this one and adds them (and the one
+    /// that answered) to the routing table.
+    /// </summary>
+    /// <returns>Whether another node answered.</returns>
+    public async Task<bool> BootstrapAsync(CancellationToken cancellationToken)
+    {
+        var node = Node;
+        DhtResponse response;
+        try
+        {
+            response = await RequestAsync(DhtSubjects.Bootstrap(_realm), new FindNodeRequest(node.Self, node.Self.Id), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DhtRpcException ex)
+        {
+            if (ex.Failure == DhtRpcFailure.BadReply)
+            {
+                node.ReportDropped(ex.Message);
+            }
+
+            return false;
+        }
+
+        // The queue group may hand this node its own request when it retries after joining the group.
+        if (response is not NodesResponse nodes || response.Sender.Id == node.Self.Id)
+        {
+            return false;
+        }
+
+        node.Observe(nodes.Sender);
+        node.AddContacts(nodes.Contacts);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<DhtResponse> SendAsync(DhtContact target, DhtRequest request, CancellationToken cancellationToken) =>
+        RequestAsync(DhtSubjects.Node(_realm, target.NodeId), request, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var subscription in _subscriptions)
+        {
+            try
+            {
+                await subscription.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MaculaTransportException or ObjectDisposedException)
+            {
+                // Unsubscribing from a closed transport has nothing left to undo.
+            }
+        }
+
+        _subscriptions.Clear();
+    }
+
+    private async ValueTask<DhtResponse> RequestAsync(string subject, DhtRequest request, CancellationToken cancellationToken)
+    {
+        using var buffer = new PooledBufferWriter(256);
+        DhtCodec.WriteRequest(buffer, request);
+        if (buffer.WrittenCount > _maxMessageBytes)
+        {
+            throw new DhtRpcException(DhtRpcFailure.Local, $"A DHT {request.Op} of {buffer.WrittenCount} bytes exceeds the message limit of {_maxMessageBytes} bytes.");
+        }
+
+        TransportMessage reply;
+        try
+        {
+            reply = await _transport.RequestAsync(subject, buffer.WrittenMemory, null, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MaculaTransportException ex)
+        {
+            var failure = ex.Kind switch
+            {
+                TransportErrorKind.NoResponders => DhtRpcFailure.Unreachable,
+                TransportErrorKind.Timeout or TransportErrorKind.ConnectionLost or TransportErrorKind.ProtocolError => DhtRpcFailure.Timeout,
+                _ => DhtRpcFailure.Local,
+            };
+            throw new DhtRpcException(failure, $"DHT {request.Op} on {subject} failed: {ex.Message}", ex);
+        }
+
+        try
+        {
+            return _codec.ReadResponse(reply.Payload.Span);
+        }
+        catch (Exception ex) when (ex is DhtProtocolException or MaculaSerializationException)
+        {
+            throw new DhtRpcException(DhtRpcFailure.BadReply, $"Dropped a bad DHT reply from {subject}: {ex.Message}", ex);
+        }
+    }
+
+    private async ValueTask OnRequestAsync(TransportMessage message)
+    {
+        var node = _node;
+        if (node is null)
+        {
+            return;
+        }
+
+        if (message.ReplyTo is null)
+        {
+            node.ReportDropped($"Dropped a DHT message on {message.Subject} without a reply subject.");
+            return;
+        }
+
+        DhtRequest request;
+        try
+        {
+            request = _codec.ReadRequest(message.Payload.Span);
+        }
+        catch (Exception ex) when (ex is DhtProtocolException or MaculaSerializationException)
+        {
+            node.ReportDropped($"Dropped a bad DHT request on {message.Subject} ({message.Payload.Length} bytes): {ex.Message}");
+            return;
+        }
+
+        try
+        {
+            var response = node.Handle(request);
+            using var buffer = new PooledBufferWriter(512);
+            DhtCodec.WriteResponse(buffer, response, _maxMessageBytes);
+            await _transport.PublishAsync(message.ReplyTo, buffer.WrittenMemory).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong answering one request must not stop this subscription from answering the next.
+            node.ReportDropped($"Could not answer DHT {request.Op} from {request.Sender}: {ex.Message}");
+        }
+    }
+}
