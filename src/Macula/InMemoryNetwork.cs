@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Macula.Discovery;
 using Macula.Transport;
 
 namespace Macula;
@@ -19,8 +18,6 @@ public sealed class InMemoryNetwork
     /// <summary>The largest payload accepted, in bytes (default 1 MiB, as a NATS server).</summary>
     public int MaxPayload { get; init; } = 1024 * 1024;
 
-    /// <summary>The interim service directory shared by nodes on this network (replaced by the DHT where configured).</summary>
-    internal InMemoryDirectory Directory { get; } = new();
 
     /// <summary>Creates a transport attached to this network.</summary>
     public InMemoryTransport CreateTransport() => new(this, Interlocked.Increment(ref _nextTransportId));
@@ -65,7 +62,7 @@ public sealed class InMemoryNetwork
     /// <summary>Delivers a message; returns how many subscribers it was routed to (faulty subscribers included).</summary>
     internal int Route(InMemoryTransport sender, TransportMessage message)
     {
-        if (sender.Faults.Partitioned)
+        if (sender.Faults.Partitioned && sender.Faults.AppliesTo(message.Subject))
         {
             return 0;
         }
@@ -104,7 +101,7 @@ public sealed class InMemoryNetwork
     private static int Offer(Subscription s, TransportMessage message, ref Dictionary<string, List<Subscription>>? groups)
     {
         var faults = s.Owner.Faults;
-        if (faults.Partitioned || faults.NoResponders || s.Owner.IsClosed)
+        if (s.Owner.IsClosed || ((faults.Partitioned || faults.NoResponders) && faults.AppliesTo(message.Subject)))
         {
             return 0;
         }

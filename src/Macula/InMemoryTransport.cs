@@ -19,9 +19,18 @@ public sealed class InMemoryFaults
     /// <summary>This transport can neither send nor receive: its requests time out and nothing reaches it.</summary>
     public bool Partitioned { get; set; }
 
+    /// <summary>
+    /// Limits the faults to messages whose subject matches this pattern (NATS wildcards), for example
+    /// <c>macula.*.rpc.&gt;</c> to fault RPC calls but not discovery; <see langword="null"/> (the default) faults every subject.
+    /// </summary>
+    public string? Subjects { get; set; }
+
+    internal bool AppliesTo(string subject) => Subjects is not { } pattern || SubjectMatcher.Matches(pattern, subject);
+
     /// <summary>Clears every fault.</summary>
     public void Clear()
     {
+        Subjects = null;
         DropIncoming = false;
         Delay = TimeSpan.Zero;
         NoResponders = false;
@@ -106,7 +115,7 @@ public sealed class InMemoryTransport : IMaculaTransport
         {
             string replyTo = _inboxPrefix + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
             int routed = _network.Route(this, new TransportMessage(subject, replyTo, headers, payload.ToArray()));
-            if (routed == 0 && !Faults.Partitioned)
+            if (routed == 0 && !(Faults.Partitioned && Faults.AppliesTo(subject)))
             {
                 throw new MaculaTransportException(TransportErrorKind.NoResponders, $"No responders are subscribed to '{subject}'.");
             }
@@ -240,12 +249,13 @@ internal sealed class Subscription : IAsyncDisposable
     public void Deliver(TransportMessage message)
     {
         var faults = Owner.Faults;
-        if (faults.DropIncoming)
+        bool faulted = faults.AppliesTo(message.Subject);
+        if (faulted && faults.DropIncoming)
         {
             return;
         }
 
-        if (faults.Delay > TimeSpan.Zero)
+        if (faulted && faults.Delay > TimeSpan.Zero)
         {
             _ = DeliverLaterAsync(message, faults.Delay);
             return;

@@ -54,17 +54,22 @@ public sealed class MaculaNode : IAsyncDisposable
         options.Validate();
         string nodeId = options.NodeId ?? NewNodeId();
         await options.Transport!.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        var registry = CreateRegistry(options);
+        Action<MaculaEvent>? sink = options.OnEvent;
+        var registry = await DhtServiceRegistry.StartAsync(
+            options.Transport, options.Realm, nodeId, options.Dht, cancellationToken, options.TimeProvider,
+            sink is null ? null : message => sink(new MaculaEvent(MaculaEventKind.BadMessage, "DHT: " + message))).ConfigureAwait(false);
         var node = new MaculaNode(options, nodeId, registry);
         node.Raise(MaculaEventKind.Started, $"Node {nodeId} started in realm '{options.Realm}'.");
         return node;
     }
 
-    private static IServiceRegistry CreateRegistry(MaculaNodeOptions options) => options.Transport switch
+    /// <summary>What this node's DHT holds and has done: for tools and tests.</summary>
+    public MaculaDhtStats GetDhtStats()
     {
-        InMemoryTransport memory => memory.Network.Directory,
-        _ => throw new NotSupportedException($"Discovery over '{options.Transport!.GetType().Name}' needs the DHT registry, which is not wired in yet."),
-    };
+        var dht = (DhtServiceRegistry)Registry;
+        var s = dht.Statistics;
+        return new MaculaDhtStats(dht.RoutingTableCount, dht.Node.Storage.KeyCount, dht.Node.Storage.Count, s.Lookups, s.RequestsSent, s.RequestsReceived, s.MessagesDropped);
+    }
 
     /// <summary>
     /// Serves <paramref name="implementation"/> as a provider of <typeparamref name="TService"/> and advertises it.
@@ -157,10 +162,7 @@ public sealed class MaculaNode : IAsyncDisposable
 
         await Task.WhenAll(stops).ConfigureAwait(false);
         _stopping.Cancel();
-        if (Registry is not InMemoryDirectory)
-        {
-            await Registry.DisposeAsync().ConfigureAwait(false);
-        }
+        await Registry.DisposeAsync().ConfigureAwait(false);
 
         await Transport.DisposeAsync().ConfigureAwait(false);
         Raise(MaculaEventKind.Stopped, $"Node {NodeId} stopped.");

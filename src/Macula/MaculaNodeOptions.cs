@@ -30,6 +30,9 @@ public sealed record MaculaNodeOptions
     /// <summary>The per-provider circuit breaker.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; init; } = CircuitBreakerOptions.Default;
 
+    /// <summary>Settings of the Kademlia DHT that holds the service registry.</summary>
+    public DhtOptions Dht { get; init; } = DhtOptions.Default;
+
     /// <summary>The clock (tests pass a fake one). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -47,6 +50,10 @@ public sealed record MaculaNodeOptions
         if (NodeId is not null)
         {
             ValidateToken(NodeId, nameof(NodeId));
+            if (NodeId == "bootstrap" || NodeId.Length > 128)
+            {
+                throw new ArgumentException($"MaculaNodeOptions.NodeId '{NodeId}' is reserved or longer than 128 characters.", nameof(NodeId));
+            }
         }
 
         if (AdvertiseTtl < TimeSpan.FromSeconds(1))
@@ -67,6 +74,7 @@ public sealed record MaculaNodeOptions
         ArgumentNullException.ThrowIfNull(Metadata, nameof(Metadata));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         (CircuitBreaker ?? throw new ArgumentNullException(nameof(CircuitBreaker))).Validate();
+        (Dht ?? throw new ArgumentNullException(nameof(Dht))).Validate();
     }
 
     internal static void ValidateToken(string value, string option)
@@ -112,3 +120,13 @@ public enum MaculaEventKind
 /// <param name="Message">A readable description.</param>
 /// <param name="Exception">The exception, for errors.</param>
 public sealed record MaculaEvent(MaculaEventKind Kind, string Message, Exception? Exception = null);
+
+/// <summary>A node's view of the DHT.</summary>
+/// <param name="RoutingTableContacts">Contacts in the routing table.</param>
+/// <param name="StoredKeys">Keys this node stores as a replica.</param>
+/// <param name="StoredRecords">Provider records this node stores as a replica.</param>
+/// <param name="Lookups">Iterative lookups this node has run.</param>
+/// <param name="RequestsSent">DHT requests sent.</param>
+/// <param name="RequestsReceived">DHT requests received.</param>
+/// <param name="MessagesDropped">Bad or oversized DHT messages dropped.</param>
+public sealed record MaculaDhtStats(int RoutingTableContacts, int StoredKeys, int StoredRecords, long Lookups, long RequestsSent, long RequestsReceived, long MessagesDropped);

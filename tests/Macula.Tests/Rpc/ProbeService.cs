@@ -255,6 +255,8 @@ public sealed class ProbeMesh : IAsyncDisposable
         for (int i = 0; i < providers; i++)
         {
             var transport = mesh.Network.CreateTransport();
+            // Faults the tests inject hit RPC calls only; discovery traffic stays healthy unless a test kills the node.
+            transport.Faults.Subjects = "macula.*.rpc.>";
             var node = await MaculaNode.StartAsync(configure(new MaculaNodeOptions { Transport = transport, NodeId = $"p{i}" }));
             var impl = new ProbeImpl($"p{i}");
             var registration = await node.ProvideAsync<IProbe>(impl);
