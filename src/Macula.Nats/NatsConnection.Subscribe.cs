@@ -96,4 +96,16 @@ internal sealed partial class NatsConnection
             subscription.Complete(drain: true);
         }
     }
+
+    /// <summary>The subjects of the live subscriptions, the inbox included (for diagnostics and tests).</summary>
+    internal IReadOnlyList<string> SubscriptionSubjects()
+    {
+        var subjects = new List<string>();
+        foreach (var subscription in _subscriptions.Values)
+        {
+            subjects.Add(subscription.Subject);
+        }
+
+        return subjects;
+    }
 }
