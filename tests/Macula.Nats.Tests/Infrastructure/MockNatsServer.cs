@@ -38,11 +38,11 @@ public sealed class MockNatsServer : IAsyncDisposable
     }
 
     /// <summary>Waits for the next client and completes the handshake with it (INFO, then PONG for its PING).</summary>
-    public async Task<MockClient> AcceptAndHandshakeAsync()
+    public async Task<MockClient> AcceptAndHandshakeAsync(string info = Info)
     {
         var client = await AcceptAsync();
-        await client.SendAsync(Info);
-        await client.ReadUntilAsync("PING\r\n");
+        await client.SendAsync(info);
+        client.Handshake = await client.ReadUntilAsync("PING\r\n");
         await client.SendAsync("PONG\r\n");
         return client;
     }
@@ -97,6 +97,9 @@ public sealed class MockClient : IDisposable
         _client = client;
         _stream = client.GetStream();
     }
+
+    /// <summary>What the client sent before its first PING: its CONNECT.</summary>
+    public string Handshake { get; set; } = string.Empty;
 
     /// <summary>Everything read from the client so far.</summary>
     public string Received => _received.ToString();
