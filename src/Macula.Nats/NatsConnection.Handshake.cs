@@ -11,6 +11,9 @@ namespace Macula.Nats;
 
 internal sealed partial class NatsConnection
 {
+    // Large reads keep a stream of small messages to few system calls; the stream is closed by the link, not the reader.
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 64 * 1024, minimumReadSize: 8 * 1024, leaveOpen: true);
+
     /// <summary>
     /// Opens one connection to <paramref name="server"/>: TCP, the server's INFO, TLS when either side requires it,
     /// then CONNECT and a PING whose PONG proves the server accepted us (an auth failure answers -ERR instead).
@@ -28,7 +31,7 @@ internal sealed partial class NatsConnection
             await socket.ConnectAsync(server.Host, server.Port, token).ConfigureAwait(false);
             var network = new NetworkStream(socket, ownsSocket: true);
             stream = network;
-            reader = PipeReader.Create(network, new StreamPipeReaderOptions(leaveOpen: true));
+            reader = PipeReader.Create(network, ReaderOptions);
             var first = await ReadHandshakeFrameAsync(reader, server, token).ConfigureAwait(false);
             if (first.Op != NatsOp.Info)
             {
@@ -59,7 +62,7 @@ internal sealed partial class NatsConnection
                 var ssl = new SslStream(network, leaveInnerStreamOpen: false);
                 stream = ssl;
                 await ssl.AuthenticateAsClientAsync(NatsTls.CreateOptions(server.Host, _trustedRoots.Value), token).ConfigureAwait(false);
-                reader = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
+                reader = PipeReader.Create(ssl, ReaderOptions);
             }
 
             using (var hello = new ByteBuffer())

@@ -140,7 +140,7 @@ internal sealed partial class NatsConnection
         bool reachedMax = subscription.Deliver(message, out bool dropped);
         if (dropped)
         {
-            Report(NatsEventKind.SlowConsumer, $"The handler of the subscription to '{subscription.Subject}' is {NatsSubscription.PendingLimit} messages behind; a message on '{message.Subject}' was dropped.", link.Server.Url);
+            Report(NatsEventKind.SlowConsumer, $"The handler of the subscription to '{subscription.Subject}' is {NatsSubscription.PendingLimit} messages behind; messages on '{message.Subject}' are being dropped until it catches up.", link.Server.Url);
         }
 
         if (reachedMax)

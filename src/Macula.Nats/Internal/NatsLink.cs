@@ -67,7 +67,7 @@ internal sealed class NatsLink : IDisposable
             // The socket is being torn down; nothing useful can be done with a failure to close it.
         }
 
+        // The token source is not disposed: loops that end after this still read its token.
         Socket.Dispose();
-        _cts.Dispose();
     }
 }

@@ -18,6 +18,7 @@ internal sealed class NatsSubscription : IAsyncDisposable
     private long _delivered;
     private long _maxMessages;
     private volatile bool _cancelled;
+    private bool _overflowing;
 
     public NatsSubscription(NatsConnection owner, long sid, string subject, string? queueGroup, MessageHandler? handler)
     {
@@ -56,7 +57,11 @@ internal sealed class NatsSubscription : IAsyncDisposable
         set => Interlocked.Exchange(ref _maxMessages, value);
     }
 
-    /// <summary>Queues a message; returns whether the subscription reached its maximum with it.</summary>
+    /// <summary>
+    /// Queues a message; returns whether the subscription reached its maximum with it. <paramref name="dropped"/> is
+    /// set for the first message dropped since the handler last kept up, so a flood is reported once, not per message.
+    /// Called only by the read loop.
+    /// </summary>
     public bool Deliver(TransportMessage message, out bool dropped)
     {
         dropped = false;
@@ -67,9 +72,17 @@ internal sealed class NatsSubscription : IAsyncDisposable
             return false;
         }
 
-        if (_queue is not null && !_queue.Writer.TryWrite(message))
+        if (_queue is not null)
         {
-            dropped = !_cancelled;
+            if (_queue.Writer.TryWrite(message))
+            {
+                _overflowing = false;
+            }
+            else if (!_cancelled && !_overflowing)
+            {
+                _overflowing = true;
+                dropped = true;
+            }
         }
 
         return max > 0 && n == max;

@@ -103,6 +103,11 @@ public sealed class NatsClusterFixture : IAsyncLifetime
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
+            if (!server.IsRunning)
+            {
+                throw new InvalidOperationException($"The cluster member on port {server.Port} exited:\n{server.Log}");
+            }
+
             string? info = await NatsServerProcess.TryReadInfoAsync(server.Port);
             if (info is not null && CountConnectUrls(info) >= 3)
             {

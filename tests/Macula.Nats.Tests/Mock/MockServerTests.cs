@@ -1,4 +1,5 @@
 using System.Text;
+using Macula.Nats.Internal;
 using Macula.Nats.Tests.Infrastructure;
 using Macula.Transport;
 
@@ -265,6 +266,54 @@ public sealed class MockServerTests
 
         await TestTimes.WaitUntilAsync(() => { lock (seen) { return seen.Count == 51; } }, "all 51 messages were delivered");
         Assert.Equal(Enumerable.Range(0, 50).Select(i => $"m{i}|-").Append("hello|v"), seen);
+    }
+
+    [Fact]
+    public async Task A_handler_that_falls_far_behind_is_reported_once_as_a_slow_consumer_without_stalling_the_connection()
+    {
+        await using var mock = new MockNatsServer();
+        var events = new EventLog();
+        await using var transport = new NatsTransport(TestTimes.Options(mock.Url) with { OnEvent = events.Sink });
+        var first = await ConnectAsync(transport, mock);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int slow = 0;
+        var other = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sentinel = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var slowSub = transport.Connection.Subscribe("flood", null, async m =>
+        {
+            await release.Task;
+            Interlocked.Increment(ref slow);
+            if (m.Payload.Span[0] == (byte)'z')
+            {
+                sentinel.TrySetResult();
+            }
+        });
+        await using var otherSub = transport.Connection.Subscribe("other", null, _ => { other.TrySetResult(); return ValueTask.CompletedTask; });
+        await first.ReadUntilAsync("SUB other 2\r\n");
+
+        int flood = NatsSubscription.PendingLimit + 1000;
+        var burst = new StringBuilder(flood * 16);
+        for (int i = 0; i < flood; i++)
+        {
+            burst.Append("MSG flood 1 1\r\nx\r\n");
+        }
+
+        burst.Append("MSG other 2 1\r\ny\r\n");
+        await first.SendAsync(burst.ToString());
+
+        // The other subscription is served although the flooded one is full.
+        await other.Task.WaitAsync(TestTimes.Wait);
+        await events.WaitForAsync(NatsEventKind.SlowConsumer);
+        Assert.Equal(1, events.Count(NatsEventKind.SlowConsumer));
+        Assert.True(transport.IsConnected);
+
+        // Once the handler caught up, a later message is delivered again; everything past the limit was dropped
+        // (one message may have been in the handler rather than in the queue).
+        release.SetResult();
+        await TestTimes.WaitUntilAsync(() => Volatile.Read(ref slow) >= NatsSubscription.PendingLimit, "the queued messages were handled");
+        await first.SendAsync("MSG flood 1 1\r\nz\r\n");
+        await sentinel.Task.WaitAsync(TestTimes.Wait);
+        Assert.InRange(Volatile.Read(ref slow), NatsSubscription.PendingLimit + 1, NatsSubscription.PendingLimit + 2);
     }
 
     private static async Task<MockClient> ConnectAsync(NatsTransport transport, MockNatsServer mock)
