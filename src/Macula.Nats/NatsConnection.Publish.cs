@@ -12,10 +12,10 @@ internal sealed partial class NatsConnection
 
     public ValueTask PublishAsync(string subject, ReadOnlyMemory<byte> payload, MaculaHeaders? headers, string? replyTo, CancellationToken cancellationToken)
     {
-        SubjectMatcher.Validate(subject, allowWildcards: false);
+        NatsSubject.ValidatePublish(subject, nameof(subject));
         if (replyTo is not null)
         {
-            SubjectMatcher.Validate(replyTo, allowWildcards: false);
+            NatsSubject.ValidatePublish(replyTo, nameof(replyTo));
         }
 
         cancellationToken.ThrowIfCancellationRequested();

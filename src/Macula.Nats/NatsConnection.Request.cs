@@ -19,7 +19,7 @@ internal sealed partial class NatsConnection
     /// </summary>
     public async ValueTask<TransportMessage> RequestAsync(string subject, ReadOnlyMemory<byte> payload, MaculaHeaders? headers, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        SubjectMatcher.Validate(subject, allowWildcards: false);
+        NatsSubject.ValidatePublish(subject, nameof(subject));
         cancellationToken.ThrowIfCancellationRequested();
         if (timeout <= TimeSpan.Zero)
         {

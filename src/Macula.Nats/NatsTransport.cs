@@ -1,4 +1,3 @@
-using Macula.Nats.Internal;
 using Macula.Transport;
 
 namespace Macula.Nats;
