@@ -49,7 +49,7 @@ public sealed class ReconnectTests
             seen.Add(await got.Reader.ReadAsync().AsTask().WaitAsync(TestTimes.Wait));
         }
 
-        Assert.Equal(subscriber.ConnectedServer, server.Url);
+        Assert.Equal(server.Url, subscriber.ConnectedServer);
     }
 
     [Fact]

@@ -58,10 +58,10 @@ public sealed class OptionsTests
     }
 
     [Fact]
-    public void Reconnect_backoff_doubles_up_to_the_maximum_with_jitter_down_to_half()
+    public async Task Reconnect_backoff_doubles_up_to_the_maximum_with_jitter_down_to_half()
     {
         var options = NatsOptions.Default with { ReconnectWait = TimeSpan.FromMilliseconds(100), ReconnectWaitMax = TimeSpan.FromMilliseconds(1000) };
-        var connection = new NatsConnection(options);
+        await using var connection = new NatsConnection(options);
         for (int i = 0; i < 50; i++)
         {
             double first = connection.Backoff(0).TotalMilliseconds;
