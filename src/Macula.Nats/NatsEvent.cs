@@ -1,0 +1,48 @@
+namespace Macula.Nats;
+
+/// <summary>What happened to a NATS connection; see <see cref="NatsEvent"/>.</summary>
+public enum NatsEventKind
+{
+    /// <summary>The first connection was established.</summary>
+    Connected = 1,
+
+    /// <summary>The connection was lost; the client is reconnecting.</summary>
+    Disconnected = 2,
+
+    /// <summary>The client connected again after a loss; subscriptions were restored.</summary>
+    Reconnected = 3,
+
+    /// <summary>An attempt to connect to one server failed.</summary>
+    ConnectFailed = 4,
+
+    /// <summary>The server sent bytes that are not valid NATS protocol; the connection was dropped.</summary>
+    ProtocolError = 5,
+
+    /// <summary>The server sent <c>-ERR</c>.</summary>
+    ServerError = 6,
+
+    /// <summary>A subscription's handler fell so far behind that messages were dropped.</summary>
+    SlowConsumer = 7,
+
+    /// <summary>A subscription's handler threw; delivery goes on with the next message.</summary>
+    HandlerFailed = 8,
+
+    /// <summary>The cluster announced servers that were added to the list to reconnect to.</summary>
+    ServersDiscovered = 9,
+
+    /// <summary>The server is shutting down gracefully (lame duck mode); the client will move when it closes.</summary>
+    LameDuckMode = 10,
+
+    /// <summary>The client closed, because it was disposed or gave up reconnecting.</summary>
+    Closed = 11,
+
+    /// <summary>Publishes buffered while disconnected were dropped because the client closed.</summary>
+    PublishesDropped = 12,
+}
+
+/// <summary>A diagnostic from a NATS connection, passed to <see cref="NatsOptions.OnEvent"/>.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Message">A human-readable description that names the server and the cause.</param>
+/// <param name="Server">The server involved (without credentials), if any.</param>
+/// <param name="Exception">The underlying exception, if any.</param>
+public sealed record NatsEvent(NatsEventKind Kind, string Message, string? Server = null, Exception? Exception = null);

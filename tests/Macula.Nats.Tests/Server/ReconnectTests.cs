@@ -1,0 +1,182 @@
+using System.Text;
+using System.Threading.Channels;
+using Macula.Nats.Tests.Infrastructure;
+using Macula.Transport;
+
+namespace Macula.Nats.Tests.Server;
+
+/// <summary>Each test runs its own nats-server, since it kills it.</summary>
+public sealed class ReconnectTests
+{
+    [Fact]
+    public async Task After_the_server_restarts_on_the_same_port_subscriptions_work_again_and_buffered_publishes_arrive()
+    {
+        await using var server = await NatsServerProcess.StartNewAsync();
+        var events = new EventLog();
+        await using var subscriber = new NatsTransport(TestTimes.Options(server.Url) with { OnEvent = events.Sink });
+        await using var publisher = new NatsTransport(TestTimes.Options(server.Url) with { ReconnectBufferSize = 4096 });
+        await subscriber.ConnectAsync();
+        await publisher.ConnectAsync();
+        var got = Channel.CreateUnbounded<string>();
+        await using var sub = await ((IMaculaTransport)subscriber).SubscribeAsync("events.>", m => got.Writer.WriteAsync(Encoding.UTF8.GetString(m.Payload.Span)));
+        await publisher.PublishAsync("events.a", "before"u8.ToArray());
+        Assert.Equal("before", await got.Reader.ReadAsync().AsTask().WaitAsync(TestTimes.Wait));
+
+        server.Kill();
+        await events.WaitForAsync(NatsEventKind.Disconnected);
+        await TestTimes.WaitUntilAsync(() => !publisher.IsConnected, "the publisher noticed the server is gone");
+
+        // While disconnected, publishes are buffered up to ReconnectBufferSize; past it they fail clearly.
+        await publisher.PublishAsync("events.b", Encoding.UTF8.GetBytes(new string('x', 1000)));
+        await publisher.PublishAsync("events.c", "buffered"u8.ToArray());
+        var full = await Assert.ThrowsAsync<MaculaTransportException>(async () => await publisher.PublishAsync("events.d", new byte[4000]));
+        Assert.Equal(TransportErrorKind.NotSent, full.Kind);
+        Assert.True(full.NotDelivered);
+        Assert.Contains("ReconnectBufferSize", full.Message);
+        Assert.Contains("4096", full.Message);
+
+        await server.StartAsync();
+        await events.WaitForAsync(NatsEventKind.Reconnected);
+        await TestTimes.WaitUntilAsync(() => publisher.IsConnected, "the publisher reconnected");
+
+        // The buffered publishes were sent once the subscriber's subscription was back (it restores first, the
+        // publisher may reconnect first, so wait for the subscriber before judging delivery of new messages).
+        await subscriber.FlushAsync(TestTimes.Wait);
+        await publisher.PublishAsync("events.e", "after"u8.ToArray());
+        var seen = new List<string>();
+        while (!seen.Contains("after"))
+        {
+            seen.Add(await got.Reader.ReadAsync().AsTask().WaitAsync(TestTimes.Wait));
+        }
+
+        Assert.Equal(server.Url, subscriber.ConnectedServer);
+    }
+
+    [Fact]
+    public async Task Publishes_buffered_while_disconnected_are_delivered_after_reconnecting()
+    {
+        // One transport both subscribes and publishes: on reconnect its subscriptions are restored before its
+        // buffered publishes go out, so every buffered message must come back to it.
+        await using var server = await NatsServerProcess.StartNewAsync();
+        await using var transport = new NatsTransport(TestTimes.Options(server.Url));
+        await transport.ConnectAsync();
+        server.Kill();
+        await TestTimes.WaitUntilAsync(() => !transport.IsConnected, "the client noticed the server is gone");
+
+        // Subscribing while disconnected is allowed too: it is sent when a connection is up.
+        var got = Channel.CreateUnbounded<string>();
+        await using var sub = await transport.SubscribeAsync("queued", m => got.Writer.WriteAsync(Encoding.UTF8.GetString(m.Payload.Span)));
+        for (int i = 0; i < 5; i++)
+        {
+            await transport.PublishAsync("queued", Encoding.UTF8.GetBytes($"m{i}"));
+        }
+
+        await server.StartAsync();
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal($"m{i}", await got.Reader.ReadAsync().AsTask().WaitAsync(TestTimes.Wait));
+        }
+
+        await transport.FlushAsync(TestTimes.Wait);
+        Assert.False(got.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task A_request_in_flight_when_the_server_dies_fails_at_once_with_connection_lost()
+    {
+        await using var server = await NatsServerProcess.StartNewAsync();
+        await using var responder = new NatsTransport(TestTimes.Options(server.Url));
+        IMaculaTransport requester = new NatsTransport(TestTimes.Options(server.Url));
+        await using var _ = requester;
+        await responder.ConnectAsync();
+        await requester.ConnectAsync();
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var sub = await responder.SubscribeAsync("never.answers", _ =>
+        {
+            received.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+
+        // A timeout far longer than the test's own bound: only ConnectionLost can end this request in time.
+        var request = requester.RequestAsync("never.answers", "hi"u8.ToArray(), null, TimeSpan.FromMinutes(5)).AsTask();
+        await received.Task.WaitAsync(TestTimes.Wait);
+        server.Kill();
+
+        var e = await Assert.ThrowsAsync<MaculaTransportException>(() => request.WaitAsync(TestTimes.Wait));
+        Assert.Equal(TransportErrorKind.ConnectionLost, e.Kind);
+        Assert.False(e.NotDelivered);
+        Assert.Contains(server.Url, e.Message);
+    }
+
+    [Fact]
+    public async Task A_request_made_while_reconnecting_is_sent_after_the_reconnect()
+    {
+        await using var server = await NatsServerProcess.StartNewAsync();
+        await using var responder = new NatsTransport(TestTimes.Options(server.Url));
+        await using var requester = new NatsTransport(TestTimes.Options(server.Url));
+        await responder.ConnectAsync();
+        await requester.ConnectAsync();
+        await using var sub = await responder.SubscribeAsync("echo", async m => await responder.PublishAsync(m.ReplyTo!, m.Payload));
+        Assert.Equal("1", Encoding.UTF8.GetString((await requester.RequestAsync("echo", "1"u8.ToArray())).Payload.Span));
+
+        server.Kill();
+        await TestTimes.WaitUntilAsync(() => !requester.IsConnected, "the requester noticed the server is gone");
+        var request = requester.RequestAsync("echo", "2"u8.ToArray(), null, TimeSpan.FromSeconds(20)).AsTask();
+        await server.StartAsync();
+        await TestTimes.WaitUntilAsync(() => responder.IsConnected && requester.IsConnected, "both reconnected");
+
+        // The request is either answered, or (when the requester came back before the responder's subscription)
+        // refused with no responders; it is never left hanging nor failed as lost.
+        try
+        {
+            var reply = await request.WaitAsync(TestTimes.Wait);
+            Assert.Equal("2", Encoding.UTF8.GetString(reply.Payload.Span));
+        }
+        catch (MaculaTransportException e)
+        {
+            Assert.Equal(TransportErrorKind.NoResponders, e.Kind);
+        }
+
+        await responder.FlushAsync(TestTimes.Wait);
+        Assert.Equal("3", Encoding.UTF8.GetString((await requester.RequestAsync("echo", "3"u8.ToArray())).Payload.Span));
+    }
+
+    [Fact]
+    public async Task Giving_up_after_max_reconnect_attempts_closes_the_transport()
+    {
+        await using var server = await NatsServerProcess.StartNewAsync();
+        var events = new EventLog();
+        await using var transport = new NatsTransport(TestTimes.Options(server.Url) with { MaxReconnectAttempts = 2, OnEvent = events.Sink });
+        await transport.ConnectAsync();
+        server.Kill();
+        var closed = await events.WaitForAsync(NatsEventKind.Closed);
+        Assert.Contains("MaxReconnectAttempts", closed.Message);
+        Assert.True(transport.IsClosed);
+        Assert.Equal(2, events.Count(NatsEventKind.ConnectFailed));
+        var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await transport.PublishAsync("x", "y"u8.ToArray()));
+        Assert.Equal(TransportErrorKind.Closed, e.Kind);
+    }
+
+    [Fact]
+    public async Task Connecting_to_a_port_nobody_listens_on_is_refused_naming_the_server()
+    {
+        int port = NatsServerProcess.FreePort();
+        await using var transport = new NatsTransport(TestTimes.Options($"nats://127.0.0.1:{port}"));
+        var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await transport.ConnectAsync());
+        Assert.Equal(TransportErrorKind.ConnectionRefused, e.Kind);
+        Assert.Contains($"127.0.0.1:{port}", e.Message);
+        Assert.False(transport.IsConnected);
+    }
+
+    [Fact]
+    public async Task The_first_reachable_server_of_the_list_is_used()
+    {
+        await using var server = await NatsServerProcess.StartNewAsync();
+        int dead = NatsServerProcess.FreePort();
+        var events = new EventLog();
+        await using var transport = new NatsTransport(TestTimes.Options($"nats://127.0.0.1:{dead}", server.Url) with { OnEvent = events.Sink });
+        await transport.ConnectAsync();
+        Assert.Equal(server.Url, transport.ConnectedServer);
+        Assert.Contains(events.All, e => e.Kind == NatsEventKind.ConnectFailed && e.Message.Contains($"127.0.0.1:{dead}", StringComparison.Ordinal));
+    }
+}
