@@ -29,8 +29,37 @@ public static class MaculaLogEvents
     /// <summary>A background task failed.</summary>
     public static readonly EventId BackgroundError = new(1301, nameof(BackgroundError));
 
+    /// <summary>Connected to a NATS server.</summary>
+    public static readonly EventId Connected = new(1500, nameof(Connected));
+
+    /// <summary>The NATS connection dropped (the client reconnects).</summary>
+    public static readonly EventId Disconnected = new(1501, nameof(Disconnected));
+
+    /// <summary>The NATS connection came back.</summary>
+    public static readonly EventId Reconnected = new(1502, nameof(Reconnected));
+
+    /// <summary>A NATS protocol or server error.</summary>
+    public static readonly EventId TransportError = new(1503, nameof(TransportError));
+
     /// <summary>Host configuration was invalid.</summary>
     public static readonly EventId InvalidOptions = new(1400, nameof(InvalidOptions));
+
+    internal static void Log(ILogger logger, Macula.Nats.NatsEvent e)
+    {
+        var (id, level) = e.Kind switch
+        {
+            Macula.Nats.NatsEventKind.Connected => (Connected, LogLevel.Information),
+            Macula.Nats.NatsEventKind.Disconnected => (Disconnected, LogLevel.Warning),
+            Macula.Nats.NatsEventKind.Reconnected => (Reconnected, LogLevel.Information),
+            Macula.Nats.NatsEventKind.ServersDiscovered => (Connected, LogLevel.Debug),
+            _ => (TransportError, LogLevel.Warning),
+        };
+
+        if (logger.IsEnabled(level))
+        {
+            logger.Log(level, id, e.Exception, "NATS {NatsEventKind}: {NatsMessage}", e.Kind, e.Message);
+        }
+    }
 
     internal static void Log(ILogger logger, MaculaEvent e)
     {

@@ -132,7 +132,7 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemory
             {
                 Realm = o.Realm,
                 NodeId = string.IsNullOrEmpty(o.NodeId) ? null : o.NodeId,
-                Transport = TransportFactory.Create(o, network),
+                Transport = TransportFactory.Create(o, network, logger),
                 Metadata = o.Metadata,
                 AdvertiseTtl = o.AdvertiseTtl,
                 DiscoveryCacheTtl = o.DiscoveryCacheTtl,
