@@ -13,6 +13,7 @@ public sealed class MaculaNode : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ProviderHost, byte> _providers = new();
     private readonly CancellationTokenSource _stopping = new();
+    private NodeIntrospection? _introspection;
     private int _disposed;
 
     private MaculaNode(MaculaNodeOptions options, string nodeId, IServiceRegistry registry)
@@ -24,6 +25,7 @@ public sealed class MaculaNode : IAsyncDisposable
         Time = options.TimeProvider;
         Health = new HealthTable(options.CircuitBreaker, Time);
         Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time);
+        StartedAt = Time.GetUtcNow();
     }
 
     /// <summary>This node's id.</summary>
@@ -59,8 +61,58 @@ public sealed class MaculaNode : IAsyncDisposable
             options.Transport, options.Realm, nodeId, options.Dht, cancellationToken, options.TimeProvider,
             sink is null ? null : message => sink(new MaculaEvent(MaculaEventKind.BadMessage, "DHT: " + message))).ConfigureAwait(false);
         var node = new MaculaNode(options, nodeId, registry);
+        node._introspection = await NodeIntrospection.StartAsync(node, cancellationToken).ConfigureAwait(false);
         node.Raise(MaculaEventKind.Started, $"Node {nodeId} started in realm '{options.Realm}'.");
         return node;
+    }
+
+    /// <summary>When this node started.</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Asks the node <paramref name="nodeId"/> to describe itself; measures the round trip.</summary>
+    /// <exception cref="MaculaRpcException">No such node answers (<see cref="MaculaErrorCode.NoResponders"/>), or it timed out.</exception>
+    public Task<MaculaNodeInfo> PingAsync(string nodeId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        return NodeIntrospection.PingAsync(this, nodeId, timeout ?? TimeSpan.FromSeconds(5), cancellationToken);
+    }
+
+    /// <summary>Asks every node of the realm to describe itself and gathers the answers that arrive within <paramref name="window"/>.</summary>
+    public Task<IReadOnlyList<MaculaNodeInfo>> ListNodesAsync(TimeSpan? window = null, CancellationToken cancellationToken = default) =>
+        NodeIntrospection.ListAsync(this, window ?? TimeSpan.FromMilliseconds(500), cancellationToken);
+
+    /// <summary>Looks up the providers of <paramref name="service"/> in the DHT now, bypassing the discovery cache.</summary>
+    public async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(string service, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        return await Registry.LookupAsync(service, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="method"/> of <paramref name="service"/> without generated code: <paramref name="arguments"/>
+    /// is the MessagePack array of the arguments, the result is the MessagePack result. Selection, failover and
+    /// errors are those of a typed call; the method is treated as not idempotent unless <paramref name="idempotent"/>.
+    /// </summary>
+    public async Task<ReadOnlyMemory<byte>> InvokeAsync(string service, string method, ReadOnlyMemory<byte> arguments, ClientOptions? options = null, bool idempotent = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        options = options is null ? ClientOptions.Default : options with { };
+        options.Validate();
+        var descriptor = new DynamicServiceDescriptor(service, new MethodDescriptor(method, 0, idempotent));
+        var client = new ServiceClient(this, descriptor, options, null, new ClientState());
+        return await client.InvokeRawAsync(descriptor.Methods[0], arguments, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal IReadOnlyList<string> ProvidedServices()
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var host in _providers.Keys)
+        {
+            names.Add(host.ServiceName);
+        }
+
+        return [.. names];
     }
 
     /// <summary>What this node's DHT holds and has done: for tools and tests.</summary>
@@ -161,6 +213,11 @@ public sealed class MaculaNode : IAsyncDisposable
         }
 
         await Task.WhenAll(stops).ConfigureAwait(false);
+        if (_introspection is not null)
+        {
+            await _introspection.DisposeAsync().ConfigureAwait(false);
+        }
+
         _stopping.Cancel();
         await Registry.DisposeAsync().ConfigureAwait(false);
 

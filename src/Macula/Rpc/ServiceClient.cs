@@ -69,6 +69,12 @@ internal sealed class ServiceClient : IMaculaInvoker
         await SendAsync(method, arguments, argumentsFormatter, cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<ReadOnlyMemory<byte>> InvokeRawAsync(MethodDescriptor method, ReadOnlyMemory<byte> arguments, CancellationToken cancellationToken)
+    {
+        var reply = await SendAsync(method, arguments, RawFormatter.Instance, cancellationToken).ConfigureAwait(false);
+        return reply.Message.Payload;
+    }
+
     private async ValueTask<Reply> SendAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -322,4 +328,20 @@ internal sealed class ServiceClient : IMaculaInvoker
     }
 
     private readonly record struct Reply(TransportMessage Message, string NodeId, List<MaculaAttempt>? Attempts);
+}
+
+/// <summary>Passes bytes that already are MessagePack through unchanged.</summary>
+internal sealed class RawFormatter : IMessagePackFormatter<ReadOnlyMemory<byte>>
+{
+    public static readonly RawFormatter Instance = new();
+
+    public void Serialize(ref MessagePackWriter writer, ReadOnlyMemory<byte> value) => writer.WriteRaw(value.Span);
+
+    public ReadOnlyMemory<byte> Deserialize(ref MessagePackReader reader) => throw new NotSupportedException("Raw results are read from the reply directly.");
+}
+
+/// <summary>A service known only by name, for calls made without generated code (tools, gateways).</summary>
+internal sealed class DynamicServiceDescriptor(string name, MethodDescriptor method) : ServiceDescriptor(name, typeof(object), [method])
+{
+    internal override IServiceDispatcher CreateDispatcher(object implementation) => throw new NotSupportedException("A dynamic service descriptor can only call, not serve.");
 }
