@@ -94,10 +94,16 @@ internal static class GeneratorHarness
         return new GeneratorOutput((CSharpCompilation)output, files, diagnostics);
     }
 
-    /// <summary>Runs the generator on <paramref name="source"/>, requires a clean build, and loads the assembly.</summary>
-    public static Assembly CompileAndLoad(string source, string assemblyName)
+    /// <summary>Runs the generator on <paramref name="sources"/>, requires a clean build, and loads the assembly.</summary>
+    public static Assembly CompileAndLoad(string assemblyName, params string[] sources)
     {
-        var output = Run(source, assemblyName);
+        var files = new List<(string, string)>();
+        for (int i = 0; i < sources.Length; i++)
+        {
+            files.Add((sources[i], "Source" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".cs"));
+        }
+
+        var output = Run(CreateCompilation(files, assemblyName));
         Assert.Empty(output.GeneratorDiagnostics);
         AssertNoWarningsOrErrors(output.Compilation);
 

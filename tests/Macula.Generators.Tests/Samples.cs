@@ -124,7 +124,7 @@ internal static class Samples
 
             Task Register();
 
-            Task<int> ClashAsync(int invoker, int _invoker, int reader, int count, int i, int value, int writer, int result, int args, int method, int arguments, int @class, int cancellationToken, CancellationToken token);
+            Task<string> ClashAsync(int invoker, int _invoker, int reader, int count, int i, int value, int writer, int result, int args, int method, int arguments, int @class, int cancellationToken, CancellationToken token);
         }
 
         public static class Outer

@@ -100,15 +100,15 @@ internal static partial class Snapshot
                 x++;
                 y++;
             }
-            else if (y < b.Length && (x == a.Length || lengths[x, y + 1] >= lengths[x + 1, y]))
-            {
-                lines.Add(('+', y + 1, b[y]));
-                y++;
-            }
-            else
+            else if (x < a.Length && (y == b.Length || lengths[x + 1, y] >= lengths[x, y + 1]))
             {
                 lines.Add(('-', x + 1, a[x]));
                 x++;
+            }
+            else
+            {
+                lines.Add(('+', y + 1, b[y]));
+                y++;
             }
         }
 

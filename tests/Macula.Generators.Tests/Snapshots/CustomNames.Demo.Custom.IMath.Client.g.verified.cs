@@ -53,13 +53,13 @@ internal sealed class MathClient : global::Demo.Custom.IMath, global::Macula.Rpc
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.Task<int> ClashAsync(int invoker, int _invoker, int reader, int count, int i, int value, int writer, int result, int args, int method, int arguments, int @class, int cancellationToken, global::System.Threading.CancellationToken token)
+    public global::System.Threading.Tasks.Task<string> ClashAsync(int invoker, int _invoker, int reader, int count, int i, int value, int writer, int result, int args, int method, int arguments, int @class, int cancellationToken, global::System.Threading.CancellationToken token)
     {
-        return _invoker2.InvokeAsync<global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArguments, int>(
+        return _invoker2.InvokeAsync<global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArguments, string>(
             global::Macula.Generated.Demo.Custom.MathDescriptor.ClashAsync,
             new global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArguments(invoker, _invoker, reader, count, i, value, writer, result, args, method, arguments, @class, cancellationToken),
             global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int32,
+            global::Macula.Serialization.MessagePackFormatters.String!,
             token).AsTask();
     }
 

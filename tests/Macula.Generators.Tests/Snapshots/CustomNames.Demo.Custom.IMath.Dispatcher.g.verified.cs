@@ -69,7 +69,7 @@ internal sealed class MathDispatcher : global::Macula.Rpc.IServiceDispatcher
                 var args = global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.ClashAsync(args.invoker, args._invoker, args.reader, args.count, args.i, args.value, args.writer, args.result, args.args, args.method, args.arguments, args.@class, args.cancellationToken, cancellationToken), result, global::Macula.Serialization.MessagePackFormatters.Int32);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<string>(_implementation.ClashAsync(args.invoker, args._invoker, args.reader, args.count, args.i, args.value, args.writer, args.result, args.args, args.method, args.arguments, args.@class, args.cancellationToken, cancellationToken), result, global::Macula.Serialization.MessagePackFormatters.String!);
                 }
                 catch (global::System.Exception exception)
                 {
