@@ -46,7 +46,7 @@ internal static class GeneratorHarness
     public static CSharpCompilation CreateCompilation(string source, string assemblyName = "Macula.Generated.Test") =>
         CreateCompilation(new[] { (source, "Service.cs") }, assemblyName);
 
-    public static CSharpCompilation CreateCompilation(IEnumerable<(string Source, string Path)> sources, string assemblyName = "Macula.Generated.Test")
+    public static CSharpCompilation CreateCompilation(IEnumerable<(string Source, string Path)> sources, string assemblyName = "Macula.Generated.Test", IEnumerable<MetadataReference>? libraries = null)
     {
         var trees = new List<SyntaxTree>();
         foreach (var (source, path) in sources)
@@ -57,7 +57,7 @@ internal static class GeneratorHarness
         return CSharpCompilation.Create(
             assemblyName,
             trees,
-            References.Value,
+            libraries is null ? References.Value : References.Value.AddRange(libraries),
             new CSharpCompilationOptions(
                 OutputKind.DynamicallyLinkedLibrary,
                 nullableContextOptions: NullableContextOptions.Enable,
@@ -95,7 +95,34 @@ internal static class GeneratorHarness
     }
 
     /// <summary>Runs the generator on <paramref name="sources"/>, requires a clean build, and loads the assembly.</summary>
-    public static Assembly CompileAndLoad(string assemblyName, params string[] sources)
+    public static Assembly CompileAndLoad(string assemblyName, params string[] sources) => CompileAndLoad(assemblyName, [], sources);
+
+    /// <summary>Same, with libraries (compiled by <see cref="CompileLibrary"/>) referenced and loaded beside it.</summary>
+    public static Assembly CompileAndLoad(string assemblyName, IReadOnlyList<(string Name, byte[] Image)> libraries, params string[] sources)
+    {
+        var references = new List<MetadataReference>();
+        var images = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (name, image) in libraries)
+        {
+            references.Add(MetadataReference.CreateFromImage(image));
+            images.Add(name, image);
+        }
+
+        var output = Run(CreateCompilation(Files(sources), assemblyName, references));
+        Assert.Empty(output.GeneratorDiagnostics);
+        AssertNoWarningsOrErrors(output.Compilation);
+        return new TestLoadContext(assemblyName, images).LoadFromStream(new MemoryStream(Emit(output.Compilation)));
+    }
+
+    /// <summary>Compiles a library without the generator, for code that uses types from another assembly.</summary>
+    public static (string Name, byte[] Image) CompileLibrary(string assemblyName, string source)
+    {
+        var compilation = CreateCompilation(Files([source]), assemblyName);
+        AssertNoWarningsOrErrors(compilation);
+        return (assemblyName, Emit(compilation));
+    }
+
+    private static List<(string, string)> Files(string[] sources)
     {
         var files = new List<(string, string)>();
         for (int i = 0; i < sources.Length; i++)
@@ -103,19 +130,25 @@ internal static class GeneratorHarness
             files.Add((sources[i], "Source" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".cs"));
         }
 
-        var output = Run(CreateCompilation(files, assemblyName));
-        Assert.Empty(output.GeneratorDiagnostics);
-        AssertNoWarningsOrErrors(output.Compilation);
+        return files;
+    }
 
+    private static byte[] Emit(Compilation compilation)
+    {
         using var stream = new MemoryStream();
-        var emitted = output.Compilation.Emit(stream);
+        var emitted = compilation.Emit(stream);
         Assert.True(emitted.Success, string.Join(Environment.NewLine, emitted.Diagnostics));
-        stream.Position = 0;
+        return stream.ToArray();
+    }
 
-        // Macula.dll and this test assembly come from the default context (Load returns null), so the types the
-        // test and the loaded code exchange are the same types.
-        var context = new AssemblyLoadContext(assemblyName, isCollectible: true);
-        return context.LoadFromStream(stream);
+    /// <summary>
+    /// Loads compiled test code. Macula.dll and this test assembly come from the default context (Load returns null
+    /// for them), so the types the test and the loaded code exchange are the same types.
+    /// </summary>
+    private sealed class TestLoadContext(string name, Dictionary<string, byte[]> libraries) : AssemblyLoadContext(name, isCollectible: true)
+    {
+        protected override Assembly? Load(AssemblyName assemblyName) =>
+            assemblyName.Name is { } library && libraries.TryGetValue(library, out byte[]? image) ? LoadFromStream(new MemoryStream(image)) : null;
     }
 
     public static void AssertNoWarningsOrErrors(Compilation compilation)

@@ -80,3 +80,86 @@ public sealed class RuntimeTests(EverythingAssembly everything) : IClassFixture<
         Assert.Equal("Ledger", Find("Demo.Custom.Ledger").Name);
     }
 }
+
+/// <summary>Data types declared in a referenced assembly (read from metadata, not source) and a client that only names the interface.</summary>
+public sealed class ReferencedAssemblyTests
+{
+    private const string Contracts = """
+        using System.Collections.Generic;
+
+        namespace Contracts;
+
+        public enum Level : short { Low = -1, High = 300 }
+
+        public record Reading(string Sensor, double Value, Level Level)
+        {
+            public string? Unit { get; init; }
+        }
+
+        public readonly record struct Range(int From, int To);
+
+        public sealed class Batch
+        {
+            public List<Reading> Readings { get; set; } = new();
+
+            public Range? Window { get; init; }
+
+            public string Label { get; set; } = "";
+        }
+        """;
+
+    private const string Service = """
+        using System.Threading.Tasks;
+        using Contracts;
+        using Macula;
+        using Macula.Generators.Tests;
+        using Macula.Rpc;
+        using Xunit;
+
+        namespace Telemetry;
+
+        [MaculaService]
+        public interface ITelemetry
+        {
+            Task<Batch> EchoAsync(Batch batch);
+        }
+
+        public sealed class Telemetry : ITelemetry
+        {
+            public Task<Batch> EchoAsync(Batch batch) => Task.FromResult(batch);
+        }
+
+        public static class Scenario
+        {
+            public static async Task RoundTrip()
+            {
+                var descriptor = MaculaServiceRegistry.Find<ITelemetry>()!;
+                var client = descriptor.CreateClient(new LoopbackInvoker(descriptor, descriptor.CreateDispatcher(new Telemetry())));
+                var batch = new Batch
+                {
+                    Readings = { new Reading("t1", 21.5, Level.High) { Unit = "C" }, new Reading("t2", -3, Level.Low) },
+                    Window = new Range(1, 9),
+                    Label = "morning",
+                };
+                Assert.Equivalent(batch, await client.EchoAsync(batch), strict: true);
+                Assert.Null((await client.EchoAsync(new Batch())).Window);
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task Types_from_metadata_round_trip_and_the_service_is_found_before_any_of_its_code_ran()
+    {
+        var assembly = GeneratorHarness.CompileAndLoad("Telemetry", [GeneratorHarness.CompileLibrary("Contracts", Contracts)], Service);
+        var service = assembly.GetType("Telemetry.ITelemetry", throwOnError: true)!;
+
+        // Nothing of the assembly has run yet, so neither has its module initializer; asking for the service by its
+        // interface, as a client that only knows the contract does, is enough to have it registered.
+        Assert.DoesNotContain(MaculaServiceRegistry.Services, d => d.ServiceType == service);
+        var find = typeof(MaculaServiceRegistry).GetMethod(nameof(MaculaServiceRegistry.Find))!.MakeGenericMethod(service);
+        var descriptor = Assert.IsAssignableFrom<ServiceDescriptor>(find.Invoke(null, null));
+        Assert.Equal("Telemetry", descriptor.Name);
+
+        await GeneratorHarness.InvokeAsync(assembly, "Telemetry.Scenario", "RoundTrip");
+    }
+}
