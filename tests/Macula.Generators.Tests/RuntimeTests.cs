@@ -163,3 +163,57 @@ public sealed class ReferencedAssemblyTests
         await GeneratorHarness.InvokeAsync(assembly, "Telemetry.Scenario", "RoundTrip");
     }
 }
+
+/// <summary>Services and types outside any namespace, nested types, and enums from the base library.</summary>
+public sealed class GlobalNamespaceTests
+{
+    private const string Source = """
+        using System;
+        using System.Threading.Tasks;
+        using Macula;
+        using Macula.Generators.Tests;
+        using Macula.Rpc;
+        using Xunit;
+
+        public static class Outer
+        {
+            public enum Kind { A, B }
+
+            public sealed record Inner(DayOfWeek Day, Kind Kind, Inner? Next);
+        }
+
+        [MaculaService]
+        public interface IGlobal
+        {
+            Task<Outer.Inner> EchoAsync(Outer.Inner value, DayOfWeek day);
+        }
+
+        public sealed class GlobalService : IGlobal
+        {
+            public Task<Outer.Inner> EchoAsync(Outer.Inner value, DayOfWeek day) => Task.FromResult(value with { Day = day });
+        }
+
+        public static class GlobalScenario
+        {
+            public static async Task Run()
+            {
+                var descriptor = MaculaServiceRegistry.Find<IGlobal>()!;
+                var client = descriptor.CreateClient(new LoopbackInvoker(descriptor, descriptor.CreateDispatcher(new GlobalService())));
+                var sent = new Outer.Inner(DayOfWeek.Monday, Outer.Kind.B, new Outer.Inner(DayOfWeek.Sunday, Outer.Kind.A, null));
+                Assert.Equal(sent with { Day = DayOfWeek.Friday }, await client.EchoAsync(sent, DayOfWeek.Friday));
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task Global_namespace_nested_types_and_base_library_enums_work()
+    {
+        var output = GeneratorHarness.Run(Source);
+        Assert.Equal(
+            ["IGlobal.Client.g.cs", "IGlobal.Descriptor.g.cs", "IGlobal.Dispatcher.g.cs", "IGlobal.Messages.g.cs", "Outer_Inner.Formatter.g.cs", "Outer_Kind.Formatter.g.cs", "System.DayOfWeek.Formatter.g.cs"],
+            output.Files.Select(f => f.HintName));
+
+        var assembly = GeneratorHarness.CompileAndLoad("Macula.Generated.Global", Source);
+        await GeneratorHarness.InvokeAsync(assembly, "GlobalScenario", "Run");
+    }
+}
