@@ -1,0 +1,85 @@
+using Microsoft.CodeAnalysis;
+
+namespace Macula.Generators;
+
+/// <summary>
+/// Every diagnostic the generator reports. The ids are stable: users suppress and search for them, so never reuse or
+/// renumber one; add new ones at the end.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    public const string Category = "Macula";
+
+    public static readonly DiagnosticDescriptor NotAnInterface = Error(
+        "MACULA001",
+        "[MaculaService] can only mark an interface",
+        "'{0}' is a {1}, but [MaculaService] marks service contracts, which are interfaces: declare an interface with the service's methods, mark it [MaculaService] and implement it in '{0}'");
+
+    public static readonly DiagnosticDescriptor GenericMethod = Error(
+        "MACULA002",
+        "Service methods cannot be generic",
+        "Method '{0}' of '{1}' is generic: Macula needs concrete types to generate its formatters, so remove the type parameters (use concrete types, or one method per type)");
+
+    public static readonly DiagnosticDescriptor ByRefParameter = Error(
+        "MACULA003",
+        "Service method parameters cannot be ref, out or in",
+        "Parameter '{0}' of '{1}' is passed by '{2}': a remote call can only send values, so pass it by value and return results through the method's Task<T>");
+
+    public static readonly DiagnosticDescriptor OverloadedMethod = Error(
+        "MACULA004",
+        "Service methods cannot be overloaded",
+        "'{0}' declares more than one method named '{1}': Macula calls methods by name, so give each overload its own name");
+
+    public static readonly DiagnosticDescriptor UnsupportedReturnType = Error(
+        "MACULA005",
+        "Unsupported service method return type",
+        "Method '{0}' of '{1}' returns '{2}': a service method must return Task, Task<T>, ValueTask or ValueTask<T>, so wrap the result in one of them");
+
+    public static readonly DiagnosticDescriptor UnsupportedType = Error(
+        "MACULA006",
+        "Type cannot be serialized",
+        "Type '{0}' of {1} cannot be serialized: {2}");
+
+    public static readonly DiagnosticDescriptor NonMethodMember = Error(
+        "MACULA007",
+        "Service interfaces can only declare methods",
+        "'{0}' declares the {1} '{2}': a service interface can only declare methods, so replace it with a method that returns a Task");
+
+    public static readonly DiagnosticDescriptor DuplicateServiceName = Error(
+        "MACULA008",
+        "Two services have the same name",
+        "Service name '{0}' of '{1}' is also used by '{2}': providers are discovered by service name, so give one of them another name with [MaculaService(\"name\")]");
+
+    public static readonly DiagnosticDescriptor CancellationTokenNotLast = Error(
+        "MACULA009",
+        "CancellationToken must be the last parameter",
+        "Parameter '{0}' of '{1}' is a CancellationToken but not the last parameter: it is not sent on the wire, so declare at most one CancellationToken, as the last parameter");
+
+    public static readonly DiagnosticDescriptor GenericInterface = Error(
+        "MACULA010",
+        "Service interfaces cannot be generic",
+        "'{0}' is generic: Macula generates one client and one dispatcher per service, so declare a non-generic interface (for example one per item type)");
+
+    public static readonly DiagnosticDescriptor InvalidName = Error(
+        "MACULA011",
+        "Invalid service or method name",
+        "'{0}' is not a valid {1} name: {2}");
+
+    public static readonly DiagnosticDescriptor DuplicateWireName = Error(
+        "MACULA012",
+        "Two methods have the same wire name",
+        "Methods '{0}' and '{1}' of '{2}' are both called '{3}' on the wire: set another [MaculaMethod(Name = ...)] on one of them");
+
+    public static readonly DiagnosticDescriptor InvalidMethodSetting = Error(
+        "MACULA013",
+        "Invalid [MaculaMethod] setting",
+        "[MaculaMethod({0} = {1})] on '{2}' is negative: use 0 for the client's default or a positive number");
+
+    public static readonly DiagnosticDescriptor InaccessibleInterface = Error(
+        "MACULA014",
+        "Service interface is not accessible",
+        "'{0}' is not accessible to the generated client and dispatcher: declare it, and every type that contains it, public or internal (not private, protected or file-local)");
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+}

@@ -1,0 +1,78 @@
+using System.Collections.Generic;
+using Macula.Generators.Model;
+
+namespace Macula.Generators;
+
+public sealed partial class MaculaServiceGenerator
+{
+    private static partial class Emitter
+    {
+        private static string Client(ServiceModel service, ServiceNames names)
+        {
+            string invoker = Rpc + ".IMaculaInvoker";
+            string proxy = Rpc + ".IMaculaProxy";
+            var writer = StartFile(service.GeneratedNamespace);
+            writer.Line("/// <summary>The client proxy of <see cref=\"" + service.InterfaceType + "\"/>: packs each call's arguments and sends it through an invoker.</summary>");
+            TypeAttributes(writer);
+            writer.Open("internal sealed class " + names.Client + " : " + service.InterfaceType + ", " + proxy);
+            writer.Line("private readonly " + invoker + " " + names.InvokerField + ";");
+            writer.Line();
+            writer.Open("public " + names.Client + "(" + invoker + " invoker)");
+            writer.Line(names.InvokerField + " = invoker ?? throw new global::System.ArgumentNullException(nameof(invoker));");
+            writer.Close();
+            writer.Line();
+            writer.Line(invoker + " " + proxy + ".Invoker => " + names.InvokerField + ";");
+            writer.Line();
+            writer.Line("object " + proxy + ".WithInvoker(" + invoker + " invoker) => new " + names.ClientType + "(invoker);");
+            for (int i = 0; i < service.Methods.Count; i++)
+            {
+                writer.Line();
+                ClientMethod(writer, service.Methods[i], names.Methods[i], names);
+            }
+
+            writer.Close();
+            return writer.ToString();
+        }
+
+        private static void ClientMethod(SourceWriter writer, MethodModel method, MethodNames methodNames, ServiceNames names)
+        {
+            var parameters = new List<string>();
+            var arguments = new List<string>();
+            foreach (var parameter in method.Parameters)
+            {
+                parameters.Add((parameter.IsParams ? "params " : string.Empty) + parameter.Type + " " + parameter.Name);
+                arguments.Add(parameter.Name);
+            }
+
+            if (method.CancellationTokenName is not null)
+            {
+                parameters.Add("global::System.Threading.CancellationToken " + method.CancellationTokenName);
+            }
+
+            string argumentsType = names.MessagesType + "." + methodNames.Arguments;
+            bool hasResult = method.Result is not null;
+            string typeArguments = hasResult ? argumentsType + ", " + method.Result!.Type : argumentsType;
+            bool isTask = method.ReturnKind is ReturnKind.Task or ReturnKind.TaskOfT;
+
+            writer.Line("/// <inheritdoc />");
+            writer.Open("public " + method.ReturnType + " " + method.Name + "(" + string.Join(", ", parameters) + ")");
+            writer.Line("return " + names.InvokerField + ".InvokeAsync<" + typeArguments + ">(");
+            writer.Indent();
+            writer.Line(names.DescriptorType + "." + methodNames.DescriptorField + ",");
+            writer.Line("new " + argumentsType + "(" + string.Join(", ", arguments) + "),");
+            writer.Line(names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance,");
+            if (hasResult)
+            {
+                writer.Line(ResultFormatter(method, methodNames, names) + ",");
+            }
+
+            writer.Line((method.CancellationTokenName ?? "default") + ")" + (isTask ? ".AsTask();" : ";"));
+            writer.Unindent();
+            writer.Close();
+        }
+
+        /// <summary>The formatter of a method's result, shared by the client and the dispatcher.</summary>
+        private static string ResultFormatter(MethodModel method, MethodNames methodNames, ServiceNames names) =>
+            method.Result!.IsShared ? FormatterArgument(method.Result) : names.MessagesType + "." + methodNames.ResultFormatter;
+    }
+}

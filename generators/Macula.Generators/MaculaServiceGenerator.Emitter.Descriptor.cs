@@ -1,0 +1,64 @@
+using Macula.Generators.Model;
+
+namespace Macula.Generators;
+
+public sealed partial class MaculaServiceGenerator
+{
+    private static partial class Emitter
+    {
+        private static string Descriptor(ServiceModel service, ServiceNames names)
+        {
+            var writer = StartFile(service.GeneratedNamespace);
+            writer.Line("/// <summary>");
+            writer.Line("/// The runtime's description of <see cref=\"" + service.InterfaceType + "\"/> (service <c>" + Xml(service.ServiceName) + "</c>): its methods and how to");
+            writer.Line("/// create its client and dispatcher. Registered when the assembly loads.");
+            writer.Line("/// </summary>");
+            TypeAttributes(writer);
+            writer.Open("internal static class " + names.Descriptor);
+            for (int i = 0; i < service.Methods.Count; i++)
+            {
+                var method = service.Methods[i];
+                writer.Line("public static readonly " + Rpc + ".MethodDescriptor " + names.Methods[i].DescriptorField + " = new " + Rpc + ".MethodDescriptor(" +
+                    Literal(method.WireName) + ", " + Int(method.Index) + ", idempotent: " + Bool(method.Idempotent) +
+                    ", timeoutMs: " + Int(method.TimeoutMs) + ", maxAttempts: " + Int(method.MaxAttempts) + ");");
+                writer.Line();
+            }
+
+            string descriptorType = Rpc + ".ServiceDescriptor<" + service.InterfaceType + ">";
+            writer.Line("public static readonly " + descriptorType + " Instance = new " + descriptorType + "(");
+            writer.Indent();
+            writer.Line(Literal(service.ServiceName) + ",");
+            if (service.Methods.Count == 0)
+            {
+                writer.Line("global::System.Array.Empty<" + Rpc + ".MethodDescriptor>(),");
+            }
+            else
+            {
+                writer.Line("new " + Rpc + ".MethodDescriptor[]");
+                writer.Line("{");
+                writer.Indent();
+                foreach (var method in names.Methods)
+                {
+                    writer.Line(method.DescriptorField + ",");
+                }
+
+                writer.Unindent();
+                writer.Line("},");
+            }
+
+            writer.Line("static invoker => new " + names.ClientType + "(invoker),");
+            writer.Line("static implementation => new " + names.DispatcherType + "(implementation));");
+            writer.Unindent();
+            writer.Line();
+            writer.Line("/// <summary>Registers the service with the runtime, which finds it without reflection (so trimming and AOT keep it).</summary>");
+            writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+            writer.Open("internal static void Register()");
+            writer.Line(Rpc + ".MaculaServiceRegistry.Register(Instance);");
+            writer.Close();
+            writer.Close();
+            return writer.ToString();
+        }
+
+        private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Generic;
+using Macula.Generators.Model;
+
+namespace Macula.Generators;
+
+public sealed partial class MaculaServiceGenerator
+{
+    private static partial class Emitter
+    {
+        private static string Dispatcher(ServiceModel service, ServiceNames names)
+        {
+            var writer = StartFile(service.GeneratedNamespace);
+            writer.Line("/// <summary>Runs calls to <see cref=\"" + service.InterfaceType + "\"/> on an implementation: decodes the arguments, calls it and writes its result.</summary>");
+            TypeAttributes(writer);
+            writer.Open("internal sealed class " + names.Dispatcher + " : " + Rpc + ".IServiceDispatcher");
+            writer.Line("private readonly " + service.InterfaceType + " _implementation;");
+            writer.Line();
+            writer.Open("public " + names.Dispatcher + "(" + service.InterfaceType + " implementation)");
+            writer.Line("_implementation = implementation ?? throw new global::System.ArgumentNullException(nameof(implementation));");
+            writer.Close();
+            writer.Line();
+            writer.Line("/// <inheritdoc />");
+            writer.Open(
+                "public global::System.Threading.Tasks.ValueTask InvokeAsync(" + Rpc + ".MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, " +
+                "global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)");
+            writer.Line("// Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;");
+            writer.Line("// what the implementation throws, even before its first await, fails the returned task instead.");
+            writer.Line("var reader = new " + Serialization + ".MessagePackReader(arguments.Span);");
+            writer.Open("switch (method.Index)");
+            for (int i = 0; i < service.Methods.Count; i++)
+            {
+                DispatcherCase(writer, service.Methods[i], names.Methods[i], names);
+                writer.Line();
+            }
+
+            writer.Line("default:");
+            writer.Indent();
+            writer.Line("throw " + Rpc + ".GeneratedCodeSupport.UnknownMethod(" + Literal(service.ServiceName) + ", method);");
+            writer.Unindent();
+            writer.Close();
+            writer.Close();
+            writer.Close();
+            return writer.ToString();
+        }
+
+        private static void DispatcherCase(SourceWriter writer, MethodModel method, MethodNames methodNames, ServiceNames names)
+        {
+            var arguments = new List<string>();
+            foreach (string field in methodNames.ArgumentFields)
+            {
+                arguments.Add("args." + field);
+            }
+
+            if (method.CancellationTokenName is not null)
+            {
+                arguments.Add("cancellationToken");
+            }
+
+            string call = "_implementation." + method.Name + "(" + string.Join(", ", arguments) + ")";
+            string complete = method.Result is null
+                ? Rpc + ".GeneratedCodeSupport.WriteResultAsync(" + call + ", result)"
+                : Rpc + ".GeneratedCodeSupport.WriteResultAsync<" + method.Result.Type + ">(" + call + ", result, " + ResultFormatter(method, methodNames, names) + ")";
+
+            writer.Line("case " + Int(method.Index) + ":");
+            writer.Open();
+            string decode = names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance.Deserialize(ref reader);";
+            writer.Line(method.Parameters.Count > 0 ? "var args = " + decode : decode);
+            writer.Open("try");
+            writer.Line("return " + complete + ";");
+            writer.Close();
+            writer.Open("catch (global::System.Exception exception)");
+            writer.Line("return global::System.Threading.Tasks.ValueTask.FromException(exception);");
+            writer.Close();
+            writer.Close();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Threading;
+using Macula.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Macula.Generators;
+
+/// <summary>
+/// Writes, for every <c>[MaculaService]</c> interface, a client proxy, a dispatcher, a descriptor registered at
+/// module load, and MessagePack formatters for every type in its signatures.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
+{
+    private const string ServiceAttribute = "Macula.MaculaServiceAttribute";
+
+    /// <summary>The names of the pipeline steps, for incrementality tests.</summary>
+    public static class TrackingNames
+    {
+        /// <summary>One parse result per [MaculaService] declaration.</summary>
+        public const string ParseResults = "Macula.ParseResults";
+
+        /// <summary>The services that parsed without errors.</summary>
+        public const string Services = "Macula.Services";
+
+        /// <summary>The user types of every service, each once.</summary>
+        public const string UserTypes = "Macula.UserTypes";
+
+        /// <summary>Every diagnostic, once, in a stable order.</summary>
+        public const string Diagnostics = "Macula.Diagnostics";
+    }
+
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var results = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                ServiceAttribute,
+                // Any type declaration, not just interfaces, so a misplaced attribute gets a diagnostic.
+                static (node, _) => node is TypeDeclarationSyntax,
+                static (context, cancellationToken) => Parser.Parse(context, cancellationToken))
+            .WithTrackingName(TrackingNames.ParseResults);
+
+        var services = results
+            .Where(static result => result.Service is not null)
+            .Select(static (result, _) => result.Service!)
+            .WithTrackingName(TrackingNames.Services);
+        context.RegisterSourceOutput(services, Emitter.EmitService);
+
+        // A type used by several services gets one formatter.
+        var userTypes = results
+            .Select(static (result, _) => result.UserTypes)
+            .Collect()
+            .SelectMany(static (all, _) => DistinctUserTypes(all))
+            .WithTrackingName(TrackingNames.UserTypes);
+        context.RegisterSourceOutput(userTypes, Emitter.EmitUserType);
+
+        var diagnostics = results
+            .Collect()
+            .Select(static (all, _) => CollectDiagnostics(all))
+            .WithTrackingName(TrackingNames.Diagnostics);
+        context.RegisterSourceOutput(diagnostics, static (context, diagnostics) =>
+        {
+            foreach (var diagnostic in diagnostics)
+            {
+                context.ReportDiagnostic(diagnostic.ToDiagnostic());
+            }
+        });
+    }
+
+    private static ImmutableArray<UserTypeModel> DistinctUserTypes(ImmutableArray<EquatableArray<UserTypeModel>> all)
+    {
+        var byHint = new SortedDictionary<string, UserTypeModel>(StringComparer.Ordinal);
+        foreach (var types in all)
+        {
+            foreach (var type in types)
+            {
+                if (!byHint.ContainsKey(type.HintName))
+                {
+                    byHint.Add(type.HintName, type);
+                }
+            }
+        }
+
+        return ImmutableArray.CreateRange(byHint.Values);
+    }
+
+    /// <summary>Every parse diagnostic once (a type shared by two services reports its problem once), plus duplicate service names.</summary>
+    private static EquatableArray<DiagnosticInfo> CollectDiagnostics(ImmutableArray<ServiceParseResult> all)
+    {
+        var diagnostics = new HashSet<DiagnosticInfo>();
+        var byName = new SortedDictionary<string, List<ServiceIdentity>>(StringComparer.Ordinal);
+        foreach (var result in all)
+        {
+            diagnostics.UnionWith(result.Diagnostics);
+            if (result.Identity is { } identity)
+            {
+                if (!byName.TryGetValue(identity.ServiceName, out var list))
+                {
+                    byName.Add(identity.ServiceName, list = new List<ServiceIdentity>());
+                }
+
+                list.Add(identity);
+            }
+        }
+
+        foreach (var services in byName.Values)
+        {
+            if (services.Count < 2)
+            {
+                continue;
+            }
+
+            services.Sort(static (a, b) => string.CompareOrdinal(a.InterfaceName, b.InterfaceName));
+            for (int i = 0; i < services.Count; i++)
+            {
+                var other = services[i == 0 ? 1 : 0];
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateServiceName, services[i].Location, services[i].ServiceName, services[i].InterfaceName, other.InterfaceName));
+            }
+        }
+
+        var sorted = new List<DiagnosticInfo>(diagnostics);
+        sorted.Sort();
+        return new EquatableArray<DiagnosticInfo>(sorted);
+    }
+}

@@ -1,0 +1,58 @@
+using Macula.Rpc;
+using Macula.Serialization;
+
+namespace Macula.Generators.Tests;
+
+/// <summary>
+/// An invoker that does what the network does to a call, in process: serializes the arguments, hands the bytes to
+/// the provider's dispatcher (finding the method by its wire name, as a provider would) and deserializes the reply.
+/// Public so that scenarios compiled inside the tests can use it.
+/// </summary>
+public sealed class LoopbackInvoker : IMaculaInvoker
+{
+    private readonly ServiceDescriptor _provider;
+    private readonly IServiceDispatcher _dispatcher;
+
+    public LoopbackInvoker(ServiceDescriptor provider, IServiceDispatcher dispatcher)
+    {
+        _provider = provider;
+        _dispatcher = dispatcher;
+    }
+
+    /// <summary>The arguments of every call, as they went on the wire.</summary>
+    public List<byte[]> Requests { get; } = [];
+
+    /// <summary>The reply of every call, as it came back.</summary>
+    public List<byte[]> Replies { get; } = [];
+
+    public CallOptions? Options { get; private init; }
+
+    public async ValueTask<TResult> InvokeAsync<TArgs, TResult>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TResult> resultFormatter, CancellationToken cancellationToken)
+    {
+        byte[] reply = await CallAsync(method, MessagePackSerializer.Serialize(arguments, argumentsFormatter), cancellationToken);
+        return MessagePackSerializer.Deserialize(reply, resultFormatter);
+    }
+
+    public async ValueTask InvokeAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
+    {
+        byte[] reply = await CallAsync(method, MessagePackSerializer.Serialize(arguments, argumentsFormatter), cancellationToken);
+        if (reply is not [0xc0])
+        {
+            throw new InvalidOperationException($"A method without a result must reply nil, got {Convert.ToHexString(reply)}.");
+        }
+    }
+
+    public IMaculaInvoker WithOptions(CallOptions options) => new LoopbackInvoker(_provider, _dispatcher) { Options = options };
+
+    private async ValueTask<byte[]> CallAsync(MethodDescriptor method, byte[] request, CancellationToken cancellationToken)
+    {
+        Requests.Add(request);
+        var target = _provider.FindMethod(method.Name)
+            ?? throw new MaculaRpcException(MaculaErrorCode.MethodNotFound, $"The provider of '{_provider.Name}' has no method '{method.Name}'.");
+        using var reply = new PooledBufferWriter();
+        await _dispatcher.InvokeAsync(target, request, reply, cancellationToken);
+        byte[] bytes = reply.WrittenSpan.ToArray();
+        Replies.Add(bytes);
+        return bytes;
+    }
+}
