@@ -90,6 +90,42 @@ internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable heal
 
     public void Invalidate(string service) => _cache.TryRemove(service, out _);
 
+    /// <summary>
+    /// Drops one provider from the cached set, for a provider that is provably gone (nobody listens on its subject,
+    /// or it is shutting down), so later calls stop choosing it before its record expires.
+    /// </summary>
+    public void Evict(string service, string nodeId)
+    {
+        while (_cache.TryGetValue(service, out var set))
+        {
+            int index = Array.FindIndex(set.Entries, e => e.NodeId == nodeId);
+            if (index < 0)
+            {
+                return;
+            }
+
+            var kept = new ProviderEntry[set.Entries.Length - 1];
+            Array.Copy(set.Entries, 0, kept, 0, index);
+            Array.Copy(set.Entries, index + 1, kept, index, kept.Length - index);
+            var first = DateTimeOffset.MaxValue;
+            foreach (var entry in kept)
+            {
+                if (entry.Record.ExpiresAt < first)
+                {
+                    first = entry.Record.ExpiresAt;
+                }
+            }
+
+            bool done = kept.Length == 0
+                ? _cache.TryRemove(new(service, set))
+                : _cache.TryUpdate(service, new ProviderSet(kept, set.ExpiresAt, first), set);
+            if (done)
+            {
+                return;
+            }
+        }
+    }
+
     public async ValueTask<ProviderSet> RefreshAsync(string service, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _misses);

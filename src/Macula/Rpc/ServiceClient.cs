@@ -239,6 +239,11 @@ internal sealed class ServiceClient : IMaculaInvoker
 
             (attempts ??= []).Add(new MaculaAttempt(provider.NodeId, failure, cause, elapsed));
             (excluded ??= []).Add(provider.NodeId);
+            if (failure is MaculaErrorCode.NoResponders or MaculaErrorCode.ShuttingDown)
+            {
+                // The provider is gone or leaving: later calls should not pick it from the cache again.
+                discovery.Evict(_service.Name, provider.NodeId);
+            }
 
             if (!method.Idempotent && !neverRan)
             {

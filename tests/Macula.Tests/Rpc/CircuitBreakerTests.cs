@@ -74,8 +74,8 @@ public sealed class CircuitBreakerTests
     public async Task Health_is_exposed_read_only_on_the_node()
     {
         await using var mesh = await ProbeMesh.StartAsync(2, o => o with { CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = 2 } });
-        mesh.Providers[0].Transport.Faults.NoResponders = true;
-        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First });
+        mesh.Providers[0].Transport.Faults.DropIncoming = true;
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(100) });
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal("p1", await probe.WhoAsync());
@@ -86,7 +86,7 @@ public sealed class CircuitBreakerTests
         var p1 = Assert.Single(health, h => h.NodeId == "p1");
         Assert.Equal(CircuitState.Open, p0.Circuit);
         Assert.Equal(2, p0.ConsecutiveFailures);
-        Assert.Contains("No responders", p0.LastError);
+        Assert.Contains("No reply", p0.LastError);
         Assert.Equal(CircuitState.Closed, p1.Circuit);
         Assert.True(p1.LatencyEwmaMs > 0);
         Assert.Equal(0, p1.InFlight);

@@ -163,4 +163,27 @@ public sealed class FailoverTests
 
         Assert.Equal("late", await probe.WhoAsync());
     }
+
+    [Fact]
+    public async Task Provider_nobody_listens_for_is_dropped_from_the_cache_at_once()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(3);
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.RoundRobin });
+        for (int i = 0; i < 3; i++)
+        {
+            await probe.WhoAsync();
+        }
+
+        mesh.Providers[0].Transport.Kill();
+        var served = new List<string>();
+        for (int i = 0; i < 30; i++)
+        {
+            served.Add(await probe.WhoAsync());
+        }
+
+        // Without eviction p0's round-robin slots would all fall to its neighbour (20/10).
+        Assert.DoesNotContain("p0", served);
+        Assert.InRange(served.Count(s => s == "p1"), 14, 16);
+        Assert.Equal(1, mesh.Events.Count(e => e.Kind == MaculaEventKind.Failover));
+    }
 }

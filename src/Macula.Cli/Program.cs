@@ -1,0 +1,2 @@
+Console.Error.WriteLine("macula: not written yet");
+return 2;

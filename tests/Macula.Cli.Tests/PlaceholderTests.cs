@@ -1,0 +1,1 @@
+namespace Macula.Cli.Tests;
