@@ -74,6 +74,20 @@ public ref struct MessagePackReader
         }
     }
 
+    /// <summary>The format byte of the next value (does not consume it), for callers that must tell float32 from float64.</summary>
+    public readonly byte NextCode
+    {
+        get
+        {
+            if (_position >= _buffer.Length)
+            {
+                throw Truncated("a value", 1);
+            }
+
+            return _buffer[_position];
+        }
+    }
+
     /// <summary>Whether the next value is nil (does not consume it).</summary>
     public readonly bool IsNil => _position < _buffer.Length && _buffer[_position] == MessagePackCode.Nil;
 
@@ -310,10 +324,13 @@ public ref struct MessagePackReader
             throw Unexpected("an array", code);
         }
 
-        if (count > _buffer.Length - _position)
+        // Each element takes at least one byte, so a count above the bytes left is a lie: refusing it here keeps
+        // callers from sizing a collection by an untrusted number.
+        long left = _buffer.Length - _position;
+        if (count > left)
         {
             _position = start;
-            throw new MaculaSerializationException($"Expected an array of {count} elements, found only {_buffer.Length - _position - 1} bytes left", start);
+            throw new MaculaSerializationException($"Expected an array of {count} elements (at least {count} bytes), found only {left} bytes left", start);
         }
 
         return (int)count;
@@ -343,10 +360,11 @@ public ref struct MessagePackReader
             throw Unexpected("a map", code);
         }
 
-        if (count * 2 > _buffer.Length - _position)
+        long left = _buffer.Length - _position;
+        if (count * 2 > left)
         {
             _position = start;
-            throw new MaculaSerializationException($"Expected a map of {count} entries, found only {_buffer.Length - _position - 1} bytes left", start);
+            throw new MaculaSerializationException($"Expected a map of {count} entries (at least {count * 2} bytes), found only {left} bytes left", start);
         }
 
         return (int)count;
@@ -401,16 +419,21 @@ public ref struct MessagePackReader
         return span;
     }
 
-    /// <summary>Reads a timestamp extension (type -1, 32/64/96-bit) as a UTC <see cref="DateTime"/>.</summary>
-    public DateTime ReadDateTime()
+    /// <summary>
+    /// Reads a timestamp extension (type -1) in its 32, 64 or 96-bit form as seconds since the Unix epoch and
+    /// nanoseconds (0 to 999,999,999), exactly as on the wire.
+    /// </summary>
+    public (long Seconds, uint Nanoseconds) ReadTimestamp()
     {
         int start = _position;
         byte code = PeekCode("a timestamp");
-        if (!(code is MessagePackCode.FixExt4 or MessagePackCode.FixExt8 or MessagePackCode.Ext8))
+        if (NextType != MessagePackType.Extension)
         {
             throw Unexpected("a timestamp ext", code);
         }
 
+        // Any ext header carries a timestamp as long as the type is -1 and the length is 4, 8 or 12: the spec names
+        // fixext4/fixext8/ext8, but other writers may pick a longer header and the value is the same.
         var (type, length) = ReadExtensionHeader();
         if (type != MessagePackCode.TimestampExtType)
         {
@@ -418,23 +441,22 @@ public ref struct MessagePackReader
             throw new MaculaSerializationException($"Expected a timestamp ext (type -1), found ext type {type}", start);
         }
 
-        var data = ReadRaw(length);
         long seconds;
         uint nanoseconds;
         switch (length)
         {
             case 4:
-                seconds = BinaryPrimitives.ReadUInt32BigEndian(data);
+                seconds = BinaryPrimitives.ReadUInt32BigEndian(_buffer.Slice(_position, 4));
                 nanoseconds = 0;
                 break;
             case 8:
-                ulong data64 = BinaryPrimitives.ReadUInt64BigEndian(data);
+                ulong data64 = BinaryPrimitives.ReadUInt64BigEndian(_buffer.Slice(_position, 8));
                 nanoseconds = (uint)(data64 >> 34);
                 seconds = (long)(data64 & 0x00000003ffffffffUL);
                 break;
             case 12:
-                nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(data);
-                seconds = BinaryPrimitives.ReadInt64BigEndian(data.Slice(4));
+                nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(_buffer.Slice(_position, 4));
+                seconds = BinaryPrimitives.ReadInt64BigEndian(_buffer.Slice(_position + 4, 8));
                 break;
             default:
                 _position = start;
@@ -447,8 +469,21 @@ public ref struct MessagePackReader
             throw new MaculaSerializationException($"Expected timestamp nanoseconds below 1e9, found {nanoseconds}", start);
         }
 
-        const long minSeconds = -62135596800L; // 0001-01-01
-        const long maxSeconds = 253402300799L; // 9999-12-31T23:59:59
+        _position += length;
+        return (seconds, nanoseconds);
+    }
+
+    /// <summary>
+    /// Reads a timestamp extension (type -1, 32/64/96-bit) as a UTC <see cref="DateTime"/>; nanoseconds below
+    /// DateTime's 100 ns tick are dropped.
+    /// </summary>
+    public DateTime ReadDateTime()
+    {
+        int start = _position;
+        var (seconds, nanoseconds) = ReadTimestamp();
+
+        const long minSeconds = -62135596800L; // 0001-01-01T00:00:00Z
+        const long maxSeconds = 253402300799L; // 9999-12-31T23:59:59Z
         if (seconds < minSeconds || seconds > maxSeconds)
         {
             _position = start;
@@ -545,7 +580,21 @@ public ref struct MessagePackReader
     private long ReadRanged(long min, long max, string typeName)
     {
         int start = _position;
-        long value = ReadInt64();
+        byte code = PeekCode("an integer");
+        long value;
+        if (code == MessagePackCode.UInt64)
+        {
+            ulong u = BinaryPrimitives.ReadUInt64BigEndian(Take(9, "uint64").Slice(1));
+            if (u > (ulong)max)
+            {
+                _position = start;
+                throw Overflow(typeName, u.ToString(System.Globalization.CultureInfo.InvariantCulture), start);
+            }
+
+            return (long)u;
+        }
+
+        value = ReadIntegerCore("an integer");
         if (value < min || value > max)
         {
             _position = start;
