@@ -108,7 +108,9 @@ internal abstract record MsgNode
             }
 
             default:
-                throw new InvalidOperationException($"Unexpected type byte 0x{code:x2} at {reader.Position}");
+                // The reader's own error for a byte that starts no value (0xc1).
+                reader.Skip();
+                throw new InvalidOperationException($"Skip accepted the invalid byte 0x{code:x2}");
         }
     }
 
