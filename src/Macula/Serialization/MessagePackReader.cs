@@ -130,6 +130,11 @@ public ref struct MessagePackReader
     /// <summary>Reads any integer encoding into a 64-bit signed integer.</summary>
     public long ReadInt64()
     {
+        if (TryReadFixInt(out int small))
+        {
+            return small;
+        }
+
         int start = _position;
         byte code = PeekCode("an integer");
         if (code == MessagePackCode.UInt64)
@@ -169,7 +174,7 @@ public ref struct MessagePackReader
     }
 
     /// <summary>Reads an integer that must fit <see cref="int"/>.</summary>
-    public int ReadInt32() => (int)ReadRanged(int.MinValue, int.MaxValue, "Int32");
+    public int ReadInt32() => TryReadFixInt(out int small) ? small : (int)ReadRanged(int.MinValue, int.MaxValue, "Int32");
 
     /// <summary>Reads an integer that must fit <see cref="short"/>.</summary>
     public short ReadInt16() => (short)ReadRanged(short.MinValue, short.MaxValue, "Int16");
@@ -189,6 +194,13 @@ public ref struct MessagePackReader
     /// <summary>Reads a float32 or float64 (or an integer) as a <see cref="double"/>.</summary>
     public double ReadDouble()
     {
+        if (_buffer.Length - _position >= 9 && _buffer[_position] == MessagePackCode.Float64)
+        {
+            double value = BinaryPrimitives.ReadDoubleBigEndian(_buffer.Slice(_position + 1, 8));
+            _position += 9;
+            return value;
+        }
+
         byte code = PeekCode("a float");
         switch (code)
         {
@@ -223,13 +235,30 @@ public ref struct MessagePackReader
     /// <summary>Reads a string, or <see langword="null"/> for nil.</summary>
     public string? ReadString()
     {
-        if (TryReadNil())
+        int start = _position;
+        if (start < _buffer.Length)
         {
-            return null;
+            byte code = _buffer[start];
+            int length = code - MessagePackCode.MinFixStr;
+            if ((uint)length <= 31u && _buffer.Length - start - 1 >= length)
+            {
+                _position = start + 1 + length;
+                return DecodeUtf8(_buffer.Slice(start + 1, length), start);
+            }
+
+            if (code == MessagePackCode.Nil)
+            {
+                _position++;
+                return null;
+            }
         }
 
-        int start = _position;
         var bytes = ReadStringSpan();
+        return DecodeUtf8(bytes, start);
+    }
+
+    private string DecodeUtf8(ReadOnlySpan<byte> bytes, int start)
+    {
         try
         {
             return StrictUtf8.GetString(bytes);
@@ -304,6 +333,16 @@ public ref struct MessagePackReader
     public int ReadArrayHeader()
     {
         int start = _position;
+        if (start < _buffer.Length)
+        {
+            int small = _buffer[start] - MessagePackCode.MinFixArray;
+            if ((uint)small <= 15u && _buffer.Length - start - 1 >= small)
+            {
+                _position = start + 1;
+                return small;
+            }
+        }
+
         byte code = PeekCode("an array");
         long count;
         if (code >= MessagePackCode.MinFixArray && code <= MessagePackCode.MaxFixArray)
@@ -427,14 +466,31 @@ public ref struct MessagePackReader
     {
         int start = _position;
         byte code = PeekCode("a timestamp");
-        if (NextType != MessagePackType.Extension)
+        sbyte type;
+        int length;
+        if (code == MessagePackCode.FixExt4 && _buffer.Length - start >= 6)
+        {
+            type = unchecked((sbyte)_buffer[start + 1]);
+            length = 4;
+            _position = start + 2;
+        }
+        else if (code == MessagePackCode.FixExt8 && _buffer.Length - start >= 10)
+        {
+            type = unchecked((sbyte)_buffer[start + 1]);
+            length = 8;
+            _position = start + 2;
+        }
+        else if (NextType != MessagePackType.Extension)
         {
             throw Unexpected("a timestamp ext", code);
         }
+        else
+        {
+            // Any ext header carries a timestamp as long as the type is -1 and the length is 4, 8 or 12: the spec
+            // names fixext4/fixext8/ext8, but other writers may pick a longer header and the value is the same.
+            (type, length) = ReadExtensionHeader();
+        }
 
-        // Any ext header carries a timestamp as long as the type is -1 and the length is 4, 8 or 12: the spec names
-        // fixext4/fixext8/ext8, but other writers may pick a longer header and the value is the same.
-        var (type, length) = ReadExtensionHeader();
         if (type != MessagePackCode.TimestampExtType)
         {
             _position = start;
@@ -602,6 +658,24 @@ public ref struct MessagePackReader
         }
 
         return value;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReadFixInt(out int value)
+    {
+        if (_position < _buffer.Length)
+        {
+            byte code = _buffer[_position];
+            if (code <= MessagePackCode.MaxFixInt || code >= MessagePackCode.MinNegativeFixInt)
+            {
+                _position++;
+                value = code <= MessagePackCode.MaxFixInt ? code : unchecked((sbyte)code);
+                return true;
+            }
+        }
+
+        value = 0;
+        return false;
     }
 
     private static bool IsIntegerCode(byte code) =>

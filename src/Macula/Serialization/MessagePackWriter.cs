@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Macula.Serialization;
 
@@ -10,13 +12,22 @@ namespace Macula.Serialization;
 /// </summary>
 public ref struct MessagePackWriter
 {
+    // Strings up to this many chars are encoded in one pass into room for the worst case (3 bytes a char); longer
+    // ones are counted first so that the buffer grows only by what they need.
+    private const int OnePassMaxChars = 512;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly IBufferWriter<byte> _output;
+
+    // The common output is our own sealed PooledBufferWriter: calling it directly (no interface dispatch, inlined
+    // fast path) is what makes small writes cheap. Any other IBufferWriter goes through the interface.
+    private readonly PooledBufferWriter? _pooled;
 
     /// <summary>Creates a writer over <paramref name="output"/>.</summary>
     public MessagePackWriter(IBufferWriter<byte> output)
     {
         _output = output ?? throw new ArgumentNullException(nameof(output));
+        _pooled = output as PooledBufferWriter;
     }
 
     /// <summary>Writes nil.</summary>
@@ -40,31 +51,31 @@ public ref struct MessagePackWriter
         }
         else if (value >= sbyte.MinValue)
         {
-            var span = _output.GetSpan(2);
+            var span = GetSpan(2);
             span[0] = MessagePackCode.Int8;
             span[1] = unchecked((byte)(sbyte)value);
-            _output.Advance(2);
+            Advance(2);
         }
         else if (value >= short.MinValue)
         {
-            var span = _output.GetSpan(3);
+            var span = GetSpan(3);
             span[0] = MessagePackCode.Int16;
             BinaryPrimitives.WriteInt16BigEndian(span.Slice(1), (short)value);
-            _output.Advance(3);
+            Advance(3);
         }
         else if (value >= int.MinValue)
         {
-            var span = _output.GetSpan(5);
+            var span = GetSpan(5);
             span[0] = MessagePackCode.Int32;
             BinaryPrimitives.WriteInt32BigEndian(span.Slice(1), (int)value);
-            _output.Advance(5);
+            Advance(5);
         }
         else
         {
-            var span = _output.GetSpan(9);
+            var span = GetSpan(9);
             span[0] = MessagePackCode.Int64;
             BinaryPrimitives.WriteInt64BigEndian(span.Slice(1), value);
-            _output.Advance(9);
+            Advance(9);
         }
     }
 
@@ -77,31 +88,31 @@ public ref struct MessagePackWriter
         }
         else if (value <= byte.MaxValue)
         {
-            var span = _output.GetSpan(2);
+            var span = GetSpan(2);
             span[0] = MessagePackCode.UInt8;
             span[1] = (byte)value;
-            _output.Advance(2);
+            Advance(2);
         }
         else if (value <= ushort.MaxValue)
         {
-            var span = _output.GetSpan(3);
+            var span = GetSpan(3);
             span[0] = MessagePackCode.UInt16;
             BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), (ushort)value);
-            _output.Advance(3);
+            Advance(3);
         }
         else if (value <= uint.MaxValue)
         {
-            var span = _output.GetSpan(5);
+            var span = GetSpan(5);
             span[0] = MessagePackCode.UInt32;
             BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), (uint)value);
-            _output.Advance(5);
+            Advance(5);
         }
         else
         {
-            var span = _output.GetSpan(9);
+            var span = GetSpan(9);
             span[0] = MessagePackCode.UInt64;
             BinaryPrimitives.WriteUInt64BigEndian(span.Slice(1), value);
-            _output.Advance(9);
+            Advance(9);
         }
     }
 
@@ -126,19 +137,19 @@ public ref struct MessagePackWriter
     /// <summary>Writes a float32.</summary>
     public void Write(float value)
     {
-        var span = _output.GetSpan(5);
+        var span = GetSpan(5);
         span[0] = MessagePackCode.Float32;
         BinaryPrimitives.WriteSingleBigEndian(span.Slice(1), value);
-        _output.Advance(5);
+        Advance(5);
     }
 
     /// <summary>Writes a float64.</summary>
     public void Write(double value)
     {
-        var span = _output.GetSpan(9);
+        var span = GetSpan(9);
         span[0] = MessagePackCode.Float64;
         BinaryPrimitives.WriteDoubleBigEndian(span.Slice(1), value);
-        _output.Advance(9);
+        Advance(9);
     }
 
     /// <summary>Writes a string as UTF-8, or nil for <see langword="null"/>.</summary>
@@ -156,6 +167,12 @@ public ref struct MessagePackWriter
     /// <summary>Writes characters as a UTF-8 string.</summary>
     public void Write(scoped ReadOnlySpan<char> value)
     {
+        if (value.Length <= OnePassMaxChars)
+        {
+            WriteShortString(value);
+            return;
+        }
+
         int byteCount;
         try
         {
@@ -163,14 +180,56 @@ public ref struct MessagePackWriter
         }
         catch (EncoderFallbackException ex)
         {
-            throw new MaculaSerializationException("Cannot write a string that is not valid UTF-16 (lone surrogate).", -1, ex);
+            throw LoneSurrogate(ex);
         }
 
         WriteStringHeader(byteCount);
-        var span = _output.GetSpan(byteCount);
+        var span = GetSpan(byteCount);
         int written = StrictUtf8.GetBytes(value, span);
-        _output.Advance(written);
+        Advance(written);
     }
+
+    private void WriteShortString(scoped ReadOnlySpan<char> value)
+    {
+        // Encode once after room for the header the worst case would need; when the real length needs a shorter
+        // header (the usual case for anything but 1-byte chars), slide the bytes down.
+        int maxBytes = value.Length * 3;
+        int reserved = StringHeaderSize(maxBytes);
+        var span = GetSpan(reserved + maxBytes);
+        if (Utf8.FromUtf16(value, span.Slice(reserved), out _, out int byteCount, replaceInvalidSequences: false) != OperationStatus.Done)
+        {
+            throw LoneSurrogate(null);
+        }
+
+        int header = StringHeaderSize(byteCount);
+        if (header != reserved)
+        {
+            span.Slice(reserved, byteCount).CopyTo(span.Slice(header));
+        }
+
+        switch (header)
+        {
+            case 1:
+                span[0] = (byte)(MessagePackCode.MinFixStr | byteCount);
+                break;
+            case 2:
+                span[0] = MessagePackCode.Str8;
+                span[1] = (byte)byteCount;
+                break;
+            default:
+                span[0] = MessagePackCode.Str16;
+                BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), (ushort)byteCount);
+                break;
+        }
+
+        Advance(header + byteCount);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int StringHeaderSize(int byteCount) => byteCount <= 31 ? 1 : byteCount <= byte.MaxValue ? 2 : byteCount <= ushort.MaxValue ? 3 : 5;
+
+    private static MaculaSerializationException LoneSurrogate(Exception? inner) =>
+        new("Cannot write a string that is not valid UTF-16 (lone surrogate).", -1, inner);
 
     /// <summary>Writes already-encoded UTF-8 bytes as a string.</summary>
     public void WriteString(scoped ReadOnlySpan<byte> utf8)
@@ -189,10 +248,10 @@ public ref struct MessagePackWriter
         }
         else if (byteCount <= byte.MaxValue)
         {
-            var span = _output.GetSpan(2);
+            var span = GetSpan(2);
             span[0] = MessagePackCode.Str8;
             span[1] = (byte)byteCount;
-            _output.Advance(2);
+            Advance(2);
         }
         else if (byteCount <= ushort.MaxValue)
         {
@@ -229,10 +288,10 @@ public ref struct MessagePackWriter
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (length <= byte.MaxValue)
         {
-            var span = _output.GetSpan(2);
+            var span = GetSpan(2);
             span[0] = MessagePackCode.Bin8;
             span[1] = (byte)length;
-            _output.Advance(2);
+            Advance(2);
         }
         else if (length <= ushort.MaxValue)
         {
@@ -296,27 +355,27 @@ public ref struct MessagePackWriter
 
         if (length <= byte.MaxValue)
         {
-            var span = _output.GetSpan(3);
+            var span = GetSpan(3);
             span[0] = MessagePackCode.Ext8;
             span[1] = (byte)length;
             span[2] = type;
-            _output.Advance(3);
+            Advance(3);
         }
         else if (length <= ushort.MaxValue)
         {
-            var span = _output.GetSpan(4);
+            var span = GetSpan(4);
             span[0] = MessagePackCode.Ext16;
             BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), (ushort)length);
             span[3] = type;
-            _output.Advance(4);
+            Advance(4);
         }
         else
         {
-            var span = _output.GetSpan(6);
+            var span = GetSpan(6);
             span[0] = MessagePackCode.Ext32;
             BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), (uint)length);
             span[5] = type;
-            _output.Advance(6);
+            Advance(6);
         }
     }
 
@@ -366,28 +425,28 @@ public ref struct MessagePackWriter
             if ((data64 & 0xffffffff00000000UL) == 0)
             {
                 WriteTwo(MessagePackCode.FixExt4, unchecked((byte)MessagePackCode.TimestampExtType));
-                var s4 = _output.GetSpan(4);
+                var s4 = GetSpan(4);
                 BinaryPrimitives.WriteUInt32BigEndian(s4, (uint)data64);
-                _output.Advance(4);
+                Advance(4);
             }
             else
             {
                 WriteTwo(MessagePackCode.FixExt8, unchecked((byte)MessagePackCode.TimestampExtType));
-                var s8 = _output.GetSpan(8);
+                var s8 = GetSpan(8);
                 BinaryPrimitives.WriteUInt64BigEndian(s8, data64);
-                _output.Advance(8);
+                Advance(8);
             }
 
             return;
         }
 
-        var span = _output.GetSpan(15);
+        var span = GetSpan(15);
         span[0] = MessagePackCode.Ext8;
         span[1] = 12;
         span[2] = unchecked((byte)MessagePackCode.TimestampExtType);
         BinaryPrimitives.WriteUInt32BigEndian(span.Slice(3), nanoseconds);
         BinaryPrimitives.WriteInt64BigEndian(span.Slice(7), seconds);
-        _output.Advance(15);
+        Advance(15);
     }
 
     /// <summary>Copies bytes that are already MessagePack.</summary>
@@ -398,39 +457,55 @@ public ref struct MessagePackWriter
             return;
         }
 
-        var span = _output.GetSpan(bytes.Length);
+        var span = GetSpan(bytes.Length);
         bytes.CopyTo(span);
-        _output.Advance(bytes.Length);
+        Advance(bytes.Length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly Span<byte> GetSpan(int size) => _pooled is not null ? _pooled.GetSpan(size) : _output.GetSpan(size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly void Advance(int count)
+    {
+        if (_pooled is not null)
+        {
+            _pooled.Advance(count);
+        }
+        else
+        {
+            _output.Advance(count);
+        }
     }
 
     private void WriteByte(byte value)
     {
-        var span = _output.GetSpan(1);
+        var span = GetSpan(1);
         span[0] = value;
-        _output.Advance(1);
+        Advance(1);
     }
 
     private void WriteTwo(byte a, byte b)
     {
-        var span = _output.GetSpan(2);
+        var span = GetSpan(2);
         span[0] = a;
         span[1] = b;
-        _output.Advance(2);
+        Advance(2);
     }
 
     private void WriteCodeAndUInt16(byte code, ushort value)
     {
-        var span = _output.GetSpan(3);
+        var span = GetSpan(3);
         span[0] = code;
         BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), value);
-        _output.Advance(3);
+        Advance(3);
     }
 
     private void WriteCodeAndUInt32(byte code, uint value)
     {
-        var span = _output.GetSpan(5);
+        var span = GetSpan(5);
         span[0] = code;
         BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), value);
-        _output.Advance(5);
+        Advance(5);
     }
 }
