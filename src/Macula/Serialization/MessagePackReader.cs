@@ -19,7 +19,10 @@ public ref struct MessagePackReader
     private int _position;
     private int _depth;
 
-    /// <summary>Creates a reader over <paramref name="buffer"/>.</summary>
+    /// <summary>
+    /// Creates a reader over <paramref name="buffer"/> that refuses arrays, maps and objects nested deeper than
+    /// <paramref name="maxDepth"/> (and, whatever the limit, deeper than the thread's stack allows).
+    /// </summary>
     public MessagePackReader(ReadOnlySpan<byte> buffer, int maxDepth = DefaultMaxDepth)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
@@ -630,6 +633,13 @@ public ref struct MessagePackReader
         if (++_depth > MaxDepth)
         {
             throw new MaculaSerializationException($"Expected nesting of at most {MaxDepth} levels, found deeper nesting", offset);
+        }
+
+        // A caller may raise MaxDepth past what the thread's stack holds; running out of stack would kill the
+        // process, so that limit is reported like the configured one.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new MaculaSerializationException($"Expected nesting that fits the thread's stack, found {_depth} levels", offset);
         }
     }
 

@@ -191,20 +191,32 @@ public ref struct MessagePackWriter
 
     private void WriteShortString(scoped ReadOnlySpan<char> value)
     {
-        // Encode once after room for the header the worst case would need; when the real length needs a shorter
-        // header (the usual case for anything but 1-byte chars), slide the bytes down.
+        // Room for the worst case (3 bytes a char, and its header); the bytes go after the header that the best
+        // case (all ASCII, one byte a char) needs. ASCII is the common case and is done by a vectorized copy with
+        // no second look; otherwise the rest is encoded after the ASCII prefix and the bytes slide up when the real
+        // length needs a longer header.
         int maxBytes = value.Length * 3;
-        int reserved = StringHeaderSize(maxBytes);
-        var span = GetSpan(reserved + maxBytes);
-        if (Utf8.FromUtf16(value, span.Slice(reserved), out _, out int byteCount, replaceInvalidSequences: false) != OperationStatus.Done)
+        int header = StringHeaderSize(value.Length);
+        var span = GetSpan(StringHeaderSize(maxBytes) + maxBytes);
+        int byteCount;
+        if (Ascii.FromUtf16(value, span.Slice(header), out int ascii) == OperationStatus.Done)
         {
-            throw LoneSurrogate(null);
+            byteCount = ascii;
         }
-
-        int header = StringHeaderSize(byteCount);
-        if (header != reserved)
+        else
         {
-            span.Slice(reserved, byteCount).CopyTo(span.Slice(header));
+            if (Utf8.FromUtf16(value.Slice(ascii), span.Slice(header + ascii), out _, out int rest, replaceInvalidSequences: false) != OperationStatus.Done)
+            {
+                throw LoneSurrogate(null);
+            }
+
+            byteCount = ascii + rest;
+            int needed = StringHeaderSize(byteCount);
+            if (needed != header)
+            {
+                span.Slice(header, byteCount).CopyTo(span.Slice(needed));
+                header = needed;
+            }
         }
 
         switch (header)
@@ -424,17 +436,19 @@ public ref struct MessagePackWriter
             ulong data64 = ((ulong)nanoseconds << 34) | (ulong)seconds;
             if ((data64 & 0xffffffff00000000UL) == 0)
             {
-                WriteTwo(MessagePackCode.FixExt4, unchecked((byte)MessagePackCode.TimestampExtType));
-                var s4 = GetSpan(4);
-                BinaryPrimitives.WriteUInt32BigEndian(s4, (uint)data64);
-                Advance(4);
+                var s4 = GetSpan(6);
+                s4[0] = MessagePackCode.FixExt4;
+                s4[1] = unchecked((byte)MessagePackCode.TimestampExtType);
+                BinaryPrimitives.WriteUInt32BigEndian(s4.Slice(2), (uint)data64);
+                Advance(6);
             }
             else
             {
-                WriteTwo(MessagePackCode.FixExt8, unchecked((byte)MessagePackCode.TimestampExtType));
-                var s8 = GetSpan(8);
-                BinaryPrimitives.WriteUInt64BigEndian(s8, data64);
-                Advance(8);
+                var s8 = GetSpan(10);
+                s8[0] = MessagePackCode.FixExt8;
+                s8[1] = unchecked((byte)MessagePackCode.TimestampExtType);
+                BinaryPrimitives.WriteUInt64BigEndian(s8.Slice(2), data64);
+                Advance(10);
             }
 
             return;

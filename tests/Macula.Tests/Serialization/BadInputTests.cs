@@ -161,6 +161,16 @@ public sealed class BadInputTests
         Assert.Equal(64, ex.Offset);
     }
 
+    [Fact]
+    public void A_depth_limit_above_what_the_stack_holds_still_ends_in_a_serialization_error()
+    {
+        var bytes = new byte[2_000_000];
+        bytes.AsSpan().Fill(0x91);
+        var ex = Fails(Convert.ToHexString(bytes), (ref MessagePackReader r) => r.Skip(), maxDepth: int.MaxValue);
+        Assert.Contains("thread's stack", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Offset > 64, $"stopped at {ex.Offset}");
+    }
+
     [Theory]
     [InlineData("a2c328")]
     [InlineData("a180")]
