@@ -1,3 +1,4 @@
+using System.Buffers;
 using Macula.Serialization;
 
 namespace Macula.Tests.Serialization;
@@ -260,6 +261,43 @@ public sealed class EncodingTests
             Assert.Equal(viaString, Encode((ref MessagePackWriter w) => w.WriteString(System.Text.Encoding.UTF8.GetBytes(value))));
             Assert.Equal(value, MessagePackSerializer.Deserialize(Convert.FromHexString(viaString), MessagePackFormatters.String));
         }
+    }
+
+    [Fact]
+    public void Any_buffer_writer_gets_the_same_bytes_as_the_pooled_one()
+    {
+        foreach (var item in OracleCorpus.Build())
+        {
+            var pooled = MessagePackSerializer.Serialize(item.Node, NodeFormatter.Instance);
+
+            var array = new ArrayBufferWriter<byte>(1);
+            MessagePackSerializer.Serialize(array, item.Node, NodeFormatter.Instance);
+            Assert.True(pooled.AsSpan().SequenceEqual(array.WrittenSpan), item.Name);
+
+            var tight = new TightBufferWriter();
+            MessagePackSerializer.Serialize(tight, item.Node, NodeFormatter.Instance);
+            Assert.True(pooled.AsSpan().SequenceEqual(tight.Written), item.Name);
+        }
+    }
+
+    /// <summary>Hands out spans of exactly the size asked for, so a writer that assumes more room would fail.</summary>
+    private sealed class TightBufferWriter : IBufferWriter<byte>
+    {
+        private readonly List<byte> _written = [];
+        private byte[] _pending = [];
+
+        public byte[] Written => [.. _written];
+
+        public void Advance(int count)
+        {
+            Assert.InRange(count, 0, _pending.Length);
+            _written.AddRange(_pending.AsSpan(0, count));
+            _pending = [];
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _pending = new byte[Math.Max(sizeHint, 1)];
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _pending = new byte[Math.Max(sizeHint, 1)];
     }
 
     [Fact]
