@@ -272,13 +272,36 @@ public sealed class DictionaryFormatter<TKey, TValue>(IMessagePackFormatter<TKey
 /// <summary>Serializes and deserializes whole values with a formatter.</summary>
 public static class MessagePackSerializer
 {
+    // One buffer per thread for Serialize-to-array, so the only allocation is the returned array. Taken out of the
+    // slot while in use, so a formatter that itself calls Serialize gets a fresh buffer instead of a clobbered one.
+    [ThreadStatic]
+    private static PooledBufferWriter? t_buffer;
+
     /// <summary>Writes <paramref name="value"/> into a new array.</summary>
     public static byte[] Serialize<T>(T value, IMessagePackFormatter<T> formatter)
     {
-        using var buffer = new PooledBufferWriter();
-        var writer = new MessagePackWriter(buffer);
-        formatter.Serialize(ref writer, value);
-        return buffer.WrittenSpan.ToArray();
+        var buffer = t_buffer ?? new PooledBufferWriter();
+        t_buffer = null;
+        try
+        {
+            var writer = new MessagePackWriter(buffer);
+            formatter.Serialize(ref writer, value);
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            // A buffer that grew large for one big value goes back to the pool rather than staying pinned here.
+            if (buffer.Capacity > 64 * 1024)
+            {
+                buffer.Reset();
+            }
+            else
+            {
+                buffer.Clear();
+            }
+
+            t_buffer = buffer;
+        }
     }
 
     /// <summary>Writes <paramref name="value"/> into <paramref name="output"/>.</summary>

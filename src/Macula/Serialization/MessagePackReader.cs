@@ -19,7 +19,10 @@ public ref struct MessagePackReader
     private int _position;
     private int _depth;
 
-    /// <summary>Creates a reader over <paramref name="buffer"/>.</summary>
+    /// <summary>
+    /// Creates a reader over <paramref name="buffer"/> that refuses arrays, maps and objects nested deeper than
+    /// <paramref name="maxDepth"/> (and, whatever the limit, deeper than the thread's stack allows).
+    /// </summary>
     public MessagePackReader(ReadOnlySpan<byte> buffer, int maxDepth = DefaultMaxDepth)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
@@ -74,6 +77,20 @@ public ref struct MessagePackReader
         }
     }
 
+    /// <summary>The format byte of the next value (does not consume it), for callers that must tell float32 from float64.</summary>
+    public readonly byte NextCode
+    {
+        get
+        {
+            if (_position >= _buffer.Length)
+            {
+                throw Truncated("a value", 1);
+            }
+
+            return _buffer[_position];
+        }
+    }
+
     /// <summary>Whether the next value is nil (does not consume it).</summary>
     public readonly bool IsNil => _position < _buffer.Length && _buffer[_position] == MessagePackCode.Nil;
 
@@ -116,6 +133,11 @@ public ref struct MessagePackReader
     /// <summary>Reads any integer encoding into a 64-bit signed integer.</summary>
     public long ReadInt64()
     {
+        if (TryReadFixInt(out int small))
+        {
+            return small;
+        }
+
         int start = _position;
         byte code = PeekCode("an integer");
         if (code == MessagePackCode.UInt64)
@@ -155,7 +177,7 @@ public ref struct MessagePackReader
     }
 
     /// <summary>Reads an integer that must fit <see cref="int"/>.</summary>
-    public int ReadInt32() => (int)ReadRanged(int.MinValue, int.MaxValue, "Int32");
+    public int ReadInt32() => TryReadFixInt(out int small) ? small : (int)ReadRanged(int.MinValue, int.MaxValue, "Int32");
 
     /// <summary>Reads an integer that must fit <see cref="short"/>.</summary>
     public short ReadInt16() => (short)ReadRanged(short.MinValue, short.MaxValue, "Int16");
@@ -175,6 +197,13 @@ public ref struct MessagePackReader
     /// <summary>Reads a float32 or float64 (or an integer) as a <see cref="double"/>.</summary>
     public double ReadDouble()
     {
+        if (_buffer.Length - _position >= 9 && _buffer[_position] == MessagePackCode.Float64)
+        {
+            double value = BinaryPrimitives.ReadDoubleBigEndian(_buffer.Slice(_position + 1, 8));
+            _position += 9;
+            return value;
+        }
+
         byte code = PeekCode("a float");
         switch (code)
         {
@@ -209,13 +238,30 @@ public ref struct MessagePackReader
     /// <summary>Reads a string, or <see langword="null"/> for nil.</summary>
     public string? ReadString()
     {
-        if (TryReadNil())
+        int start = _position;
+        if (start < _buffer.Length)
         {
-            return null;
+            byte code = _buffer[start];
+            int length = code - MessagePackCode.MinFixStr;
+            if ((uint)length <= 31u && _buffer.Length - start - 1 >= length)
+            {
+                _position = start + 1 + length;
+                return DecodeUtf8(_buffer.Slice(start + 1, length), start);
+            }
+
+            if (code == MessagePackCode.Nil)
+            {
+                _position++;
+                return null;
+            }
         }
 
-        int start = _position;
         var bytes = ReadStringSpan();
+        return DecodeUtf8(bytes, start);
+    }
+
+    private string DecodeUtf8(ReadOnlySpan<byte> bytes, int start)
+    {
         try
         {
             return StrictUtf8.GetString(bytes);
@@ -290,6 +336,16 @@ public ref struct MessagePackReader
     public int ReadArrayHeader()
     {
         int start = _position;
+        if (start < _buffer.Length)
+        {
+            int small = _buffer[start] - MessagePackCode.MinFixArray;
+            if ((uint)small <= 15u && _buffer.Length - start - 1 >= small)
+            {
+                _position = start + 1;
+                return small;
+            }
+        }
+
         byte code = PeekCode("an array");
         long count;
         if (code >= MessagePackCode.MinFixArray && code <= MessagePackCode.MaxFixArray)
@@ -310,10 +366,13 @@ public ref struct MessagePackReader
             throw Unexpected("an array", code);
         }
 
-        if (count > _buffer.Length - _position)
+        // Each element takes at least one byte, so a count above the bytes left is a lie: refusing it here keeps
+        // callers from sizing a collection by an untrusted number.
+        long left = _buffer.Length - _position;
+        if (count > left)
         {
             _position = start;
-            throw new MaculaSerializationException($"Expected an array of {count} elements, found only {_buffer.Length - _position - 1} bytes left", start);
+            throw new MaculaSerializationException($"Expected an array of {count} elements (at least {count} bytes), found only {left} bytes left", start);
         }
 
         return (int)count;
@@ -343,10 +402,11 @@ public ref struct MessagePackReader
             throw Unexpected("a map", code);
         }
 
-        if (count * 2 > _buffer.Length - _position)
+        long left = _buffer.Length - _position;
+        if (count * 2 > left)
         {
             _position = start;
-            throw new MaculaSerializationException($"Expected a map of {count} entries, found only {_buffer.Length - _position - 1} bytes left", start);
+            throw new MaculaSerializationException($"Expected a map of {count} entries (at least {count * 2} bytes), found only {left} bytes left", start);
         }
 
         return (int)count;
@@ -401,40 +461,61 @@ public ref struct MessagePackReader
         return span;
     }
 
-    /// <summary>Reads a timestamp extension (type -1, 32/64/96-bit) as a UTC <see cref="DateTime"/>.</summary>
-    public DateTime ReadDateTime()
+    /// <summary>
+    /// Reads a timestamp extension (type -1) in its 32, 64 or 96-bit form as seconds since the Unix epoch and
+    /// nanoseconds (0 to 999,999,999), exactly as on the wire.
+    /// </summary>
+    public (long Seconds, uint Nanoseconds) ReadTimestamp()
     {
         int start = _position;
         byte code = PeekCode("a timestamp");
-        if (!(code is MessagePackCode.FixExt4 or MessagePackCode.FixExt8 or MessagePackCode.Ext8))
+        sbyte type;
+        int length;
+        if (code == MessagePackCode.FixExt4 && _buffer.Length - start >= 6)
+        {
+            type = unchecked((sbyte)_buffer[start + 1]);
+            length = 4;
+            _position = start + 2;
+        }
+        else if (code == MessagePackCode.FixExt8 && _buffer.Length - start >= 10)
+        {
+            type = unchecked((sbyte)_buffer[start + 1]);
+            length = 8;
+            _position = start + 2;
+        }
+        else if (NextType != MessagePackType.Extension)
         {
             throw Unexpected("a timestamp ext", code);
         }
+        else
+        {
+            // Any ext header carries a timestamp as long as the type is -1 and the length is 4, 8 or 12: the spec
+            // names fixext4/fixext8/ext8, but other writers may pick a longer header and the value is the same.
+            (type, length) = ReadExtensionHeader();
+        }
 
-        var (type, length) = ReadExtensionHeader();
         if (type != MessagePackCode.TimestampExtType)
         {
             _position = start;
             throw new MaculaSerializationException($"Expected a timestamp ext (type -1), found ext type {type}", start);
         }
 
-        var data = ReadRaw(length);
         long seconds;
         uint nanoseconds;
         switch (length)
         {
             case 4:
-                seconds = BinaryPrimitives.ReadUInt32BigEndian(data);
+                seconds = BinaryPrimitives.ReadUInt32BigEndian(_buffer.Slice(_position, 4));
                 nanoseconds = 0;
                 break;
             case 8:
-                ulong data64 = BinaryPrimitives.ReadUInt64BigEndian(data);
+                ulong data64 = BinaryPrimitives.ReadUInt64BigEndian(_buffer.Slice(_position, 8));
                 nanoseconds = (uint)(data64 >> 34);
                 seconds = (long)(data64 & 0x00000003ffffffffUL);
                 break;
             case 12:
-                nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(data);
-                seconds = BinaryPrimitives.ReadInt64BigEndian(data.Slice(4));
+                nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(_buffer.Slice(_position, 4));
+                seconds = BinaryPrimitives.ReadInt64BigEndian(_buffer.Slice(_position + 4, 8));
                 break;
             default:
                 _position = start;
@@ -447,8 +528,21 @@ public ref struct MessagePackReader
             throw new MaculaSerializationException($"Expected timestamp nanoseconds below 1e9, found {nanoseconds}", start);
         }
 
-        const long minSeconds = -62135596800L; // 0001-01-01
-        const long maxSeconds = 253402300799L; // 9999-12-31T23:59:59
+        _position += length;
+        return (seconds, nanoseconds);
+    }
+
+    /// <summary>
+    /// Reads a timestamp extension (type -1, 32/64/96-bit) as a UTC <see cref="DateTime"/>; nanoseconds below
+    /// DateTime's 100 ns tick are dropped.
+    /// </summary>
+    public DateTime ReadDateTime()
+    {
+        int start = _position;
+        var (seconds, nanoseconds) = ReadTimestamp();
+
+        const long minSeconds = -62135596800L; // 0001-01-01T00:00:00Z
+        const long maxSeconds = 253402300799L; // 9999-12-31T23:59:59Z
         if (seconds < minSeconds || seconds > maxSeconds)
         {
             _position = start;
@@ -540,12 +634,33 @@ public ref struct MessagePackReader
         {
             throw new MaculaSerializationException($"Expected nesting of at most {MaxDepth} levels, found deeper nesting", offset);
         }
+
+        // A caller may raise MaxDepth past what the thread's stack holds; running out of stack would kill the
+        // process, so that limit is reported like the configured one.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new MaculaSerializationException($"Expected nesting that fits the thread's stack, found {_depth} levels", offset);
+        }
     }
 
     private long ReadRanged(long min, long max, string typeName)
     {
         int start = _position;
-        long value = ReadInt64();
+        byte code = PeekCode("an integer");
+        long value;
+        if (code == MessagePackCode.UInt64)
+        {
+            ulong u = BinaryPrimitives.ReadUInt64BigEndian(Take(9, "uint64").Slice(1));
+            if (u > (ulong)max)
+            {
+                _position = start;
+                throw Overflow(typeName, u.ToString(System.Globalization.CultureInfo.InvariantCulture), start);
+            }
+
+            return (long)u;
+        }
+
+        value = ReadIntegerCore("an integer");
         if (value < min || value > max)
         {
             _position = start;
@@ -553,6 +668,24 @@ public ref struct MessagePackReader
         }
 
         return value;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReadFixInt(out int value)
+    {
+        if (_position < _buffer.Length)
+        {
+            byte code = _buffer[_position];
+            if (code <= MessagePackCode.MaxFixInt || code >= MessagePackCode.MinNegativeFixInt)
+            {
+                _position++;
+                value = code <= MessagePackCode.MaxFixInt ? code : unchecked((sbyte)code);
+                return true;
+            }
+        }
+
+        value = 0;
+        return false;
     }
 
     private static bool IsIntegerCode(byte code) =>

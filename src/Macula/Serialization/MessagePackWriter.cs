@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Macula.Serialization;
 
@@ -10,13 +12,22 @@ namespace Macula.Serialization;
 /// </summary>
 public ref struct MessagePackWriter
 {
+    // Strings up to this many chars are encoded in one pass into room for the worst case (3 bytes a char); longer
+    // ones are counted first so that the buffer grows only by what they need.
+    private const int OnePassMaxChars = 512;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly IBufferWriter<byte> _output;
+
+    // The common output is our own sealed PooledBufferWriter: calling it directly (no interface dispatch, inlined
+    // fast path) is what makes small writes cheap. Any other IBufferWriter goes through the interface.
+    private readonly PooledBufferWriter? _pooled;
 
     /// <summary>Creates a writer over <paramref name="output"/>.</summary>
     public MessagePackWriter(IBufferWriter<byte> output)
     {
         _output = output ?? throw new ArgumentNullException(nameof(output));
+        _pooled = output as PooledBufferWriter;
     }
 
     /// <summary>Writes nil.</summary>
@@ -40,31 +51,31 @@ public ref struct MessagePackWriter
         }
         else if (value >= sbyte.MinValue)
         {
-            var span = _output.GetSpan(2);
+            var span = GetSpan(2);
             span[0] = MessagePackCode.Int8;
             span[1] = unchecked((byte)(sbyte)value);
-            _output.Advance(2);
+            Advance(2);
         }
         else if (value >= short.MinValue)
         {
-            var span = _output.GetSpan(3);
+            var span = GetSpan(3);
             span[0] = MessagePackCode.Int16;
             BinaryPrimitives.WriteInt16BigEndian(span.Slice(1), (short)value);
-            _output.Advance(3);
+            Advance(3);
         }
         else if (value >= int.MinValue)
         {
-            var span = _output.GetSpan(5);
+            var span = GetSpan(5);
             span[0] = MessagePackCode.Int32;
             BinaryPrimitives.WriteInt32BigEndian(span.Slice(1), (int)value);
-            _output.Advance(5);
+            Advance(5);
         }
         else
         {
-            var span = _output.GetSpan(9);
+            var span = GetSpan(9);
             span[0] = MessagePackCode.Int64;
             BinaryPrimitives.WriteInt64BigEndian(span.Slice(1), value);
-            _output.Advance(9);
+            Advance(9);
         }
     }
 
@@ -77,31 +88,31 @@ public ref struct MessagePackWriter
         }
         else if (value <= byte.MaxValue)
         {
-            var span = _output.GetSpan(2);
+            var span = GetSpan(2);
             span[0] = MessagePackCode.UInt8;
             span[1] = (byte)value;
-            _output.Advance(2);
+            Advance(2);
         }
         else if (value <= ushort.MaxValue)
         {
-            var span = _output.GetSpan(3);
+            var span = GetSpan(3);
             span[0] = MessagePackCode.UInt16;
             BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), (ushort)value);
-            _output.Advance(3);
+            Advance(3);
         }
         else if (value <= uint.MaxValue)
         {
-            var span = _output.GetSpan(5);
+            var span = GetSpan(5);
             span[0] = MessagePackCode.UInt32;
             BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), (uint)value);
-            _output.Advance(5);
+            Advance(5);
         }
         else
         {
-            var span = _output.GetSpan(9);
+            var span = GetSpan(9);
             span[0] = MessagePackCode.UInt64;
             BinaryPrimitives.WriteUInt64BigEndian(span.Slice(1), value);
-            _output.Advance(9);
+            Advance(9);
         }
     }
 
@@ -126,19 +137,19 @@ public ref struct MessagePackWriter
     /// <summary>Writes a float32.</summary>
     public void Write(float value)
     {
-        var span = _output.GetSpan(5);
+        var span = GetSpan(5);
         span[0] = MessagePackCode.Float32;
         BinaryPrimitives.WriteSingleBigEndian(span.Slice(1), value);
-        _output.Advance(5);
+        Advance(5);
     }
 
     /// <summary>Writes a float64.</summary>
     public void Write(double value)
     {
-        var span = _output.GetSpan(9);
+        var span = GetSpan(9);
         span[0] = MessagePackCode.Float64;
         BinaryPrimitives.WriteDoubleBigEndian(span.Slice(1), value);
-        _output.Advance(9);
+        Advance(9);
     }
 
     /// <summary>Writes a string as UTF-8, or nil for <see langword="null"/>.</summary>
@@ -156,6 +167,12 @@ public ref struct MessagePackWriter
     /// <summary>Writes characters as a UTF-8 string.</summary>
     public void Write(scoped ReadOnlySpan<char> value)
     {
+        if (value.Length <= OnePassMaxChars)
+        {
+            WriteShortString(value);
+            return;
+        }
+
         int byteCount;
         try
         {
@@ -163,14 +180,68 @@ public ref struct MessagePackWriter
         }
         catch (EncoderFallbackException ex)
         {
-            throw new MaculaSerializationException("Cannot write a string that is not valid UTF-16 (lone surrogate).", -1, ex);
+            throw LoneSurrogate(ex);
         }
 
         WriteStringHeader(byteCount);
-        var span = _output.GetSpan(byteCount);
+        var span = GetSpan(byteCount);
         int written = StrictUtf8.GetBytes(value, span);
-        _output.Advance(written);
+        Advance(written);
     }
+
+    private void WriteShortString(scoped ReadOnlySpan<char> value)
+    {
+        // Room for the worst case (3 bytes a char, and its header); the bytes go after the header that the best
+        // case (all ASCII, one byte a char) needs. ASCII is the common case and is done by a vectorized copy with
+        // no second look; otherwise the rest is encoded after the ASCII prefix and the bytes slide up when the real
+        // length needs a longer header.
+        int maxBytes = value.Length * 3;
+        int header = StringHeaderSize(value.Length);
+        var span = GetSpan(StringHeaderSize(maxBytes) + maxBytes);
+        int byteCount;
+        if (Ascii.FromUtf16(value, span.Slice(header), out int ascii) == OperationStatus.Done)
+        {
+            byteCount = ascii;
+        }
+        else
+        {
+            if (Utf8.FromUtf16(value.Slice(ascii), span.Slice(header + ascii), out _, out int rest, replaceInvalidSequences: false) != OperationStatus.Done)
+            {
+                throw LoneSurrogate(null);
+            }
+
+            byteCount = ascii + rest;
+            int needed = StringHeaderSize(byteCount);
+            if (needed != header)
+            {
+                span.Slice(header, byteCount).CopyTo(span.Slice(needed));
+                header = needed;
+            }
+        }
+
+        switch (header)
+        {
+            case 1:
+                span[0] = (byte)(MessagePackCode.MinFixStr | byteCount);
+                break;
+            case 2:
+                span[0] = MessagePackCode.Str8;
+                span[1] = (byte)byteCount;
+                break;
+            default:
+                span[0] = MessagePackCode.Str16;
+                BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), (ushort)byteCount);
+                break;
+        }
+
+        Advance(header + byteCount);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int StringHeaderSize(int byteCount) => byteCount <= 31 ? 1 : byteCount <= byte.MaxValue ? 2 : byteCount <= ushort.MaxValue ? 3 : 5;
+
+    private static MaculaSerializationException LoneSurrogate(Exception? inner) =>
+        new("Cannot write a string that is not valid UTF-16 (lone surrogate).", -1, inner);
 
     /// <summary>Writes already-encoded UTF-8 bytes as a string.</summary>
     public void WriteString(scoped ReadOnlySpan<byte> utf8)
@@ -189,10 +260,10 @@ public ref struct MessagePackWriter
         }
         else if (byteCount <= byte.MaxValue)
         {
-            var span = _output.GetSpan(2);
+            var span = GetSpan(2);
             span[0] = MessagePackCode.Str8;
             span[1] = (byte)byteCount;
-            _output.Advance(2);
+            Advance(2);
         }
         else if (byteCount <= ushort.MaxValue)
         {
@@ -229,10 +300,10 @@ public ref struct MessagePackWriter
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (length <= byte.MaxValue)
         {
-            var span = _output.GetSpan(2);
+            var span = GetSpan(2);
             span[0] = MessagePackCode.Bin8;
             span[1] = (byte)length;
-            _output.Advance(2);
+            Advance(2);
         }
         else if (length <= ushort.MaxValue)
         {
@@ -296,27 +367,27 @@ public ref struct MessagePackWriter
 
         if (length <= byte.MaxValue)
         {
-            var span = _output.GetSpan(3);
+            var span = GetSpan(3);
             span[0] = MessagePackCode.Ext8;
             span[1] = (byte)length;
             span[2] = type;
-            _output.Advance(3);
+            Advance(3);
         }
         else if (length <= ushort.MaxValue)
         {
-            var span = _output.GetSpan(4);
+            var span = GetSpan(4);
             span[0] = MessagePackCode.Ext16;
             BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), (ushort)length);
             span[3] = type;
-            _output.Advance(4);
+            Advance(4);
         }
         else
         {
-            var span = _output.GetSpan(6);
+            var span = GetSpan(6);
             span[0] = MessagePackCode.Ext32;
             BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), (uint)length);
             span[5] = type;
-            _output.Advance(6);
+            Advance(6);
         }
     }
 
@@ -365,29 +436,31 @@ public ref struct MessagePackWriter
             ulong data64 = ((ulong)nanoseconds << 34) | (ulong)seconds;
             if ((data64 & 0xffffffff00000000UL) == 0)
             {
-                WriteTwo(MessagePackCode.FixExt4, unchecked((byte)MessagePackCode.TimestampExtType));
-                var s4 = _output.GetSpan(4);
-                BinaryPrimitives.WriteUInt32BigEndian(s4, (uint)data64);
-                _output.Advance(4);
+                var s4 = GetSpan(6);
+                s4[0] = MessagePackCode.FixExt4;
+                s4[1] = unchecked((byte)MessagePackCode.TimestampExtType);
+                BinaryPrimitives.WriteUInt32BigEndian(s4.Slice(2), (uint)data64);
+                Advance(6);
             }
             else
             {
-                WriteTwo(MessagePackCode.FixExt8, unchecked((byte)MessagePackCode.TimestampExtType));
-                var s8 = _output.GetSpan(8);
-                BinaryPrimitives.WriteUInt64BigEndian(s8, data64);
-                _output.Advance(8);
+                var s8 = GetSpan(10);
+                s8[0] = MessagePackCode.FixExt8;
+                s8[1] = unchecked((byte)MessagePackCode.TimestampExtType);
+                BinaryPrimitives.WriteUInt64BigEndian(s8.Slice(2), data64);
+                Advance(10);
             }
 
             return;
         }
 
-        var span = _output.GetSpan(15);
+        var span = GetSpan(15);
         span[0] = MessagePackCode.Ext8;
         span[1] = 12;
         span[2] = unchecked((byte)MessagePackCode.TimestampExtType);
         BinaryPrimitives.WriteUInt32BigEndian(span.Slice(3), nanoseconds);
         BinaryPrimitives.WriteInt64BigEndian(span.Slice(7), seconds);
-        _output.Advance(15);
+        Advance(15);
     }
 
     /// <summary>Copies bytes that are already MessagePack.</summary>
@@ -398,39 +471,55 @@ public ref struct MessagePackWriter
             return;
         }
 
-        var span = _output.GetSpan(bytes.Length);
+        var span = GetSpan(bytes.Length);
         bytes.CopyTo(span);
-        _output.Advance(bytes.Length);
+        Advance(bytes.Length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly Span<byte> GetSpan(int size) => _pooled is not null ? _pooled.GetSpan(size) : _output.GetSpan(size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly void Advance(int count)
+    {
+        if (_pooled is not null)
+        {
+            _pooled.Advance(count);
+        }
+        else
+        {
+            _output.Advance(count);
+        }
     }
 
     private void WriteByte(byte value)
     {
-        var span = _output.GetSpan(1);
+        var span = GetSpan(1);
         span[0] = value;
-        _output.Advance(1);
+        Advance(1);
     }
 
     private void WriteTwo(byte a, byte b)
     {
-        var span = _output.GetSpan(2);
+        var span = GetSpan(2);
         span[0] = a;
         span[1] = b;
-        _output.Advance(2);
+        Advance(2);
     }
 
     private void WriteCodeAndUInt16(byte code, ushort value)
     {
-        var span = _output.GetSpan(3);
+        var span = GetSpan(3);
         span[0] = code;
         BinaryPrimitives.WriteUInt16BigEndian(span.Slice(1), value);
-        _output.Advance(3);
+        Advance(3);
     }
 
     private void WriteCodeAndUInt32(byte code, uint value)
     {
-        var span = _output.GetSpan(5);
+        var span = GetSpan(5);
         span[0] = code;
         BinaryPrimitives.WriteUInt32BigEndian(span.Slice(1), value);
-        _output.Advance(5);
+        Advance(5);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Macula.Serialization;
 
@@ -23,6 +24,9 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     /// <summary>The bytes written so far.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
+    /// <summary>The size of the current buffer.</summary>
+    public int Capacity => _buffer.Length;
+
     /// <summary>The number of bytes written so far.</summary>
     public int WrittenCount => _written;
 
@@ -30,6 +34,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public void Clear() => _written = 0;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Advance(int count)
     {
         if ((uint)count > (uint)(_buffer.Length - _written))
@@ -48,9 +53,14 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<byte> GetSpan(int sizeHint = 0)
     {
-        Ensure(sizeHint);
+        if (_buffer.Length - _written < Math.Max(sizeHint, 1))
+        {
+            Ensure(sizeHint);
+        }
+
         return _buffer.AsSpan(_written);
     }
 
@@ -75,6 +85,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Ensure(int sizeHint)
     {
         if (sizeHint < 1)

@@ -1,0 +1,333 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using Macula.Serialization;
+
+namespace Macula.Tests.Serialization;
+
+/// <summary>Encodes the whole C# corpus, runs python3-msgpack once over it, and keeps both sides' results.</summary>
+public sealed class PythonOracleFixture
+{
+    public PythonOracleFixture()
+    {
+        Items = OracleCorpus.Build();
+        var random = new Random(20240611);
+        for (int i = 0; i < 20; i++)
+        {
+            var formatter = new RichDtoFormatter(i % 2 == 0 ? RichDto.MemberCount : 12);
+            var bytes = MessagePackSerializer.Serialize(i == 0 ? null : RichDtoFactory.Create(random), formatter);
+            var reader = new MessagePackReader(bytes);
+            Items.Add(new(
+                $"rich DTO #{i} with {formatter.KnownMembers} members",
+                new RawNode(bytes, MsgNode.Read(ref reader).Repr()),
+                ReadBack: python => MessagePackSerializer.Serialize(MessagePackSerializer.Deserialize(python, formatter), formatter)));
+        }
+
+        Encoded = [.. Items.Select(item => MessagePackSerializer.Serialize(item.Node, NodeFormatter.Instance))];
+        (Answers, PythonCorpus) = PythonMsgpack.Run([.. Items.Select((item, i) => (item.SingleFloats, Encoded[i]))]);
+    }
+
+    internal List<CorpusItem> Items { get; }
+
+    internal List<byte[]> Encoded { get; }
+
+    internal List<OracleAnswer> Answers { get; }
+
+    internal List<(string Repr, byte[] Bytes)> PythonCorpus { get; }
+}
+
+/// <summary>Writes a <see cref="MsgNode"/> through the codec; reads one back with a generous depth.</summary>
+internal sealed class NodeFormatter : IMessagePackFormatter<MsgNode>
+{
+    public static readonly NodeFormatter Instance = new();
+
+    public void Serialize(ref MessagePackWriter writer, MsgNode value) => value.Write(ref writer);
+
+    public MsgNode Deserialize(ref MessagePackReader reader) => MsgNode.Read(ref reader);
+}
+
+/// <summary>The codec against Debian's python3-msgpack, byte for byte and value for value, in both directions.</summary>
+public sealed class PythonInteropTests(PythonOracleFixture oracle) : IClassFixture<PythonOracleFixture>
+{
+    [Fact]
+    public void Python_decodes_every_csharp_encoding_to_the_intended_value()
+    {
+        var failures = new List<string>();
+        for (int i = 0; i < oracle.Items.Count; i++)
+        {
+            var answer = oracle.Answers[i];
+            string expected = oracle.Items[i].Node.Repr();
+            if (answer.Error is not null)
+            {
+                failures.Add($"{oracle.Items[i].Name}: python refused {Head(oracle.Encoded[i])}: {answer.Error}");
+            }
+            else if (answer.Repr != expected)
+            {
+                failures.Add($"{oracle.Items[i].Name}: python read {Cut(answer.Repr)}, expected {Cut(expected)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures.Take(30)));
+        Assert.True(oracle.Items.Count > 400, $"the corpus shrank to {oracle.Items.Count} values");
+    }
+
+    [Fact]
+    public void Python_reencodes_every_csharp_encoding_to_the_same_bytes()
+    {
+        var failures = new List<string>();
+        for (int i = 0; i < oracle.Items.Count; i++)
+        {
+            var answer = oracle.Answers[i];
+            var python = answer.Bytes is not null && oracle.Items[i].ReadBack is { } readBack ? readBack(answer.Bytes) : answer.Bytes;
+            if (python is null || !python.AsSpan().SequenceEqual(oracle.Encoded[i]))
+            {
+                failures.Add($"{oracle.Items[i].Name}: C# wrote {Head(oracle.Encoded[i])}, python wrote {(answer.Bytes is null ? answer.Error : Head(answer.Bytes))}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures.Take(30)));
+    }
+
+    [Fact]
+    public void Csharp_decodes_every_python_encoding_to_the_same_value_and_reencodes_it_to_the_same_bytes()
+    {
+        var failures = new List<string>();
+        foreach (var (repr, bytes) in oracle.PythonCorpus)
+        {
+            MsgNode node;
+            try
+            {
+                node = MessagePackSerializer.Deserialize(bytes, NodeFormatter.Instance);
+            }
+            catch (MaculaSerializationException ex)
+            {
+                failures.Add($"C# refused python's {Head(bytes)} ({Cut(repr)}): {ex.Message}");
+                continue;
+            }
+
+            if (node.Repr() != repr)
+            {
+                failures.Add($"C# read python's {Head(bytes)} as {Cut(node.Repr())}, python meant {Cut(repr)}");
+            }
+
+            var again = MessagePackSerializer.Serialize(node, NodeFormatter.Instance);
+            if (!again.AsSpan().SequenceEqual(bytes))
+            {
+                failures.Add($"C# re-encoded python's {Head(bytes)} ({Cut(repr)}) as {Head(again)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures.Take(30)));
+        Assert.True(oracle.PythonCorpus.Count > 150, $"python's corpus shrank to {oracle.PythonCorpus.Count} values");
+    }
+
+    [Fact]
+    public void Every_format_family_is_in_both_corpora()
+    {
+        var csharp = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var bytes in oracle.Encoded)
+        {
+            CollectFormats(bytes, csharp);
+        }
+
+        var python = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (_, bytes) in oracle.PythonCorpus)
+        {
+            CollectFormats(bytes, python);
+        }
+
+        string[] all =
+        [
+            "positive fixint", "negative fixint", "nil", "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16",
+            "int32", "int64", "float32", "float64", "fixstr", "str8", "str16", "str32", "bin8", "bin16", "bin32",
+            "fixarray", "array16", "array32", "fixmap", "map16", "map32", "fixext1", "fixext2", "fixext4", "fixext8",
+            "fixext16", "ext8", "ext16", "ext32", "timestamp32", "timestamp64", "timestamp96",
+        ];
+        Assert.Empty(all.Except(csharp));
+        Assert.Empty(all.Except(python));
+    }
+
+    [Fact]
+    public void Python_integers_read_through_every_typed_reader_or_overflow_with_a_serialization_error()
+    {
+        int checkedCount = 0;
+        foreach (var (repr, bytes) in oracle.PythonCorpus)
+        {
+            if (!repr.StartsWith("i:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var value = Int128.Parse(repr.AsSpan(2), CultureInfo.InvariantCulture);
+            Check(bytes, value, sbyte.MinValue, sbyte.MaxValue, (ref MessagePackReader r) => r.ReadSByte());
+            Check(bytes, value, byte.MinValue, byte.MaxValue, (ref MessagePackReader r) => r.ReadByte());
+            Check(bytes, value, short.MinValue, short.MaxValue, (ref MessagePackReader r) => r.ReadInt16());
+            Check(bytes, value, ushort.MinValue, ushort.MaxValue, (ref MessagePackReader r) => r.ReadUInt16());
+            Check(bytes, value, int.MinValue, int.MaxValue, (ref MessagePackReader r) => r.ReadInt32());
+            Check(bytes, value, uint.MinValue, uint.MaxValue, (ref MessagePackReader r) => r.ReadUInt32());
+            Check(bytes, value, long.MinValue, long.MaxValue, (ref MessagePackReader r) => r.ReadInt64());
+            Check(bytes, value, ulong.MinValue, ulong.MaxValue, (ref MessagePackReader r) => r.ReadUInt64());
+
+            var doubleReader = new MessagePackReader(bytes);
+            Assert.Equal((double)value, doubleReader.ReadDouble());
+            checkedCount++;
+        }
+
+        Assert.True(checkedCount > 30, $"only {checkedCount} integers in python's corpus");
+    }
+
+    [Fact]
+    public void Python_timestamps_read_as_DateTime_and_DateTimeOffset_when_in_range()
+    {
+        int inRange = 0, outOfRange = 0;
+        foreach (var (repr, bytes) in oracle.PythonCorpus)
+        {
+            if (!repr.StartsWith("t:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var parts = repr.Split(':');
+            long seconds = long.Parse(parts[1], CultureInfo.InvariantCulture);
+            long nanoseconds = long.Parse(parts[2], CultureInfo.InvariantCulture);
+            if (seconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+            {
+                var expected = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100);
+                var reader = new MessagePackReader(bytes);
+                var date = reader.ReadDateTime();
+                Assert.Equal(expected.UtcDateTime, date);
+                Assert.Equal(DateTimeKind.Utc, date.Kind);
+                Assert.Equal(expected, MessagePackSerializer.Deserialize(bytes, MessagePackFormatters.DateTimeOffset));
+                inRange++;
+            }
+            else
+            {
+                var ex = Assert.Throws<MaculaSerializationException>(() => MessagePackSerializer.Deserialize(bytes, MessagePackFormatters.DateTime));
+                Assert.Contains("DateTime's range", ex.Message, StringComparison.Ordinal);
+                outOfRange++;
+            }
+        }
+
+        Assert.True(inRange >= 10 && outOfRange >= 2, $"{inRange} in range, {outOfRange} out of range");
+    }
+
+    private delegate T ReadTyped<T>(ref MessagePackReader reader);
+
+    private static void Check<T>(byte[] bytes, Int128 value, Int128 min, Int128 max, ReadTyped<T> read)
+        where T : IBinaryInteger<T>
+    {
+        var reader = new MessagePackReader(bytes);
+        if (value >= min && value <= max)
+        {
+            Assert.Equal(T.CreateChecked(value), read(ref reader));
+            Assert.True(reader.End);
+        }
+        else
+        {
+            MaculaSerializationException? caught = null;
+            try
+            {
+                read(ref reader);
+            }
+            catch (MaculaSerializationException ex)
+            {
+                caught = ex;
+            }
+
+            Assert.NotNull(caught);
+            Assert.Contains(typeof(T).Name, caught.Message, StringComparison.Ordinal);
+            Assert.Contains(value.ToString(CultureInfo.InvariantCulture), caught.Message, StringComparison.Ordinal);
+            Assert.Equal(0, caught.Offset);
+            Assert.Equal(0, reader.Position);
+        }
+    }
+
+    private static void CollectFormats(ReadOnlySpan<byte> bytes, ISet<string> seen)
+    {
+        var reader = new MessagePackReader(bytes, maxDepth: 1000);
+        while (!reader.End)
+        {
+            CollectValue(ref reader, seen);
+        }
+    }
+
+    private static void CollectValue(ref MessagePackReader reader, ISet<string> seen)
+    {
+        byte code = reader.NextCode;
+        string family = code switch
+        {
+            <= 0x7f => "positive fixint",
+            <= 0x8f => "fixmap",
+            <= 0x9f => "fixarray",
+            <= 0xbf => "fixstr",
+            0xc0 => "nil",
+            0xc2 or 0xc3 => "bool",
+            0xc4 => "bin8",
+            0xc5 => "bin16",
+            0xc6 => "bin32",
+            0xc7 => "ext8",
+            0xc8 => "ext16",
+            0xc9 => "ext32",
+            0xca => "float32",
+            0xcb => "float64",
+            0xcc => "uint8",
+            0xcd => "uint16",
+            0xce => "uint32",
+            0xcf => "uint64",
+            0xd0 => "int8",
+            0xd1 => "int16",
+            0xd2 => "int32",
+            0xd3 => "int64",
+            0xd4 => "fixext1",
+            0xd5 => "fixext2",
+            0xd6 => "fixext4",
+            0xd7 => "fixext8",
+            0xd8 => "fixext16",
+            0xd9 => "str8",
+            0xda => "str16",
+            0xdb => "str32",
+            0xdc => "array16",
+            0xdd => "array32",
+            0xde => "map16",
+            0xdf => "map32",
+            >= 0xe0 => "negative fixint",
+            _ => "invalid",
+        };
+        seen.Add(family);
+        switch (reader.NextType)
+        {
+            case MessagePackType.Array:
+                for (int n = reader.ReadArrayHeader(); n > 0; n--)
+                {
+                    CollectValue(ref reader, seen);
+                }
+
+                break;
+            case MessagePackType.Map:
+                for (int n = reader.ReadMapHeader() * 2; n > 0; n--)
+                {
+                    CollectValue(ref reader, seen);
+                }
+
+                break;
+            case MessagePackType.Extension:
+                var peek = reader;
+                var (type, length) = peek.ReadExtensionHeader();
+                if (type == -1)
+                {
+                    seen.Add(length switch { 4 => "timestamp32", 8 => "timestamp64", 12 => "timestamp96", _ => "bad timestamp" });
+                }
+
+                reader.Skip();
+                break;
+            default:
+                reader.Skip();
+                break;
+        }
+    }
+
+    private static string Head(byte[] bytes) =>
+        bytes.Length <= 24 ? Convert.ToHexStringLower(bytes) : Convert.ToHexStringLower(bytes.AsSpan(0, 24)) + $"... ({bytes.Length} bytes)";
+
+    private static string Cut(string? text) => text is null ? "(null)" : text.Length <= 120 ? text : string.Concat(text.AsSpan(0, 120), "...");
+}
