@@ -15,6 +15,12 @@ public sealed record ClientOptions
     /// <summary>Timeout of one attempt. Default 30 seconds.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Hedging for idempotent methods: when the first attempt has not answered after this long, a second attempt
+    /// starts on another provider; the first answer wins and the other attempt is cancelled. Null (the default): off.
+    /// </summary>
+    public TimeSpan? HedgeAfter { get; set; }
+
     internal void Validate()
     {
         if (MaxAttempts is < 1)
@@ -25,6 +31,11 @@ public sealed record ClientOptions
         if (Timeout <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "ClientOptions.Timeout must be positive.");
+        }
+
+        if (HedgeAfter is { } h && h <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HedgeAfter), HedgeAfter, "ClientOptions.HedgeAfter must be positive (or null for no hedging).");
         }
     }
 }
@@ -41,6 +52,9 @@ public sealed record CallOptions
     /// <summary>Overrides the per-attempt timeout for these calls.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Overrides the client's hedging delay for these calls (idempotent methods only).</summary>
+    public TimeSpan? HedgeAfter { get; init; }
+
     internal void Validate()
     {
         if (MaxAttempts is < 1)
@@ -51,6 +65,11 @@ public sealed record CallOptions
         if (Timeout is { } t && t <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "CallOptions.Timeout must be positive.");
+        }
+
+        if (HedgeAfter is { } h && h <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HedgeAfter), HedgeAfter, "CallOptions.HedgeAfter must be positive.");
         }
     }
 }

@@ -25,6 +25,8 @@ public static class MaculaDiagnostics
 
     internal static readonly Counter<long> Failovers = Meter.CreateCounter<long>("macula.rpc.failovers", "{attempt}", "Attempts that failed and moved to another provider.");
 
+    internal static readonly Counter<long> Hedges = Meter.CreateCounter<long>("macula.rpc.hedges", "{attempt}", "Hedged second attempts started.");
+
     internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("macula.rpc.duration", "ms", "Duration of typed calls, all attempts included.");
 
     internal static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>("macula.rpc.in_flight", "{call}", "Calls in flight from clients.");

@@ -45,6 +45,7 @@ internal sealed class ServiceClient : IMaculaInvoker
                 Strategy = options.Strategy ?? _call.Strategy,
                 MaxAttempts = options.MaxAttempts ?? _call.MaxAttempts,
                 Timeout = options.Timeout ?? _call.Timeout,
+                HedgeAfter = options.HedgeAfter ?? _call.HedgeAfter,
             };
         }
 
@@ -122,6 +123,7 @@ internal sealed class ServiceClient : IMaculaInvoker
 
         var strategy = _call?.Strategy ?? _options.Strategy;
         var timeout = _call?.Timeout ?? (method.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(method.TimeoutMs) : _options.Timeout);
+        var hedgeAfter = method.Idempotent ? _call?.HedgeAfter ?? _options.HedgeAfter : null;
         var discovery = _node.Discovery;
         var providers = await discovery.GetAsync(_service.Name, cancellationToken).ConfigureAwait(false);
         if (providers.Entries.Length == 0)
@@ -155,100 +157,42 @@ internal sealed class ServiceClient : IMaculaInvoker
             }
 
             var provider = providers.Entries[index];
-            var headers = new MaculaHeaders(4);
-            headers.Add(WireProtocol.MethodHeader, method.Name);
-            headers.Add(WireProtocol.CallIdHeader, callId);
-            headers.Add(WireProtocol.AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
-            headers.Add(WireProtocol.DeadlineHeader, WireProtocol.FormatDeadline(_node.Time.GetUtcNow() + timeout));
-            using var attemptActivity = MaculaDiagnostics.Source.StartActivity("attempt", ActivityKind.Client);
-            if (attemptActivity is not null)
+            Outcome outcome;
+            if (hedgeAfter is { } delay && attempt < maxAttempts && providers.Entries.Length > 1 + (excluded?.Count ?? 0))
             {
-                attemptActivity.SetTag("macula.node_id", provider.NodeId);
-                attemptActivity.SetTag("macula.attempt", attempt);
-            }
-
-            if ((attemptActivity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } trace)
-            {
-                headers.Add(WireProtocol.TraceParentHeader, trace.Id!);
-            }
-
-            long started = Stopwatch.GetTimestamp();
-            provider.Health.OnStart();
-            MaculaErrorCode failure;
-            string cause;
-            bool neverRan;
-            try
-            {
-                var message = await _node.Transport.RequestAsync(provider.Subject, body.WrittenMemory, headers, timeout, cancellationToken).ConfigureAwait(false);
-                string status = message.Headers?[WireProtocol.StatusHeader] ?? WireProtocol.StatusOk;
-                if (status == WireProtocol.StatusOk)
+                var (first, second) = await HedgeAsync(method, callId, attempt, body.WrittenMemory, timeout, delay, strategy, providers, provider, excluded, attempts, cancellationToken).ConfigureAwait(false);
+                if (first.Reply is { } hedgedReply)
                 {
-                    if (provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started)) is { } closed)
-                    {
-                        _node.OnCircuitChanged(_service.Name, provider.NodeId, closed);
-                    }
-
-                    return new Reply(message, provider.NodeId, attempts);
+                    return new Reply(hedgedReply, first.Provider.NodeId, attempts);
                 }
 
-                failure = WireProtocol.ParseStatus(status);
-                var (errorMessage, errorType) = WireProtocol.ReadErrorBody(message.Payload.Span);
-                if (failure == MaculaErrorCode.ApplicationError)
+                if (second is { } other)
                 {
-                    // The provider is healthy: the implementation threw. Never retried.
-                    provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started));
-                    (attempts ??= []).Add(new MaculaAttempt(provider.NodeId, failure, errorMessage, Stopwatch.GetElapsedTime(started)));
-                    throw new MaculaRemoteException(errorType ?? "System.Exception", errorMessage, provider.NodeId, attempts);
+                    // Both hedged attempts failed: the first to fail is recorded first.
+                    RecordFailure(method, first, ref attempts, ref excluded);
+                    attempt++;
+                    outcome = other;
                 }
-
-                cause = $"{failure}: {errorMessage}";
-                neverRan = failure is MaculaErrorCode.MethodNotFound or MaculaErrorCode.BadRequest or MaculaErrorCode.ShuttingDown
-                    or MaculaErrorCode.Overloaded or MaculaErrorCode.DeadlineExceeded;
-            }
-            catch (MaculaTransportException ex) when (ex.Kind is not (TransportErrorKind.Closed or TransportErrorKind.PayloadTooLarge))
-            {
-                failure = ex.Kind switch
+                else
                 {
-                    TransportErrorKind.NoResponders => MaculaErrorCode.NoResponders,
-                    TransportErrorKind.Timeout => MaculaErrorCode.Timeout,
-                    _ => MaculaErrorCode.ConnectionLost,
-                };
-                cause = ex.Message;
-                neverRan = ex.NotDelivered;
+                    outcome = first;
+                }
             }
-            catch (MaculaTransportException ex)
+            else
             {
-                provider.Health.OnNeutral();
-                var code = ex.Kind == TransportErrorKind.PayloadTooLarge ? MaculaErrorCode.PayloadTooLarge : MaculaErrorCode.ConnectionLost;
-                throw new MaculaRpcException(code, $"{_service.Name}.{method.Name} could not be sent: {ex.Message}", attempts, ex);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                provider.Health.OnNeutral();
-                await SendCancelAsync(provider.Subject, callId).ConfigureAwait(false);
-                throw;
+                outcome = await AttemptAsync(provider, method, callId, attempt, body.WrittenMemory, timeout, attempts, cancellationToken).ConfigureAwait(false);
+                if (outcome.Reply is { } reply)
+                {
+                    return new Reply(reply, provider.NodeId, attempts);
+                }
             }
 
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            attemptActivity?.SetStatus(ActivityStatusCode.Error, cause);
-            var changed = provider.Health.OnFailure(cause);
-            if (changed is not null)
-            {
-                _node.OnCircuitChanged(_service.Name, provider.NodeId, changed.Value);
-            }
-
-            (attempts ??= []).Add(new MaculaAttempt(provider.NodeId, failure, cause, elapsed));
-            (excluded ??= []).Add(provider.NodeId);
-            if (failure is MaculaErrorCode.NoResponders or MaculaErrorCode.ShuttingDown)
-            {
-                // The provider is gone or leaving: later calls should not pick it from the cache again.
-                discovery.Evict(_service.Name, provider.NodeId);
-            }
-
-            if (!method.Idempotent && !neverRan)
+            RecordFailure(method, outcome, ref attempts, ref excluded);
+            provider = outcome.Provider;
+            if (!method.Idempotent && !outcome.NeverRan)
             {
                 // The request may have reached the provider: running it elsewhere could run it twice.
-                throw new MaculaRpcException(failure, $"{_service.Name}.{method.Name} is not idempotent and its attempt on {provider.NodeId} failed after the request may have reached it ({cause}); not retried.", attempts);
+                throw new MaculaRpcException(outcome.Failure, $"{_service.Name}.{method.Name} is not idempotent and its attempt on {provider.NodeId} failed after the request may have reached it ({outcome.Cause}); not retried.", attempts);
             }
 
             if (attempt >= maxAttempts)
@@ -256,7 +200,7 @@ internal sealed class ServiceClient : IMaculaInvoker
                 bool allTried = true;
                 foreach (var entry in providers.Entries)
                 {
-                    if (!excluded.Contains(entry.NodeId))
+                    if (!excluded!.Contains(entry.NodeId))
                     {
                         allTried = false;
                         break;
@@ -272,7 +216,7 @@ internal sealed class ServiceClient : IMaculaInvoker
                     int fresh = 0;
                     foreach (var entry in providers.Entries)
                     {
-                        if (!excluded.Contains(entry.NodeId))
+                        if (!excluded!.Contains(entry.NodeId))
                         {
                             fresh++;
                         }
@@ -281,8 +225,7 @@ internal sealed class ServiceClient : IMaculaInvoker
                     if (fresh > 0)
                     {
                         maxAttempts = attempt + Math.Min(3, fresh);
-                        _node.OnFailover(_service.Name, method.Name, provider.NodeId, cause);
-                        MaculaDiagnostics.Failovers.Add(1, new TagList { { "rpc.service", _service.Name }, { "rpc.method", method.Name } });
+                        ReportFailover(method, provider, outcome.Cause);
                         continue;
                     }
                 }
@@ -290,14 +233,188 @@ internal sealed class ServiceClient : IMaculaInvoker
                 if (allTried)
                 {
                     discovery.Invalidate(_service.Name, providers);
-                    throw new MaculaRpcException(MaculaErrorCode.AllProvidersFailed, $"All {excluded.Count} providers of '{_service.Name}' failed {_service.Name}.{method.Name}: {Describe(attempts)}", attempts);
+                    throw new MaculaRpcException(MaculaErrorCode.AllProvidersFailed, $"All {excluded!.Count} providers of '{_service.Name}' failed {_service.Name}.{method.Name}: {Describe(attempts)}", attempts);
                 }
 
-                throw new MaculaRpcException(MaculaErrorCode.MaxAttemptsExceeded, $"{_service.Name}.{method.Name} failed {attempts.Count} attempts (the maximum): {Describe(attempts)}", attempts);
+                throw new MaculaRpcException(MaculaErrorCode.MaxAttemptsExceeded, $"{_service.Name}.{method.Name} failed {attempts!.Count} attempts (the maximum): {Describe(attempts)}", attempts);
             }
 
-            _node.OnFailover(_service.Name, method.Name, provider.NodeId, cause);
-            MaculaDiagnostics.Failovers.Add(1, new TagList { { "rpc.service", _service.Name }, { "rpc.method", method.Name } });
+            ReportFailover(method, provider, outcome.Cause);
+        }
+    }
+
+    private void ReportFailover(MethodDescriptor method, ProviderEntry provider, string cause)
+    {
+        _node.OnFailover(_service.Name, method.Name, provider.NodeId, cause);
+        MaculaDiagnostics.Failovers.Add(1, new TagList { { "rpc.service", _service.Name }, { "rpc.method", method.Name } });
+    }
+
+    private void RecordFailure(MethodDescriptor method, in Outcome outcome, ref List<MaculaAttempt>? attempts, ref List<string>? excluded)
+    {
+        (attempts ??= []).Add(new MaculaAttempt(outcome.Provider.NodeId, outcome.Failure, outcome.Cause, outcome.Elapsed));
+        (excluded ??= []).Add(outcome.Provider.NodeId);
+        if (outcome.Failure is MaculaErrorCode.NoResponders or MaculaErrorCode.ShuttingDown)
+        {
+            // The provider is gone or leaving: later calls should not pick it from the cache again.
+            _node.Discovery.Evict(_service.Name, outcome.Provider.NodeId);
+        }
+    }
+
+    /// <summary>
+    /// Runs one attempt on <paramref name="provider"/> and updates its health. Returns the reply, or how the attempt
+    /// failed; throws <see cref="MaculaRemoteException"/> for an application error, and rethrows cancellation after
+    /// telling the provider.
+    /// </summary>
+    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, MethodDescriptor method, string callId, int attempt, ReadOnlyMemory<byte> body, TimeSpan timeout, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    {
+        var headers = new MaculaHeaders(5);
+        headers.Add(WireProtocol.MethodHeader, method.Name);
+        headers.Add(WireProtocol.CallIdHeader, callId);
+        headers.Add(WireProtocol.AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
+        headers.Add(WireProtocol.DeadlineHeader, WireProtocol.FormatDeadline(_node.Time.GetUtcNow() + timeout));
+        using var attemptActivity = MaculaDiagnostics.Source.StartActivity("attempt", ActivityKind.Client);
+        if (attemptActivity is not null)
+        {
+            attemptActivity.SetTag("macula.node_id", provider.NodeId);
+            attemptActivity.SetTag("macula.attempt", attempt);
+        }
+
+        if ((attemptActivity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } trace)
+        {
+            headers.Add(WireProtocol.TraceParentHeader, trace.Id!);
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        provider.Health.OnStart();
+        MaculaErrorCode failure;
+        string cause;
+        bool neverRan;
+        try
+        {
+            var message = await _node.Transport.RequestAsync(provider.Subject, body, headers, timeout, cancellationToken).ConfigureAwait(false);
+            string status = message.Headers?[WireProtocol.StatusHeader] ?? WireProtocol.StatusOk;
+            if (status == WireProtocol.StatusOk)
+            {
+                if (provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started)) is { } closed)
+                {
+                    _node.OnCircuitChanged(_service.Name, provider.NodeId, closed);
+                }
+
+                return new Outcome(provider, message, default, string.Empty, false, default);
+            }
+
+            failure = WireProtocol.ParseStatus(status);
+            var (errorMessage, errorType) = WireProtocol.ReadErrorBody(message.Payload.Span);
+            if (failure == MaculaErrorCode.ApplicationError)
+            {
+                // The provider is healthy: the implementation threw. Never retried.
+                provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started));
+                var all = attempts is null ? new List<MaculaAttempt>(1) : new List<MaculaAttempt>(attempts);
+                all.Add(new MaculaAttempt(provider.NodeId, failure, errorMessage, Stopwatch.GetElapsedTime(started)));
+                throw new MaculaRemoteException(errorType ?? "System.Exception", errorMessage, provider.NodeId, all);
+            }
+
+            cause = $"{failure}: {errorMessage}";
+            neverRan = failure is MaculaErrorCode.MethodNotFound or MaculaErrorCode.BadRequest or MaculaErrorCode.ShuttingDown
+                or MaculaErrorCode.Overloaded or MaculaErrorCode.DeadlineExceeded;
+        }
+        catch (MaculaTransportException ex) when (ex.Kind is not (TransportErrorKind.Closed or TransportErrorKind.PayloadTooLarge))
+        {
+            failure = ex.Kind switch
+            {
+                TransportErrorKind.NoResponders => MaculaErrorCode.NoResponders,
+                TransportErrorKind.Timeout => MaculaErrorCode.Timeout,
+                _ => MaculaErrorCode.ConnectionLost,
+            };
+            cause = ex.Message;
+            neverRan = ex.NotDelivered;
+        }
+        catch (MaculaTransportException ex)
+        {
+            provider.Health.OnNeutral();
+            var code = ex.Kind == TransportErrorKind.PayloadTooLarge ? MaculaErrorCode.PayloadTooLarge : MaculaErrorCode.ConnectionLost;
+            throw new MaculaRpcException(code, $"{_service.Name}.{method.Name} could not be sent: {ex.Message}", attempts, ex);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            provider.Health.OnNeutral();
+            await SendCancelAsync(provider.Subject, callId).ConfigureAwait(false);
+            throw;
+        }
+
+        attemptActivity?.SetStatus(ActivityStatusCode.Error, cause);
+        if (provider.Health.OnFailure(cause) is { } changed)
+        {
+            _node.OnCircuitChanged(_service.Name, provider.NodeId, changed);
+        }
+
+        return new Outcome(provider, null, failure, cause, neverRan, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Starts an attempt and, if it has not answered after <paramref name="hedgeAfter"/>, a second one on another
+    /// provider. The first success wins and the other attempt is cancelled (its provider is told). Returns the success,
+    /// or the failed outcomes in the order they ended (the second is null when no hedge was started).
+    /// </summary>
+    private async Task<(Outcome First, Outcome? Second)> HedgeAsync(MethodDescriptor method, string callId, int attempt, ReadOnlyMemory<byte> body, TimeSpan timeout, TimeSpan hedgeAfter, SelectionStrategy strategy, ProviderSet providers, ProviderEntry provider, List<string>? excluded, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    {
+        using var firstCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var first = AttemptAsync(provider, method, callId, attempt, body, timeout, attempts, firstCts.Token).AsTask();
+        using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(hedgeAfter, _node.Time, delayCts.Token);
+        if (await Task.WhenAny(first, delay).ConfigureAwait(false) == first)
+        {
+            delayCts.Cancel();
+            return (await first.ConfigureAwait(false), null);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var notFirst = excluded is null ? new List<string>(1) : new List<string>(excluded);
+        notFirst.Add(provider.NodeId);
+        int index = ProviderSelector.Select(strategy, providers.Entries, notFirst, ref _state.RoundRobin);
+        if (index < 0)
+        {
+            return (await first.ConfigureAwait(false), null);
+        }
+
+        var hedge = providers.Entries[index];
+        MaculaDiagnostics.Hedges.Add(1, new TagList { { "rpc.service", _service.Name }, { "rpc.method", method.Name } });
+        using var secondCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var second = AttemptAsync(hedge, method, callId, attempt + 1, body, timeout, attempts, secondCts.Token).AsTask();
+
+        var winner = await Task.WhenAny(first, second).ConfigureAwait(false);
+        var (loser, loserCts) = winner == first ? (second, secondCts) : (first, firstCts);
+        Outcome won;
+        try
+        {
+            won = await winner.ConfigureAwait(false);
+        }
+        catch (MaculaRemoteException)
+        {
+            await CancelLoserAsync(loser, loserCts).ConfigureAwait(false);
+            throw;
+        }
+
+        if (won.Reply is not null)
+        {
+            await CancelLoserAsync(loser, loserCts).ConfigureAwait(false);
+            return (won, null);
+        }
+
+        var last = await loser.ConfigureAwait(false);
+        return last.Reply is not null ? (last, null) : (won, last);
+    }
+
+    private static async Task CancelLoserAsync(Task<Outcome> loser, CancellationTokenSource loserCts)
+    {
+        loserCts.Cancel();
+        try
+        {
+            await loser.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The loser's fate does not matter: its provider was told to stop, and the call already has its answer.
         }
     }
 
@@ -333,6 +450,8 @@ internal sealed class ServiceClient : IMaculaInvoker
     }
 
     private readonly record struct Reply(TransportMessage Message, string NodeId, List<MaculaAttempt>? Attempts);
+
+    private readonly record struct Outcome(ProviderEntry Provider, TransportMessage? Reply, MaculaErrorCode Failure, string Cause, bool NeverRan, TimeSpan Elapsed);
 }
 
 /// <summary>Passes bytes that already are MessagePack through unchanged.</summary>

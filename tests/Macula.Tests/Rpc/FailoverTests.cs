@@ -186,4 +186,55 @@ public sealed class FailoverTests
         Assert.InRange(served.Count(s => s == "p1"), 14, 16);
         Assert.Equal(1, mesh.Events.Count(e => e.Kind == MaculaEventKind.Failover));
     }
+
+    [Fact]
+    public async Task Hedged_call_takes_the_first_answer_and_cancels_the_slow_attempt()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(2);
+        var slow = mesh.Providers[0].Impl;
+        slow.ExtraDelay = TimeSpan.FromSeconds(20);
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, HedgeAfter = TimeSpan.FromMilliseconds(100) });
+
+        string served = await probe.SlowAsync(10).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("p1", served);
+        await slow.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, slow.Cancellations);
+        Assert.Equal(0, mesh.Providers[1].Impl.Cancellations);
+    }
+
+    [Fact]
+    public async Task Hedging_does_not_wait_for_a_provider_that_drops_the_request()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(2);
+        mesh.Providers[0].Transport.Faults.DropIncoming = true;
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromSeconds(60) })
+            .WithOptions(new CallOptions { HedgeAfter = TimeSpan.FromMilliseconds(50) });
+
+        // Without the hedge this call would wait out the 60 s timeout of the first attempt.
+        Assert.Equal("p1", await probe.WhoAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task Non_idempotent_methods_are_never_hedged()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(2);
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, HedgeAfter = TimeSpan.FromMilliseconds(20) });
+
+        Assert.Equal("p0", await probe.ChargeAsync(300));
+        await Task.Delay(500);
+        Assert.Equal(1, mesh.Providers[0].Impl.Charges);
+        Assert.Equal(0, mesh.Providers[1].Impl.Charges);
+    }
+
+    [Fact]
+    public async Task Hedged_attempts_that_both_fail_are_both_recorded()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(3);
+        mesh.Providers[0].Transport.Faults.DropIncoming = true;
+        mesh.Providers[1].Transport.Faults.DropIncoming = true;
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(400), HedgeAfter = TimeSpan.FromMilliseconds(50) });
+
+        Assert.Equal("p2", await probe.WhoAsync());
+    }
 }

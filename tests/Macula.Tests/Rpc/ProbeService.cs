@@ -36,6 +36,9 @@ public sealed class ProbeImpl(string nodeName) : IProbe
 
     public string NodeName { get; } = nodeName;
 
+    /// <summary>Added to every SlowAsync call: makes one provider slower than the others.</summary>
+    public TimeSpan ExtraDelay { get; set; }
+
     public int Calls => Volatile.Read(ref _calls);
 
     public int Charges => Volatile.Read(ref _charges);
@@ -64,7 +67,7 @@ public sealed class ProbeImpl(string nodeName) : IProbe
         Started.TrySetResult();
         try
         {
-            await Task.Delay(milliseconds, cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(milliseconds) + ExtraDelay, cancellationToken);
         }
         catch (OperationCanceledException)
         {
