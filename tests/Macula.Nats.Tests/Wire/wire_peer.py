@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""A Macula peer in Python with nothing but a socket and msgpack, written from docs/wire-protocol.md and
+docs/dht.md: it calls a .NET provider ("call") and serves a .NET client ("serve"). Used by WireContractTests."""
+import datetime
+import hashlib
+import json
+import socket
+import sys
+
+import msgpack
+
+
+class Nats:
+    def __init__(self, url):
+        host, port = url.replace("nats://", "").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.buf = b""
+        info = self._line()
+        assert info.startswith(b"INFO "), info
+        connect = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True, "lang": "python-raw", "version": "0"}
+        self.sock.sendall(b"CONNECT " + json.dumps(connect).encode() + b"\r\nPING\r\n")
+        while True:
+            line = self._line()
+            if line == b"PONG":
+                break
+            if line.startswith(b"-ERR"):
+                raise RuntimeError(line)
+        self.next_sid = 1
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("server closed the connection")
+        self.buf += data
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _take(self, n):
+        while len(self.buf) < n + 2:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def sub(self, subject):
+        sid = self.next_sid
+        self.next_sid += 1
+        self.sock.sendall(f"SUB {subject} {sid}\r\n".encode())
+        return sid
+
+    def hpub(self, subject, reply, headers, payload):
+        head = b"NATS/1.0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + b"\r\n"
+        reply_part = f" {reply}" if reply else ""
+        self.sock.sendall(f"HPUB {subject}{reply_part} {len(head)} {len(head) + len(payload)}\r\n".encode() + head + payload + b"\r\n")
+
+    def next_msg(self):
+        """Returns (subject, reply, status_line, headers, payload); answers server PINGs on the way."""
+        while True:
+            line = self._line()
+            if line == b"PING":
+                self.sock.sendall(b"PONG\r\n")
+                continue
+            if line in (b"PONG", b"+OK"):
+                continue
+            parts = line.decode().split(" ")
+            if parts[0] == "MSG":
+                subject, reply, size = parts[1], (parts[3] if len(parts) == 5 else None), int(parts[-1])
+                return subject, reply, "", {}, self._take(size)
+            if parts[0] == "HMSG":
+                subject, reply = parts[1], (parts[3] if len(parts) == 6 else None)
+                hsize, total = int(parts[-2]), int(parts[-1])
+                data = self._take(total)
+                head, payload = data[:hsize].decode(), data[hsize:]
+                lines = head.split("\r\n")
+                headers = {}
+                for h in lines[1:]:
+                    if ":" in h:
+                        k, v = h.split(":", 1)
+                        headers[k.strip()] = v.strip()
+                return subject, reply, lines[0], headers, payload
+            raise RuntimeError(f"unexpected line {line!r}")
+
+    def request(self, subject, headers, payload):
+        inbox = "_INBOX.pyraw." + hashlib.sha256(subject.encode()).hexdigest()[:8] + str(self.next_sid)
+        self.sub(inbox)
+        self.hpub(subject, inbox, headers, payload)
+        while True:
+            msg = self.next_msg()
+            if msg[0] == inbox:
+                return msg
+
+
+def ext_hook(code, data):
+    return msgpack.ExtType(code, data) if code >= 0 else msgpack.Timestamp.from_bytes(data) if code == -1 else None
+
+
+def call(url, realm, service, node, method, args):
+    nats = Nats(url)
+    subject = f"macula.{realm}.rpc.{service}.{node}"
+    _, _, status_line, headers, payload = nats.request(subject, {"Macula-Method": method, "Macula-Call-Id": "py-call-1"}, msgpack.packb(args))
+    status = headers.get("Macula-Status", "")
+    body = msgpack.unpackb(payload, raw=False, ext_hook=ext_hook) if payload else None
+    print(json.dumps({"nats_status": status_line, "status": status, "body": body}))
+
+
+def serve(url, realm, service, node, calls):
+    nats = Nats(url)
+    subject = f"macula.{realm}.rpc.{service}.{node}"
+    nats.sub(subject)
+    now = msgpack.Timestamp.from_datetime(datetime.datetime.now(datetime.timezone.utc))
+    record = [node, subject, {"lang": "python"}, 60_000, now]
+    key = hashlib.sha256(("svc:" + service).encode()).digest()
+    # Bootstrap: one DHT node answers FIND_NODE with the nodes it knows; store the record on all of them.
+    find = msgpack.packb([1, 2, node, hashlib.sha256(node.encode()).digest()], use_bin_type=True)
+    _, _, _, _, reply = nats.request(f"macula.{realm}.dht.bootstrap", {}, find)
+    nodes_reply = msgpack.unpackb(reply, raw=False)
+    assert nodes_reply[1] == 18, nodes_reply
+    targets = [nodes_reply[2]] + list(nodes_reply[3])
+    for target in targets:
+        store = msgpack.packb([1, 4, node, key, [record]], use_bin_type=True)
+        _, _, _, _, stored = nats.request(f"macula.{realm}.dht.{target}", {}, store)
+        assert msgpack.unpackb(stored, raw=False)[1] == 20
+    print("READY " + ",".join(targets), flush=True)
+    served = 0
+    while served < calls:
+        subj, reply, _, headers, payload = nats.next_msg()
+        if subj != subject or reply is None:
+            continue
+        method = headers.get("Macula-Method")
+        args = msgpack.unpackb(payload, raw=False)
+        if method == "AddAsync":
+            status, body = "ok", msgpack.packb(args[0] + args[1])
+        elif method == "WhoAsync":
+            status, body = "ok", msgpack.packb("python")
+        else:
+            status = "MethodNotFound"
+            body = msgpack.packb({"code": status, "message": f"python has no method {method}", "type": None})
+        nats.hpub(reply, None, {"Macula-Status": status}, body)
+        served += 1
+    print("SERVED", served, flush=True)
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "call":
+        call(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], json.loads(sys.argv[7]))
+    else:
+        serve(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
