@@ -1,0 +1,48 @@
+namespace Macula.IntegrationTests;
+
+/// <summary>The README's first command works, and the sample runs the same when trimmed (no reflection on the call path).</summary>
+public sealed class SampleTests
+{
+    private static readonly string[] ExpectedLines =
+    [
+        "AddAsync(42, 8) = 50",
+        "30 round-robin calls: provider-1=10, provider-2=10, provider-3=10",
+        "DivideAsync(1, 0) threw remotely: System.DivideByZeroException: Cannot divide by zero.",
+        "Stopped provider-1.",
+        "AddAsync(1, 2) = 3",
+    ];
+
+    [Fact]
+    public async Task Sample_runs_on_the_in_memory_mesh_and_trimmed_publish_prints_the_same()
+    {
+        var (code, output) = await Run.CommandAsync("dotnet", "run --project samples/Calculator -c Release", RepoPaths.Root, TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, output);
+        foreach (string line in ExpectedLines)
+        {
+            Assert.Contains(line, output);
+        }
+
+        string publishDir = Directory.CreateTempSubdirectory("macula-trimmed-").FullName;
+        try
+        {
+            var (publishCode, publishOutput) = await Run.CommandAsync(
+                "dotnet", $"publish samples/Calculator -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -o \"{publishDir}\" -nologo",
+                RepoPaths.Root, TimeSpan.FromMinutes(8));
+            Assert.True(publishCode == 0, publishOutput);
+            Assert.DoesNotContain("warning IL", publishOutput);
+
+            var (trimmedCode, trimmedOutput) = await Run.CommandAsync(Path.Combine(publishDir, "Calculator"), "", publishDir, TimeSpan.FromMinutes(2));
+            Assert.True(trimmedCode == 0, trimmedOutput);
+            Assert.Equal(Lines(output), Lines(trimmedOutput));
+        }
+        finally
+        {
+            Directory.Delete(publishDir, recursive: true);
+        }
+    }
+
+    private static string[] Lines(string output) =>
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => ExpectedLines.Any(e => l.StartsWith(e.Split(' ')[0], StringComparison.Ordinal)) || l.StartsWith("30 ", StringComparison.Ordinal))
+            .ToArray();
+}
