@@ -41,6 +41,14 @@ public sealed class SampleTests
         }
     }
 
+    [Fact]
+    public async Task Hosted_sample_injects_the_client_and_serves_it_from_di()
+    {
+        var (code, output) = await Run.CommandAsync("dotnet", "run --project samples/Calculator.Hosted -c Release", RepoPaths.Root, TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, output);
+        Assert.Contains("AddAsync(42, 8) = 50", output);
+    }
+
     private static string[] Lines(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(l => ExpectedLines.Any(e => l.StartsWith(e.Split(' ')[0], StringComparison.Ordinal)) || l.StartsWith("30 ", StringComparison.Ordinal))
