@@ -35,6 +35,9 @@ public sealed class PackageTests
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="Macula" Version="{version}" />
+                    <PackageReference Include="Macula.Nats" Version="{version}" />
+                    <PackageReference Include="Macula.Hosting" Version="{version}" />
+                    <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.14" />
                   </ItemGroup>
                 </Project>
                 """);
@@ -43,12 +46,25 @@ public sealed class PackageTests
             File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
             File.WriteAllText(Path.Combine(app, "Program.cs"), """
                 using Macula;
+                using Macula.Hosting;
+                using Macula.Nats;
+                using Microsoft.Extensions.DependencyInjection;
+                using Microsoft.Extensions.Hosting;
 
                 var network = new InMemoryNetwork();
                 await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport() });
                 await using var service = await provider.ProvideAsync<IAdder>(new Adder());
                 await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport() });
                 Console.WriteLine($"AddAsync(2, 3) = {await client.CreateClient<IAdder>().AddAsync(2, 3)}");
+
+                var builder = Host.CreateApplicationBuilder();
+                builder.Services.AddMacula(o => o.UseInMemory(network));
+                builder.Services.AddMaculaClient<IAdder>();
+                using var host = builder.Build();
+                await host.StartAsync();
+                Console.WriteLine($"hosted AddAsync(4, 5) = {await host.Services.GetRequiredService<IAdder>().AddAsync(4, 5)}");
+                await host.StopAsync();
+                Console.WriteLine($"NATS options default server: {NatsOptions.Default.Servers[0]}");
 
                 [MaculaService]
                 public interface IAdder
@@ -65,6 +81,8 @@ public sealed class PackageTests
             var (runCode, runOutput) = await Run.CommandAsync("dotnet", "run -c Release", app, TimeSpan.FromMinutes(5));
             Assert.True(runCode == 0, runOutput);
             Assert.Contains("AddAsync(2, 3) = 5", runOutput);
+            Assert.Contains("hosted AddAsync(4, 5) = 9", runOutput);
+            Assert.Contains("NATS options default server: nats://127.0.0.1:4222", runOutput);
         }
         finally
         {
