@@ -12,7 +12,9 @@ internal static class MaculaCli
     public static async Task<int> RunAsync(IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken = default)
     {
         var root = BuildRoot(console);
-        var parse = root.Parse(args);
+        // Response files are off: '@' is for 'call --args @file.json', which the call command reads itself, whole,
+        // where a response file would split the JSON at every space.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             // System.CommandLine would print every error and the whole help text; scripts want one line.

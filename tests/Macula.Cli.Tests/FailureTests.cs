@@ -51,6 +51,14 @@ public sealed class FailureTests
         Assert.StartsWith("macula: --args is not valid JSON", reason);
     }
 
+    [Fact]
+    public async Task A_missing_arguments_file_is_a_usage_error()
+    {
+        string reason = (await MaculaTool.RunAsync("call", "Parcels", "AddAsync", "--args", "@/nonexistent/args.json")).FailedWith(2);
+
+        Assert.Contains("--args @/nonexistent/args.json: cannot read the file", reason);
+    }
+
     [Theory]
     [InlineData("frobnicate")]
     [InlineData("services", "--timeout", "soon")]

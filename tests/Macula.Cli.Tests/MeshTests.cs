@@ -110,6 +110,23 @@ public sealed class MeshTests(MeshFixture mesh)
     }
 
     [Fact]
+    public async Task Call_reads_the_arguments_from_a_file()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "[\n  40,\n  2\n]\n");
+            var result = (await MaculaTool.RunAsync(mesh.Args("call", "Parcels", "AddAsync", "--args", "@" + path))).Succeeded();
+
+            Assert.Equal("42", result.Stdout.Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Call_with_json_output_writes_one_compact_line()
     {
         var result = (await MaculaTool.RunAsync(mesh.Args("call", "Parcels", "EchoAsync", "--json", "--args", """[["a", 1, [], {}, false, "n"]]"""))).Succeeded();

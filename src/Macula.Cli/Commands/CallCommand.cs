@@ -17,7 +17,7 @@ internal static class CallCommand
         var method = new Argument<string>("method") { Description = "The method's wire name (e.g. AddAsync)" };
         var args = new Option<string>("--args", "-a")
         {
-            Description = "The arguments as a JSON array, in declaration order; a DTO is an array of its members",
+            Description = "The arguments as a JSON array, in declaration order (a DTO is an array of its members); @file reads them from a file, @- from stdin",
             HelpName = "json",
             DefaultValueFactory = _ => "[]",
         };
@@ -28,12 +28,33 @@ internal static class CallCommand
         MaculaCli.SetAction(command, options, console, async (parse, settings, cancellationToken) =>
         {
             // Checked before connecting: a typo in the arguments should not need a reachable server to be reported.
-            byte[] body = JsonToMessagePack.ConvertArguments(parse.GetValue(args) ?? "[]");
+            byte[] body = JsonToMessagePack.ConvertArguments(await ReadArgumentsAsync(parse.GetValue(args) ?? "[]", cancellationToken).ConfigureAwait(false));
             string serviceName = parse.GetValue(service)!;
             string methodName = parse.GetValue(method)!;
             await MaculaCli.WithNodeAsync(settings, cancellationToken, node => RunAsync(node, serviceName, methodName, body, settings, console, cancellationToken)).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>The <c>--args</c> text itself, or the content of <c>@file</c> (<c>@-</c>: standard input).</summary>
+    private static async Task<string> ReadArgumentsAsync(string value, CancellationToken cancellationToken)
+    {
+        if (!value.StartsWith('@'))
+        {
+            return value;
+        }
+
+        string path = value[1..];
+        try
+        {
+            return path == "-"
+                ? await Console.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false)
+                : await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw CliFailure.Usage($"--args {value}: cannot read the file: {ex.Message}");
+        }
     }
 
     private static async Task RunAsync(MaculaNode node, string service, string method, byte[] body, GlobalSettings settings, CliConsole console, CancellationToken cancellationToken)

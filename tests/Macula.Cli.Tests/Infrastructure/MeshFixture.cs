@@ -18,8 +18,11 @@ public sealed class MeshFixture : IAsyncLifetime
 
     public MaculaNode ProviderB { get; private set; } = null!;
 
-    /// <summary>The command line for <paramref name="command"/> against this mesh.</summary>
-    public string[] Args(params string[] command) => [.. command, "--nats", Server.Url, "--realm", Realm];
+    /// <summary>
+    /// The command line for <paramref name="command"/> against this mesh; the answer window is wide, so that a busy
+    /// machine does not make a node miss it.
+    /// </summary>
+    public string[] Args(params string[] command) => [.. command, "--nats", Server.Url, "--realm", Realm, "--window", "3s"];
 
     public async Task InitializeAsync()
     {
