@@ -30,13 +30,16 @@ public sealed class FailureTests
         Assert.Contains("cannot connect to NATS", reason);
     }
 
-    [Fact]
-    public async Task Every_listed_server_is_tried_and_named()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Every_listed_server_is_tried_and_named(bool commaSeparated)
     {
         string first = $"nats://127.0.0.1:{NatsServer.FreePort()}";
         string second = $"nats://127.0.0.1:{NatsServer.FreePort()}";
+        string[] servers = commaSeparated ? ["--nats", $"{first}, {second}"] : ["--nats", first, "--nats", second];
 
-        string reason = (await MaculaTool.RunAsync("services", "--nats", $"{first},{second}")).FailedWith(1);
+        string reason = (await MaculaTool.RunAsync(["services", .. servers])).FailedWith(1);
 
         Assert.Contains($"cannot connect to NATS at {first}, {second}", reason);
     }
