@@ -1,2 +1,3 @@
-Console.Error.WriteLine("macula: not written yet");
-return 2;
+using Macula.Cli;
+
+return await MaculaCli.RunAsync(args, CliConsole.FromProcess()).ConfigureAwait(false);

@@ -1,1 +1,0 @@
-namespace Macula.Cli.Tests;
