@@ -11,7 +11,7 @@ public sealed class PackageTests
         {
             string feed = Path.Combine(work, "feed");
             string version = "0.0.0-test." + Guid.NewGuid().ToString("N")[..8];
-            foreach (string project in new[] { "src/Macula", "src/Macula.Nats", "src/Macula.Hosting" })
+            foreach (string project in new[] { "src/Macula", "src/Macula.Nats", "src/Macula.Hosting", "src/Macula.Cli" })
             {
                 var (code, output) = await Run.CommandAsync("dotnet", $"pack {project} -c Release -o \"{feed}\" -p:Version={version} -nologo", RepoPaths.Root, TimeSpan.FromMinutes(5));
                 Assert.True(code == 0, output);
@@ -20,6 +20,18 @@ public sealed class PackageTests
             Assert.True(File.Exists(Path.Combine(feed, $"Macula.{version}.nupkg")));
             Assert.True(File.Exists(Path.Combine(feed, $"Macula.Nats.{version}.nupkg")));
             Assert.True(File.Exists(Path.Combine(feed, $"Macula.Hosting.{version}.nupkg")));
+            Assert.True(File.Exists(Path.Combine(feed, $"Macula.Cli.{version}.nupkg")));
+
+            // The tool installs from the feed and runs as `macula`.
+            string tools = Path.Combine(work, "tools");
+            var (installCode, installOutput) = await Run.CommandAsync("dotnet", $"tool install Macula.Cli --version {version} --tool-path \"{tools}\" --add-source \"{feed}\"", work, TimeSpan.FromMinutes(5));
+            Assert.True(installCode == 0, installOutput);
+            var (helpCode, helpOutput) = await Run.CommandAsync(Path.Combine(tools, "macula"), "--help", work, TimeSpan.FromMinutes(1));
+            Assert.True(helpCode == 0, helpOutput);
+            Assert.Contains("providers", helpOutput);
+            var (downCode, downOutput) = await Run.CommandAsync(Path.Combine(tools, "macula"), "services --nats nats://127.0.0.1:1 --timeout 2s", work, TimeSpan.FromMinutes(1));
+            Assert.NotEqual(0, downCode);
+            Assert.StartsWith("macula: ", downOutput.Trim());
 
             string app = Path.Combine(work, "consumer");
             Directory.CreateDirectory(app);
