@@ -13,7 +13,7 @@ public sealed class PackageTests
             string version = "0.0.0-test." + Guid.NewGuid().ToString("N")[..8];
             foreach (string project in new[] { "src/Macula", "src/Macula.Nats", "src/Macula.Hosting", "src/Macula.Cli" })
             {
-                var (code, output) = await Run.CommandAsync("dotnet", $"pack {project} -c Release -o \"{feed}\" -p:Version={version} -nologo", RepoPaths.Root, TimeSpan.FromMinutes(5));
+                var (code, output) = await Run.CommandAsync("dotnet", $"pack {project} -c Release -o \"{feed}\" -p:Version={version} --artifacts-path \"{Path.Combine(work, "artifacts")}\" -nologo", RepoPaths.Root, TimeSpan.FromMinutes(5));
                 Assert.True(code == 0, output);
             }
 
