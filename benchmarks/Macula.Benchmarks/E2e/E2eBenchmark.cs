@@ -100,14 +100,22 @@ internal static class E2eBenchmark
                 Record(results, Go, "add", await go.RunAsync(server.Url, 16, plan, cancellationToken).ConfigureAwait(false));
             }
 
-            await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, cancellationToken).ConfigureAwait(false);
+            if (!options.SkipAspNet)
+            {
+                await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, cancellationToken).ConfigureAwait(false);
+            }
+
             await MeasureAsync(results, Macula, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
             if (go is not null)
             {
                 Record(results, Go, "1k", await go.RunAsync(server.Url, 1024, plan, cancellationToken).ConfigureAwait(false));
             }
 
-            await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoAsync(http, document), plan, cancellationToken).ConfigureAwait(false);
+            if (!options.SkipAspNet)
+            {
+                await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoAsync(http, document), plan, cancellationToken).ConfigureAwait(false);
+            }
+
         }
 
         Console.WriteLine();
@@ -185,7 +193,7 @@ internal static class E2eBenchmark
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.AppendLine(inv, $"e2e results: medians of {options.Rounds} rounds; per round {options.Warmup} warm-up calls, {options.Sequential} sequential calls, {options.Total} calls with {options.InFlight} in flight");
+        text.AppendLine(inv, $"e2e results: medians of {options.Rounds} rounds (ratios: median of the per-round ratios); per round {options.Warmup} warm-up calls, {options.Sequential} sequential calls, {options.Total} calls with {options.InFlight} in flight");
         text.AppendLine(inv, $"nats-server {natsVersion}; nats.go {goVersion ?? "(skipped)"}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after; {wall.TotalSeconds:0} s");
         foreach (var (kind, title) in new[] { ("add", "Typed AddAsync (Macula) / 16 B request-reply (nats.go) / POST /add JSON (ASP.NET Core)"), ("1k", "1 KB DTO echo (Macula) / 1024 B request-reply (nats.go) / POST /echo JSON (ASP.NET Core)") })
         {
@@ -207,9 +215,9 @@ internal static class E2eBenchmark
             results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
         foreach (string kind in new[] { "add", "1k" })
         {
-            double latency = Median(Macula, kind, f => f.P50Us) / Median(Go, kind, f => f.P50Us);
-            double vsGo = Median(Macula, kind, f => f.CallsPerSecond) / Median(Go, kind, f => f.CallsPerSecond);
-            double vsAsp = Median(Macula, kind, f => f.CallsPerSecond) / Median(AspNet, kind, f => f.CallsPerSecond);
+            double latency = PairedRatio(results, kind, Go, f => f.P50Us);
+            double vsGo = PairedRatio(results, kind, Go, f => f.CallsPerSecond);
+            double vsAsp = PairedRatio(results, kind, AspNet, f => f.CallsPerSecond);
             text.AppendLine(inv, $"- {kind}: p50 latency {latency:0.00}x nats.go (goal <= 1.2x): {Verdict(latency <= 1.2)}; throughput {vsGo:0.00}x nats.go (goal >= 0.8x): {Verdict(vsGo >= 0.8)}; {vsAsp:0.00}x ASP.NET Core (goal >= 3x): {Verdict(vsAsp >= 3)}");
         }
 
@@ -225,8 +233,38 @@ internal static class E2eBenchmark
         double go = Median(Go);
         double asp = Median(AspNet);
         string Cell(double v) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
-        string Ratio(double peer) => double.IsNaN(peer) || double.IsNaN(macula) || peer == 0 ? "n/a" : (macula / peer).ToString("0.00", CultureInfo.InvariantCulture);
-        text.AppendLine(CultureInfo.InvariantCulture, $"| {figure} | {Cell(macula)} | {Cell(go)} | {Ratio(go)} | {Cell(asp)} | {Ratio(asp)} |");
+        string Ratio(string peer)
+        {
+            double ratio = PairedRatio(results, kind, peer, pick);
+            return double.IsNaN(ratio) ? "n/a" : ratio.ToString("0.00", CultureInfo.InvariantCulture);
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"| {figure} | {Cell(macula)} | {Cell(go)} | {Ratio(Go)} | {Cell(asp)} | {Ratio(AspNet)} |");
+    }
+
+    /// <summary>
+    /// The median over rounds of Macula's figure divided by the peer's in the same round: rounds interleave the
+    /// systems, so a ratio within a round compares them under the same load, which the ratio of medians does not.
+    /// </summary>
+    private static double PairedRatio(Dictionary<(string System, string Kind), List<Figures>> results, string kind, string peer, Func<Figures, double> pick)
+    {
+        if (!results.TryGetValue((Macula, kind), out var ours) || !results.TryGetValue((peer, kind), out var theirs))
+        {
+            return double.NaN;
+        }
+
+        var ratios = new List<double>();
+        for (int i = 0; i < Math.Min(ours.Count, theirs.Count); i++)
+        {
+            double a = pick(ours[i]);
+            double b = pick(theirs[i]);
+            if (!double.IsNaN(a) && !double.IsNaN(b) && b != 0)
+            {
+                ratios.Add(a / b);
+            }
+        }
+
+        return Stats.Median(ratios);
     }
 
     private static string Verdict(bool met) => met ? "met" : "MISSED";
@@ -253,6 +291,8 @@ internal sealed record E2eOptions
 
     public bool Profile { get; init; }
 
+    public bool SkipAspNet { get; init; }
+
     public TimeSpan MaxDuration { get; init; } = TimeSpan.FromMinutes(8);
 
     public static E2eOptions Parse(string[] args)
@@ -272,8 +312,9 @@ internal sealed record E2eOptions
                 "--natsgo" => options with { GoBinary = Next() },
                 "--skip-go" => options with { SkipGo = true },
                 "--profile" => options with { Profile = true, SkipGo = true },
+                "--skip-aspnet" => options with { SkipAspNet = true },
                 "--max-minutes" => options with { MaxDuration = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) },
-                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --natsgo PATH --skip-go --profile --max-minutes M."),
+                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --natsgo PATH --skip-go --skip-aspnet --profile --max-minutes M."),
             };
         }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Macula.Benchmarks.Harness;
 
@@ -10,6 +11,7 @@ namespace Macula.Benchmarks.Harness;
 internal static class ChildProcesses
 {
     private static readonly ConcurrentDictionary<Process, string> s_running = new();
+    private static readonly List<PosixSignalRegistration> s_signals = [];
     private static int s_hooked;
 
     public static Process Start(ProcessStartInfo start, string name)
@@ -57,6 +59,12 @@ internal static class ChildProcesses
         }
 
         AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
-        Console.CancelKeyPress += (_, _) => StopAll();
+
+        // SIGTERM and SIGHUP end the process without reaching ProcessExit here; stop the children first, then let
+        // the signal do what it does. (SIGINT is Ctrl+C: the runs cancel and stop their children in a finally.)
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
+        {
+            s_signals.Add(PosixSignalRegistration.Create(signal, _ => StopAll()));
+        }
     }
 }
