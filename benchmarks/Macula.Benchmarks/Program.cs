@@ -4,7 +4,8 @@ namespace Macula.Benchmarks;
 
 /// <summary>
 /// One entry point for every measurement:
-/// <c>dht-sim</c> runs the DHT simulation, anything else goes to BenchmarkDotNet's switcher
+/// <c>dht-sim</c> runs the DHT simulation, <c>e2e</c> Macula over nats-server beside its peers, <c>failover</c> the
+/// cost of a call whose first provider is dead; anything else goes to BenchmarkDotNet's switcher
 /// (e.g. <c>--filter *Codec*</c>).
 /// </summary>
 public static class Program
@@ -17,6 +18,12 @@ public static class Program
             {
                 case "dht-sim":
                     return await Dht.DhtSimulation.RunAsync(args[1..]).ConfigureAwait(false);
+                case "e2e":
+                    return await E2e.E2eBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
+                case "e2e-server":
+                    return await E2e.ServerProcess.RunChildAsync(args[1..]).ConfigureAwait(false);
+                case "failover":
+                    return await Failover.FailoverBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
             }
         }
 

@@ -23,7 +23,7 @@ internal sealed partial class NatsConnection
         Task? backpressure;
         lock (_gate)
         {
-            EnqueuePublishLocked(subject, replyTo, headers, headerLength, payload.Span);
+            EnqueuePublishLocked(subject, replyTo.AsSpan(), headers, headerLength, payload.Span);
             backpressure = _state == NatsConnectionState.Connected && _outbox.Publish.Length > WriteHighWater ? _outbox.WhenDrained() : null;
         }
 
@@ -33,7 +33,7 @@ internal sealed partial class NatsConnection
     private static int HeaderLength(MaculaHeaders? headers) => headers is { Count: > 0 } ? NatsHeaderCodec.GetEncodedLength(headers) : 0;
 
     /// <summary>Appends a PUB or HPUB, or throws why it cannot be sent. Call under <see cref="_gate"/>.</summary>
-    private void EnqueuePublishLocked(string subject, string? replyTo, MaculaHeaders? headers, int headerLength, ReadOnlySpan<byte> payload)
+    private void EnqueuePublishLocked(string subject, ReadOnlySpan<char> replyTo, MaculaHeaders? headers, int headerLength, ReadOnlySpan<byte> payload)
     {
         switch (_state)
         {

@@ -12,6 +12,12 @@ internal static class NatsHeaderCodec
 {
     public const int NoResponders = 503;
 
+    /// <summary>Values up to this many bytes are looked up in <see cref="s_values"/>; longer ones (ids, deadlines, trace contexts) rarely repeat.</summary>
+    private const int MaxCachedValue = 24;
+
+    private static readonly string?[] s_names = new string?[64];
+    private static readonly string?[] s_values = new string?[64];
+
     private static ReadOnlySpan<byte> Version => "NATS/1.0"u8;
 
     private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
@@ -100,10 +106,36 @@ internal static class NatsHeaderCodec
             }
 
             headers ??= new MaculaHeaders();
-            headers.Add(Encoding.ASCII.GetString(name), Encoding.UTF8.GetString(value));
+            headers.Add(Cached(s_names, name), value.Length <= MaxCachedValue ? Cached(s_values, value) : Encoding.UTF8.GetString(value));
         }
 
         return headers;
+    }
+
+    /// <summary>
+    /// The string for <paramref name="bytes"/>, reused when the same bytes were decoded before. Header names and short
+    /// values (statuses, method names, attempt numbers) repeat on every message, and a request/reply pays for each
+    /// string it makes; one slot per hash keeps the cache small and lock-free (a racing write only costs a miss).
+    /// </summary>
+    private static string Cached(string?[] cache, ReadOnlySpan<byte> bytes)
+    {
+        if (!Ascii.IsValid(bytes))
+        {
+            return Encoding.UTF8.GetString(bytes);
+        }
+
+        var hash = new HashCode();
+        hash.AddBytes(bytes);
+        ref string? slot = ref cache[hash.ToHashCode() & (cache.Length - 1)];
+        string? cached = Volatile.Read(ref slot);
+        if (cached is not null && Ascii.Equals(bytes, cached))
+        {
+            return cached;
+        }
+
+        string made = Encoding.ASCII.GetString(bytes);
+        Volatile.Write(ref slot, made);
+        return made;
     }
 
     private static bool IsValidName(ReadOnlySpan<byte> name)

@@ -75,6 +75,9 @@ internal sealed class NatsOutbox : IDisposable
     public async Task RunAsync(Stream stream, Func<bool> isActive, CancellationToken cancellationToken)
     {
         using var send = new ByteBuffer();
+
+        // One registration for the loop's life instead of a WaitAsync(token) per wait: cancellation wakes the wait.
+        using var wakeOnCancel = cancellationToken.UnsafeRegister(static state => ((NatsOutbox)state!).WakeForCancel(), this);
         while (true)
         {
             Task? wait = null;
@@ -107,7 +110,8 @@ internal sealed class NatsOutbox : IDisposable
 
             if (wait is not null)
             {
-                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await wait.ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
                 continue;
             }
 
@@ -121,6 +125,14 @@ internal sealed class NatsOutbox : IDisposable
     {
         _control.Dispose();
         _publish.Dispose();
+    }
+
+    private void WakeForCancel()
+    {
+        lock (Gate)
+        {
+            Signal();
+        }
     }
 
     private void ReleaseDrainWaiters()

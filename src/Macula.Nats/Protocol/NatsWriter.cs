@@ -14,19 +14,27 @@ internal static class NatsWriter
 
     public static void WritePong(IBufferWriter<byte> output) => output.Write("PONG\r\n"u8);
 
-    /// <summary>The bytes <see cref="WritePublish"/> will write, for the reconnect buffer's bound.</summary>
-    public static int GetPublishLength(string subject, string? replyTo, int headerLength, int payloadLength)
+    /// <summary>The bytes <see cref="WritePublish(IBufferWriter{byte}, string, string?, MaculaHeaders?, int, ReadOnlySpan{byte})"/> will write, for the reconnect buffer's bound.</summary>
+    public static int GetPublishLength(string subject, string? replyTo, int headerLength, int payloadLength) =>
+        GetPublishLength(subject, replyTo.AsSpan(), headerLength, payloadLength);
+
+    /// <summary>The same, with the reply subject as characters (empty for none), so a request need not make a string of its inbox subject.</summary>
+    public static int GetPublishLength(string subject, ReadOnlySpan<char> replyTo, int headerLength, int payloadLength)
     {
         int total = headerLength + payloadLength;
         int line = (headerLength > 0 ? 5 : 4) + Encoding.UTF8.GetByteCount(subject) + 1
-            + (replyTo is null ? 0 : Encoding.UTF8.GetByteCount(replyTo) + 1)
+            + (replyTo.IsEmpty ? 0 : Encoding.UTF8.GetByteCount(replyTo) + 1)
             + (headerLength > 0 ? Digits(headerLength) + 1 : 0)
             + Digits(total) + 2;
         return line + total + 2;
     }
 
     /// <summary>Writes <c>PUB</c>, or <c>HPUB</c> when <paramref name="headers"/> has entries.</summary>
-    public static void WritePublish(IBufferWriter<byte> output, string subject, string? replyTo, MaculaHeaders? headers, int headerLength, ReadOnlySpan<byte> payload)
+    public static void WritePublish(IBufferWriter<byte> output, string subject, string? replyTo, MaculaHeaders? headers, int headerLength, ReadOnlySpan<byte> payload) =>
+        WritePublish(output, subject, replyTo.AsSpan(), headers, headerLength, payload);
+
+    /// <summary>The same, with the reply subject as characters (empty for none).</summary>
+    public static void WritePublish(IBufferWriter<byte> output, string subject, ReadOnlySpan<char> replyTo, MaculaHeaders? headers, int headerLength, ReadOnlySpan<byte> payload)
     {
         int length = GetPublishLength(subject, replyTo, headerLength, payload.Length);
         var span = output.GetSpan(length);
@@ -44,7 +52,7 @@ internal static class NatsWriter
 
         at += Encoding.UTF8.GetBytes(subject, span.Slice(at));
         span[at++] = (byte)' ';
-        if (replyTo is not null)
+        if (!replyTo.IsEmpty)
         {
             at += Encoding.UTF8.GetBytes(replyTo, span.Slice(at));
             span[at++] = (byte)' ';

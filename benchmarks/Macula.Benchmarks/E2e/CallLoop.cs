@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Macula.Benchmarks.Harness;
+
+namespace Macula.Benchmarks.E2e;
+
+/// <summary>What one round of one system gave for one kind of call. NaN where the system does not report it.</summary>
+internal sealed record Figures(double P50Us, double P99Us, double CallsPerSecond, double BytesPerCall, double BytesPerCallConcurrent);
+
+/// <summary>Sizes of one round, the same for every system.</summary>
+internal sealed record RoundPlan(int Warmup, int Sequential, int Total, int InFlight);
+
+/// <summary>
+/// Drives calls the way the Go peer does: warm-up, then <see cref="RoundPlan.Sequential"/> calls one after another
+/// (latency at concurrency 1), then <see cref="RoundPlan.Total"/> calls by <see cref="RoundPlan.InFlight"/> workers
+/// that each start a new call when theirs completes (throughput).
+/// </summary>
+internal static class CallLoop
+{
+    public static async Task<Figures> MeasureAsync(Func<Task> call, RoundPlan plan, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < plan.Warmup; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await call().ConfigureAwait(false);
+        }
+
+        // Allocation is measured over the sequential phase: every thread of this process counts
+        // (GC.GetTotalAllocatedBytes(precise: true)), the client's read loop and continuations included; the servers
+        // run in other processes, and this loop allocates nothing per call.
+        var latencies = new double[plan.Sequential];
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < latencies.Length; i++)
+        {
+            if ((i & 255) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            long started = Stopwatch.GetTimestamp();
+            await call().ConfigureAwait(false);
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        }
+
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Array.Sort(latencies);
+
+        var counter = new Counter();
+        var workers = new Task[plan.InFlight];
+        allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        long start = Stopwatch.GetTimestamp();
+        for (int w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Task.Run(() => WorkAsync(call, counter, plan.Total, cancellationToken), cancellationToken);
+        }
+
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        long allocatedConcurrent = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+
+        return new Figures(
+            Stats.Percentile(latencies, 50),
+            Stats.Percentile(latencies, 99),
+            plan.Total / seconds,
+            (double)allocated / plan.Sequential,
+            (double)allocatedConcurrent / plan.Total);
+    }
+
+    private static async Task WorkAsync(Func<Task> call, Counter counter, int total, CancellationToken cancellationToken)
+    {
+        while (Interlocked.Increment(ref counter.Next) < total)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await call().ConfigureAwait(false);
+        }
+    }
+
+    private sealed class Counter
+    {
+        public int Next = -1;
+    }
+}

@@ -1,0 +1,323 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Macula.Benchmarks.Harness;
+using Macula.Benchmarks.Rpc;
+using Macula.Nats;
+
+namespace Macula.Benchmarks.E2e;
+
+/// <summary>
+/// <c>e2e</c>: Macula over a real nats-server side by side with its peers, in one run: raw request/reply with the Go
+/// NATS client on the same server, and an ASP.NET Core minimal API on Kestrel called with HttpClient. Rounds
+/// interleave the systems, so a change in the machine's load hits all of them; each figure is the median over rounds.
+/// </summary>
+internal static class E2eBenchmark
+{
+    private const string Macula = "Macula";
+    private const string Go = "nats.go";
+    private const string AspNet = "ASP.NET Core";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = E2eOptions.Parse(args);
+        using var deadline = new CancellationTokenSource(options.MaxDuration);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+
+        var wall = Stopwatch.StartNew();
+        try
+        {
+            return await RunCoreAsync(options, cancel.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"e2e: stopped after {wall.Elapsed.TotalSeconds:0} s, the limit of {options.MaxDuration.TotalMinutes:0.#} min (--max-minutes).");
+            return 2;
+        }
+        finally
+        {
+            ChildProcesses.StopAll();
+        }
+    }
+
+    private static async Task<int> RunCoreAsync(E2eOptions options, CancellationToken cancellationToken)
+    {
+        var wall = Stopwatch.StartNew();
+        var plan = new RoundPlan(options.Warmup, options.Sequential, options.Total, options.InFlight);
+        string realm = "e2e" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        string loadBefore = Stats.LoadAverage();
+
+        GoPeer? go = null;
+        if (!options.SkipGo)
+        {
+            Console.WriteLine("e2e: preparing the Go peer (shared/peers/natsgo-bench) ...");
+            go = await GoPeer.PrepareAsync(options.GoBinary, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var goPeer = go;
+        using var server = await NatsServer.StartAsync(cancellationToken).ConfigureAwait(false);
+        Console.WriteLine($"e2e: nats-server {server.Version} on {server.Url}");
+        using var servers = await ServerProcess.StartAsync(server.Url, realm, cancellationToken).ConfigureAwait(false);
+        Console.WriteLine($"e2e: provider node and Kestrel ({servers.HttpAddress}) in child process");
+
+        await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = new NatsTransport(server.Url), Realm = realm, NodeId = "e2e-client" }, cancellationToken).ConfigureAwait(false);
+        var proxy = client.CreateClient<IBenchService>();
+        var document = BenchData.Document1K();
+        await WaitForProviderAsync(proxy, cancellationToken).ConfigureAwait(false);
+        Check((await proxy.EchoAsync(document, cancellationToken).ConfigureAwait(false)).Lines.Count == 16, "Macula echo");
+
+        using var http = AspNetPeer.CreateClient(servers.HttpAddress);
+        Check(await AspNetPeer.AddAsync(http, 20, 22).ConfigureAwait(false) == 42, "HTTP add");
+        Check((await AspNetPeer.EchoAsync(http, document).ConfigureAwait(false)).Lines.Count == 16, "HTTP echo");
+
+        // JIT tiering settles in the first thousands of calls; the Go peer has no JIT and warms up per run.
+        for (int i = 0; i < 3000; i++)
+        {
+            await proxy.AddAsync(1, 2, cancellationToken).ConfigureAwait(false);
+            await proxy.EchoAsync(document, cancellationToken).ConfigureAwait(false);
+            await AspNetPeer.AddAsync(http, 1, 2).ConfigureAwait(false);
+            await AspNetPeer.EchoAsync(http, document).ConfigureAwait(false);
+        }
+
+        if (options.Profile)
+        {
+            await ProfileAsync(proxy, document, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+
+        var results = new Dictionary<(string System, string Kind), List<Figures>>();
+        for (int round = 1; round <= options.Rounds; round++)
+        {
+            Console.WriteLine($"e2e: round {round}/{options.Rounds} (load {Stats.LoadAverage()})");
+            await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
+            if (go is not null)
+            {
+                Record(results, Go, "add", await go.RunAsync(server.Url, 16, plan, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (!options.SkipAspNet)
+            {
+                await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, cancellationToken).ConfigureAwait(false);
+            }
+
+            await MeasureAsync(results, Macula, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
+            if (go is not null)
+            {
+                Record(results, Go, "1k", await go.RunAsync(server.Url, 1024, plan, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (!options.SkipAspNet)
+            {
+                await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoAsync(http, document), plan, cancellationToken).ConfigureAwait(false);
+            }
+
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(Report(results, options, server.Version, go?.Version, loadBefore, Stats.LoadAverage(), wall.Elapsed));
+        return 0;
+    }
+
+    /// <summary>Samples what the client side of Macula calls allocates, by type (<c>--profile</c>).</summary>
+    private static async Task ProfileAsync(IBenchService proxy, Document document, CancellationToken cancellationToken)
+    {
+        foreach (var (name, call) in new (string, Func<Task>)[] { ("add", () => proxy.AddAsync(20, 22, cancellationToken)), ("1k", () => proxy.EchoAsync(document, cancellationToken)) })
+        {
+            using var sampler = new AllocationSampler();
+            const int Calls = 40_000;
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            sampler.Start();
+            for (int i = 0; i < Calls; i++)
+            {
+                await call().ConfigureAwait(false);
+            }
+
+            sampler.Stop();
+            long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {(double)bytes / Calls:0} B/call over {Calls} sequential calls; sampled types (share of ~100 KB samples, estimated B/call):"));
+            foreach (var (type, sampled, samples) in sampler.Top(25))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {(double)sampled / Calls,7:0.0} B/call  {samples,5} samples  {type}"));
+            }
+        }
+    }
+
+    private static async Task MeasureAsync(Dictionary<(string, string), List<Figures>> results, string system, string kind, Func<Task> call, RoundPlan plan, CancellationToken cancellationToken)
+    {
+        Record(results, system, kind, await CallLoop.MeasureAsync(call, plan, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static void Record(Dictionary<(string, string), List<Figures>> results, string system, string kind, Figures figures)
+    {
+        if (!results.TryGetValue((system, kind), out var list))
+        {
+            results[(system, kind)] = list = [];
+        }
+
+        list.Add(figures);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {system,-13} {kind,-4} p50 {figures.P50Us,8:0.0} us  p99 {figures.P99Us,8:0.0} us  {figures.CallsPerSecond,9:0} calls/s  {Bytes(figures.BytesPerCall),6} B/call (c=1)  {Bytes(figures.BytesPerCallConcurrent),6} B/call (c=64)"));
+    }
+
+    private static async Task WaitForProviderAsync(IBenchService proxy, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                Check(await proxy.AddAsync(20, 22, cancellationToken).ConfigureAwait(false) == 42, "Macula add");
+                return;
+            }
+            catch (MaculaRpcException e) when (e.Code == MaculaErrorCode.ServiceNotFound && waited.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void Check(bool condition, string what)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException($"{what} returned a wrong result.");
+        }
+    }
+
+    private static string Report(Dictionary<(string System, string Kind), List<Figures>> results, E2eOptions options, string natsVersion, string? goVersion, string loadBefore, string loadAfter, TimeSpan wall)
+    {
+        var text = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        text.AppendLine(inv, $"e2e results: medians of {options.Rounds} rounds (ratios: median of the per-round ratios); per round {options.Warmup} warm-up calls, {options.Sequential} sequential calls, {options.Total} calls with {options.InFlight} in flight");
+        text.AppendLine(inv, $"nats-server {natsVersion}; nats.go {goVersion ?? "(skipped)"}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after; {wall.TotalSeconds:0} s");
+        foreach (var (kind, title) in new[] { ("add", "Typed AddAsync (Macula) / 16 B request-reply (nats.go) / POST /add JSON (ASP.NET Core)"), ("1k", "1 KB DTO echo (Macula) / 1024 B request-reply (nats.go) / POST /echo JSON (ASP.NET Core)") })
+        {
+            text.AppendLine();
+            text.AppendLine("### " + title);
+            text.AppendLine();
+            text.AppendLine("| figure | Macula | nats.go | Macula / nats.go | ASP.NET Core | Macula / ASP.NET Core |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|");
+            Row(text, results, kind, "p50 latency, concurrency 1 (us)", f => f.P50Us, "0.0");
+            Row(text, results, kind, "p99 latency, concurrency 1 (us)", f => f.P99Us, "0.0");
+            Row(text, results, kind, $"throughput, concurrency {options.InFlight} (calls/s)", f => f.CallsPerSecond, "0");
+            Row(text, results, kind, "client allocation, concurrency 1 (B/call)", f => f.BytesPerCall, "0");
+            Row(text, results, kind, $"client allocation, concurrency {options.InFlight} (B/call)", f => f.BytesPerCallConcurrent, "0");
+        }
+
+        text.AppendLine();
+        text.AppendLine("Goals:");
+        double Median(string system, string kind, Func<Figures, double> pick) =>
+            results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
+        foreach (string kind in new[] { "add", "1k" })
+        {
+            double latency = PairedRatio(results, kind, Go, f => f.P50Us);
+            double vsGo = PairedRatio(results, kind, Go, f => f.CallsPerSecond);
+            double vsAsp = PairedRatio(results, kind, AspNet, f => f.CallsPerSecond);
+            text.AppendLine(inv, $"- {kind}: p50 latency {latency:0.00}x nats.go (goal <= 1.2x): {Verdict(latency <= 1.2)}; throughput {vsGo:0.00}x nats.go (goal >= 0.8x): {Verdict(vsGo >= 0.8)}; {vsAsp:0.00}x ASP.NET Core (goal >= 3x): {Verdict(vsAsp >= 3)}");
+        }
+
+        double bytes = Median(Macula, "add", f => f.BytesPerCall);
+        text.AppendLine(inv, $"- client allocation of a typed AddAsync: {bytes:0} B/call (goal <= 512 B): {Verdict(bytes <= 512)}");
+        return text.ToString();
+    }
+
+    private static void Row(StringBuilder text, Dictionary<(string System, string Kind), List<Figures>> results, string kind, string figure, Func<Figures, double> pick, string format)
+    {
+        double Median(string system) => results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
+        double macula = Median(Macula);
+        double go = Median(Go);
+        double asp = Median(AspNet);
+        string Cell(double v) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+        string Ratio(string peer)
+        {
+            double ratio = PairedRatio(results, kind, peer, pick);
+            return double.IsNaN(ratio) ? "n/a" : ratio.ToString("0.00", CultureInfo.InvariantCulture);
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"| {figure} | {Cell(macula)} | {Cell(go)} | {Ratio(Go)} | {Cell(asp)} | {Ratio(AspNet)} |");
+    }
+
+    /// <summary>
+    /// The median over rounds of Macula's figure divided by the peer's in the same round: rounds interleave the
+    /// systems, so a ratio within a round compares them under the same load, which the ratio of medians does not.
+    /// </summary>
+    private static double PairedRatio(Dictionary<(string System, string Kind), List<Figures>> results, string kind, string peer, Func<Figures, double> pick)
+    {
+        if (!results.TryGetValue((Macula, kind), out var ours) || !results.TryGetValue((peer, kind), out var theirs))
+        {
+            return double.NaN;
+        }
+
+        var ratios = new List<double>();
+        for (int i = 0; i < Math.Min(ours.Count, theirs.Count); i++)
+        {
+            double a = pick(ours[i]);
+            double b = pick(theirs[i]);
+            if (!double.IsNaN(a) && !double.IsNaN(b) && b != 0)
+            {
+                ratios.Add(a / b);
+            }
+        }
+
+        return Stats.Median(ratios);
+    }
+
+    private static string Verdict(bool met) => met ? "met" : "MISSED";
+
+    private static string Bytes(double value) => double.IsNaN(value) ? "n/a" : value.ToString("0", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Command-line options of <c>e2e</c>.</summary>
+internal sealed record E2eOptions
+{
+    public int Rounds { get; init; } = 3;
+
+    public int Warmup { get; init; } = 1000;
+
+    public int Sequential { get; init; } = 5000;
+
+    public int Total { get; init; } = 50_000;
+
+    public int InFlight { get; init; } = 64;
+
+    public string? GoBinary { get; init; }
+
+    public bool SkipGo { get; init; }
+
+    public bool Profile { get; init; }
+
+    public bool SkipAspNet { get; init; }
+
+    public TimeSpan MaxDuration { get; init; } = TimeSpan.FromMinutes(8);
+
+    public static E2eOptions Parse(string[] args)
+    {
+        var options = new E2eOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            options = args[i] switch
+            {
+                "--rounds" => options with { Rounds = Int() },
+                "--warmup" => options with { Warmup = Int() },
+                "--n" => options with { Sequential = Int() },
+                "--t" => options with { Total = Int() },
+                "--c" => options with { InFlight = Int() },
+                "--natsgo" => options with { GoBinary = Next() },
+                "--skip-go" => options with { SkipGo = true },
+                "--profile" => options with { Profile = true, SkipGo = true },
+                "--skip-aspnet" => options with { SkipAspNet = true },
+                "--max-minutes" => options with { MaxDuration = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) },
+                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --natsgo PATH --skip-go --skip-aspnet --profile --max-minutes M."),
+            };
+        }
+
+        return options;
+    }
+}
