@@ -151,6 +151,14 @@ internal sealed class ProviderHost : IAsyncDisposable
             return;
         }
 
+        // Streaming hook: a stream's open passed the same checks; StreamingProvider serves it from here (its deadline
+        // bounds the open, not the stream). Registered in _inFlight, so Macula-Cancel and draining stop it too.
+        if (method.Streaming || headers?[StreamingProtocol.StreamHeader] is not null)
+        {
+            await StreamingProvider.ServeAsync(_node, _service, Subject, _activate, _inFlight, method, message).ConfigureAwait(false);
+            return;
+        }
+
         ActivityContext.TryParse(headers?[WireProtocol.TraceParentHeader], null, isRemote: true, out var parent);
         using var activity = MaculaDiagnostics.Source.StartActivity($"{_service.Name}/{method.Name}", ActivityKind.Server, parent);
         if (activity is not null)
