@@ -290,6 +290,14 @@ internal sealed class ProviderHost : IAsyncDisposable
             }
         }
 
+        // Streaming hook: cancelled calls and streams get a moment (real time, at most 1 s) to send their last reply or
+        // end message before the subscription and the transport go, so their clients hear Cancelled, not silence.
+        long cancelledAt = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref _running) > 0 && Stopwatch.GetElapsedTime(cancelledAt) < TimeSpan.FromSeconds(1))
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
         if (_subscription is not null)
         {
             await _subscription.DisposeAsync().ConfigureAwait(false);
