@@ -17,6 +17,7 @@ public static class Program
             {
                 case "dht-sim":
                     return await Dht.DhtSimulation.RunAsync(args[1..]).ConfigureAwait(false);
+                case "stream": return await Streaming.StreamBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
             }
         }
 
