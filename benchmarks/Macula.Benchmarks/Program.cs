@@ -24,6 +24,7 @@ public static class Program
                     return await E2e.ServerProcess.RunChildAsync(args[1..]).ConfigureAwait(false);
                 case "failover":
                     return await Failover.FailoverBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
+                case "stream": return await Streaming.StreamBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
             }
         }
 

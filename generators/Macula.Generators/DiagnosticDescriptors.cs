@@ -33,7 +33,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedReturnType = Error(
         "MACULA005",
         "Unsupported service method return type",
-        "Method '{0}' of '{1}' returns '{2}': a service method must return Task, Task<T>, ValueTask or ValueTask<T>, so wrap the result in one of them");
+        "Method '{0}' of '{1}' returns '{2}': a service method must return Task, Task<T>, ValueTask or ValueTask<T>, so wrap the result in one of them (or IAsyncEnumerable<T> to stream items)");
 
     public static readonly DiagnosticDescriptor UnsupportedType = Error(
         "MACULA006",

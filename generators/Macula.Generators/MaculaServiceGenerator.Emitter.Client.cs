@@ -56,6 +56,21 @@ public sealed partial class MaculaServiceGenerator
 
             writer.Line("/// <inheritdoc />");
             writer.Open("public " + method.ReturnType + " " + method.Name + "(" + string.Join(", ", parameters) + ")");
+            if (method.ReturnKind == ReturnKind.AsyncEnumerable)
+            {
+                // Lazy like an async iterator: each enumeration opens one stream.
+                writer.Line("return " + names.InvokerField + ".InvokeStreamAsync<" + typeArguments + ">(");
+                writer.Indent();
+                writer.Line(names.DescriptorType + "." + methodNames.DescriptorField + ",");
+                writer.Line("new " + argumentsType + "(" + string.Join(", ", arguments) + "),");
+                writer.Line(names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance,");
+                writer.Line(ResultFormatter(method, methodNames, names) + ",");
+                writer.Line((method.CancellationTokenName ?? "default") + ");");
+                writer.Unindent();
+                writer.Close();
+                return;
+            }
+
             writer.Line("return " + names.InvokerField + ".InvokeAsync<" + typeArguments + ">(");
             writer.Indent();
             writer.Line(names.DescriptorType + "." + methodNames.DescriptorField + ",");

@@ -27,8 +27,16 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("// what the implementation throws, even before its first await, fails the returned task instead.");
             writer.Line("var reader = new " + Serialization + ".MessagePackReader(arguments.Span);");
             writer.Open("switch (method.Index)");
+            bool hasStreams = false;
             for (int i = 0; i < service.Methods.Count; i++)
             {
+                if (service.Methods[i].ReturnKind == ReturnKind.AsyncEnumerable)
+                {
+                    // Streams are opened through OpenStream, never called.
+                    hasStreams = true;
+                    continue;
+                }
+
                 DispatcherCase(writer, service.Methods[i], names.Methods[i], names);
                 writer.Line();
             }
@@ -39,11 +47,58 @@ public sealed partial class MaculaServiceGenerator
             writer.Unindent();
             writer.Close();
             writer.Close();
+            if (hasStreams)
+            {
+                writer.Line();
+                OpenStream(writer, service, names);
+            }
+
             writer.Close();
             return writer.ToString();
         }
 
-        private static void DispatcherCase(SourceWriter writer, MethodModel method, MethodNames methodNames, ServiceNames names)
+        private static void OpenStream(SourceWriter writer, ServiceModel service, ServiceNames names)
+        {
+            writer.Line("/// <inheritdoc />");
+            writer.Open(
+                "public " + Rpc + ".IMaculaStreamSource OpenStream(" + Rpc + ".MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, " +
+                "global::System.Threading.CancellationToken cancellationToken)");
+            writer.Line("// As in InvokeAsync: a bad request throws here; what the implementation throws ends the stream instead.");
+            writer.Line("var reader = new " + Serialization + ".MessagePackReader(arguments.Span);");
+            writer.Open("switch (method.Index)");
+            for (int i = 0; i < service.Methods.Count; i++)
+            {
+                var method = service.Methods[i];
+                if (method.ReturnKind != ReturnKind.AsyncEnumerable)
+                {
+                    continue;
+                }
+
+                var methodNames = names.Methods[i];
+                writer.Line("case " + Int(method.Index) + ":");
+                writer.Open();
+                string decode = names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance.Deserialize(ref reader);";
+                writer.Line(method.Parameters.Count > 0 ? "var args = " + decode : decode);
+                writer.Open("try");
+                writer.Line("return " + Rpc + ".StreamingSupport.Items<" + method.Result!.Type + ">(" + ImplementationCall(method, methodNames) + ", " +
+                    ResultFormatter(method, methodNames, names) + ", cancellationToken);");
+                writer.Close();
+                writer.Open("catch (global::System.Exception exception)");
+                writer.Line("return " + Rpc + ".StreamingSupport.Failed(exception);");
+                writer.Close();
+                writer.Close();
+                writer.Line();
+            }
+
+            writer.Line("default:");
+            writer.Indent();
+            writer.Line("throw " + Rpc + ".GeneratedCodeSupport.UnknownMethod(" + Literal(service.ServiceName) + ", method);");
+            writer.Unindent();
+            writer.Close();
+            writer.Close();
+        }
+
+        private static string ImplementationCall(MethodModel method, MethodNames methodNames)
         {
             var arguments = new List<string>();
             foreach (string field in methodNames.ArgumentFields)
@@ -56,7 +111,12 @@ public sealed partial class MaculaServiceGenerator
                 arguments.Add("cancellationToken");
             }
 
-            string call = "_implementation." + method.Name + "(" + string.Join(", ", arguments) + ")";
+            return "_implementation." + method.Name + "(" + string.Join(", ", arguments) + ")";
+        }
+
+        private static void DispatcherCase(SourceWriter writer, MethodModel method, MethodNames methodNames, ServiceNames names)
+        {
+            string call = ImplementationCall(method, methodNames);
             string complete = method.Result is null
                 ? Rpc + ".GeneratedCodeSupport.WriteResultAsync(" + call + ", result)"
                 : Rpc + ".GeneratedCodeSupport.WriteResultAsync<" + method.Result.Type + ">(" + call + ", result, " + ResultFormatter(method, methodNames, names) + ")";

@@ -84,7 +84,8 @@ public sealed partial class MaculaServiceGenerator
                 writer.Line();
                 writer.Line("private static " + FormatterOf(result.Type) + "? " + field + ";");
                 writer.Line();
-                writer.Line("/// <summary>The formatter of the result of <c>" + display + "</c>, built on first use.</summary>");
+                string what = method.ReturnKind == ReturnKind.AsyncEnumerable ? "the items" : "the result";
+                writer.Line("/// <summary>The formatter of " + what + " of <c>" + display + "</c>, built on first use.</summary>");
                 writer.Line("public static " + FormatterOf(result.Type) + " " + names.ResultFormatter + " => " + field + " ??= " + FormatterArgument(result) + ";");
             }
         }

@@ -173,10 +173,11 @@ public sealed partial class MaculaServiceGenerator
             {
                 Report(DiagnosticDescriptors.UnsupportedReturnType, returnLocation, method.Name, service.Name, method.ReturnType.ToDisplayString());
             }
-            else if (returnKind is ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT)
+            else if (returnKind is ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT or ReturnKind.AsyncEnumerable)
             {
                 var resultType = ((INamedTypeSymbol)method.ReturnType).TypeArguments[0];
-                result = ResolveType(resultType, new Usage("the result of '" + displayName + "'", returnLocation));
+                string what = returnKind == ReturnKind.AsyncEnumerable ? "the items of '" : "the result of '";
+                result = ResolveType(resultType, new Usage(what + displayName + "'", returnLocation));
             }
 
             var parameters = new List<ParameterModel>();
@@ -326,6 +327,7 @@ public sealed partial class MaculaServiceGenerator
                 "System.Threading.Tasks.Task`1" => ReturnKind.TaskOfT,
                 "System.Threading.Tasks.ValueTask" => ReturnKind.ValueTask,
                 "System.Threading.Tasks.ValueTask`1" => ReturnKind.ValueTaskOfT,
+                "System.Collections.Generic.IAsyncEnumerable`1" => ReturnKind.AsyncEnumerable,
                 _ => null,
             };
         }

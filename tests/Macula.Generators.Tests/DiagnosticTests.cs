@@ -49,18 +49,22 @@ public sealed class DiagnosticTests
     [Theory]
     [InlineData("int", "Add(int a)")]
     [InlineData("void", "Fire()")]
-    [InlineData("IAsyncEnumerable<int>", "StreamAsync()")]
+    [InlineData("IEnumerable<int>", "StreamAsync()")]
+    [InlineData("IAsyncEnumerator<int>", "NextAsync()")]
     [InlineData("Task<int>[]", "ManyAsync()")]
     public void MACULA005_return_type_that_is_not_a_task(string returnType, string rest)
     {
         var diagnostic = AssertSingle("MACULA005", "[MaculaService] public interface IService { [|" + returnType + "|] " + rest + "; }", returnType);
         Assert.Contains("must return Task, Task<T>, ValueTask or ValueTask<T>", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("or IAsyncEnumerable<T> to stream items", diagnostic.GetMessage(), StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("[MaculaService] public interface IService { Task SendAsync([|Stream|] data); }", "'System.IO.Stream' of parameter 'data' of 'IService.SendAsync'", "no formatter")]
     [InlineData("[MaculaService] public interface IService { Task SendAsync([|List<Stream>|] data); }", "'System.IO.Stream' of parameter 'data'", "no formatter")]
     [InlineData("[MaculaService] public interface IService { [|Task<object>|] GetAsync(); }", "'object' of the result of 'IService.GetAsync'", "no formatter")]
+    [InlineData("[MaculaService] public interface IService { [|IAsyncEnumerable<object>|] StreamAsync(); }", "'object' of the items of 'IService.StreamAsync'", "no formatter")]
+    [InlineData("[MaculaService] public interface IService { [|IAsyncEnumerable<List<Stream>>|] StreamAsync(CancellationToken ct); }", "'System.IO.Stream' of the items of 'IService.StreamAsync'", "no formatter")]
     [InlineData("[MaculaService] public interface IService { Task SendAsync([|int[,]|] grid); }", "'int[*,*]'", "jagged array")]
     [InlineData("public record Page<T>(T[] Items); [MaculaService] public interface IService { Task SendAsync([|Page<int>|] page); }", "'Demo.Page<int>'", "generic types")]
     [InlineData("public abstract class Shape { } [MaculaService] public interface IService { Task SendAsync([|Shape|] shape); }", "'Demo.Shape'", "abstract")]
@@ -191,6 +195,7 @@ public sealed class DiagnosticTests
     [InlineData(nameof(Samples.Orders))]
     [InlineData(nameof(Samples.CustomNames))]
     [InlineData(nameof(Samples.Everything))]
+    [InlineData(nameof(Samples.Streams))]
     public void Valid_services_report_nothing(string sample)
     {
         string source = (string)typeof(Samples).GetField(sample)!.GetValue(null)!;

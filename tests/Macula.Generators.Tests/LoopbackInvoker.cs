@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Macula.Rpc;
 using Macula.Serialization;
 
@@ -39,6 +40,34 @@ public sealed class LoopbackInvoker : IMaculaInvoker
         if (reply is not [0xc0])
         {
             throw new InvalidOperationException($"A method without a result must reply nil, got {Convert.ToHexString(reply)}.");
+        }
+    }
+
+    /// <summary>Opens the dispatcher's stream in process; every item goes through its wire bytes, recorded in <see cref="Replies"/>.</summary>
+    public async IAsyncEnumerable<TItem> InvokeStreamAsync<TArgs, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        byte[] request = MessagePackSerializer.Serialize(arguments, argumentsFormatter);
+        Requests.Add(request);
+        var target = _provider.FindMethod(method.Name)
+            ?? throw new MaculaRpcException(MaculaErrorCode.MethodNotFound, $"The provider of '{_provider.Name}' has no method '{method.Name}'.");
+        if (!target.Streaming)
+        {
+            throw new InvalidOperationException($"'{method.Name}' is not a stream on the provider.");
+        }
+
+        await using var source = _dispatcher.OpenStream(target, request, cancellationToken);
+        using var item = new PooledBufferWriter();
+        while (true)
+        {
+            item.Clear();
+            if (!await source.MoveNextAsync(item))
+            {
+                yield break;
+            }
+
+            byte[] bytes = item.WrittenSpan.ToArray();
+            Replies.Add(bytes);
+            yield return MessagePackSerializer.Deserialize(bytes, itemFormatter);
         }
     }
 

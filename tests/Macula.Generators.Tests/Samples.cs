@@ -258,4 +258,33 @@ internal static class Samples
             ValueTask<IReadOnlyList<Point>> PointsAsync(int count);
         }
         """;
+
+    /// <summary>Server streams beside ordinary methods; <c>Scenarios.Streams</c> runs it.</summary>
+    public const string Streams = """
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Macula;
+
+        namespace Feeds;
+
+        public sealed record Tick(string Symbol, decimal Price, long Sequence);
+
+        [MaculaService]
+        public interface ITicker
+        {
+            IAsyncEnumerable<Tick> WatchAsync(string symbol, int count, CancellationToken cancellationToken = default);
+
+            IAsyncEnumerable<int> CountAsync(int from, int to, CancellationToken cancellationToken);
+
+            IAsyncEnumerable<string?> NamesAsync();
+
+            [MaculaMethod(Name = "batches", TimeoutMs = 2000)]
+            IAsyncEnumerable<List<int>> BatchesAsync(int size, int count);
+
+            IAsyncEnumerable<int> FailAsync(int after, bool early);
+
+            Task<int> LastAsync(string symbol);
+        }
+        """;
 }

@@ -333,4 +333,216 @@ internal static class Scenarios
             }
         }
         """;
+
+    public const string Streams = """
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Macula;
+        using Macula.Generators.Tests;
+        using Macula.Rpc;
+        using Xunit;
+
+        namespace Feeds;
+
+        public sealed class Ticker : ITicker
+        {
+            public int Opened { get; private set; }
+
+            public bool Cancelled { get; private set; }
+
+            public bool Finished { get; private set; }
+
+            public async IAsyncEnumerable<Tick> WatchAsync(string symbol, int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+            {
+                Opened++;
+                for (int i = 0; i < count; i++)
+                {
+                    await Task.Yield();
+                    yield return new Tick(symbol, 10.5m + i, i);
+                }
+            }
+
+            public async IAsyncEnumerable<int> CountAsync(int from, int to, [EnumeratorCancellation] CancellationToken cancellationToken)
+            {
+                Opened++;
+                try
+                {
+                    for (int i = from; i <= to; i++)
+                    {
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            Cancelled = true;
+                            cancellationToken.ThrowIfCancellationRequested();
+                        }
+
+                        await Task.Yield();
+                        yield return i;
+                    }
+                }
+                finally
+                {
+                    Finished = true;
+                }
+            }
+
+            public async IAsyncEnumerable<string?> NamesAsync()
+            {
+                await Task.Yield();
+                yield return "a";
+                yield return null;
+                yield return "c";
+            }
+
+            public async IAsyncEnumerable<List<int>> BatchesAsync(int size, int count)
+            {
+                await Task.Yield();
+                for (int b = 0; b < count; b++)
+                {
+                    yield return Enumerable.Range(b * size, size).ToList();
+                }
+            }
+
+            public IAsyncEnumerable<int> FailAsync(int after, bool early)
+            {
+                Opened++;
+                if (early)
+                {
+                    throw new ArgumentException("refused at once");
+                }
+
+                return Items(after);
+
+                static async IAsyncEnumerable<int> Items(int after)
+                {
+                    for (int i = 0; i < after; i++)
+                    {
+                        await Task.Yield();
+                        yield return i;
+                    }
+
+                    throw new InvalidOperationException("failed after " + after);
+                }
+            }
+
+            public Task<int> LastAsync(string symbol) => Task.FromResult(symbol.Length);
+        }
+
+        public static class Scenario
+        {
+            public static (Ticker Implementation, ITicker Client, LoopbackInvoker Invoker) Connect()
+            {
+                var descriptor = MaculaServiceRegistry.Find<ITicker>();
+                Assert.NotNull(descriptor);
+                var implementation = new Ticker();
+                var invoker = new LoopbackInvoker(descriptor, descriptor.CreateDispatcher(implementation));
+                return (implementation, descriptor.CreateClient(invoker), invoker);
+            }
+
+            public static async Task StreamsEveryShape()
+            {
+                var (implementation, client, invoker) = Connect();
+                var watch = client.WatchAsync("ACME", 3);
+                Assert.Equal(0, implementation.Opened);
+                Assert.Empty(invoker.Requests);
+
+                var ticks = new List<Tick>();
+                await foreach (var tick in watch)
+                {
+                    ticks.Add(tick);
+                }
+
+                Assert.Equal(new[] { new Tick("ACME", 10.5m, 0), new Tick("ACME", 11.5m, 1), new Tick("ACME", 12.5m, 2) }, ticks);
+
+                // Each enumeration opens its own stream.
+                Assert.Equal(3, await watch.CountAsync());
+                Assert.Equal(2, implementation.Opened);
+
+                Assert.Equal(new[] { 1, 2, 3, 4, 5 }, await client.CountAsync(1, 5, default).ToListAsync());
+                Assert.Equal(new[] { "a", null, "c" }, await client.NamesAsync().ToListAsync());
+                var batches = await client.BatchesAsync(2, 2).ToListAsync();
+                Assert.Equal(new[] { 0, 1, 2, 3 }, batches.SelectMany(b => b));
+                Assert.Empty(await client.CountAsync(5, 4, default).ToListAsync());
+                Assert.Equal(4, await client.LastAsync("ACME"));
+            }
+
+            public static async Task CancellationReachesTheImplementation()
+            {
+                var (implementation, client, _) = Connect();
+                using var cts = new CancellationTokenSource();
+                var seen = new List<int>();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+                {
+                    await foreach (int i in client.CountAsync(0, int.MaxValue, cts.Token))
+                    {
+                        seen.Add(i);
+                        if (i == 2)
+                        {
+                            cts.Cancel();
+                        }
+                    }
+                });
+                Assert.Equal(new[] { 0, 1, 2 }, seen);
+                Assert.True(implementation.Cancelled);
+                Assert.True(implementation.Finished);
+
+                // The enumerator's own token reaches it too (WithCancellation), through [EnumeratorCancellation].
+                (implementation, client, _) = Connect();
+                using var second = new CancellationTokenSource();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+                {
+                    await foreach (int i in client.CountAsync(0, int.MaxValue, default).WithCancellation(second.Token))
+                    {
+                        if (i == 1)
+                        {
+                            second.Cancel();
+                        }
+                    }
+                });
+                Assert.True(implementation.Cancelled);
+
+                // Breaking out disposes the implementation's enumerator.
+                (implementation, client, _) = Connect();
+                await foreach (int i in client.CountAsync(0, int.MaxValue, default))
+                {
+                    break;
+                }
+
+                Assert.True(implementation.Finished);
+                Assert.False(implementation.Cancelled);
+            }
+
+            public static async Task ErrorsSurfaceThroughTheStream()
+            {
+                var (implementation, client, _) = Connect();
+                var seen = new List<int>();
+                var failure = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+                {
+                    await foreach (int i in client.FailAsync(2, false))
+                    {
+                        seen.Add(i);
+                    }
+                });
+                Assert.Equal("failed after 2", failure.Message);
+                Assert.Equal(new[] { 0, 1 }, seen);
+
+                // An implementation that throws when called (not an iterator) fails the stream, not the dispatcher.
+                var early = client.FailAsync(0, true);
+                var refused = await Assert.ThrowsAsync<ArgumentException>(async () => await early.ToListAsync());
+                Assert.Equal("refused at once", refused.Message);
+                Assert.Equal(2, implementation.Opened);
+            }
+
+            public static async Task<string[]> WireBytes()
+            {
+                var (_, client, invoker) = Connect();
+                await client.CountAsync(1, 2, default).ToListAsync();
+                await client.NamesAsync().ToListAsync();
+                return invoker.Requests.Select(Convert.ToHexString).Concat(invoker.Replies.Select(Convert.ToHexString)).ToArray();
+            }
+        }
+        """;
 }

@@ -16,6 +16,9 @@ public sealed class SnapshotTests
     public void Everything() => VerifyAndCompile(Samples.Everything);
 
     [Fact]
+    public void Streams() => VerifyAndCompile(Samples.Streams);
+
+    [Fact]
     public void Snapshot_diff_points_at_the_changed_lines()
     {
         string diff = Snapshot.Diff("a\nb\nc\nd", "a\nB\nc\nd");

@@ -31,9 +31,12 @@ internal enum ReturnKind
     TaskOfT,
     ValueTask,
     ValueTaskOfT,
+
+    /// <summary><c>IAsyncEnumerable&lt;T&gt;</c>: a server stream; <see cref="MethodModel.Result"/> is the item type.</summary>
+    AsyncEnumerable,
 }
 
-/// <summary>One method of a service.</summary>
+/// <summary>One method of a service. For a stream, <see cref="Result"/> is the type of its items.</summary>
 internal sealed record MethodModel(
     string Name,
     string WireName,

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Macula.Serialization;
 
 namespace Macula.Rpc;
@@ -17,6 +18,15 @@ internal sealed class DeferredInvoker(Task<MaculaNode> node, ServiceDescriptor d
     {
         var inner = _inner ?? await ResolveAsync(cancellationToken).ConfigureAwait(false);
         await inner.InvokeAsync(method, arguments, argumentsFormatter, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<TItem> InvokeStreamAsync<TArgs, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var inner = _inner ?? await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var item in inner.InvokeStreamAsync(method, arguments, argumentsFormatter, itemFormatter, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
     }
 
     public IMaculaInvoker WithOptions(CallOptions options1)

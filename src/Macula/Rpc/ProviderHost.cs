@@ -151,6 +151,14 @@ internal sealed class ProviderHost : IAsyncDisposable
             return;
         }
 
+        // Streaming hook: a stream's open passed the same checks; StreamingProvider serves it from here (its deadline
+        // bounds the open, not the stream). Registered in _inFlight, so Macula-Cancel and draining stop it too.
+        if (method.Streaming || headers?[StreamingProtocol.StreamHeader] is not null)
+        {
+            await StreamingProvider.ServeAsync(_node, _service, Subject, _activate, _inFlight, method, message).ConfigureAwait(false);
+            return;
+        }
+
         ActivityContext.TryParse(headers?[WireProtocol.TraceParentHeader], null, isRemote: true, out var parent);
         using var activity = MaculaDiagnostics.Source.StartActivity($"{_service.Name}/{method.Name}", ActivityKind.Server, parent);
         if (activity is not null)
@@ -280,6 +288,14 @@ internal sealed class ProviderHost : IAsyncDisposable
             catch (ObjectDisposedException)
             {
             }
+        }
+
+        // Streaming hook: cancelled calls and streams get a moment (real time, at most 1 s) to send their last reply or
+        // end message before the subscription and the transport go, so their clients hear Cancelled, not silence.
+        long cancelledAt = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref _running) > 0 && Stopwatch.GetElapsedTime(cancelledAt) < TimeSpan.FromSeconds(1))
+        {
+            await Task.Delay(10).ConfigureAwait(false);
         }
 
         if (_subscription is not null)

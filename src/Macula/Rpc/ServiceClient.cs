@@ -74,6 +74,23 @@ internal sealed class ServiceClient : IMaculaInvoker
         await SendAsync(method, arguments, argumentsFormatter, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public IAsyncEnumerable<TItem> InvokeStreamAsync<TArgs, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(argumentsFormatter);
+        ArgumentNullException.ThrowIfNull(itemFormatter);
+        return new StreamingCall<TArgs, TItem>(this, _node, _service.Name, _options.Streams, method, arguments, argumentsFormatter, itemFormatter, cancellationToken);
+    }
+
+    // Streaming hook (StreamingClient.cs): a stream's open is one call through the same selection and failover (no
+    // hedging); the opener adds the stream headers and a fresh inbox to each attempt.
+    internal async ValueTask<(TransportMessage Reply, string NodeId, IReadOnlyList<MaculaAttempt>? Attempts)> OpenStreamAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, StreamOpener opener, CancellationToken cancellationToken)
+    {
+        var reply = await SendAsync(method, arguments, argumentsFormatter, cancellationToken, opener).ConfigureAwait(false);
+        return (reply.Message, reply.NodeId, reply.Attempts);
+    }
+
     public async ValueTask<ReadOnlyMemory<byte>> InvokeRawAsync(MethodDescriptor method, ReadOnlyMemory<byte> arguments, CancellationToken cancellationToken)
     {
         var reply = await SendAsync(method, arguments, RawFormatter.Instance, cancellationToken).ConfigureAwait(false);
@@ -81,7 +98,7 @@ internal sealed class ServiceClient : IMaculaInvoker
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Reply> SendAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
+    private async ValueTask<Reply> SendAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken, StreamOpener? opener = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         using var activity = MaculaDiagnostics.Source.HasListeners()
@@ -99,7 +116,7 @@ internal sealed class ServiceClient : IMaculaInvoker
         MaculaDiagnostics.InFlight.Add(1, tags);
         try
         {
-            return await SendCoreAsync(method, arguments, argumentsFormatter, cancellationToken).ConfigureAwait(false);
+            return await SendCoreAsync(method, arguments, argumentsFormatter, cancellationToken, opener).ConfigureAwait(false);
         }
         catch (MaculaRpcException ex)
         {
@@ -119,7 +136,7 @@ internal sealed class ServiceClient : IMaculaInvoker
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Reply> SendCoreAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
+    private async ValueTask<Reply> SendCoreAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken, StreamOpener? opener)
     {
         using var body = new PooledBufferWriter();
         var writer = new MessagePackWriter(body);
@@ -131,7 +148,7 @@ internal sealed class ServiceClient : IMaculaInvoker
 
         var strategy = _call?.Strategy ?? _options.Strategy;
         var timeout = _call?.Timeout ?? (method.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(method.TimeoutMs) : _options.Timeout);
-        var hedgeAfter = method.Idempotent ? _call?.HedgeAfter ?? _options.HedgeAfter : null;
+        var hedgeAfter = method.Idempotent && opener is null ? _call?.HedgeAfter ?? _options.HedgeAfter : null;
         var discovery = _node.Discovery;
         var providers = await discovery.GetAsync(_service.Name, cancellationToken).ConfigureAwait(false);
         if (providers.Entries.Length == 0)
@@ -188,7 +205,7 @@ internal sealed class ServiceClient : IMaculaInvoker
             }
             else
             {
-                outcome = await AttemptAsync(provider, method, callId, attempt, body.WrittenMemory, timeout, attempts, cancellationToken).ConfigureAwait(false);
+                outcome = await AttemptAsync(provider, method, callId, attempt, body.WrittenMemory, timeout, attempts, cancellationToken, opener).ConfigureAwait(false);
                 if (outcome.Reply is { } reply)
                 {
                     return new Reply(reply, provider.NodeId, attempts);
@@ -274,13 +291,19 @@ internal sealed class ServiceClient : IMaculaInvoker
     /// telling the provider.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, MethodDescriptor method, string callId, int attempt, ReadOnlyMemory<byte> body, TimeSpan timeout, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, MethodDescriptor method, string callId, int attempt, ReadOnlyMemory<byte> body, TimeSpan timeout, List<MaculaAttempt>? attempts, CancellationToken cancellationToken, StreamOpener? opener = null)
     {
         var headers = new MaculaHeaders(5);
         headers.Add(WireProtocol.MethodHeader, method.Name);
         headers.Add(WireProtocol.CallIdHeader, callId);
         headers.Add(WireProtocol.AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
         headers.Add(WireProtocol.DeadlineHeader, WireProtocol.FormatDeadline(_node.Time.GetUtcNow() + timeout));
+        if (opener is not null)
+        {
+            // Streaming hook: this attempt's inbox and stream headers (the previous attempt's inbox is closed).
+            await opener.BeginAttemptAsync(provider.Subject, callId, headers, cancellationToken).ConfigureAwait(false);
+        }
+
         using var attemptActivity = MaculaDiagnostics.Source.StartActivity("attempt", ActivityKind.Client);
         if (attemptActivity is not null)
         {

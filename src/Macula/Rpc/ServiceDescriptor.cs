@@ -33,6 +33,11 @@ public sealed class MethodDescriptor
 
     /// <summary>Maximum attempts, or 0 for the client's.</summary>
     public int MaxAttempts { get; }
+
+    // Streaming hook (docs/wire-protocol.md, Streams): set by generated code for methods that return IAsyncEnumerable<T>.
+
+    /// <summary>Whether the method is a server stream (returns <c>IAsyncEnumerable&lt;T&gt;</c>): it is opened, not called.</summary>
+    public bool Streaming { get; init; }
 }
 
 /// <summary>What the runtime knows of a generated service: its name, methods, proxy and dispatcher factories.</summary>
@@ -110,6 +115,15 @@ public interface IServiceDispatcher
     /// means the implementation never ran.
     /// </summary>
     ValueTask InvokeAsync(MethodDescriptor method, ReadOnlyMemory<byte> arguments, IBufferWriter<byte> result, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Decodes the arguments of the streaming <paramref name="method"/> from <paramref name="arguments"/> and opens the
+    /// implementation's stream (enumerated with <paramref name="cancellationToken"/>). Decoding happens synchronously,
+    /// so a <see cref="MaculaSerializationException"/> thrown here means the implementation never ran; whatever the
+    /// implementation throws surfaces from the returned source. Dispatchers of services without streams keep this default.
+    /// </summary>
+    IMaculaStreamSource OpenStream(MethodDescriptor method, ReadOnlyMemory<byte> arguments, CancellationToken cancellationToken) =>
+        throw new MaculaRpcException(MaculaErrorCode.MethodNotFound, $"'{method?.Name}' is not a stream of this service's dispatcher.");
 }
 
 /// <summary>Sends typed calls to the providers of one service; the generated proxy calls it.</summary>
@@ -124,6 +138,14 @@ public interface IMaculaInvoker
 
     /// <summary>Returns an invoker that applies <paramref name="options"/> to every call.</summary>
     IMaculaInvoker WithOptions(CallOptions options);
+
+    /// <summary>
+    /// Calls a streaming method: each enumeration of the result opens one stream (provider selection and failover
+    /// apply to the open) and yields its items in order, with credit-based flow control. Invokers that cannot stream
+    /// keep this default.
+    /// </summary>
+    IAsyncEnumerable<TItem> InvokeStreamAsync<TArgs, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The invoker {GetType().FullName} cannot call streaming methods.");
 }
 
 /// <summary>Implemented by every generated client proxy.</summary>

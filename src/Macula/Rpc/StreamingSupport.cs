@@ -1,0 +1,81 @@
+using System.Buffers;
+using System.ComponentModel;
+using Macula.Serialization;
+
+namespace Macula.Rpc;
+
+/// <summary>A server stream opened by a dispatcher: the runtime pulls each item, serialized. Dispose it to stop the implementation.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IMaculaStreamSource : IAsyncDisposable
+{
+    /// <summary>Moves to the next item and writes it to <paramref name="output"/> as one MessagePack value; false at the end.</summary>
+    ValueTask<bool> MoveNextAsync(IBufferWriter<byte> output);
+}
+
+/// <summary>Helpers that generated dispatchers call for streaming methods.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class StreamingSupport
+{
+    /// <summary>
+    /// Wraps the implementation's <paramref name="items"/>; they are enumerated with <paramref name="cancellationToken"/>
+    /// (which fires when the caller stops), each written with <paramref name="formatter"/>.
+    /// </summary>
+    public static IMaculaStreamSource Items<T>(IAsyncEnumerable<T> items, IMessagePackFormatter<T> formatter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(formatter);
+        return items is null
+            ? new FailedStream(new InvalidOperationException("The service implementation returned a null IAsyncEnumerable; return an empty sequence instead (for example an async iterator that yields nothing)."))
+            : new ItemStream<T>(items, formatter, cancellationToken);
+    }
+
+    /// <summary>A stream that fails with <paramref name="exception"/> (the implementation threw when called).</summary>
+    public static IMaculaStreamSource Failed(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new FailedStream(exception);
+    }
+
+    private sealed class ItemStream<T>(IAsyncEnumerable<T> items, IMessagePackFormatter<T> formatter, CancellationToken cancellationToken) : IMaculaStreamSource
+    {
+        private IAsyncEnumerator<T>? _enumerator;
+
+        public ValueTask<bool> MoveNextAsync(IBufferWriter<byte> output)
+        {
+            // Enumeration starts on the first pull, so whatever GetAsyncEnumerator throws is an error of the stream.
+            var enumerator = _enumerator ??= items.GetAsyncEnumerator(cancellationToken);
+            var move = enumerator.MoveNextAsync();
+            if (move.IsCompletedSuccessfully)
+            {
+                if (!move.Result)
+                {
+                    return new ValueTask<bool>(false);
+                }
+
+                MessagePackSerializer.Serialize(output, enumerator.Current, formatter);
+                return new ValueTask<bool>(true);
+            }
+
+            return Awaited(move, enumerator, output, formatter);
+
+            static async ValueTask<bool> Awaited(ValueTask<bool> move, IAsyncEnumerator<T> enumerator, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter)
+            {
+                if (!await move.ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                MessagePackSerializer.Serialize(output, enumerator.Current, formatter);
+                return true;
+            }
+        }
+
+        public ValueTask DisposeAsync() => _enumerator?.DisposeAsync() ?? default;
+    }
+
+    private sealed class FailedStream(Exception exception) : IMaculaStreamSource
+    {
+        public ValueTask<bool> MoveNextAsync(IBufferWriter<byte> output) => ValueTask.FromException<bool>(exception);
+
+        public ValueTask DisposeAsync() => default;
+    }
+}
