@@ -1,3 +1,4 @@
+using System.Globalization;
 using Macula;
 
 namespace Calculator;
@@ -18,17 +19,33 @@ public interface ICalculator
     Task<string> WhoAmIAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>The implementation a provider serves.</summary>
-public sealed class CalculatorService(string nodeName) : ICalculator
+/// <summary>The implementation a provider serves; <paramref name="log"/> (for the reliability tests) sees every execution.</summary>
+public sealed class CalculatorService(string nodeName, ExecutionLog? log = null) : ICalculator
 {
     private long _entries;
 
-    public Task<int> AddAsync(int a, int b, CancellationToken cancellationToken = default) => Task.FromResult(a + b);
+    public Task<int> AddAsync(int a, int b, CancellationToken cancellationToken = default)
+    {
+        log?.Executed("add", string.Create(CultureInfo.InvariantCulture, $"{a}+{b}"));
+        return Task.FromResult(a + b);
+    }
 
-    public Task<double> DivideAsync(double dividend, double divisor, CancellationToken cancellationToken = default) =>
-        divisor == 0 ? throw new DivideByZeroException("Cannot divide by zero.") : Task.FromResult(dividend / divisor);
+    public Task<double> DivideAsync(double dividend, double divisor, CancellationToken cancellationToken = default)
+    {
+        log?.Executed("divide", string.Create(CultureInfo.InvariantCulture, $"{dividend}/{divisor}"));
+        return divisor == 0 ? throw new DivideByZeroException("Cannot divide by zero.") : Task.FromResult(dividend / divisor);
+    }
 
-    public Task<long> RecordAsync(string entry, CancellationToken cancellationToken = default) => Task.FromResult(Interlocked.Increment(ref _entries));
+    public Task<long> RecordAsync(string entry, CancellationToken cancellationToken = default)
+    {
+        long count = Interlocked.Increment(ref _entries);
+        log?.Executed("record", entry);
+        return Task.FromResult(count);
+    }
 
-    public Task<string> WhoAmIAsync(CancellationToken cancellationToken = default) => Task.FromResult(nodeName);
+    public Task<string> WhoAmIAsync(CancellationToken cancellationToken = default)
+    {
+        log?.Executed("whoami", nodeName);
+        return Task.FromResult(nodeName);
+    }
 }

@@ -1,54 +1,23 @@
 using Calculator;
-using Macula;
 
-// The quickstart: an in-memory mesh of 3 provider nodes and 1 client node in this process, no server needed.
-var network = new InMemoryNetwork();
-var providers = new List<(MaculaNode Node, IAsyncDisposable Service)>();
-for (int i = 1; i <= 3; i++)
+// No arguments: the in-memory quickstart. "provider" / "client": the same service as separate processes over NATS.
+if (args.Length == 0)
 {
-    var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport(), NodeId = $"provider-{i}" });
-    providers.Add((node, await node.ProvideAsync<ICalculator>(new CalculatorService(node.NodeId))));
+    return await Demo.RunAsync();
 }
-
-await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport(), NodeId = "client" });
-var calc = client.CreateClient<ICalculator>(new ClientOptions { Strategy = SelectionStrategy.RoundRobin });
-
-Console.WriteLine($"AddAsync(42, 8) = {await calc.AddAsync(42, 8)}");
-
-var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
-for (int i = 0; i < 30; i++)
-{
-    string who = await calc.WhoAmIAsync();
-    counts[who] = counts.GetValueOrDefault(who) + 1;
-}
-
-Console.WriteLine("30 round-robin calls: " + string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}")));
 
 try
 {
-    await calc.DivideAsync(1, 0);
+    var options = CommandLine.Parse(args[1..]);
+    return args[0] switch
+    {
+        "provider" => await ProviderCommand.RunAsync(options),
+        "client" => await ClientCommand.RunAsync(options),
+        "help" or "--help" or "-h" => CommandLine.Usage(null),
+        _ => CommandLine.Usage($"unknown command '{args[0]}'"),
+    };
 }
-catch (MaculaRemoteException ex)
+catch (UsageException ex)
 {
-    Console.WriteLine($"DivideAsync(1, 0) threw remotely: {ex.RemoteType}: {ex.RemoteMessage}");
-}
-
-// Stop one provider: it withdraws, and calls go on on the others.
-await providers[0].Service.DisposeAsync();
-await providers[0].Node.DisposeAsync();
-Console.WriteLine($"Stopped {providers[0].Node.NodeId}.");
-
-counts.Clear();
-for (int i = 0; i < 30; i++)
-{
-    string who = await calc.WhoAmIAsync();
-    counts[who] = counts.GetValueOrDefault(who) + 1;
-}
-
-Console.WriteLine("30 more calls: " + string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}")));
-Console.WriteLine($"AddAsync(1, 2) = {await calc.AddAsync(1, 2)}");
-
-foreach (var (node, _) in providers.Skip(1))
-{
-    await node.DisposeAsync();
+    return CommandLine.Usage(ex.Message);
 }

@@ -45,21 +45,55 @@ internal sealed partial class NatsConnection
         }
     }
 
-    /// <summary>Ends <paramref name="subscription"/> at once; messages still queued for it are dropped.</summary>
-    public ValueTask UnsubscribeAsync(NatsSubscription subscription)
+    /// <summary>
+    /// Ends <paramref name="subscription"/> without losing what the server routed to it before the end: the UNSUB goes
+    /// out, messages that still arrive are delivered until the server has confirmed it (a PING answered, at most
+    /// <see cref="UnsubscribeConfirmTimeout"/>), then delivery ends and the handler gets what is already queued. A
+    /// request routed to a provider just before it unsubscribed is answered, not dropped: its sender would otherwise
+    /// wait out its timeout instead of failing over at once on no-responders.
+    /// </summary>
+    public async ValueTask UnsubscribeAsync(NatsSubscription subscription)
     {
+        bool confirm = false;
         lock (_gate)
         {
-            if (_subscriptions.TryRemove(subscription.Sid, out _) && _state == NatsConnectionState.Connected)
+            if (_subscriptions.ContainsKey(subscription.Sid))
             {
-                NatsWriter.WriteUnsubscribe(_outbox.Control, subscription.Sid);
-                _outbox.Signal();
+                if (_state == NatsConnectionState.Connected)
+                {
+                    subscription.Ending = true;
+                    NatsWriter.WriteUnsubscribe(_outbox.Control, subscription.Sid);
+                    _outbox.Signal();
+                    confirm = true;
+                }
+                else
+                {
+                    _subscriptions.TryRemove(subscription.Sid, out _);
+                }
             }
         }
 
-        subscription.Complete(drain: false);
-        return ValueTask.CompletedTask;
+        if (confirm)
+        {
+            try
+            {
+                await FlushAsync(UnsubscribeConfirmTimeout, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (MaculaTransportException)
+            {
+                // Disconnected, closed or slow meanwhile: a lost connection takes the subscription with it anyway.
+            }
+
+            lock (_gate)
+            {
+                _subscriptions.TryRemove(subscription.Sid, out _);
+            }
+        }
+
+        subscription.Complete(drain: true);
     }
+
+    private TimeSpan UnsubscribeConfirmTimeout => _options.ConnectTimeout < TimeSpan.FromSeconds(2) ? _options.ConnectTimeout : TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Ends <paramref name="subscription"/> after it has received <paramref name="maxMessages"/> messages in total

@@ -255,6 +255,12 @@ internal sealed partial class NatsConnection : IAsyncDisposable
             _outbox.ResetControl();
             foreach (var subscription in _subscriptions.Values)
             {
+                if (subscription.Ending)
+                {
+                    // Its UNSUB is waiting for a confirmation this new connection will never give: it simply ends.
+                    continue;
+                }
+
                 NatsWriter.WriteSubscribe(_outbox.Control, subscription.Subject, subscription.QueueGroup, subscription.Sid);
                 long max = subscription.MaxMessages;
                 if (max > 0)

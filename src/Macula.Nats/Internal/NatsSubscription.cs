@@ -18,6 +18,7 @@ internal sealed class NatsSubscription : IAsyncDisposable
     private long _delivered;
     private long _maxMessages;
     private volatile bool _cancelled;
+    private volatile bool _ending;
     private bool _overflowing;
 
     public NatsSubscription(NatsConnection owner, long sid, string subject, string? queueGroup, MessageHandler? handler)
@@ -49,6 +50,13 @@ internal sealed class NatsSubscription : IAsyncDisposable
     public Task Completion { get; } = Task.CompletedTask;
 
     public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Its UNSUB was sent and it waits for the server to confirm it; a reconnect does not subscribe it again.</summary>
+    public bool Ending
+    {
+        get => _ending;
+        set => _ending = value;
+    }
 
     /// <summary>0 when unlimited; otherwise the total number of messages after which the subscription ends.</summary>
     public long MaxMessages

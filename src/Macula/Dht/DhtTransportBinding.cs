@@ -17,6 +17,7 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
     private readonly DhtCodec _codec;
     private readonly int _maxMessageBytes;
     private readonly List<IAsyncDisposable> _subscriptions = [];
+    private IAsyncDisposable? _bootstrapSubscription;
     private DhtNode? _node;
 
     public DhtTransportBinding(IMaculaTransport transport, string realm, DhtOptions options)
@@ -44,7 +45,37 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
     public async Task ListenForBootstrapAsync(CancellationToken cancellationToken)
     {
         var subject = DhtSubjects.Bootstrap(_realm);
-        _subscriptions.Add(await _transport.SubscribeAsync(subject, OnRequestAsync, DhtSubjects.BootstrapQueueGroup, cancellationToken).ConfigureAwait(false));
+        _bootstrapSubscription = await _transport.SubscribeAsync(subject, OnRequestAsync, DhtSubjects.BootstrapQueueGroup, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="BootstrapAsync"/> for a node that already serves the bootstrap subject: it leaves the queue group
+    /// while it asks, so that its request cannot be handed back to itself, and joins it again after.
+    /// </summary>
+    public async Task<bool> RejoinAsync(CancellationToken cancellationToken)
+    {
+        var own = Interlocked.Exchange(ref _bootstrapSubscription, null);
+        if (own is null)
+        {
+            return await BootstrapAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await own.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            return await BootstrapAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await ListenForBootstrapAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MaculaTransportException or ObjectDisposedException)
+            {
+                // The transport closed meanwhile: the node is stopping, there is no group left to rejoin.
+            }
+        }
     }
 
     /// <summary>
@@ -87,6 +118,11 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _bootstrapSubscription, null) is { } bootstrap)
+        {
+            _subscriptions.Add(bootstrap);
+        }
+
         foreach (var subscription in _subscriptions)
         {
             try

@@ -12,6 +12,7 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
 {
     private readonly DhtTransportBinding _binding;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _rejoin = new(1, 1);
     private Task _maintenance = Task.CompletedTask;
     private int _disposed;
 
@@ -112,6 +113,7 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
             throw new ArgumentException($"The provider record of '{service}' takes {size} bytes, more than DhtOptions.MaxRecordBytes ({Node.Options.MaxRecordBytes}).", nameof(record));
         }
 
+        await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
         int stored = await Node.StoreAsync(DhtId.ForService(service), [record], cancellationToken).ConfigureAwait(false);
         if (stored == 0)
         {
@@ -124,6 +126,7 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
         await Node.DeleteAsync(DhtId.ForService(service), nodeId, Node.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
@@ -131,7 +134,35 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
     public async ValueTask<IReadOnlyList<ProviderRecord>> LookupAsync(string service, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
+        await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
         return await Node.FindValueAsync(DhtId.ForService(service), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Rejoins through the bootstrap subject when the routing table is empty. Every contact fails while this node's
+    /// own connection to the bus is down (a restarted NATS server), so after it comes back the node knows nobody;
+    /// without this, its lookups would answer from its own storage alone until the next upkeep round, up to 30 s.
+    /// </summary>
+    private async ValueTask EnsureContactsAsync(CancellationToken cancellationToken)
+    {
+        if (Node.Routing.Count > 0)
+        {
+            return;
+        }
+
+        // One rejoin for every caller that found the table empty at once.
+        await _rejoin.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Node.Routing.Count == 0 && await _binding.RejoinAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await Node.JoinAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _rejoin.Release();
+        }
     }
 
     /// <summary>Runs one round of upkeep now (tests and tools; the registry also runs it on its own).</summary>

@@ -1,0 +1,86 @@
+using Macula.Discovery;
+
+namespace Macula.Tests.Dht;
+
+/// <summary>A node that lost every contact (its bus connection dropped, as when nats-server restarts) finds the others again.</summary>
+public sealed class DhtRejoinTests : IAsyncLifetime
+{
+    private const string Realm = "test";
+    private readonly InMemoryNetwork _network = new();
+    private readonly List<DhtServiceRegistry> _registries = [];
+    private readonly List<InMemoryTransport> _transports = [];
+    private readonly StoppedClock _time = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var registry in _registries)
+        {
+            await registry.DisposeAsync();
+        }
+
+        foreach (var transport in _transports)
+        {
+            await transport.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_node_whose_contacts_all_failed_rejoins_through_bootstrap_before_it_looks_up()
+    {
+        var holder = await StartAsync("node-0");
+        await StartAsync("node-1");
+        await holder.AdvertiseAsync("Calculator", DhtTestData.Record("node-0", _time.GetUtcNow()), default);
+        // Joined after the advertisement, so it holds no replica: only its contacts can tell it the provider.
+        var late = await StartAsync("node-2");
+        Assert.Equal(["node-0"], (await late.LookupAsync("Calculator", default)).Select(r => r.NodeId));
+
+        foreach (var transport in _transports.Take(2))
+        {
+            transport.Faults.NoResponders = true;
+        }
+
+        Assert.Empty(await late.LookupAsync("Calculator", default));
+        Assert.Equal(0, late.RoutingTableCount);
+
+        foreach (var transport in _transports)
+        {
+            transport.Faults.Clear();
+        }
+
+        // No upkeep round runs (the clock's timers never fire): the lookup itself must rejoin.
+        Assert.Equal(["node-0"], (await late.LookupAsync("Calculator", default)).Select(r => r.NodeId));
+        Assert.True(late.RoutingTableCount >= 2, $"it knows {late.RoutingTableCount} nodes");
+    }
+
+    private async Task<DhtServiceRegistry> StartAsync(string nodeId)
+    {
+        var transport = _network.CreateTransport();
+        _transports.Add(transport);
+        var registry = await DhtServiceRegistry.StartAsync(transport, Realm, nodeId, DhtOptions.Default with { K = 5 }, default, _time);
+        _registries.Add(registry);
+        return registry;
+    }
+
+    /// <summary>A clock whose timers never fire, so the registries' upkeep loops stay asleep for the whole test.</summary>
+    private sealed class StoppedClock : TimeProvider
+    {
+        private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new NeverTimer();
+
+        private sealed class NeverTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+}
