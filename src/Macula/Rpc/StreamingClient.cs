@@ -304,6 +304,12 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         var reader = inbox.Reader;
         while (true)
         {
+            // A cancelled caller gets no more items, even ones already buffered.
+            if (CallerCancelled)
+            {
+                throw new OperationCanceledException($"The stream {_label} was cancelled by the caller.", null, _callToken.IsCancellationRequested ? _callToken : _enumeratorToken);
+            }
+
             if (reader.TryRead(out var message))
             {
                 return message;
