@@ -24,7 +24,8 @@ public sealed class MaculaNode : IAsyncDisposable
         Registry = registry;
         Time = options.TimeProvider;
         Health = new HealthTable(options.CircuitBreaker, Time);
-        Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time);
+        Events = new DiscoveryEvents(this);
+        Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time, Events.Watch);
         StartedAt = Time.GetUtcNow();
     }
 
@@ -42,6 +43,8 @@ public sealed class MaculaNode : IAsyncDisposable
     internal IServiceRegistry Registry { get; }
 
     internal DiscoveryCache Discovery { get; }
+
+    internal DiscoveryEvents Events { get; }
 
     internal HealthTable Health { get; }
 
@@ -213,6 +216,7 @@ public sealed class MaculaNode : IAsyncDisposable
         }
 
         await Task.WhenAll(stops).ConfigureAwait(false);
+        await Events.DisposeAsync().ConfigureAwait(false);
         if (_introspection is not null)
         {
             await _introspection.DisposeAsync().ConfigureAwait(false);

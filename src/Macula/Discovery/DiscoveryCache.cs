@@ -55,7 +55,7 @@ internal sealed class HealthTable(CircuitBreakerOptions breaker, TimeProvider ti
 /// nothing; records are pruned when they pass their own TTL; an entry is invalidated when the RPC layer reports that
 /// all of its providers failed.
 /// </summary>
-internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable health, TimeSpan ttl, TimeProvider time)
+internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable health, TimeSpan ttl, TimeProvider time, Action<string>? onLookup = null)
 {
     private readonly ConcurrentDictionary<string, ProviderSet> _cache = new(StringComparer.Ordinal);
     private long _hits;
@@ -130,6 +130,7 @@ internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable heal
     {
         Interlocked.Increment(ref _misses);
         MaculaDiagnostics.DiscoveryLookups.Add(1);
+        onLookup?.Invoke(service);
         var records = await registry.LookupAsync(service, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var entries = new List<ProviderEntry>(records.Count);

@@ -41,6 +41,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         var host = new ProviderHost(node, service, activate);
         host._subscription = await node.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
+        await node.Events.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
         host._readvertise = host.ReadvertiseLoopAsync();
         return host;
     }
@@ -263,6 +264,8 @@ internal sealed class ProviderHost : IAsyncDisposable
         _stopping.Cancel();
         try
         {
+            // Clients that cached this provider drop it now, before the DHT delete and the drain.
+            await _node.Events.AnnounceAsync(_service.Name, DiscoveryEvents.Withdrawn).ConfigureAwait(false);
             await _node.Registry.WithdrawAsync(_service.Name, _node.NodeId, CancellationToken.None).ConfigureAwait(false);
             _node.OnWithdrawn(_service.Name);
         }

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Macula.Serialization;
+using Macula.Transport;
+
+namespace Macula.Discovery;
+
+/// <summary>
+/// Push invalidation of discovery caches: a provider announces on <c>macula.&lt;realm&gt;.discovery.&lt;service&gt;</c>
+/// that it joined or is leaving, and every node that has looked the service up reacts at once (a joiner makes the next
+/// call look up afresh; a leaver is evicted from the cached list), instead of waiting for the cache TTL. The DHT stays
+/// the source of truth: an announcement that is lost only delays what the TTL would do anyway.
+/// </summary>
+internal sealed class DiscoveryEvents : IAsyncDisposable
+{
+    public const int Advertised = 1;
+    public const int Withdrawn = 2;
+
+    private readonly MaculaNode _node;
+    private readonly ConcurrentDictionary<string, Task<IAsyncDisposable?>> _watching = new(StringComparer.Ordinal);
+    private volatile bool _disposed;
+
+    public DiscoveryEvents(MaculaNode node) => _node = node;
+
+    public static string Subject(string realm, string service) => $"macula.{realm}.discovery.{service}";
+
+    /// <summary>Starts listening for announcements about <paramref name="service"/> (once per service).</summary>
+    public void Watch(string service)
+    {
+        if (_disposed || _watching.ContainsKey(service))
+        {
+            return;
+        }
+
+        _watching.GetOrAdd(service, WatchAsync);
+    }
+
+    /// <summary>Whether announcements about <paramref name="service"/> are being received (for tests).</summary>
+    public Task WatchingAsync(string service) => _watching.TryGetValue(service, out var watching) ? watching : Task.CompletedTask;
+
+    private async Task<IAsyncDisposable?> WatchAsync(string service)
+    {
+        try
+        {
+            return await _node.Transport.SubscribeAsync(Subject(_node.Realm, service), message => OnAnnouncement(service, message)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MaculaTransportException or ArgumentException)
+        {
+            _node.OnBackgroundError($"watching discovery announcements of {service}", ex);
+            return null;
+        }
+    }
+
+    private ValueTask OnAnnouncement(string service, TransportMessage message)
+    {
+        int op;
+        string? nodeId;
+        try
+        {
+            var reader = new MessagePackReader(message.Payload.Span);
+            int count = reader.ReadArrayHeader();
+            if (count < 2)
+            {
+                throw new MaculaSerializationException($"Expected an announcement [op, node_id], found an array of {count}", 0);
+            }
+
+            op = reader.ReadInt32();
+            nodeId = reader.ReadString();
+        }
+        catch (MaculaSerializationException ex)
+        {
+            _node.OnBadMessage(message.Subject, ex.Message);
+            return ValueTask.CompletedTask;
+        }
+
+        if (nodeId is null || nodeId == _node.NodeId)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        switch (op)
+        {
+            case Advertised:
+                _node.Discovery.Invalidate(service);
+                break;
+            case Withdrawn:
+                _node.Discovery.Evict(service, nodeId);
+                break;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Announces that this node joined or is leaving as a provider of <paramref name="service"/>; best effort.</summary>
+    public async ValueTask AnnounceAsync(string service, int op)
+    {
+        using var buffer = new PooledBufferWriter(64);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(2);
+        writer.Write(op);
+        writer.Write(_node.NodeId);
+        try
+        {
+            await _node.Transport.PublishAsync(Subject(_node.Realm, service), buffer.WrittenMemory).ConfigureAwait(false);
+        }
+        catch (MaculaTransportException ex)
+        {
+            _node.OnBackgroundError($"announcing {service}", ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        foreach (var watching in _watching.Values)
+        {
+            if (await watching.ConfigureAwait(false) is { } subscription)
+            {
+                await subscription.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
