@@ -15,7 +15,7 @@ public sealed class NatsHostingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        int port = FreePort();
+        int port = Macula.Testing.TestPorts.Next();
         string exe = File.Exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
         _server = Process.Start(new ProcessStartInfo(exe, $"-a 127.0.0.1 -p {port}") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true })
             ?? throw new InvalidOperationException("nats-server did not start; run ./test.sh to install it");
@@ -92,12 +92,5 @@ public sealed class NatsHostingTests : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Macula:Realm"] = realm });
         services(builder.Services);
         return builder.Build();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

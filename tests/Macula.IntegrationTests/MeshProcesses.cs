@@ -294,7 +294,6 @@ internal sealed record Execution(long At, string Method, string Argument)
 /// <summary>One nats-server on a loopback port; it can be killed and started again on the same port.</summary>
 internal sealed class MeshNatsServer : IAsyncDisposable
 {
-    private static int s_nextPort = 10_000 + Random.Shared.Next(0, 8_000);
     private readonly string[] _extraArgs;
     private readonly StringBuilder _log = new();
     private Process? _process;
@@ -322,29 +321,8 @@ internal sealed class MeshNatsServer : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// A loopback port nothing listens on, from a counter below the kernel's ephemeral range: a port freed after a
-    /// bind to port 0 could be handed to a client socket, and a server restarted on it later would fail to listen.
-    /// </summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            int port = Interlocked.Increment(ref s_nextPort);
-            Assert.True(port < 20_000, "ran out of test ports");
-            try
-            {
-                var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                listener.Stop();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken on this machine; try the next.
-            }
-        }
-    }
+    /// <summary>A loopback port no other test process is using (see <c>tests/Shared/TestPorts.cs</c>).</summary>
+    public static int FreePort() => Macula.Testing.TestPorts.Next();
 
     /// <summary>Starts the server and waits until it answers with INFO (and <paramref name="ready"/> accepts that INFO).</summary>
     public async Task StartAsync(Func<string, bool>? ready = null)

@@ -9,7 +9,6 @@ namespace Macula.Cli.Tests.Infrastructure;
 /// <summary>A real nats-server on a free loopback port; killed on dispose, also when a test fails.</summary>
 public sealed class NatsServer : IAsyncDisposable
 {
-    private static int s_nextPort = 12_000 + Random.Shared.Next(0, 6_000);
     private readonly StringBuilder _log = new();
     private Process? _process;
 
@@ -34,34 +33,8 @@ public sealed class NatsServer : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// A loopback port nothing listens on now, from a counter below the kernel's ephemeral range (32768 and up), so
-    /// a client socket never takes it between this check and the server's bind; 12000-19999 stays clear of the
-    /// range the NATS tests count through when both suites run at once.
-    /// </summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            int port = Interlocked.Increment(ref s_nextPort);
-            if (port > 19_999)
-            {
-                throw new InvalidOperationException("Ran out of test ports.");
-            }
-
-            try
-            {
-                var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                listener.Stop();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken on this machine; try the next one.
-            }
-        }
-    }
+    /// <summary>A loopback port no other test process is using (see <c>tests/Shared/TestPorts.cs</c>).</summary>
+    public static int FreePort() => Macula.Testing.TestPorts.Next();
 
     private async Task RunAsync()
     {

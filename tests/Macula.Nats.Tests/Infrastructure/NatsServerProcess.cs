@@ -9,7 +9,6 @@ namespace Macula.Nats.Tests.Infrastructure;
 public sealed class NatsServerProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
-    private static int s_nextPort = 20_000 + Random.Shared.Next(0, 10_000);
     private readonly string[] _extraArgs;
     private readonly StringBuilder _log = new();
     private Process? _process;
@@ -39,34 +38,8 @@ public sealed class NatsServerProcess : IAsyncDisposable
 
     public static string Executable { get; } = FindExecutable();
 
-    /// <summary>
-    /// A loopback port nothing listens on. Ports come from a counter below the kernel's ephemeral range, so a port
-    /// handed to one server is never handed out again in this test run, nor picked by the kernel for a client socket
-    /// (a port freed after a bind to port 0 could be, and a server started later would then fail to listen).
-    /// </summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            int port = Interlocked.Increment(ref s_nextPort);
-            if (port > 32000)
-            {
-                throw new InvalidOperationException("Ran out of test ports.");
-            }
-
-            try
-            {
-                var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                listener.Stop();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken by someone else on this machine; try the next one.
-            }
-        }
-    }
+    /// <summary>A loopback port no other test process is using (see <c>tests/Shared/TestPorts.cs</c>).</summary>
+    public static int FreePort() => Macula.Testing.TestPorts.Next();
 
     public static async Task<NatsServerProcess> StartNewAsync(params string[] extraArgs)
     {
