@@ -115,9 +115,52 @@ internal sealed partial class DhtNode
     /// <summary>Records that <paramref name="contact"/> is alive; a full bucket pings its oldest contact first.</summary>
     public void Observe(DhtContact contact)
     {
-        if (Routing.Touch(contact, out var leastRecent) == TouchResult.PingNeeded)
+        switch (Routing.Touch(contact, out var leastRecent))
         {
-            _ = PingOldestAsync(leastRecent!);
+            case TouchResult.PingNeeded:
+                _ = PingOldestAsync(leastRecent!);
+                break;
+            case TouchResult.Added when Storage.KeyCount > 0:
+                _ = ReplicateToNewcomerAsync(contact);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Hands a node met for the first time the keys it is now one of the K closest to, so a record reaches the nodes
+    /// that joined after it was stored without waiting for a republish. Only the known node closest to a key (besides
+    /// the newcomer) sends it, so a join costs one STORE per key, not K.
+    /// </summary>
+    private async Task ReplicateToNewcomerAsync(DhtContact newcomer)
+    {
+        try
+        {
+            var now = Time.GetUtcNow();
+            foreach (var key in Storage.Keys())
+            {
+                var closest = Routing.FindClosest(key, Options.K);
+                int at = closest.FindIndex(c => c.Id == newcomer.Id);
+                if (at < 0)
+                {
+                    continue;
+                }
+
+                var nearestOther = at == 0 ? (closest.Count > 1 ? closest[1] : null) : closest[0];
+                if (nearestOther is not null && DhtId.CompareDistance(key, nearestOther.Id, Self.Id) < 0)
+                {
+                    continue;
+                }
+
+                var (records, _) = Storage.Get(key, now);
+                if (records.Count > 0)
+                {
+                    await StoreOnAsync([newcomer], key, records, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Diagnostic?.Invoke($"replicating to {newcomer} failed: {ex.Message}");
         }
     }
 

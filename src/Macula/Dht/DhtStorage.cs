@@ -146,6 +146,15 @@ internal sealed class DhtStorage
         }
     }
 
+    /// <summary>Every key held.</summary>
+    public List<DhtId> Keys()
+    {
+        lock (_gate)
+        {
+            return [.. _entries.Keys];
+        }
+    }
+
     /// <summary>The live records and withdrawal markers of <paramref name="key"/>.</summary>
     public (List<ProviderRecord> Records, List<Tombstone> Tombstones) Get(DhtId key, DateTimeOffset now)
     {

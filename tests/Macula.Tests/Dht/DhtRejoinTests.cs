@@ -31,10 +31,15 @@ public sealed class DhtRejoinTests : IAsyncLifetime
     {
         var holder = await StartAsync("node-0");
         await StartAsync("node-1");
-        await holder.AdvertiseAsync("Calculator", DhtTestData.Record("node-0", _time.GetUtcNow()), default);
-        // Joined after the advertisement, so it holds no replica: only its contacts can tell it the provider.
         var late = await StartAsync("node-2");
-        Assert.Equal(["node-0"], (await late.LookupAsync("Calculator", default)).Select(r => r.NodeId));
+
+        // Unreachable while the provider advertises, so it holds no replica: only its contacts can tell it the provider.
+        var lateTransport = _transports[2];
+        lateTransport.Faults.Subjects = "macula.*.dht.node-2";
+        lateTransport.Faults.NoResponders = true;
+        await holder.AdvertiseAsync("Calculator", DhtTestData.Record("node-0", _time.GetUtcNow()), default);
+        lateTransport.Faults.Clear();
+        Assert.Equal(0, late.Node.Storage.KeyCount);
 
         foreach (var transport in _transports.Take(2))
         {
@@ -52,6 +57,25 @@ public sealed class DhtRejoinTests : IAsyncLifetime
         // No upkeep round runs (the clock's timers never fire): the lookup itself must rejoin.
         Assert.Equal(["node-0"], (await late.LookupAsync("Calculator", default)).Select(r => r.NodeId));
         Assert.True(late.RoutingTableCount >= 2, $"it knows {late.RoutingTableCount} nodes");
+    }
+
+    [Fact]
+    public async Task A_node_that_joins_after_a_store_receives_the_keys_it_is_now_close_to()
+    {
+        var first = await StartAsync("node-0");
+        var second = await StartAsync("node-1");
+        await first.AdvertiseAsync("Calculator", DhtTestData.Record("provider-x", _time.GetUtcNow()), default);
+
+        var late = await StartAsync("node-2");
+        for (int i = 0; i < 200 && late.Node.Storage.KeyCount == 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        // Every node that held the record is gone; the newcomer still has it, with no republish having run.
+        _transports[0].Kill();
+        _transports[1].Kill();
+        Assert.Equal(["provider-x"], (await late.LookupAsync("Calculator", default)).Select(r => r.NodeId));
     }
 
     private async Task<DhtServiceRegistry> StartAsync(string nodeId)
