@@ -97,7 +97,7 @@ public interface IEverything
 
     Task<string> ManyAsync(int a, string b, Priority c, Point d, List<Customer>? e, CancellationToken cancellationToken = default);
 
-    [MaculaMethod(Name = "custom-name", Idempotent = false, TimeoutMs = 150, MaxAttempts = 1)]
+    [MaculaMethod(Name = "custom-name", Idempotent = false, TimeoutMs = 1000, MaxAttempts = 1)]
     Task<int> SlowOnceAsync(int milliseconds, CancellationToken cancellationToken = default);
 }
 
@@ -293,11 +293,11 @@ public sealed class GeneratedServiceTests : IAsyncLifetime
     public async Task Method_attributes_set_the_wire_name_timeout_attempts_and_idempotency()
     {
         Assert.Equal(10, await _e.SlowOnceAsync(10));
-        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => _e.SlowOnceAsync(1_000));
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => _e.SlowOnceAsync(3_000));
 
         Assert.Equal(MaculaErrorCode.Timeout, ex.Code);
         Assert.Single(ex.Attempts);
-        await Task.Delay(1_300);
+        await Task.Delay(3_300);
         Assert.Equal(2, _impl.SlowRuns + _second.SlowRuns);
         Assert.NotNull(Macula.Rpc.MaculaServiceRegistry.Find<IEverything>()!.FindMethod("custom-name"));
     }
@@ -320,7 +320,7 @@ public sealed class GeneratedServiceTests : IAsyncLifetime
         await using var reg = await node.ProvideAsync<IEverything>(cut);
         transport.Faults.Subjects = "macula.*.rpc.>";
         transport.Faults.Partitioned = true;
-        var e = _client.CreateClient<IEverything>(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(200) });
+        var e = _client.CreateClient<IEverything>(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromSeconds(2) });
 
         Assert.Equal(5, await e.Int32Async(5));
         Assert.Equal(0, cut.Pings);

@@ -20,7 +20,7 @@ public sealed class FailoverTests
     {
         await using var mesh = await ProbeMesh.StartAsync(2);
         mesh.Providers[0].Transport.Faults.DropIncoming = true;
-        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(200) });
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromSeconds(2) });
 
         Assert.Equal("p1", await probe.WhoAsync());
     }
@@ -233,7 +233,7 @@ public sealed class FailoverTests
         await using var mesh = await ProbeMesh.StartAsync(3);
         mesh.Providers[0].Transport.Faults.DropIncoming = true;
         mesh.Providers[1].Transport.Faults.DropIncoming = true;
-        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(400), HedgeAfter = TimeSpan.FromMilliseconds(50) });
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromSeconds(2), HedgeAfter = TimeSpan.FromMilliseconds(50) });
 
         Assert.Equal("p2", await probe.WhoAsync());
     }
