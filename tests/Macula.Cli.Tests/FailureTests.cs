@@ -13,7 +13,7 @@ public sealed class FailureTests
     [InlineData("call", "Parcels", "AddAsync", "--args", "[1, 2]")]
     public async Task An_unreachable_server_fails_with_one_line(params string[] command)
     {
-        string url = $"nats://127.0.0.1:{NatsServer.FreePort()}";
+        string url = $"nats://127.0.0.1:{TestPorts.Next()}";
 
         string reason = (await MaculaTool.RunAsync([.. command, "--nats", url, "--timeout", "3s"])).FailedWith(1);
 
@@ -23,7 +23,7 @@ public sealed class FailureTests
     [Fact]
     public async Task An_unreachable_server_fails_with_one_line_from_the_real_process()
     {
-        string url = $"nats://127.0.0.1:{NatsServer.FreePort()}";
+        string url = $"nats://127.0.0.1:{TestPorts.Next()}";
 
         string reason = (await MaculaTool.RunProcessAsync("services", "--nats", url, "--json")).FailedWith(1);
 
@@ -35,8 +35,8 @@ public sealed class FailureTests
     [InlineData(false)]
     public async Task Every_listed_server_is_tried_and_named(bool commaSeparated)
     {
-        string first = $"nats://127.0.0.1:{NatsServer.FreePort()}";
-        string second = $"nats://127.0.0.1:{NatsServer.FreePort()}";
+        string first = $"nats://127.0.0.1:{TestPorts.Next()}";
+        string second = $"nats://127.0.0.1:{TestPorts.Next()}";
         string[] servers = commaSeparated ? ["--nats", $"{first}, {second}"] : ["--nats", first, "--nats", second];
 
         string reason = (await MaculaTool.RunAsync(["services", .. servers])).FailedWith(1);
@@ -47,7 +47,7 @@ public sealed class FailureTests
     [Fact]
     public async Task Bad_json_is_reported_before_connecting()
     {
-        string url = $"nats://127.0.0.1:{NatsServer.FreePort()}";
+        string url = $"nats://127.0.0.1:{TestPorts.Next()}";
 
         string reason = (await MaculaTool.RunAsync("call", "Parcels", "AddAsync", "--args", "[1, 2", "--nats", url)).FailedWith(2);
 

@@ -257,16 +257,16 @@ public sealed class MeshTests(MeshFixture mesh)
         var json = (await MaculaTool.RunAsync(mesh.Args("dht", "stats", "--json"))).Succeeded().Json();
 
         var self = json.GetProperty("self");
-        Assert.True(self.GetProperty("contacts").GetInt32() >= 2);
-        Assert.True(self.GetProperty("requests_sent").GetInt64() >= 1);
+        Assert.True(self.GetProperty("contacts").GetInt32() >= 2, $"the tool knows fewer than 2 nodes: {json}");
+        Assert.True(self.GetProperty("requests_sent").GetInt64() >= 1, $"the tool sent no DHT request: {json}");
         var nodes = json.GetProperty("nodes").EnumerateArray().ToList();
         Assert.Equal(3, nodes.Count);
         Assert.Single(nodes, n => n.GetProperty("this_tool").GetBoolean() && n.GetProperty("node_id").GetString() == self.GetProperty("node_id").GetString());
         foreach (var node in new[] { mesh.ProviderA, mesh.ProviderB })
         {
             var entry = Assert.Single(nodes, n => n.GetProperty("node_id").GetString() == node.NodeId);
-            Assert.True(entry.GetProperty("contacts").GetInt32() >= 1);
-            Assert.True(entry.GetProperty("records").GetInt32() >= 1, "each provider stores the service's records as a replica");
+            Assert.True(entry.GetProperty("contacts").GetInt32() >= 1, $"{node.NodeId} knows no node: {json}");
+            Assert.True(entry.GetProperty("records").GetInt32() >= 1, $"each provider stores the service's records as a replica: {json}");
         }
     }
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,44 +7,16 @@ namespace Macula.Hosting.Tests;
 /// <summary>The README's hosting code over a real nats-server: UseNats, a provider host and a client host.</summary>
 public sealed class NatsHostingTests : IAsyncLifetime
 {
-    private Process? _server;
+    private NatsServerProcess _server = null!;
     private string _url = "";
 
     public async Task InitializeAsync()
     {
-        int port = Macula.Testing.TestPorts.Next();
-        string exe = File.Exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
-        _server = Process.Start(new ProcessStartInfo(exe, $"-a 127.0.0.1 -p {port}") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true })
-            ?? throw new InvalidOperationException("nats-server did not start; run ./test.sh to install it");
-        _url = $"nats://127.0.0.1:{port}";
-        for (int i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        throw new InvalidOperationException($"nats-server did not listen on {port}");
+        _server = await NatsServerProcess.StartNewAsync();
+        _url = _server.Url;
     }
 
-    public Task DisposeAsync()
-    {
-        if (_server is { HasExited: false })
-        {
-            _server.Kill(entireProcessTree: true);
-            _server.WaitForExit(5000);
-        }
-
-        _server?.Dispose();
-        return Task.CompletedTask;
-    }
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task Provider_and_client_hosts_talk_over_nats_with_options_from_configuration()

@@ -291,212 +291,6 @@ internal sealed record Execution(long At, string Method, string Argument)
     }
 }
 
-/// <summary>One nats-server on a loopback port; it can be killed and started again on the same port.</summary>
-internal sealed class MeshNatsServer : IAsyncDisposable
-{
-    private readonly string[] _extraArgs;
-    private readonly StringBuilder _log = new();
-    private Process? _process;
-
-    public MeshNatsServer(params string[] extraArgs)
-    {
-        Port = FreePort();
-        _extraArgs = extraArgs;
-    }
-
-    public int Port { get; }
-
-    public string Url => $"nats://127.0.0.1:{Port}";
-
-    public bool IsRunning => _process is { HasExited: false };
-
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
-
-    /// <summary>A loopback port no other test process is using (see <c>tests/Shared/TestPorts.cs</c>).</summary>
-    public static int FreePort() => Macula.Testing.TestPorts.Next();
-
-    /// <summary>Starts the server and waits until it answers with INFO (and <paramref name="ready"/> accepts that INFO).</summary>
-    public async Task StartAsync(Func<string, bool>? ready = null)
-    {
-        Assert.False(IsRunning, "the server is already running");
-        var info = new ProcessStartInfo(FindExecutable())
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[] { "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture) }.Concat(_extraArgs))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        _process = process;
-        await WaitReadyAsync(ready);
-    }
-
-    public async Task WaitReadyAsync(Func<string, bool>? ready = null)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            if (!IsRunning)
-            {
-                throw new InvalidOperationException($"nats-server on port {Port} is not running:\n{Log}");
-            }
-
-            string? info = await TryReadInfoAsync(Port);
-            if (info is not null && (ready is null || ready(info)))
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"nats-server on port {Port} was not ready within 20 s:\n{Log}");
-    }
-
-    /// <summary>SIGKILL: clients see their connection drop without a goodbye.</summary>
-    public void Kill()
-    {
-        var process = _process;
-        _process = null;
-        if (process is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            process.WaitForExit(10_000);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            process.Dispose();
-        }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Kill();
-        return ValueTask.CompletedTask;
-    }
-
-    /// <summary>Three servers routed to each other; ready when each announces all three client URLs.</summary>
-    public static async Task<MeshNatsServer[]> StartClusterAsync(Action<MeshNatsServer> track)
-    {
-        int[] routes = [FreePort(), FreePort(), FreePort()];
-        var servers = new MeshNatsServer[3];
-        for (int i = 0; i < 3; i++)
-        {
-            string others = string.Join(",", routes.Where((_, j) => j != i).Select(p => $"nats://127.0.0.1:{p}"));
-            servers[i] = new MeshNatsServer("--cluster_name", "mesh", "--cluster", $"nats://127.0.0.1:{routes[i]}", "--routes", others);
-            track(servers[i]);
-        }
-
-        foreach (var server in servers)
-        {
-            await server.StartAsync();
-        }
-
-        foreach (var server in servers)
-        {
-            await server.WaitReadyAsync(info => CountConnectUrls(info) >= 3);
-        }
-
-        return servers;
-    }
-
-    private static int CountConnectUrls(string info)
-    {
-        int at = info.IndexOf("\"connect_urls\":[", StringComparison.Ordinal);
-        return at < 0 ? 0 : info[at..info.IndexOf(']', at)].Split(',').Length;
-    }
-
-    private static async Task<string?> TryReadInfoAsync(int port)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, port, cts.Token);
-            var stream = client.GetStream();
-            var buffer = new byte[16 * 1024];
-            int total = 0;
-            while (total < buffer.Length)
-            {
-                int n = await stream.ReadAsync(buffer.AsMemory(total), cts.Token);
-                if (n == 0)
-                {
-                    return null;
-                }
-
-                total += n;
-                string text = Encoding.UTF8.GetString(buffer, 0, total);
-                int end = text.IndexOf("\r\n", StringComparison.Ordinal);
-                if (end >= 0)
-                {
-                    return text.StartsWith("INFO ", StringComparison.Ordinal) ? text[..end] : null;
-                }
-            }
-
-            return null;
-        }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
-        {
-            return null;
-        }
-    }
-
-    private static string FindExecutable()
-    {
-        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Append("/usr/sbin"))
-        {
-            if (dir.Length > 0 && File.Exists(Path.Combine(dir, "nats-server")))
-            {
-                return Path.Combine(dir, "nats-server");
-            }
-        }
-
-        throw new InvalidOperationException("nats-server was not found on PATH or in /usr/sbin; ./test.sh installs it (apt-get install -y nats-server).");
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_log)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
-}
-
 /// <summary>
 /// Everything one mesh test starts: servers, providers, clients, a scratch folder for their logs. Disposing kills
 /// every process (also when the test failed) and writes the tail of each one's output to the test log.
@@ -505,7 +299,7 @@ internal sealed class Mesh : IAsyncDisposable
 {
     private readonly ITestOutputHelper _output;
     private readonly List<MeshProcess> _processes = [];
-    private readonly List<MeshNatsServer> _servers = [];
+    private readonly List<NatsServerProcess> _servers = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private string _dll = null!;
 
@@ -526,15 +320,15 @@ internal sealed class Mesh : IAsyncDisposable
 
     public void Log(string line) => _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,6:0.00}s] {line}"));
 
-    public async Task<MeshNatsServer> StartServerAsync()
+    public async Task<NatsServerProcess> StartServerAsync()
     {
-        var server = new MeshNatsServer();
+        var server = new NatsServerProcess();
         _servers.Add(server);
         await server.StartAsync();
         return server;
     }
 
-    public Task<MeshNatsServer[]> StartClusterAsync() => MeshNatsServer.StartClusterAsync(_servers.Add);
+    public Task<NatsServerProcess[]> StartClusterAsync() => NatsServerProcess.StartClusterAsync(_servers.Add, "mesh");
 
     public string ExecutionLogOf(string nodeId) => Path.Combine(Dir, nodeId + ".executions");
 

@@ -9,7 +9,7 @@ namespace Macula.Testing;
 /// come from below the kernel's ephemeral range, so a client socket never takes one between the check and the server's
 /// own bind. Linked into every test project that starts servers.
 /// </summary>
-internal static class TestPorts
+public static class TestPorts
 {
     private const int First = 10_000;
     private const int Last = 32_000;

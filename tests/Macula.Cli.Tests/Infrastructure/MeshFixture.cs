@@ -10,7 +10,7 @@ public sealed class MeshFixture : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _cleanup = [];
 
-    public NatsServer Server { get; private set; } = null!;
+    public NatsServerProcess Server { get; private set; } = null!;
 
     public string Realm { get; } = "clitest_" + Guid.NewGuid().ToString("N")[..8];
 
@@ -26,7 +26,7 @@ public sealed class MeshFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await NatsServer.StartAsync();
+        Server = await NatsServerProcess.StartNewAsync();
         _cleanup.Add(Server);
         try
         {

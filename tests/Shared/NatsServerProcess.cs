@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Macula.Nats.Tests.Infrastructure;
+namespace Macula.Testing;
 
 /// <summary>One real nats-server process on a loopback port; killed on dispose, also when the test fails.</summary>
 public sealed class NatsServerProcess : IAsyncDisposable
@@ -39,7 +39,7 @@ public sealed class NatsServerProcess : IAsyncDisposable
     public static string Executable { get; } = FindExecutable();
 
     /// <summary>A loopback port no other test process is using (see <c>tests/Shared/TestPorts.cs</c>).</summary>
-    public static int FreePort() => Macula.Testing.TestPorts.Next();
+    public static int FreePort() => TestPorts.Next();
 
     public static async Task<NatsServerProcess> StartNewAsync(params string[] extraArgs)
     {
@@ -86,13 +86,26 @@ public sealed class NatsServerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         _process = process;
+        try
+        {
+            await WaitReadyAsync(readyWhenInfo);
+        }
+        catch
+        {
+            Kill();
+            throw;
+        }
+    }
 
+    /// <summary>Waits until the running server sends an INFO that <paramref name="readyWhenInfo"/> accepts.</summary>
+    public async Task WaitReadyAsync(Func<string, bool>? readyWhenInfo = null)
+    {
         var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (process.HasExited)
+            if (_process is not { } process || process.HasExited)
             {
-                throw new InvalidOperationException($"nats-server exited with code {process.ExitCode}:\n{Log}");
+                throw new InvalidOperationException($"nats-server on port {Port} is not running:\n{Log}");
             }
 
             string? info = await TryReadInfoAsync(Port);
@@ -104,8 +117,38 @@ public sealed class NatsServerProcess : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        Kill();
         throw new TimeoutException($"nats-server on port {Port} was not ready within {StartTimeout}:\n{Log}");
+    }
+
+    /// <summary>Three servers routed to each other, ready when each announces all three client URLs.</summary>
+    public static async Task<NatsServerProcess[]> StartClusterAsync(Action<NatsServerProcess> track, string clusterName = "test")
+    {
+        int[] routes = [FreePort(), FreePort(), FreePort()];
+        var servers = new NatsServerProcess[3];
+        for (int i = 0; i < 3; i++)
+        {
+            string others = string.Join(",", routes.Where((_, j) => j != i).Select(p => $"nats://127.0.0.1:{p}"));
+            servers[i] = new NatsServerProcess(null, "--cluster_name", clusterName, "--cluster", $"nats://127.0.0.1:{routes[i]}", "--routes", others);
+            track(servers[i]);
+        }
+
+        foreach (var server in servers)
+        {
+            await server.StartAsync();
+        }
+
+        foreach (var server in servers)
+        {
+            await server.WaitReadyAsync(info => CountConnectUrls(info) >= 3);
+        }
+
+        return servers;
+    }
+
+    private static int CountConnectUrls(string info)
+    {
+        int at = info.IndexOf("\"connect_urls\":[", StringComparison.Ordinal);
+        return at < 0 ? 0 : info[at..info.IndexOf(']', at)].Split(',').Length;
     }
 
     public void Kill()
