@@ -80,6 +80,24 @@ internal static class DiagnosticDescriptors
         "Service interface is not accessible",
         "'{0}' is not accessible to the generated client and dispatcher: declare it, and every type that contains it, public or internal (not private, protected or file-local)");
 
+    public static readonly DiagnosticDescriptor MemberCannotBeRead = Error(
+        "MACULA015",
+        "Member could be written but not read back",
+        "'{0}' would be written but never read back, because {1} and no constructor parameter is named '{2}': give it a public (or init) setter, add a constructor parameter named '{2}', or mark it [IgnoreMember] if it is not data");
+
+    public static readonly DiagnosticDescriptor MemberKeyProblem = Error(
+        "MACULA016",
+        "Member key is missing or invalid",
+        "'{0}' cannot be serialized: {1}");
+
+    public static readonly DiagnosticDescriptor ResolvedAtRunTime = new(
+        "MACULA017",
+        "Type is formatted by a resolver at run time",
+        "Type '{0}' of {1} gets no generated formatter ({2}); its formatter must come from an IFormatterResolver given to the node (MaculaNodeOptions.Resolvers), or calls that carry it fail",
+        Category,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true);
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

@@ -87,7 +87,6 @@ public sealed partial class MaculaServiceGenerator
         }
 
         /// <summary>The formatter of a method's result, shared by the client and the dispatcher.</summary>
-        private static string ResultFormatter(MethodModel method, MethodNames methodNames, ServiceNames names) =>
-            method.Result!.IsShared ? FormatterArgument(method.Result) : names.MessagesType + "." + methodNames.ResultFormatter;
+        private static string ResultFormatter(MethodModel method, MethodNames methodNames, ServiceNames names) => ResolvedFormatter(method.Result!);
     }
 }

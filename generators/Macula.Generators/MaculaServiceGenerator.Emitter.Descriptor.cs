@@ -20,7 +20,8 @@ public sealed partial class MaculaServiceGenerator
                 var method = service.Methods[i];
                 writer.Line("public static readonly " + Rpc + ".MethodDescriptor " + names.Methods[i].DescriptorField + " = new " + Rpc + ".MethodDescriptor(" +
                     Literal(method.WireName) + ", " + Int(method.Index) + ", idempotent: " + Bool(method.Idempotent) +
-                    ", timeoutMs: " + Int(method.TimeoutMs) + ", maxAttempts: " + Int(method.MaxAttempts) + ")" +
+                    ", timeoutMs: " + Int(method.TimeoutMs) + ", maxAttempts: " + Int(method.MaxAttempts) +
+                    (method.Compression switch { 1 => ", compression: global::Macula.MethodCompression.Off", 2 => ", compression: global::Macula.MethodCompression.Lz4", _ => string.Empty }) + ")" +
                     (method.ReturnKind == ReturnKind.AsyncEnumerable ? " { Streaming = true };" : ";"));
                 writer.Line();
             }

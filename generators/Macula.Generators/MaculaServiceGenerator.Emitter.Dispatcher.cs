@@ -22,10 +22,9 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("/// <inheritdoc />");
             writer.Open(
                 "public global::System.Threading.Tasks.ValueTask InvokeAsync(" + Rpc + ".MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, " +
-                "global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)");
+                Options + " options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)");
             writer.Line("// Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;");
             writer.Line("// what the implementation throws, even before its first await, fails the returned task instead.");
-            writer.Line("var reader = new " + Serialization + ".MessagePackReader(arguments.Span);");
             writer.Open("switch (method.Index)");
             bool hasStreams = false;
             for (int i = 0; i < service.Methods.Count; i++)
@@ -62,9 +61,8 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("/// <inheritdoc />");
             writer.Open(
                 "public " + Rpc + ".IMaculaStreamSource OpenStream(" + Rpc + ".MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, " +
-                "global::System.Threading.CancellationToken cancellationToken)");
+                Options + " options, global::System.Threading.CancellationToken cancellationToken)");
             writer.Line("// As in InvokeAsync: a bad request throws here; what the implementation throws ends the stream instead.");
-            writer.Line("var reader = new " + Serialization + ".MessagePackReader(arguments.Span);");
             writer.Open("switch (method.Index)");
             for (int i = 0; i < service.Methods.Count; i++)
             {
@@ -77,11 +75,10 @@ public sealed partial class MaculaServiceGenerator
                 var methodNames = names.Methods[i];
                 writer.Line("case " + Int(method.Index) + ":");
                 writer.Open();
-                string decode = names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance.Deserialize(ref reader);";
-                writer.Line(method.Parameters.Count > 0 ? "var args = " + decode : decode);
+                writer.Line(Decode(method, methodNames, names));
                 writer.Open("try");
                 writer.Line("return " + Rpc + ".StreamingSupport.Items<" + method.Result!.Type + ">(" + ImplementationCall(method, methodNames) + ", " +
-                    ResultFormatter(method, methodNames, names) + ", cancellationToken);");
+                    ResultFormatter(method, methodNames, names) + ", options, cancellationToken);");
                 writer.Close();
                 writer.Open("catch (global::System.Exception exception)");
                 writer.Line("return " + Rpc + ".StreamingSupport.Failed(exception);");
@@ -96,6 +93,12 @@ public sealed partial class MaculaServiceGenerator
             writer.Unindent();
             writer.Close();
             writer.Close();
+        }
+
+        private static string Decode(MethodModel method, MethodNames methodNames, ServiceNames names)
+        {
+            string decode = Rpc + ".GeneratedCodeSupport.ReadArguments(arguments, " + names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance, options);";
+            return method.Parameters.Count > 0 ? "var args = " + decode : decode;
         }
 
         private static string ImplementationCall(MethodModel method, MethodNames methodNames)
@@ -119,12 +122,11 @@ public sealed partial class MaculaServiceGenerator
             string call = ImplementationCall(method, methodNames);
             string complete = method.Result is null
                 ? Rpc + ".GeneratedCodeSupport.WriteResultAsync(" + call + ", result)"
-                : Rpc + ".GeneratedCodeSupport.WriteResultAsync<" + method.Result.Type + ">(" + call + ", result, " + ResultFormatter(method, methodNames, names) + ")";
+                : Rpc + ".GeneratedCodeSupport.WriteResultAsync<" + method.Result.Type + ">(" + call + ", result, " + ResultFormatter(method, methodNames, names) + ", options)";
 
             writer.Line("case " + Int(method.Index) + ":");
             writer.Open();
-            string decode = names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance.Deserialize(ref reader);";
-            writer.Line(method.Parameters.Count > 0 ? "var args = " + decode : decode);
+            writer.Line(Decode(method, methodNames, names));
             writer.Open("try");
             writer.Line("return " + complete + ";");
             writer.Close();

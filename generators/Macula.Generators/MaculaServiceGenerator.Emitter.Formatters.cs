@@ -11,41 +11,54 @@ public sealed partial class MaculaServiceGenerator
         {
             var underlying = type.EnumUnderlying!;
             var writer = StartFile(type.FormatterNamespace);
-            writer.Line("/// <summary>Writes and reads <see cref=\"" + type.Type + "\"/> as its underlying " + underlying.Keyword + ".</summary>");
+            writer.Line("/// <summary>Writes and reads <see cref=\"" + Cref(type.Type) + "\"/> as its underlying " + underlying.Keyword + ".</summary>");
             TypeAttributes(writer);
             writer.Open("internal sealed class " + type.FormatterName + " : " + FormatterOf(type.Type));
             writer.Line("public static readonly " + type.FormatterName + " Instance = new " + type.FormatterName + "();");
             writer.Line();
-            writer.Line("public void Serialize(ref " + Serialization + ".MessagePackWriter writer, " + type.Type + " value) => writer.Write((" + underlying.Keyword + ")value);");
+            writer.Line("public void Serialize(ref " + Writer + " writer, " + type.Type + " value, " + Options + " options) => writer.Write((" + underlying.Keyword + ")value);");
             writer.Line();
-            writer.Line("public " + type.Type + " Deserialize(ref " + Serialization + ".MessagePackReader reader) => (" + type.Type + ")reader." + underlying.ReadMethod + "();");
+            writer.Line("public " + type.Type + " Deserialize(ref " + Reader + " reader, " + Options + " options) => (" + type.Type + ")reader." + underlying.ReadMethod + "();");
             writer.Close();
             return writer.ToString();
         }
 
         private static string ObjectFormatter(UserTypeModel type)
         {
-            // Formatters of reference types take and give null, written as nil.
-            string formatted = type.IsValueType ? type.Type : type.Type + "?";
-            var members = new List<(string, string, TypeRef)>();
-            foreach (var member in type.Members)
-            {
-                members.Add((member.Name, member.Type, member.Formatter));
-            }
-
-            var values = WireValues(members, type.FormatterName);
             var writer = StartFile(type.FormatterNamespace);
+            string layout = type.Layout == ObjectLayout.Array
+                ? "a MessagePack array indexed by the members' [Key] (nil in the gaps)"
+                : "a MessagePack map keyed by member name";
             writer.Line("/// <summary>");
-            writer.Line("/// Writes and reads <see cref=\"" + type.Type + "\"/> as a MessagePack array of its members in declaration order" +
-                (type.IsValueType ? "." : ", nil for null."));
+            writer.Line("/// Writes and reads <see cref=\"" + Cref(type.Type) + "\"/> as " + layout + (type.IsValueType ? "." : ", nil for null."));
+            writer.Line("/// Members a reader does not know are skipped; members it does not find keep their initializers.");
             writer.Line("/// </summary>");
             TypeAttributes(writer);
-            writer.Open("internal sealed class " + type.FormatterName + " : " + FormatterOf(formatted));
-            writer.Line("public static readonly " + type.FormatterName + " Instance = new " + type.FormatterName + "();");
-            writer.Line();
-            LazyFormatters(writer, values);
+            ObjectFormatterClass(writer, type, "internal sealed class " + type.FormatterName + type.TypeParameters);
+            return writer.ToString();
+        }
 
-            writer.Open("public void Serialize(ref " + Serialization + ".MessagePackWriter writer, " + formatted + " value)");
+        /// <summary>
+        /// The class of an object formatter: <paramref name="declaration"/> names it; <paramref name="type"/> describes the
+        /// object (a DTO, or the arguments of a method).
+        /// </summary>
+        private static void ObjectFormatterClass(SourceWriter writer, UserTypeModel type, string declaration)
+        {
+            var members = Members(type);
+            string name = declaration.Substring(declaration.LastIndexOf(' ') + 1);
+            writer.Line(declaration + " : " + FormatterOf(type.FormattedType));
+            writer.Indent();
+            foreach (string constraint in type.Constraints)
+            {
+                writer.Line(constraint);
+            }
+
+            writer.Unindent();
+            writer.Open();
+            writer.Line("public static readonly " + name + " Instance = new " + name + "();");
+            writer.Line();
+
+            writer.Open("public void Serialize(ref " + Writer + " writer, " + type.FormattedType + " value, " + Options + " options)");
             if (!type.IsValueType)
             {
                 writer.Open("if (value is null)");
@@ -53,13 +66,28 @@ public sealed partial class MaculaServiceGenerator
                 writer.Line("return;");
                 writer.Close();
                 writer.Line();
+                if (!type.IsSealed)
+                {
+                    writer.Open("if (value.GetType() != typeof(" + type.Type + "))");
+                    writer.Line("throw " + Support + ".DerivedType(value, " + Literal(type.DisplayName) + ");");
+                    writer.Close();
+                    writer.Line();
+                }
             }
 
-            SerializeValues(writer, values, "value");
+            Guarded(writer, type, () =>
+            {
+                if (HasCache(members))
+                {
+                    writer.Line("var formatters = Formatters.For(options);");
+                }
+
+                WriteMembers(writer, type, members);
+            });
             writer.Close();
             writer.Line();
 
-            writer.Open("public " + formatted + " Deserialize(ref " + Serialization + ".MessagePackReader reader)");
+            writer.Open("public " + type.FormattedType + " Deserialize(ref " + Reader + " reader, " + Options + " options)");
             if (!type.IsValueType)
             {
                 writer.Open("if (reader.TryReadNil())");
@@ -68,47 +96,489 @@ public sealed partial class MaculaServiceGenerator
                 writer.Line();
             }
 
-            DeserializeValues(writer, values);
-            Construct(writer, type, values);
+            ReadMembers(writer, type, members);
+            Construct(writer, type, members);
+            writer.Close();
+            FormattersCache(writer, members);
+            writer.Close();
+        }
+
+        /// <summary>A DTO's members with the names of their locals, flags and cached formatters, clear of each other and of generated names.</summary>
+        private static List<WireMember> Members(UserTypeModel type)
+        {
+            var locals = new NameScope(new[] { "writer", "reader", "options", "value", "formatters", "member", "count", "i", "key", "result", "defaults", "ex" });
+            var fields = new NameScope(new[] { "Resolver", "For", "Formatters" });
+            var list = new List<WireMember>();
+            foreach (var member in type.Members)
+            {
+                string local = locals.Take(Identifiers.ToCamelCase(member.Name));
+                string has = locals.Take("has" + Identifiers.ToPascalCase(member.Name));
+                string? field = member.Formatter.Inline is null ? fields.Take(Identifiers.ToPascalCase(member.Name)) : null;
+                list.Add(new WireMember(member, local, has, field));
+            }
+
+            return list;
+        }
+
+        private static bool HasCache(List<WireMember> members)
+        {
+            foreach (var member in members)
+            {
+                if (member.Field is not null)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Types that can contain themselves count their depth while written, so a cycle fails instead of overflowing the stack.</summary>
+        private static void Guarded(SourceWriter writer, UserTypeModel type, System.Action body)
+        {
+            if (!type.IsRecursive)
+            {
+                body();
+                return;
+            }
+
+            writer.Line("// " + type.DisplayName + " can contain itself: a cycle stops at the depth limit instead of overflowing the stack.");
+            writer.Line(Support + ".EnterWrite(options, " + Literal(type.DisplayName) + ");");
+            writer.Open("try");
+            body();
+            writer.Close();
+            writer.Open("finally");
+            writer.Line(Support + ".ExitWrite();");
+            writer.Close();
+        }
+
+        private static void WriteMembers(SourceWriter writer, UserTypeModel type, List<WireMember> members)
+        {
+            if (type.Layout == ObjectLayout.Map)
+            {
+                writer.Line("writer.WriteMapHeader(" + Int(members.Count) + ");");
+                foreach (var member in members)
+                {
+                    writer.Line("writer.WriteString(" + Utf8(member.Model.Key) + ");");
+                    WriteValue(writer, member);
+                }
+
+                return;
+            }
+
+            int length = 0;
+            foreach (var member in members)
+            {
+                length = System.Math.Max(length, member.Model.Index + 1);
+            }
+
+            writer.Line("writer.WriteArrayHeader(" + Int(length) + ");");
+            for (int index = 0; index < length; index++)
+            {
+                var member = members.Find(m => m.Model.Index == index);
+                if (member is null)
+                {
+                    writer.Line("writer.WriteNil(); // [" + Int(index) + "] no member");
+                }
+                else
+                {
+                    WriteValue(writer, member);
+                }
+            }
+        }
+
+        private static void WriteValue(SourceWriter writer, WireMember member)
+        {
+            string access = "value." + member.Model.Name;
+            writer.Line(member.Model.Formatter.Inline is not null
+                ? "writer.Write(" + access + ");"
+                : "formatters." + member.Field + ".Serialize(ref writer, " + access + ", options);");
+        }
+
+        /// <summary>Reads the members into locals (with a flag each), skipping what this version does not know.</summary>
+        private static void ReadMembers(SourceWriter writer, UserTypeModel type, List<WireMember> members)
+        {
+            writer.Line("options.Security.DepthStep(ref reader);");
+            if (HasCache(members))
+            {
+                writer.Line("var formatters = Formatters.For(options);");
+            }
+
+            foreach (var member in members)
+            {
+                if (member.Model.Assignment == MemberAssignment.WriteOnly)
+                {
+                    continue;
+                }
+
+                writer.Line(member.Model.Type + " " + member.Local + " = " + Initial(member.Model) + ";");
+                if (NeedsFlag(type, member.Model))
+                {
+                    writer.Line("bool " + member.Has + " = false;");
+                }
+            }
+
+            writer.Line("string? member = null;");
+            writer.Open("try");
+            if (type.Layout == ObjectLayout.Map)
+            {
+                writer.Line("int count = reader.ReadMapHeader();");
+                writer.Open("for (int i = 0; i < count; i++)");
+                writer.Line("member = null;");
+                writer.Line("global::System.ReadOnlySpan<byte> key = " + MessagePack + ".Internal.CodeGenHelpers.ReadStringSpan(ref reader);");
+                for (int i = 0; i < members.Count; i++)
+                {
+                    var member = members[i];
+                    writer.Open((i == 0 ? "if" : "else if") + " (global::System.MemoryExtensions.SequenceEqual(key, " + Utf8(member.Model.Key) + "))");
+                    writer.Line("member = " + Literal(member.Model.Key) + ";");
+                    if (member.Model.Assignment != MemberAssignment.WriteOnly)
+                    {
+                        writer.Open("if (" + member.Has + ")");
+                        writer.Line("throw " + Support + ".DuplicateMember(" + Literal(type.DisplayName) + ", member);");
+                        writer.Close();
+                    }
+
+                    ReadValue(writer, type, member);
+                    writer.Close();
+                }
+
+                if (members.Count == 0)
+                {
+                    writer.Line("reader.Skip();");
+                }
+                else
+                {
+                    writer.Open("else");
+                    writer.Line("reader.Skip(); // a member this version does not know");
+                    writer.Close();
+                }
+
+                writer.Close();
+            }
+            else
+            {
+                writer.Line("int count = reader.ReadArrayHeader();");
+                writer.Open("for (int i = 0; i < count; i++)");
+                writer.Open("switch (i)");
+                foreach (var member in members)
+                {
+                    writer.Line("case " + Int(member.Model.Index) + ":");
+                    writer.Indent();
+                    writer.Line("member = " + Literal(Identifiers.Unescape(member.Model.Name)) + ";");
+                    ReadValue(writer, type, member);
+                    writer.Line("break;");
+                    writer.Unindent();
+                }
+
+                writer.Line("default:");
+                writer.Indent();
+                writer.Line("member = null;");
+                writer.Line("reader.Skip(); // a member this version does not know");
+                writer.Line("break;");
+                writer.Unindent();
+                writer.Close();
+                writer.Close();
+            }
+
+            writer.Close();
+            writer.Open("catch (global::System.Exception ex) when (member is not null && !" + Support + ".IsAttributed(ex))");
+            writer.Line("throw " + Support + ".InMember(ex, " + Literal(type.DisplayName) + ", member);");
+            writer.Close();
+            writer.Line();
+            writer.Line("reader.Depth--;");
+        }
+
+        private static void ReadValue(SourceWriter writer, UserTypeModel type, WireMember member)
+        {
+            if (member.Model.Assignment == MemberAssignment.WriteOnly)
+            {
+                writer.Line("reader.Skip(); // written for readers that want it, never read back");
+                return;
+            }
+
+            writer.Line(member.Local + " = " + ReadExpression(member) + ";");
+            if (NeedsFlag(type, member.Model))
+            {
+                writer.Line(member.Has + " = true;");
+            }
+        }
+
+        /// <summary>
+        /// Whether a member needs a flag saying it arrived: to refuse a map that names it twice, to leave a member that did
+        /// not arrive at its initializer, or to refuse a payload without a required member. Constructor arguments of an
+        /// array (the arguments of a method) start at their defaults and need none.
+        /// </summary>
+        private static bool NeedsFlag(UserTypeModel type, MemberModel member) =>
+            member.Assignment != MemberAssignment.WriteOnly && (type.Layout == ObjectLayout.Map || member.Assignment != MemberAssignment.Constructor || member.Required);
+
+        private static string ReadExpression(WireMember member)
+        {
+            var formatter = member.Model.Formatter;
+            string bang = formatter.IsReferenceType && !formatter.Type.EndsWith("?", System.StringComparison.Ordinal) ? "!" : string.Empty;
+            return formatter.Inline switch
+            {
+                null => "formatters." + member.Field + ".Deserialize(ref reader, options)" + bang,
+                "String" => Support + ".ReadString(ref reader)" + bang,
+                string inline => "reader.Read" + inline + "()",
+            };
+        }
+
+        private static string Initial(MemberModel member)
+        {
+            if (member.Default is { } value)
+            {
+                return value == "null" && !member.Type.EndsWith("?", System.StringComparison.Ordinal) ? "null!" : value;
+            }
+
+            return member.Formatter.IsValueType ? "default" : "default!";
+        }
+
+        /// <summary>
+        /// Builds the object from what arrived: constructor arguments and init-only members in the constructor call,
+        /// settable members only when they arrived (so a missing one keeps its initializer), get-only collections filled.
+        /// </summary>
+        private static void Construct(SourceWriter writer, UserTypeModel type, List<WireMember> members)
+        {
+            foreach (var member in members)
+            {
+                if (member.Model.Required)
+                {
+                    writer.Open("if (!" + member.Has + ")");
+                    writer.Line("throw " + Support + ".MissingRequiredMember(" + Literal(type.DisplayName) + ", " + Literal(Identifiers.Unescape(member.Model.Name)) + ");");
+                    writer.Close();
+                    writer.Line();
+                }
+            }
+
+            var arguments = new List<string>();
+            foreach (var argument in type.ConstructorArguments)
+            {
+                arguments.Add(members[argument.Member].Local);
+            }
+
+            string creation = "new " + type.Type + "(" + string.Join(", ", arguments) + ")";
+            var required = new List<string>();
+            var initOnly = new List<WireMember>();
+            foreach (var member in members)
+            {
+                if (member.Model.Assignment == MemberAssignment.Initializer)
+                {
+                    if (member.Model.Required)
+                    {
+                        required.Add(member.Model.Name + " = " + member.Local + ",");
+                    }
+                    else
+                    {
+                        initOnly.Add(member);
+                    }
+                }
+            }
+
+            if (initOnly.Count > 0)
+            {
+                writer.Line("// An init-only member that did not arrive keeps its initializer, read from an instance built the same way.");
+                writer.Line(type.Type + "? defaults = null;");
+            }
+
+            var initializers = new List<string>(required);
+            foreach (var member in initOnly)
+            {
+                string template = required.Count == 0 ? creation : creation + " { " + string.Join(" ", required) + " }";
+                initializers.Add(member.Model.Name + " = " + member.Has + " ? " + member.Local + " : (defaults ??= " + template + ")." + member.Model.Name + ",");
+            }
+
+            if (initializers.Count == 0)
+            {
+                writer.Line("var result = " + creation + ";");
+            }
+            else
+            {
+                writer.Line("var result = " + creation);
+                writer.Line("{");
+                writer.Indent();
+                foreach (string initializer in initializers)
+                {
+                    writer.Line(initializer);
+                }
+
+                writer.Unindent();
+                writer.Line("};");
+            }
+
+            foreach (var member in members)
+            {
+                switch (member.Model.Assignment)
+                {
+                    case MemberAssignment.Setter:
+                        writer.Open("if (" + member.Has + ")");
+                        writer.Line("result." + member.Model.Name + " = " + member.Local + ";");
+                        writer.Close();
+                        break;
+                    case MemberAssignment.Fill:
+                        writer.Open("if (" + member.Has + ")");
+                        writer.Line(Support + ".Fill<" + member.Model.FillElement + ">(result." + member.Model.Name + ", " + member.Local + ", " + Literal(type.DisplayName + "." + Identifiers.Unescape(member.Model.Name)) + ");");
+                        writer.Close();
+                        break;
+                }
+            }
+
+            writer.Line("return result;");
+        }
+
+        /// <summary>The formatters of the members that are not written in place, from the options' resolver, once per resolver.</summary>
+        private static void FormattersCache(SourceWriter writer, List<WireMember> members)
+        {
+            if (!HasCache(members))
+            {
+                return;
+            }
+
+            writer.Line();
+            writer.Line("/// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>");
+            writer.Open("private sealed class Formatters");
+            writer.Line("private static Formatters? s_last;");
+            writer.Line();
+            writer.Line("public readonly " + Resolver + " Resolver;");
+            foreach (var member in members)
+            {
+                if (member.Field is not null)
+                {
+                    writer.Line("public readonly " + FormatterOf(Nullable(member.Model.Formatter)) + " " + member.Field + ";");
+                }
+            }
+
+            writer.Line();
+            writer.Open("private Formatters(" + Resolver + " resolver)");
+            writer.Line("Resolver = resolver;");
+            foreach (var member in members)
+            {
+                if (member.Field is not null)
+                {
+                    string lookup = member.Model.Formatter.CustomFormatter ?? MessagePack + ".FormatterResolverExtensions.GetFormatterWithVerify<" + Nullable(member.Model.Formatter) + ">(resolver)";
+                    writer.Line(member.Field + " = " + lookup + ";");
+                }
+            }
+
+            writer.Close();
+            writer.Line();
+            writer.Open("public static Formatters For(" + Options + " options)");
+            writer.Line("var last = s_last;");
+            writer.Line("return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);");
+            writer.Close();
+            writer.Close();
+        }
+
+        /// <summary>A type as a formatter takes it: reference types nullable (formatters give and take null).</summary>
+        private static string Nullable(TypeRef type) =>
+            type.IsReferenceType && !type.Type.EndsWith("?", System.StringComparison.Ordinal) ? type.Type + "?" : type.Type;
+
+        private static string UnionFormatter(UserTypeModel type)
+        {
+            var writer = StartFile(type.FormatterNamespace);
+            writer.Line("/// <summary>");
+            writer.Line("/// Writes and reads <see cref=\"" + Cref(type.Type) + "\"/> as MessagePack-CSharp's union layout, the array");
+            writer.Line("/// <c>[key, value]</c> of its [Union] case, nil for null. A key this version does not know is an error, not a null.");
+            writer.Line("/// </summary>");
+            TypeAttributes(writer);
+            writer.Open("internal sealed class " + type.FormatterName + " : " + FormatterOf(type.FormattedType));
+            writer.Line("public static readonly " + type.FormatterName + " Instance = new " + type.FormatterName + "();");
+            writer.Line();
+            writer.Open("public void Serialize(ref " + Writer + " writer, " + type.FormattedType + " value, " + Options + " options)");
+            writer.Open("if (value is null)");
+            writer.Line("writer.WriteNil();");
+            writer.Line("return;");
+            writer.Close();
+            writer.Line();
+            Guarded(writer, type, () =>
+            {
+                writer.Line("var formatters = Formatters.For(options);");
+                writer.Line("var type = value.GetType();");
+                writer.Line("writer.WriteArrayHeader(2);");
+                for (int i = 0; i < type.Cases.Count; i++)
+                {
+                    var union = type.Cases[i];
+                    writer.Open((i == 0 ? "if" : "else if") + " (type == typeof(" + union.Type + "))");
+                    writer.Line("writer.Write(" + Int(union.Key) + ");");
+                    writer.Line("formatters." + union.Name + ".Serialize(ref writer, (" + union.Type + ")value, options);");
+                    writer.Close();
+                }
+
+                writer.Open(type.Cases.Count == 0 ? "if (true)" : "else");
+                writer.Line("throw " + Support + ".UnknownUnionCase(value, " + Literal(type.DisplayName) + ");");
+                writer.Close();
+            });
+            writer.Close();
+            writer.Line();
+            writer.Open("public " + type.FormattedType + " Deserialize(ref " + Reader + " reader, " + Options + " options)");
+            writer.Open("if (reader.TryReadNil())");
+            writer.Line("return null;");
+            writer.Close();
+            writer.Line();
+            writer.Line("options.Security.DepthStep(ref reader);");
+            writer.Line("var formatters = Formatters.For(options);");
+            writer.Line("int count = reader.ReadArrayHeader();");
+            writer.Open("if (count != 2)");
+            writer.Line("throw " + Support + ".BadUnionShape(count, " + Literal(type.DisplayName) + ");");
+            writer.Close();
+            writer.Line();
+            writer.Line(type.FormattedType + " result;");
+            writer.Line("long key = reader.ReadInt64();");
+            writer.Open("switch (key)");
+            foreach (var union in type.Cases)
+            {
+                writer.Line("case " + Int(union.Key) + ":");
+                writer.Indent();
+                writer.Line("result = formatters." + union.Name + ".Deserialize(ref reader, options);");
+                writer.Line("break;");
+                writer.Unindent();
+            }
+
+            writer.Line("default:");
+            writer.Indent();
+            writer.Line("throw " + Support + ".UnknownUnionTag(key, " + Literal(type.DisplayName) + ");");
+            writer.Unindent();
+            writer.Close();
+            writer.Line();
+            writer.Line("reader.Depth--;");
+            writer.Line("return result;");
+            writer.Close();
+            writer.Line();
+            writer.Line("/// <summary>The formatters of the cases, from the options' resolver, looked up once per resolver.</summary>");
+            writer.Open("private sealed class Formatters");
+            writer.Line("private static Formatters? s_last;");
+            writer.Line();
+            writer.Line("public readonly " + Resolver + " Resolver;");
+            foreach (var union in type.Cases)
+            {
+                writer.Line("public readonly " + FormatterOf(union.IsValueType ? union.Type : union.Type + "?") + " " + union.Name + ";");
+            }
+
+            writer.Line();
+            writer.Open("private Formatters(" + Resolver + " resolver)");
+            writer.Line("Resolver = resolver;");
+            foreach (var union in type.Cases)
+            {
+                writer.Line(union.Name + " = " + MessagePack + ".FormatterResolverExtensions.GetFormatterWithVerify<" + (union.IsValueType ? union.Type : union.Type + "?") + ">(resolver);");
+            }
+
+            writer.Close();
+            writer.Line();
+            writer.Open("public static Formatters For(" + Options + " options)");
+            writer.Line("var last = s_last;");
+            writer.Line("return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);");
+            writer.Close();
             writer.Close();
             writer.Close();
             return writer.ToString();
         }
 
-        /// <summary>Positional records through their primary constructor, every other member through an object initializer.</summary>
-        private static void Construct(SourceWriter writer, UserTypeModel type, List<WireValue> values)
-        {
-            var constructorArguments = new List<string>();
-            var initializers = new List<string>();
-            for (int i = 0; i < values.Count; i++)
-            {
-                if (type.Members[i].IsConstructorParameter)
-                {
-                    constructorArguments.Add(values[i].Local);
-                }
-                else
-                {
-                    initializers.Add(values[i].Member + " = " + values[i].Local + ",");
-                }
-            }
+        /// <summary>A UTF-8 literal of a map key.</summary>
+        private static string Utf8(string text) => Literal(text) + "u8";
 
-            string creation = "new " + type.Type + "(" + string.Join(", ", constructorArguments) + ")";
-            if (initializers.Count == 0)
-            {
-                writer.Line("return " + creation + ";");
-                return;
-            }
+        /// <summary>A type in a cref: generic arguments in braces.</summary>
+        private static string Cref(string type) => type.Replace('<', '{').Replace('>', '}');
 
-            writer.Line("return " + creation);
-            writer.Line("{");
-            writer.Indent();
-            foreach (string initializer in initializers)
-            {
-                writer.Line(initializer);
-            }
-
-            writer.Unindent();
-            writer.Line("};");
-        }
+        /// <summary>A member of an object formatter with the generated names it reads into.</summary>
+        private sealed record WireMember(MemberModel Model, string Local, string Has, string? Field);
     }
 }

@@ -12,7 +12,7 @@ public sealed partial class MaculaServiceGenerator
             var writer = StartFile(service.GeneratedNamespace);
             writer.Line("/// <summary>");
             writer.Line("/// What <see cref=\"" + service.InterfaceType + "\"/> sends on the wire: each method's arguments as a MessagePack");
-            writer.Line("/// array in parameter order (the CancellationToken stays local), and the formatters of its results.");
+            writer.Line("/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.");
             writer.Line("/// </summary>");
             TypeAttributes(writer);
             writer.Open("internal static class " + names.Messages);
@@ -57,37 +57,43 @@ public sealed partial class MaculaServiceGenerator
             writer.Close();
             writer.Line();
 
-            writer.Line("/// <summary>Writes and reads <see cref=\"" + names.Arguments + "\"/> as a MessagePack array of the arguments in order.</summary>");
-            writer.Open("public sealed class " + names.ArgumentsFormatter + " : " + FormatterOf(names.Arguments));
-            writer.Line("public static readonly " + names.ArgumentsFormatter + " Instance = new " + names.ArgumentsFormatter + "();");
-            writer.Line();
-            LazyFormatters(writer, names.ArgumentValues);
-            writer.Open("public void Serialize(ref " + Serialization + ".MessagePackWriter writer, " + names.Arguments + " value)");
-            SerializeValues(writer, names.ArgumentValues, "value");
-            writer.Close();
-            writer.Line();
-            writer.Open("public " + names.Arguments + " Deserialize(ref " + Serialization + ".MessagePackReader reader)");
-            DeserializeValues(writer, names.ArgumentValues);
-            var locals = new List<string>();
-            foreach (var value in names.ArgumentValues)
+            writer.Line("/// <summary>");
+            writer.Line("/// Writes and reads <see cref=\"" + names.Arguments + "\"/> as a MessagePack array of the arguments in order. A longer array");
+            writer.Line("/// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.");
+            writer.Line("/// </summary>");
+            ObjectFormatterClass(writer, ArgumentsModel(service, method, names), "public sealed class " + names.ArgumentsFormatter);
+        }
+
+        /// <summary>A method's arguments as an object the formatter emitter understands: a struct of fields, built through its constructor.</summary>
+        private static UserTypeModel ArgumentsModel(ServiceModel service, MethodModel method, MethodNames names)
+        {
+            var members = new List<MemberModel>();
+            var arguments = new List<ConstructorArgument>();
+            for (int i = 0; i < method.Parameters.Count; i++)
             {
-                locals.Add(value.Local);
+                var parameter = method.Parameters[i];
+                members.Add(new MemberModel(names.ArgumentFields[i], parameter.Type, parameter.Formatter, Identifiers.Unescape(parameter.Name), i, MemberAssignment.Constructor, false, parameter.Default, null));
+                arguments.Add(new ConstructorArgument(i));
             }
 
-            writer.Line("return new " + names.Arguments + "(" + string.Join(", ", locals) + ");");
-            writer.Close();
-            writer.Close();
-
-            if (method.Result is { IsShared: false } result)
-            {
-                string field = "s_" + Identifiers.ToCamelCase(names.ResultFormatter);
-                writer.Line();
-                writer.Line("private static " + FormatterOf(result.Type) + "? " + field + ";");
-                writer.Line();
-                string what = method.ReturnKind == ReturnKind.AsyncEnumerable ? "the items" : "the result";
-                writer.Line("/// <summary>The formatter of " + what + " of <c>" + display + "</c>, built on first use.</summary>");
-                writer.Line("public static " + FormatterOf(result.Type) + " " + names.ResultFormatter + " => " + field + " ??= " + FormatterArgument(result) + ";");
-            }
+            return new UserTypeModel(
+                Type: names.Arguments,
+                DisplayName: "the arguments of " + service.InterfaceName + "." + Identifiers.Unescape(method.Name),
+                FormatterNamespace: service.GeneratedNamespace,
+                FormatterName: names.ArgumentsFormatter,
+                TypeParameters: string.Empty,
+                Constraints: EquatableArray<string>.Empty,
+                HintName: string.Empty,
+                Kind: UserTypeKind.Object,
+                IsValueType: true,
+                IsSealed: true,
+                IsRecursive: false,
+                EnumUnderlying: null,
+                Layout: ObjectLayout.Array,
+                Members: new EquatableArray<MemberModel>(members),
+                ConstructorArguments: new EquatableArray<ConstructorArgument>(arguments),
+                HasParameterlessConstruction: members.Count == 0,
+                Cases: EquatableArray<UnionCase>.Empty);
         }
     }
 }

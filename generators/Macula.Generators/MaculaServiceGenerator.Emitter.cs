@@ -11,9 +11,14 @@ public sealed partial class MaculaServiceGenerator
     private static partial class Emitter
     {
         private const string Serialization = "global::Macula.Serialization";
+        private const string Support = Serialization + ".FormatterSupport";
         private const string Rpc = "global::Macula.Rpc";
-        private const string BuiltinFormatters = Serialization + ".MessagePackFormatters";
-        private const string FormatterInterface = Serialization + ".IMessagePackFormatter";
+        private const string MessagePack = "global::MessagePack";
+        private const string Writer = MessagePack + ".MessagePackWriter";
+        private const string Reader = MessagePack + ".MessagePackReader";
+        private const string Options = MessagePack + ".MessagePackSerializerOptions";
+        private const string Resolver = MessagePack + ".IFormatterResolver";
+        private const string FormatterInterface = MessagePack + ".Formatters.IMessagePackFormatter";
         private const string NeverBrowsable = "[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]";
 
         private static readonly string GeneratedCode =
@@ -31,7 +36,12 @@ public sealed partial class MaculaServiceGenerator
         }
 
         public static void EmitUserType(SourceProductionContext context, UserTypeModel type) =>
-            context.AddSource(type.HintName, type.IsEnum ? EnumFormatter(type) : ObjectFormatter(type));
+            context.AddSource(type.HintName, type.Kind switch
+            {
+                UserTypeKind.Enum => EnumFormatter(type),
+                UserTypeKind.Union => UnionFormatter(type),
+                _ => ObjectFormatter(type),
+            });
 
         private static SourceWriter StartFile(string generatedNamespace)
         {
@@ -58,118 +68,12 @@ public sealed partial class MaculaServiceGenerator
 
         private static string Bool(bool value) => value ? "true" : "false";
 
-        /// <summary>The shared formatter of a builtin or user type (no <c>!</c>): to call Serialize/Deserialize on.</summary>
-        private static string SharedFormatter(TypeRef type) => type.Kind == TypeRefKind.User
-            ? type.Target + ".Instance"
-            : BuiltinFormatters + "." + type.Target;
-
-        /// <summary>
-        /// An expression that converts to <c>IMessagePackFormatter&lt;type.Type&gt;</c>: a shared formatter, or a new
-        /// composed one. The <c>!</c> bridges the formatter's nullable type argument to a non-nullable declared type.
-        /// </summary>
-        private static string FormatterArgument(TypeRef type)
-        {
-            string expression = type.Kind switch
-            {
-                TypeRefKind.Builtin or TypeRefKind.User => SharedFormatter(type),
-                TypeRefKind.Nullable => "new " + Serialization + ".NullableFormatter<" + type.Arguments[0].Type + ">(" + FormatterArgument(type.Arguments[0]) + ")",
-                TypeRefKind.Array => "new " + Serialization + ".ArrayFormatter<" + type.Arguments[0].Type + ">(" + FormatterArgument(type.Arguments[0]) + ")",
-                TypeRefKind.List => "new " + Serialization + ".ListFormatter<" + type.Arguments[0].Type + ">(" + FormatterArgument(type.Arguments[0]) + ")",
-                _ => "new " + Serialization + ".DictionaryFormatter<" + type.Arguments[0].Type + ", " + type.Arguments[1].Type + ">(" +
-                     FormatterArgument(type.Arguments[0]) + ", " + FormatterArgument(type.Arguments[1]) + ")",
-            };
-            return type.SuppressNullable ? expression + "!" : expression;
-        }
-
         private static string FormatterOf(string type) => FormatterInterface + "<" + type + ">";
 
-        /// <summary>
-        /// Declares, for each composed formatter, a static field and a property that builds it on first use: types that
-        /// refer to each other (or to themselves) would otherwise need a formatter that is still being built.
-        /// </summary>
-        private static void LazyFormatters(SourceWriter writer, IReadOnlyList<WireValue> values)
-        {
-            bool first = true;
-            foreach (var value in values)
-            {
-                if (value.LazyFormatter is null)
-                {
-                    continue;
-                }
-
-                if (first)
-                {
-                    writer.Line("// Composed formatters are built on first use, so types that refer to each other never meet one still being built.");
-                    first = false;
-                }
-
-                string field = "s_" + Identifiers.ToCamelCase(value.LazyFormatter);
-                writer.Line("private static " + FormatterOf(value.Type) + "? " + field + ";");
-                writer.Line();
-                writer.Line("private static " + FormatterOf(value.Type) + " " + value.LazyFormatter + " => " + field + " ??= " + FormatterArgument(value.Formatter) + ";");
-                writer.Line();
-            }
-        }
-
-        /// <summary>Writes each value in order into an already written array header.</summary>
-        private static void SerializeValues(SourceWriter writer, IReadOnlyList<WireValue> values, string valueExpression)
-        {
-            writer.Line("writer.WriteArrayHeader(" + values.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + ");");
-            foreach (var value in values)
-            {
-                string formatter = value.LazyFormatter ?? SharedFormatter(value.Formatter);
-                writer.Line(formatter + ".Serialize(ref writer, " + valueExpression + "." + value.Member + ");");
-            }
-        }
-
-        /// <summary>
-        /// Reads an array into one local per value. The array may be longer (a newer writer: the extra values are
-        /// skipped) or shorter (an older writer: the missing values stay default).
-        /// </summary>
-        private static void DeserializeValues(SourceWriter writer, IReadOnlyList<WireValue> values)
-        {
-            writer.Line("reader.EnterNesting();");
-            writer.Line("int count = reader.ReadArrayHeader();");
-            for (int i = 0; i < values.Count; i++)
-            {
-                var value = values[i];
-                string read = value.LazyFormatter is not null
-                    ? value.LazyFormatter + ".Deserialize(ref reader)"
-                    : SharedFormatter(value.Formatter) + ".Deserialize(ref reader)" + (value.Formatter.SuppressNullable ? "!" : string.Empty);
-                string missing = value.Formatter.SuppressNullable ? "default!" : "default";
-                writer.Line(value.Type + " " + value.Local + " = count > " + Int(i) + " ? " + read + " : " + missing + ";");
-            }
-
-            writer.Open("for (int i = " + Int(values.Count) + "; i < count; i++)");
-            writer.Line("reader.Skip();");
-            writer.Close();
-            writer.Line();
-            writer.Line("reader.ExitNesting();");
-        }
+        /// <summary>The formatter clients and dispatchers use for a result or stream item: whatever the options' resolver gives.</summary>
+        private static string ResolvedFormatter(TypeRef type) => Serialization + ".ResolvedFormatter<" + type.Type + ">.Instance";
 
         private static string Int(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-        /// <summary>
-        /// Names the locals and lazy formatter properties of a formatter's values, after reserving the names the
-        /// generated code itself uses, so no member or parameter name can collide with them.
-        /// </summary>
-        private static List<WireValue> WireValues(IEnumerable<(string Member, string Type, TypeRef Formatter)> members, string formatterName)
-        {
-            var locals = new NameScope(new[] { "reader", "count", "i" });
-            var properties = new NameScope(new[] { "Instance", "Serialize", "Deserialize", formatterName });
-            var values = new List<WireValue>();
-            foreach (var (member, type, formatter) in members)
-            {
-                string local = locals.Take(Identifiers.ToCamelCase(member));
-                string? lazy = formatter.IsShared ? null : properties.Take(Identifiers.ToPascalCase(member) + "Formatter");
-                values.Add(new WireValue(member, local, type, formatter, lazy));
-            }
-
-            return values;
-        }
-
-        /// <summary>One value of a formatter's MessagePack array: a DTO member or a method argument.</summary>
-        private sealed record WireValue(string Member, string Local, string Type, TypeRef Formatter, string? LazyFormatter);
 
         /// <summary>The names of a service's generated types and members, computed once so every file agrees on them.</summary>
         private sealed class ServiceNames
@@ -238,18 +142,12 @@ public sealed partial class MaculaServiceGenerator
                 string stem = Identifiers.Unescape(method.Name);
                 Arguments = stem + "Arguments";
                 ArgumentsFormatter = stem + "ArgumentsFormatter";
-                ResultFormatter = stem + "ResultFormatter";
 
                 var fields = new NameScope(new[] { Arguments });
-                var wire = new List<(string, string, TypeRef)>();
                 foreach (var parameter in method.Parameters)
                 {
-                    string field = fields.Take(parameter.Name);
-                    ArgumentFields.Add(field);
-                    wire.Add((field, parameter.Type, parameter.Formatter));
+                    ArgumentFields.Add(fields.Take(parameter.Name));
                 }
-
-                ArgumentValues = WireValues(wire, ArgumentsFormatter);
             }
 
             public string DescriptorField { get; }
@@ -258,11 +156,7 @@ public sealed partial class MaculaServiceGenerator
 
             public string ArgumentsFormatter { get; }
 
-            public string ResultFormatter { get; }
-
             public List<string> ArgumentFields { get; } = new();
-
-            public List<WireValue> ArgumentValues { get; }
         }
     }
 }

@@ -13,10 +13,21 @@ public sealed partial class MaculaServiceGenerator
     private sealed partial class Parser
     {
         private const string MaculaMethodAttribute = "Macula.MaculaMethodAttribute";
+        private const string MessagePackObjectAttribute = "MessagePack.MessagePackObjectAttribute";
+        private const string KeyAttribute = "MessagePack.KeyAttribute";
+        private const string IgnoreMemberAttribute = "MessagePack.IgnoreMemberAttribute";
+        private const string IgnoreDataMemberAttribute = "System.Runtime.Serialization.IgnoreDataMemberAttribute";
+        private const string UnionAttribute = "MessagePack.UnionAttribute";
+        private const string SerializationConstructorAttribute = "MessagePack.SerializationConstructorAttribute";
+        private const string FormatterAttribute = "MessagePack.MessagePackFormatterAttribute";
+        private const string SetsRequiredMembersAttribute = "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute";
 
         /// <summary>Types as the generated code writes them: global::-qualified, keeping the user's nullable annotations.</summary>
         private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
             .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+        /// <summary>Types as <c>typeof</c> and type arguments of resolver entries name them: global::-qualified, no nullable annotations.</summary>
+        private static readonly SymbolDisplayFormat TypeofFormat = SymbolDisplayFormat.FullyQualifiedFormat;
 
         /// <summary>Namespaces as the generated code writes them: dotted, keywords escaped, no global::.</summary>
         private static readonly SymbolDisplayFormat NamespaceFormat = SymbolDisplayFormat.FullyQualifiedFormat
@@ -25,6 +36,7 @@ public sealed partial class MaculaServiceGenerator
         private readonly Compilation _compilation;
         private readonly CancellationToken _cancellationToken;
         private readonly List<DiagnosticInfo> _diagnostics = new();
+        private int _errorCount;
         private readonly SortedDictionary<string, UserTypeModel?> _userTypes = new(StringComparer.Ordinal);
 
         private Parser(Compilation compilation, CancellationToken cancellationToken)
@@ -74,11 +86,12 @@ public sealed partial class MaculaServiceGenerator
 
             var identity = new ServiceIdentity(serviceName, symbol.ToDisplayString(), identifier);
             var methods = ParseMethods(symbol, identifier);
-            if (_diagnostics.Count > 0 || _sawErrorType)
+            if (_errorCount > 0 || _sawErrorType)
             {
                 return Failed(identity);
             }
 
+            MarkRecursiveTypes();
             var userTypes = new List<UserTypeModel>();
             foreach (var model in _userTypes.Values)
             {
@@ -93,11 +106,16 @@ public sealed partial class MaculaServiceGenerator
                 TypeNamePrefix: ContainingTypePrefix(symbol) + DefaultServiceName(symbol.Name),
                 HintNamePrefix: HintNamespacePrefix(symbol) + ContainingTypePrefix(symbol) + symbol.Name,
                 Methods: new EquatableArray<MethodModel>(methods));
-            return new ServiceParseResult(service, new EquatableArray<UserTypeModel>(userTypes), EquatableArray<DiagnosticInfo>.Empty, identity);
+            return new ServiceParseResult(
+                service,
+                new EquatableArray<UserTypeModel>(userTypes),
+                new EquatableArray<ResolverEntry>(_entries.Values),
+                new EquatableArray<DiagnosticInfo>(_diagnostics),
+                identity);
         }
 
         private ServiceParseResult Failed(ServiceIdentity? identity) =>
-            new(null, EquatableArray<UserTypeModel>.Empty, new EquatableArray<DiagnosticInfo>(_diagnostics), identity);
+            new(null, EquatableArray<UserTypeModel>.Empty, EquatableArray<ResolverEntry>.Empty, new EquatableArray<DiagnosticInfo>(_diagnostics), identity);
 
         private List<MethodModel> ParseMethods(INamedTypeSymbol service, LocationInfo? fallback)
         {
@@ -166,7 +184,7 @@ public sealed partial class MaculaServiceGenerator
 
             var syntax = SyntaxOf<MethodDeclarationSyntax>(method);
             var returnLocation = LocationInfo.From(syntax?.ReturnType) ?? location;
-            int errors = _diagnostics.Count;
+            int errors = _errorCount;
             var returnKind = ClassifyReturnType(method.ReturnType);
             TypeRef? result = null;
             if (returnKind is null)
@@ -207,12 +225,13 @@ public sealed partial class MaculaServiceGenerator
                 var usage = new Usage("parameter '" + parameter.Name + "' of '" + displayName + "'", LocationInfo.From(parameterSyntax?.Type) ?? parameterLocation);
                 if (ResolveType(parameter.Type, usage) is { } formatter)
                 {
-                    parameters.Add(new ParameterModel(Identifiers.Escape(parameter.Name), Display(parameter.Type), formatter, parameter.IsParams));
+                    string? defaultValue = parameter.HasExplicitDefaultValue ? DefaultLiteral(parameter) : null;
+                    parameters.Add(new ParameterModel(Identifiers.Escape(parameter.Name), Display(parameter.Type), formatter, parameter.IsParams, defaultValue));
                 }
             }
 
             var settings = ReadMethodSettings(method, displayName, location);
-            if (_diagnostics.Count != errors || returnKind is null)
+            if (_errorCount != errors || returnKind is null)
             {
                 return null;
             }
@@ -224,6 +243,7 @@ public sealed partial class MaculaServiceGenerator
                 Idempotent: settings.Idempotent,
                 TimeoutMs: settings.TimeoutMs,
                 MaxAttempts: settings.MaxAttempts,
+                Compression: settings.Compression,
                 ReturnKind: returnKind.Value,
                 ReturnType: Display(method.ReturnType),
                 Result: result,
@@ -262,6 +282,9 @@ public sealed partial class MaculaServiceGenerator
                             break;
                         case "MaxAttempts" when pair.Value.Value is int attempts:
                             settings.MaxAttempts = CheckNotNegative(attempts, pair.Key, displayName, argumentLocation);
+                            break;
+                        case "Compression" when pair.Value.Value is int compression:
+                            settings.Compression = compression;
                             break;
                     }
                 }
@@ -383,6 +406,8 @@ public sealed partial class MaculaServiceGenerator
 
         private static string Display(ITypeSymbol type) => type.ToDisplayString(TypeFormat);
 
+        private static string TypeofName(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(TypeofFormat);
+
         private static string KindName(INamedTypeSymbol type) => type.TypeKind switch
         {
             TypeKind.Struct => type.IsRecord ? "record struct" : "struct",
@@ -446,7 +471,16 @@ public sealed partial class MaculaServiceGenerator
         }
 
         private void Report(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
-            _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));
+            Report(DiagnosticInfo.Create(descriptor, location, arguments));
+
+        private void Report(DiagnosticInfo diagnostic)
+        {
+            _diagnostics.Add(diagnostic);
+            if (diagnostic.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)
+            {
+                _errorCount++;
+            }
+        }
 
         private sealed class MethodSettings
         {
@@ -457,6 +491,8 @@ public sealed partial class MaculaServiceGenerator
             public int TimeoutMs { get; set; }
 
             public int MaxAttempts { get; set; }
+
+            public int Compression { get; set; }
         }
     }
 }

@@ -10,7 +10,7 @@ namespace Macula.Generators;
 
 /// <summary>
 /// Writes, for every <c>[MaculaService]</c> interface, a client proxy, a dispatcher, a descriptor registered at
-/// module load, and MessagePack formatters for every type in its signatures.
+/// module load, and MessagePack-CSharp formatters for every type in its signatures, with one resolver per assembly.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
@@ -31,6 +31,9 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
 
         /// <summary>Every diagnostic, once, in a stable order.</summary>
         public const string Diagnostics = "Macula.Diagnostics";
+
+        /// <summary>The assembly's formatter resolver: every entry of every service, each once.</summary>
+        public const string Resolver = "Macula.Resolver";
     }
 
     /// <inheritdoc />
@@ -57,6 +60,14 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
             .SelectMany(static (all, _) => DistinctUserTypes(all))
             .WithTrackingName(TrackingNames.UserTypes);
         context.RegisterSourceOutput(userTypes, Emitter.EmitUserType);
+
+        var entries = results
+            .Select(static (result, _) => result.ResolverEntries)
+            .Collect()
+            .Combine(context.CompilationProvider.Select(static (compilation, _) => compilation.AssemblyName ?? string.Empty))
+            .Select(static (pair, _) => new ResolverModel(Emitter.ResolverClassName(pair.Right), DistinctEntries(pair.Left)))
+            .WithTrackingName(TrackingNames.Resolver);
+        context.RegisterSourceOutput(entries, Emitter.EmitResolver);
 
         var diagnostics = results
             .Collect()
@@ -86,6 +97,23 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
         }
 
         return ImmutableArray.CreateRange(byHint.Values);
+    }
+
+    private static EquatableArray<ResolverEntry> DistinctEntries(ImmutableArray<EquatableArray<ResolverEntry>> all)
+    {
+        var byType = new SortedDictionary<string, ResolverEntry>(StringComparer.Ordinal);
+        foreach (var entries in all)
+        {
+            foreach (var entry in entries)
+            {
+                if (!byType.ContainsKey(entry.Type))
+                {
+                    byType.Add(entry.Type, entry);
+                }
+            }
+        }
+
+        return new EquatableArray<ResolverEntry>(byType.Values);
     }
 
     /// <summary>Every parse diagnostic once (a type shared by two services reports its problem once), plus duplicate service names.</summary>

@@ -61,4 +61,7 @@ public sealed class MaculaOptions
 
     /// <summary>The maximum attempts of clients that do not set their own; empty for min(3, providers).</summary>
     public int? MaxAttempts { get; set; }
+
+    /// <summary>Compression of what the node sends (<see cref="MaculaNodeOptions.Compression"/>). Default off.</summary>
+    public CompressionOptions Compression { get; set; } = CompressionOptions.Off;
 }

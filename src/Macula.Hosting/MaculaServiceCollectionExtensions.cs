@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using MessagePack;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -111,12 +112,25 @@ public sealed class MaculaBuilder
         Services.Configure(configure);
         return this;
     }
+
+    /// <summary>
+    /// Adds a formatter resolver the node asks before the generated and built-in formatters
+    /// (<see cref="MaculaNodeOptions.Resolvers"/>), in the order added: formatters for third-party types, or replacements.
+    /// </summary>
+    public MaculaBuilder AddFormatterResolver(IFormatterResolver resolver)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        Services.AddSingleton(new MaculaResolverRegistration(resolver));
+        return this;
+    }
 }
+
+internal sealed record MaculaResolverRegistration(IFormatterResolver Resolver);
 
 internal sealed record MaculaProviderRegistration(Type ServiceType, Func<MaculaNode, IServiceProvider, CancellationToken, Task<IAsyncDisposable>> Start);
 
 /// <summary>Owns the node: started by the hosted service, awaited by clients made before the start.</summary>
-internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, ILoggerFactory? loggerFactory = null)
+internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, IEnumerable<MaculaResolverRegistration> resolvers, ILoggerFactory? loggerFactory = null)
 {
     private readonly TaskCompletionSource<MaculaNode> _node = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -137,6 +151,8 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemory
                 AdvertiseTtl = o.AdvertiseTtl,
                 DiscoveryCacheTtl = o.DiscoveryCacheTtl,
                 ShutdownGracePeriod = o.ShutdownGracePeriod,
+                Resolvers = [.. resolvers.Select(r => r.Resolver)],
+                Compression = o.Compression,
                 OnEvent = e => MaculaLogEvents.Log(logger, e),
             }, cancellationToken).ConfigureAwait(false);
             _node.TrySetResult(node);

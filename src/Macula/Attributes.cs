@@ -38,4 +38,7 @@ public sealed class MaculaMethodAttribute : Attribute
 
     /// <summary>Maximum number of attempts for this method; 0 uses the client's setting.</summary>
     public int MaxAttempts { get; set; }
+
+    /// <summary>Whether this method's calls and replies are compressed, whatever the client and node say. Default: as they say.</summary>
+    public MethodCompression Compression { get; set; }
 }

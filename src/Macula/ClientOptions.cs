@@ -21,12 +21,16 @@ public sealed record ClientOptions
     /// </summary>
     public TimeSpan? HedgeAfter { get; set; }
 
+    /// <summary>Compression of the calls this client sends; <see langword="null"/> (the default) uses the node's.</summary>
+    public CompressionOptions? Compression { get; set; }
+
     /// <summary>Flow control (window) and idle timeout of the server streams this client opens.</summary>
     public StreamOptions Streams { get; set; } = StreamOptions.Default;
 
     internal void Validate()
     {
         (Streams ?? throw new ArgumentNullException(nameof(Streams), "ClientOptions.Streams must not be null.")).Validate();
+        Compression?.Validate(nameof(ClientOptions));
         if (MaxAttempts is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "ClientOptions.MaxAttempts must be at least 1 (or null for min(3, providers)).");

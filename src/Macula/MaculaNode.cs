@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using Macula.Discovery;
 using Macula.Rpc;
+using Macula.Serialization;
 using Macula.Transport;
+using MessagePack;
 
 namespace Macula;
 
@@ -23,6 +25,7 @@ public sealed class MaculaNode : IAsyncDisposable
         Transport = options.Transport!;
         Registry = registry;
         Time = options.TimeProvider;
+        SerializerOptions = MaculaSerializer.CreateOptions(options.Resolvers, options.MaxObjectGraphDepth);
         Health = new HealthTable(options.CircuitBreaker, Time);
         Events = new DiscoveryEvents(this);
         Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time, Events.Watch);
@@ -39,6 +42,9 @@ public sealed class MaculaNode : IAsyncDisposable
     public MaculaNodeOptions Options { get; }
 
     internal IMaculaTransport Transport { get; }
+
+    /// <summary>What every payload of this node is written and read with: the user's resolvers, the generated and built-in formatters, untrusted-data security.</summary>
+    internal MessagePackSerializerOptions SerializerOptions { get; }
 
     internal IServiceRegistry Registry { get; }
 

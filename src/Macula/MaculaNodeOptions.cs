@@ -1,5 +1,7 @@
 using Macula.Rpc;
+using Macula.Serialization;
 using Macula.Transport;
+using MessagePack;
 
 namespace Macula;
 
@@ -35,6 +37,26 @@ public sealed record MaculaNodeOptions
 
     /// <summary>The clock (tests pass a fake one). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Formatter resolvers asked before the generated and built-in formatters, in order: bring a formatter for a type
+    /// the generator cannot write (a third-party type), or replace one. Their formatters run on untrusted input, so
+    /// they should bound what they allocate. Default: none.
+    /// </summary>
+    public IReadOnlyList<IFormatterResolver> Resolvers { get; init; } = [];
+
+    /// <summary>
+    /// How deep a payload may nest, read or written (<see cref="MessagePackSecurity.MaximumObjectGraphDepth"/>): a
+    /// deeper request is a <see cref="MaculaErrorCode.BadRequest"/>, and writing a cyclic object graph fails at this
+    /// depth with a <see cref="MaculaSerializationException"/>. Default 500, MessagePack's untrusted-data limit.
+    /// </summary>
+    public int MaxObjectGraphDepth { get; init; } = MaculaSerializer.DefaultMaxObjectGraphDepth;
+
+    /// <summary>Compression of the replies, stream items and calls this node sends (clients may override it). Default off.</summary>
+    public CompressionOptions Compression { get; init; } = CompressionOptions.Off;
+
+    /// <summary>The most bytes a compressed body may expand to; a body that declares more is refused unread. Default 16 MiB.</summary>
+    public int MaxDecompressedBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>Receives the node's events (connects, advertise/withdraw, failover, circuit changes, bad messages).</summary>
     public Action<MaculaEvent>? OnEvent { get; init; }
@@ -72,6 +94,26 @@ public sealed record MaculaNodeOptions
         }
 
         ArgumentNullException.ThrowIfNull(Metadata, nameof(Metadata));
+        ArgumentNullException.ThrowIfNull(Resolvers, nameof(Resolvers));
+        for (int i = 0; i < Resolvers.Count; i++)
+        {
+            if (Resolvers[i] is null)
+            {
+                throw new ArgumentException($"MaculaNodeOptions.Resolvers[{i}] is null.", nameof(Resolvers));
+            }
+        }
+
+        if (MaxObjectGraphDepth < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxObjectGraphDepth), MaxObjectGraphDepth, "MaculaNodeOptions.MaxObjectGraphDepth must be at least 1.");
+        }
+
+        if (MaxDecompressedBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDecompressedBytes), MaxDecompressedBytes, "MaculaNodeOptions.MaxDecompressedBytes must be at least 1.");
+        }
+
+        (Compression ?? throw new ArgumentNullException(nameof(Compression), "MaculaNodeOptions.Compression must not be null.")).Validate(nameof(MaculaNodeOptions));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         (CircuitBreaker ?? throw new ArgumentNullException(nameof(CircuitBreaker))).Validate();
         (Dht ?? throw new ArgumentNullException(nameof(Dht))).Validate();

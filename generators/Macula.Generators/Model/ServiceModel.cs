@@ -8,6 +8,7 @@ namespace Macula.Generators.Model;
 internal sealed record ServiceParseResult(
     ServiceModel? Service,
     EquatableArray<UserTypeModel> UserTypes,
+    EquatableArray<ResolverEntry> ResolverEntries,
     EquatableArray<DiagnosticInfo> Diagnostics,
     ServiceIdentity? Identity);
 
@@ -44,58 +45,119 @@ internal sealed record MethodModel(
     bool Idempotent,
     int TimeoutMs,
     int MaxAttempts,
+    int Compression,
     ReturnKind ReturnKind,
     string ReturnType,
     TypeRef? Result,
     EquatableArray<ParameterModel> Parameters,
     string? CancellationTokenName);
 
-/// <summary>A parameter sent on the wire (the CancellationToken is not one). <see cref="Name"/> is an escaped identifier.</summary>
-internal sealed record ParameterModel(string Name, string Type, TypeRef Formatter, bool IsParams);
-
-/// <summary>How a formatter for a type is obtained.</summary>
-internal enum TypeRefKind
-{
-    /// <summary>A property of <c>MessagePackFormatters</c>, named by <see cref="TypeRef.Target"/>.</summary>
-    Builtin,
-
-    /// <summary>A generated formatter class (<see cref="TypeRef.Target"/>) with a static <c>Instance</c>.</summary>
-    User,
-
-    Nullable,
-    Array,
-    List,
-    Dictionary,
-}
+/// <summary>
+/// A parameter sent on the wire (the CancellationToken is not one). <see cref="Name"/> is an escaped identifier;
+/// <see cref="Default"/> is the C# literal of its default value, used when an older caller does not send it.
+/// </summary>
+internal sealed record ParameterModel(string Name, string Type, TypeRef Formatter, bool IsParams, string? Default);
 
 /// <summary>
-/// A type in a signature and the recipe for its formatter. <see cref="Type"/> keeps the nullable annotations the user
-/// wrote; <see cref="SuppressNullable"/> says the formatter's type argument is the nullable variant of it (formatters
-/// of reference types always accept null), so the generated code adds a <c>!</c> where it converts.
+/// A type in a signature or a member, as generated code reads and writes it. <see cref="Type"/> keeps the nullable
+/// annotations the user wrote; <see cref="Inline"/> names the MessagePackWriter/Reader methods of a primitive written
+/// in place (Int32, String...), else the formatter comes from the options' resolver (or from
+/// <see cref="CustomFormatter"/>, a [MessagePackFormatter] on the member).
 /// </summary>
-internal sealed record TypeRef(TypeRefKind Kind, string Type, bool SuppressNullable, string? Target, EquatableArray<TypeRef> Arguments)
+internal sealed record TypeRef(string Type, string? Inline, bool IsReferenceType, bool IsValueType, string? CustomFormatter = null);
+
+/// <summary>One entry of the assembly's generated resolver: a type (as in <c>typeof</c>) and the expression of its formatter.</summary>
+internal sealed record ResolverEntry(string Type, string Formatter);
+
+/// <summary>What kind of formatter a user type gets.</summary>
+internal enum UserTypeKind
 {
-    /// <summary>Whether the formatter is a shared instance, not built from others.</summary>
-    public bool IsShared => Kind is TypeRefKind.Builtin or TypeRefKind.User;
+    Enum,
+    Object,
+
+    /// <summary>An abstract class or interface with [Union] cases: <c>[key, value]</c>.</summary>
+    Union,
 }
 
-/// <summary>A user enum, class, record or struct that gets a generated formatter.</summary>
+/// <summary>How an object's members are laid out.</summary>
+internal enum ObjectLayout
+{
+    /// <summary>A map keyed by member name (or [Key(string)]): members can be reordered, added and removed.</summary>
+    Map,
+
+    /// <summary>An array indexed by [Key(int)] (gaps are nil): MessagePack-CSharp's [MessagePackObject] layout.</summary>
+    Array,
+}
+
+/// <summary>A user enum, class, record, struct or union that gets a generated formatter.</summary>
 internal sealed record UserTypeModel(
     string Type,
+    string DisplayName,
     string FormatterNamespace,
     string FormatterName,
+    string TypeParameters,
+    EquatableArray<string> Constraints,
     string HintName,
-    bool IsEnum,
+    UserTypeKind Kind,
     bool IsValueType,
+    bool IsSealed,
+    bool IsRecursive,
     EnumUnderlyingType? EnumUnderlying,
+    ObjectLayout Layout,
     EquatableArray<MemberModel> Members,
-    bool HasConstructorParameters)
+    EquatableArray<ConstructorArgument> ConstructorArguments,
+    bool HasParameterlessConstruction,
+    EquatableArray<UnionCase> Cases)
 {
-    public string FormatterType => "global::" + FormatterNamespace + "." + FormatterName;
+    /// <summary>The formatter class with its type parameters, as generated code names it.</summary>
+    public string FormatterType => "global::" + FormatterNamespace + "." + FormatterName + TypeParameters;
+
+    /// <summary>The type the formatter formats: nullable for reference types (nil for null).</summary>
+    public string FormattedType => IsValueType ? Type : Type + "?";
 }
 
 /// <summary>The integer type behind an enum: the C# keyword and the <c>MessagePackReader</c> method that reads it.</summary>
 internal sealed record EnumUnderlyingType(string Keyword, string ReadMethod);
 
-/// <summary>A member of a user type, in wire order.</summary>
-internal sealed record MemberModel(string Name, string Type, TypeRef Formatter, bool IsConstructorParameter);
+/// <summary>How a member that arrived is put into the new object.</summary>
+internal enum MemberAssignment
+{
+    /// <summary>Passed to the constructor (a parameter of the same name).</summary>
+    Constructor,
+
+    /// <summary>Set in the object initializer: init-only and <c>required</c> members.</summary>
+    Initializer,
+
+    /// <summary>Set after construction, only when it arrived, so a missing member keeps its initializer.</summary>
+    Setter,
+
+    /// <summary>A get-only collection: cleared and filled with what arrived.</summary>
+    Fill,
+
+    /// <summary>Written, never read back (a computed property marked [Key]).</summary>
+    WriteOnly,
+}
+
+/// <summary>
+/// A member of a user type. <see cref="Key"/> is its map key, <see cref="Index"/> its array index; a member missing
+/// from a payload keeps its declared initializer (or the constructor parameter's default, <see cref="Default"/>).
+/// </summary>
+internal sealed record MemberModel(
+    string Name,
+    string Type,
+    TypeRef Formatter,
+    string Key,
+    int Index,
+    MemberAssignment Assignment,
+    bool Required,
+    string? Default,
+    string? FillElement);
+
+/// <summary>A constructor argument: the index of the member it comes from.</summary>
+internal sealed record ConstructorArgument(int Member);
+
+/// <summary>A [Union] case: its key and concrete type.</summary>
+internal sealed record UnionCase(int Key, string Type, string Name, bool IsValueType);
+
+/// <summary>The assembly's generated resolver: its class name and every entry, sorted.</summary>
+internal sealed record ResolverModel(string ClassName, EquatableArray<ResolverEntry> Entries);

@@ -83,7 +83,7 @@ internal static class CallCommand
 
         try
         {
-            console.WriteJson(json => MessagePackToJson.Write(json, result.Span), indented: !settings.Json);
+            console.WriteJson(json => MessagePackToJson.Write(json, result), indented: !settings.Json);
         }
         catch (MaculaSerializationException ex)
         {

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using Macula.Serialization;
+using MessagePack;
 
 namespace Macula.Cli.Json;
 
 /// <summary>
 /// JSON to MessagePack without knowing the method's types: integers become int (uint64 above long's range),
 /// other numbers float64, strings str, booleans bool, null nil, arrays array, objects maps with string keys.
-/// A DTO is an array of its members in declaration order, so it is written as a JSON array too.
+/// A DTO is a map keyed by member name (a JSON object); one marked [MessagePackObject] with [Key(n)] members is an
+/// array indexed by key (a JSON array).
 /// </summary>
 internal static class JsonToMessagePack
 {
@@ -43,6 +45,7 @@ internal static class JsonToMessagePack
         using var buffer = new PooledBufferWriter();
         var writer = new MessagePackWriter(buffer);
         Write(ref writer, value);
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 

@@ -1,37 +1,50 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Macula.Serialization;
+using MessagePack;
 
 namespace Macula.Cli.Json;
 
 /// <summary>
 /// Any MessagePack value to JSON: ints, floats (NaN and infinities as strings, JSON has no such numbers), strings,
 /// bin as base64, arrays, maps (keys that are not strings written as their JSON text), timestamps as ISO-8601 UTC
-/// strings, other extensions as <c>{"ext": type, "data": base64}</c>.
+/// strings, other extensions as <c>{"ext": type, "data": base64}</c>. Read with MessagePack-CSharp under
+/// untrusted-data security: nesting deeper than 64 levels is refused.
 /// </summary>
 internal static class MessagePackToJson
 {
-    private const byte UInt64Code = 0xcf;
-    private const byte Float32Code = 0xca;
+    private const int MaxDepth = 64;
     private const sbyte TimestampType = -1;
     private const long MinDateTimeSeconds = -62135596800L;
     private const long MaxDateTimeSeconds = 253402300799L;
 
+    private static readonly MessagePackSecurity Security = MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(MaxDepth);
+
     /// <summary>Writes the one value in <paramref name="messagePack"/>; trailing bytes are an error.</summary>
-    public static void Write(Utf8JsonWriter json, ReadOnlySpan<byte> messagePack)
+    public static void Write(Utf8JsonWriter json, ReadOnlyMemory<byte> messagePack)
     {
         var reader = new MessagePackReader(messagePack);
-        WriteValue(json, ref reader);
+        try
+        {
+            WriteValue(json, ref reader);
+        }
+        catch (Exception ex) when (ex is not (MaculaSerializationException or OutOfMemoryException))
+        {
+            throw new MaculaSerializationException("The result is not valid MessagePack: " + ex.Message, reader.Consumed, ex);
+        }
+
         if (!reader.End)
         {
-            throw new MaculaSerializationException($"Expected one value, found {messagePack.Length - reader.Position} more bytes after it", reader.Position);
+            throw new MaculaSerializationException($"Expected one value, found {messagePack.Length - reader.Consumed} more bytes after it", reader.Consumed);
         }
     }
 
     private static void WriteValue(Utf8JsonWriter json, ref MessagePackReader reader)
     {
-        switch (reader.NextType)
+        switch (reader.NextMessagePackType)
         {
             case MessagePackType.Nil:
                 reader.ReadNil();
@@ -41,7 +54,7 @@ internal static class MessagePackToJson
                 json.WriteBooleanValue(reader.ReadBoolean());
                 break;
             case MessagePackType.Integer:
-                if (reader.NextCode == UInt64Code)
+                if (reader.NextCode == MessagePackCode.UInt64)
                 {
                     json.WriteNumberValue(reader.ReadUInt64());
                 }
@@ -52,7 +65,7 @@ internal static class MessagePackToJson
 
                 break;
             case MessagePackType.Float:
-                if (reader.NextCode == Float32Code)
+                if (reader.NextCode == MessagePackCode.Float32)
                 {
                     float single = reader.ReadSingle();
                     if (float.IsFinite(single))
@@ -79,13 +92,13 @@ internal static class MessagePackToJson
 
                 break;
             case MessagePackType.String:
-                json.WriteStringValue(reader.ReadString());
+                json.WriteStringValue(FormatterSupport.ReadString(ref reader));
                 break;
             case MessagePackType.Binary:
-                json.WriteBase64StringValue(reader.ReadBinarySpan());
+                json.WriteBase64StringValue(reader.ReadBytes()!.Value.ToArray());
                 break;
             case MessagePackType.Array:
-                reader.EnterNesting();
+                Security.DepthStep(ref reader);
                 json.WriteStartArray();
                 for (int n = reader.ReadArrayHeader(); n > 0; n--)
                 {
@@ -93,10 +106,10 @@ internal static class MessagePackToJson
                 }
 
                 json.WriteEndArray();
-                reader.ExitNesting();
+                reader.Depth--;
                 break;
             case MessagePackType.Map:
-                reader.EnterNesting();
+                Security.DepthStep(ref reader);
                 json.WriteStartObject();
                 for (int n = reader.ReadMapHeader(); n > 0; n--)
                 {
@@ -105,22 +118,22 @@ internal static class MessagePackToJson
                 }
 
                 json.WriteEndObject();
-                reader.ExitNesting();
+                reader.Depth--;
                 break;
             case MessagePackType.Extension:
                 WriteExtension(json, ref reader);
                 break;
             default:
-                throw new MaculaSerializationException($"Expected a MessagePack value, found the unused format byte 0x{reader.NextCode:x2}", reader.Position);
+                throw new MaculaSerializationException($"Expected a MessagePack value, found the unused format byte 0x{reader.NextCode:x2}", reader.Consumed);
         }
     }
 
     /// <summary>A string key as it is; any other key as its own JSON text (<c>1</c>, <c>true</c>, <c>[1,2]</c>).</summary>
     private static string ReadKey(ref MessagePackReader reader)
     {
-        if (reader.NextType == MessagePackType.String)
+        if (reader.NextMessagePackType == MessagePackType.String)
         {
-            return reader.ReadString() ?? string.Empty;
+            return FormatterSupport.ReadString(ref reader) ?? string.Empty;
         }
 
         using var stream = new MemoryStream();
@@ -134,40 +147,47 @@ internal static class MessagePackToJson
 
     private static void WriteExtension(Utf8JsonWriter json, ref MessagePackReader reader)
     {
-        // A timestamp whose seconds lie outside DateTime's range cannot be written as ISO-8601 by .NET; such a
-        // value falls through to the generic form, which keeps every byte.
-        var probe = reader;
-        var (type, length) = probe.ReadExtensionHeader();
-        if (type == TimestampType && length is 4 or 8 or 12)
-        {
-            var timestamp = reader;
-            long seconds;
-            uint nanoseconds;
-            try
-            {
-                (seconds, nanoseconds) = timestamp.ReadTimestamp();
-            }
-            catch (MaculaSerializationException)
-            {
-                // Nanoseconds of a second or more: not a valid timestamp, so shown as raw extension data.
-                seconds = long.MinValue;
-                nanoseconds = 0;
-            }
+        var header = reader.ReadExtensionFormatHeader();
+        var data = reader.ReadRaw(header.Length).ToArray();
 
-            if (seconds is >= MinDateTimeSeconds and <= MaxDateTimeSeconds)
-            {
-                reader = timestamp;
-                json.WriteStringValue(FormatTimestamp(seconds, nanoseconds));
-                return;
-            }
+        // A timestamp whose seconds lie outside DateTime's range cannot be written as ISO-8601 by .NET, and one with
+        // nanoseconds of a second or more is not valid: both fall through to the generic form, which keeps every byte.
+        if (header.TypeCode == TimestampType && TryReadTimestamp(data, out long seconds, out uint nanoseconds)
+            && seconds is >= MinDateTimeSeconds and <= MaxDateTimeSeconds)
+        {
+            json.WriteStringValue(FormatTimestamp(seconds, nanoseconds));
+            return;
         }
 
-        reader = probe;
-        var data = reader.ReadRaw(length);
         json.WriteStartObject();
-        json.WriteNumber("ext", type);
+        json.WriteNumber("ext", header.TypeCode);
         json.WriteBase64String("data", data);
         json.WriteEndObject();
+    }
+
+    /// <summary>The three forms of the timestamp extension (spec: 32, 64 and 96 bits), with nanosecond precision.</summary>
+    private static bool TryReadTimestamp(ReadOnlySpan<byte> data, out long seconds, out uint nanoseconds)
+    {
+        switch (data.Length)
+        {
+            case 4:
+                seconds = BinaryPrimitives.ReadUInt32BigEndian(data);
+                nanoseconds = 0;
+                return true;
+            case 8:
+                ulong packed = BinaryPrimitives.ReadUInt64BigEndian(data);
+                nanoseconds = (uint)(packed >> 34);
+                seconds = (long)(packed & 0x3_ffff_ffffUL);
+                return nanoseconds < 1_000_000_000;
+            case 12:
+                nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(data);
+                seconds = BinaryPrimitives.ReadInt64BigEndian(data[4..]);
+                return nanoseconds < 1_000_000_000;
+            default:
+                seconds = 0;
+                nanoseconds = 0;
+                return false;
+        }
     }
 
     /// <summary>ISO-8601 in UTC with as many fraction digits as the nanoseconds need (none, up to nine).</summary>

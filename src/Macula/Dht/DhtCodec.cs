@@ -1,6 +1,7 @@
 using System.Buffers;
 using Macula.Discovery;
 using Macula.Serialization;
+using MessagePack;
 
 namespace Macula.Dht;
 
@@ -23,6 +24,12 @@ internal sealed class DhtCodec
 
     /// <summary>The longest TTL accepted on the wire (longer ones are refused before they can overflow a date).</summary>
     public static readonly TimeSpan MaxWireTtl = TimeSpan.FromDays(3650);
+
+    /// <summary>The deepest nesting a DHT message may have (a record's metadata is at depth 4); deeper is dropped.</summary>
+    public const int MaxDepth = 8;
+
+    /// <summary>Untrusted-data security with the DHT's own depth limit, for every read.</summary>
+    private static readonly MessagePackSecurity Security = MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(MaxDepth);
 
     private readonly DhtOptions _options;
 
@@ -62,11 +69,13 @@ internal sealed class DhtCodec
                 WriteEnvelope(ref w, 6, request.Op, request.Sender);
                 WriteId(ref w, delete.Key);
                 w.Write(delete.NodeId);
-                w.Write(delete.WithdrawnAt);
+                w.Write(delete.WithdrawnAt.UtcDateTime);
                 break;
             default:
                 throw new ArgumentException($"Unknown DHT request {request.GetType().Name}.", nameof(request));
         }
+
+        w.Flush();
     }
 
     /// <summary>
@@ -87,7 +96,7 @@ internal sealed class DhtCodec
                 break;
             case ValueResponse value:
                 WriteValue(output, value, maxBytes);
-                break;
+                return;
             case StoredResponse stored:
                 WriteEnvelope(ref w, 4, response.Op, response.Sender);
                 w.Write(stored.Accepted);
@@ -99,6 +108,8 @@ internal sealed class DhtCodec
             default:
                 throw new ArgumentException($"Unknown DHT response {response.GetType().Name}.", nameof(response));
         }
+
+        w.Flush();
     }
 
     /// <summary>The encoded size of one record, in bytes.</summary>
@@ -107,14 +118,27 @@ internal sealed class DhtCodec
         using var buffer = new PooledBufferWriter(256);
         var w = new MessagePackWriter(buffer);
         WriteRecord(ref w, record);
+        w.Flush();
         return buffer.WrittenCount;
     }
 
     /// <summary>Reads a request; throws when it is not a well-formed request within the bounds.</summary>
-    public DhtRequest ReadRequest(ReadOnlySpan<byte> payload)
+    public DhtRequest ReadRequest(ReadOnlyMemory<byte> payload)
     {
         CheckSize(payload.Length);
-        var r = new MessagePackReader(payload, maxDepth: 8);
+        var r = new MessagePackReader(payload);
+        try
+        {
+            return ReadRequest(ref r);
+        }
+        catch (Exception ex) when (ex is not (DhtProtocolException or MaculaSerializationException or OutOfMemoryException))
+        {
+            throw Malformed(ex, r.Consumed);
+        }
+    }
+
+    private DhtRequest ReadRequest(ref MessagePackReader r)
+    {
         int count = ReadEnvelope(ref r, out var op, out var sender);
         DhtRequest request;
         switch (op)
@@ -151,10 +175,25 @@ internal sealed class DhtCodec
     }
 
     /// <summary>Reads a reply; throws when it is not a well-formed reply within the bounds.</summary>
-    public DhtResponse ReadResponse(ReadOnlySpan<byte> payload)
+    public DhtResponse ReadResponse(ReadOnlyMemory<byte> payload)
     {
         CheckSize(payload.Length);
-        var r = new MessagePackReader(payload, maxDepth: 8);
+        var r = new MessagePackReader(payload);
+        try
+        {
+            return ReadResponse(ref r);
+        }
+        catch (Exception ex) when (ex is not (DhtProtocolException or MaculaSerializationException or OutOfMemoryException))
+        {
+            throw Malformed(ex, r.Consumed);
+        }
+    }
+
+    private static MaculaSerializationException Malformed(Exception ex, long offset) =>
+        new("A DHT message is not well-formed MessagePack: " + MaculaSerializer.Describe(ex), offset, ex);
+
+    private DhtResponse ReadResponse(ref MessagePackReader r)
+    {
         int count = ReadEnvelope(ref r, out var op, out var sender);
         DhtResponse response;
         int expected;
@@ -208,9 +247,9 @@ internal sealed class DhtCodec
 
     private static void WriteId(ref MessagePackWriter w, DhtId id)
     {
-        Span<byte> bytes = stackalloc byte[DhtId.Bytes];
-        id.WriteTo(bytes);
-        w.WriteBinary(bytes);
+        w.WriteBinHeader(DhtId.Bytes);
+        id.WriteTo(w.GetSpan(DhtId.Bytes));
+        w.Advance(DhtId.Bytes);
     }
 
     private static void WriteContacts(ref MessagePackWriter w, IReadOnlyList<DhtContact> contacts)
@@ -236,7 +275,7 @@ internal sealed class DhtCodec
         }
 
         w.Write((ulong)Math.Max(0L, (long)record.Ttl.TotalMilliseconds));
-        w.Write(record.AdvertisedAt);
+        w.Write(record.AdvertisedAt.UtcDateTime);
     }
 
     private static void WriteValue(IBufferWriter<byte> output, ValueResponse value, int maxBytes)
@@ -246,6 +285,7 @@ internal sealed class DhtCodec
         var hw = new MessagePackWriter(head);
         WriteEnvelope(ref hw, 6, value.Op, value.Sender);
         WriteContacts(ref hw, value.Contacts);
+        hw.Flush();
 
         // Tombstones are small and decide what readers hide, so they always go; records fill what is left, newest first.
         var bw = new MessagePackWriter(body);
@@ -254,8 +294,10 @@ internal sealed class DhtCodec
         {
             bw.WriteArrayHeader(2);
             bw.Write(t.NodeId);
-            bw.Write(t.WithdrawnAt);
+            bw.Write(t.WithdrawnAt.UtcDateTime);
         }
+
+        bw.Flush();
 
         var ordered = new List<ProviderRecord>(value.Records);
         ordered.Sort(static (a, b) => b.AdvertisedAt.CompareTo(a.AdvertisedAt));
@@ -267,6 +309,7 @@ internal sealed class DhtCodec
         {
             int before = records.WrittenCount;
             WriteRecord(ref rw, record);
+            rw.Flush();
             if (records.WrittenCount > budget)
             {
                 TruncateTo(records, before);
@@ -281,6 +324,7 @@ internal sealed class DhtCodec
         w.WriteArrayHeader(fitted);
         w.WriteRaw(records.WrittenSpan);
         w.WriteRaw(body.WrittenSpan);
+        w.Flush();
     }
 
     private static void TruncateTo(PooledBufferWriter buffer, int length)
@@ -302,7 +346,7 @@ internal sealed class DhtCodec
 
     private static int ReadEnvelope(ref MessagePackReader r, out DhtOp op, out DhtContact sender)
     {
-        int count = r.ReadArrayHeader();
+        int count = ReadArrayHeader(ref r);
         if (count < 3)
         {
             throw new DhtProtocolException($"A DHT message is an array of at least 3 elements, not {count}.");
@@ -329,32 +373,71 @@ internal sealed class DhtCodec
 
     private static void SkipRest(ref MessagePackReader r, int count, int read)
     {
-        // Later versions may append fields; a reader of this version ignores them.
+        // Later versions may append fields; a reader of this version ignores them (within the depth limit).
         for (int i = read; i < count; i++)
         {
-            r.Skip();
+            Skip(ref r);
         }
 
+        r.Depth--;
         if (!r.End)
         {
-            throw new DhtProtocolException($"A DHT message has {r.Position} bytes of message and trailing bytes after it.");
+            throw new DhtProtocolException($"A DHT message has {r.Consumed} bytes of message and trailing bytes after it.");
         }
+    }
+
+    /// <summary>Skips one value, refusing nesting deeper than <see cref="MaxDepth"/> (MessagePack's own Skip has no limit).</summary>
+    private static void Skip(ref MessagePackReader r)
+    {
+        switch (r.NextMessagePackType)
+        {
+            case MessagePackType.Array:
+                Security.DepthStep(ref r);
+                for (int n = r.ReadArrayHeader(); n > 0; n--)
+                {
+                    Skip(ref r);
+                }
+
+                r.Depth--;
+                break;
+            case MessagePackType.Map:
+                Security.DepthStep(ref r);
+                for (int n = r.ReadMapHeader() * 2; n > 0; n--)
+                {
+                    Skip(ref r);
+                }
+
+                r.Depth--;
+                break;
+            default:
+                r.Skip();
+                break;
+        }
+    }
+
+    /// <summary>Reads an array header one level deeper; the caller steps back with <c>r.Depth--</c>.</summary>
+    private static int ReadArrayHeader(ref MessagePackReader r)
+    {
+        Security.DepthStep(ref r);
+        return r.ReadArrayHeader();
     }
 
     private static DhtId ReadId(ref MessagePackReader r)
     {
-        var bytes = r.ReadBinarySpan();
+        var bytes = r.ReadBytes() ?? throw new DhtProtocolException("A DHT id is nil.");
         if (bytes.Length != DhtId.Bytes)
         {
             throw new DhtProtocolException($"A DHT id has {DhtId.Bytes} bytes, not {bytes.Length}.");
         }
 
-        return DhtId.FromBytes(bytes);
+        Span<byte> id = stackalloc byte[DhtId.Bytes];
+        bytes.CopyTo(id);
+        return DhtId.FromBytes(id);
     }
 
     private static string ReadNodeId(ref MessagePackReader r, string what)
     {
-        string? nodeId = r.ReadString();
+        string? nodeId = FormatterSupport.ReadString(ref r);
         if (!DhtContact.IsValidNodeId(nodeId))
         {
             throw new DhtProtocolException($"The {what} '{Truncate(nodeId)}' is not a valid node id.");
@@ -367,7 +450,7 @@ internal sealed class DhtCodec
 
     private static List<DhtContact> ReadContacts(ref MessagePackReader r)
     {
-        int count = r.ReadArrayHeader();
+        int count = ReadArrayHeader(ref r);
         if (count > MaxContacts)
         {
             throw new DhtProtocolException($"A DHT reply carries {count} contacts, more than {MaxContacts}.");
@@ -379,12 +462,13 @@ internal sealed class DhtCodec
             contacts.Add(new DhtContact(ReadNodeId(ref r, "contact")));
         }
 
+        r.Depth--;
         return contacts;
     }
 
     private List<ProviderRecord> ReadRecords(ref MessagePackReader r)
     {
-        int count = r.ReadArrayHeader();
+        int count = ReadArrayHeader(ref r);
         if (count > _options.MaxProvidersPerKey)
         {
             throw new DhtProtocolException($"A DHT message carries {count} records, more than MaxProvidersPerKey ({_options.MaxProvidersPerKey}).");
@@ -393,32 +477,34 @@ internal sealed class DhtCodec
         var records = new List<ProviderRecord>(count);
         for (int i = 0; i < count; i++)
         {
-            int start = r.Position;
+            long start = r.Consumed;
             records.Add(ReadRecord(ref r));
-            if (r.Position - start > _options.MaxRecordBytes)
+            if (r.Consumed - start > _options.MaxRecordBytes)
             {
-                throw new DhtProtocolException($"A provider record of {r.Position - start} bytes exceeds MaxRecordBytes ({_options.MaxRecordBytes}).");
+                throw new DhtProtocolException($"A provider record of {r.Consumed - start} bytes exceeds MaxRecordBytes ({_options.MaxRecordBytes}).");
             }
         }
 
+        r.Depth--;
         return records;
     }
 
     private static ProviderRecord ReadRecord(ref MessagePackReader r)
     {
-        int count = r.ReadArrayHeader();
+        int count = ReadArrayHeader(ref r);
         if (count < 5)
         {
             throw new DhtProtocolException($"A provider record has 5 elements, not {count}.");
         }
 
         string nodeId = ReadNodeId(ref r, "record node_id");
-        string subject = r.ReadString() ?? throw new DhtProtocolException("A provider record has a nil subject.");
+        string subject = FormatterSupport.ReadString(ref r) ?? throw new DhtProtocolException("A provider record has a nil subject.");
         if (subject.Length == 0)
         {
             throw new DhtProtocolException("A provider record has an empty subject.");
         }
 
+        Security.DepthStep(ref r);
         int entries = r.ReadMapHeader();
         if (entries > MaxMetadataEntries)
         {
@@ -428,13 +514,15 @@ internal sealed class DhtCodec
         var metadata = new Dictionary<string, string>(entries, StringComparer.Ordinal);
         for (int i = 0; i < entries; i++)
         {
-            string name = r.ReadString() ?? throw new DhtProtocolException("A metadata name is nil.");
-            string value = r.ReadString() ?? throw new DhtProtocolException($"Metadata '{Truncate(name)}' has a nil value.");
+            string name = FormatterSupport.ReadString(ref r) ?? throw new DhtProtocolException("A metadata name is nil.");
+            string value = FormatterSupport.ReadString(ref r) ?? throw new DhtProtocolException($"Metadata '{Truncate(name)}' has a nil value.");
             if (!metadata.TryAdd(name, value))
             {
                 throw new DhtProtocolException($"Metadata '{Truncate(name)}' appears twice.");
             }
         }
+
+        r.Depth--;
 
         ulong ttlMs = r.ReadUInt64();
         if (ttlMs == 0 || ttlMs > (ulong)MaxWireTtl.TotalMilliseconds)
@@ -450,15 +538,16 @@ internal sealed class DhtCodec
 
         for (int i = 5; i < count; i++)
         {
-            r.Skip();
+            Skip(ref r);
         }
 
+        r.Depth--;
         return new ProviderRecord(nodeId, subject, metadata, TimeSpan.FromMilliseconds(ttlMs), advertisedAt);
     }
 
     private List<Tombstone> ReadTombstones(ref MessagePackReader r)
     {
-        int count = r.ReadArrayHeader();
+        int count = ReadArrayHeader(ref r);
         if (count > _options.MaxProvidersPerKey)
         {
             throw new DhtProtocolException($"A DHT reply carries {count} withdrawal markers, more than MaxProvidersPerKey ({_options.MaxProvidersPerKey}).");
@@ -467,7 +556,7 @@ internal sealed class DhtCodec
         var tombstones = new List<Tombstone>(count);
         for (int i = 0; i < count; i++)
         {
-            int fields = r.ReadArrayHeader();
+            int fields = ReadArrayHeader(ref r);
             if (fields < 2)
             {
                 throw new DhtProtocolException($"A withdrawal marker has 2 elements, not {fields}.");
@@ -477,10 +566,13 @@ internal sealed class DhtCodec
             tombstones.Add(new Tombstone(nodeId, ReadTimestamp(ref r)));
             for (int j = 2; j < fields; j++)
             {
-                r.Skip();
+                Skip(ref r);
             }
+
+            r.Depth--;
         }
 
+        r.Depth--;
         return tombstones;
     }
 

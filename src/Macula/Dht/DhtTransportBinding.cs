@@ -165,7 +165,7 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
 
         try
         {
-            return _codec.ReadResponse(reply.Payload.Span);
+            return _codec.ReadResponse(reply.Payload);
         }
         catch (Exception ex) when (ex is DhtProtocolException or MaculaSerializationException)
         {
@@ -190,7 +190,7 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
         DhtRequest request;
         try
         {
-            request = _codec.ReadRequest(message.Payload.Span);
+            request = _codec.ReadRequest(message.Payload);
         }
         catch (Exception ex) when (ex is DhtProtocolException or MaculaSerializationException)
         {

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 using Macula.Transport;
 
 namespace Macula.Discovery;
@@ -56,15 +58,7 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
         string? nodeId;
         try
         {
-            var reader = new MessagePackReader(message.Payload.Span);
-            int count = reader.ReadArrayHeader();
-            if (count < 2)
-            {
-                throw new MaculaSerializationException($"Expected an announcement [op, node_id], found an array of {count}", 0);
-            }
-
-            op = reader.ReadInt32();
-            nodeId = reader.ReadString();
+            (op, nodeId) = MaculaSerializer.Deserialize(message.Payload, AnnouncementFormatter.Instance, _node.SerializerOptions);
         }
         catch (MaculaSerializationException ex)
         {
@@ -98,6 +92,7 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
         writer.WriteArrayHeader(2);
         writer.Write(op);
         writer.Write(_node.NodeId);
+        writer.Flush();
         try
         {
             await _node.Transport.PublishAsync(Subject(_node.Realm, service), buffer.WrittenMemory).ConfigureAwait(false);
@@ -118,5 +113,38 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
                 await subscription.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+}
+
+/// <summary>An announcement <c>[op, node_id]</c>; readers skip what later versions append.</summary>
+internal sealed class AnnouncementFormatter : IMessagePackFormatter<(int Op, string? NodeId)>
+{
+    public static readonly AnnouncementFormatter Instance = new();
+
+    public void Serialize(ref MessagePackWriter writer, (int Op, string? NodeId) value, MessagePackSerializerOptions options)
+    {
+        writer.WriteArrayHeader(2);
+        writer.Write(value.Op);
+        writer.Write(value.NodeId);
+    }
+
+    public (int Op, string? NodeId) Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        options.Security.DepthStep(ref reader);
+        int count = reader.ReadArrayHeader();
+        if (count < 2)
+        {
+            throw new MessagePackSerializationException($"Expected an announcement [op, node_id], found an array of {count}.");
+        }
+
+        int op = reader.ReadInt32();
+        string? nodeId = FormatterSupport.ReadString(ref reader);
+        for (int i = 2; i < count; i++)
+        {
+            reader.Skip();
+        }
+
+        reader.Depth--;
+        return (op, nodeId);
     }
 }

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Macula.Serialization;
+using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 

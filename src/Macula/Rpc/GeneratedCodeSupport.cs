@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.ComponentModel;
 using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 
@@ -13,40 +15,51 @@ public static class GeneratedCodeSupport
 {
     private static readonly byte[] Nil = [MessagePackCode.Nil];
 
+    /// <summary>
+    /// Reads a method's arguments, which must take the whole body; throws <see cref="MaculaSerializationException"/>
+    /// (naming the member and offset) on bad input, before the implementation runs.
+    /// </summary>
+    public static T ReadArguments<T>(ReadOnlyMemory<byte> arguments, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(formatter);
+        ArgumentNullException.ThrowIfNull(options);
+        return MaculaSerializer.Deserialize(arguments, formatter, options);
+    }
+
     /// <summary>Waits for <paramref name="task"/> and writes its result with <paramref name="formatter"/>.</summary>
-    public static ValueTask WriteResultAsync<T>(Task<T> task, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter)
+    public static ValueTask WriteResultAsync<T>(Task<T> task, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
     {
         ThrowIfNull(task);
         if (task.IsCompletedSuccessfully)
         {
-            MessagePackSerializer.Serialize(output, task.Result, formatter);
+            MaculaSerializer.Serialize(output, task.Result, formatter, options);
             return default;
         }
 
-        return Awaited(task, output, formatter);
+        return Awaited(task, output, formatter, options);
 
-        static async ValueTask Awaited(Task<T> task, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter)
+        static async ValueTask Awaited(Task<T> task, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
         {
             T value = await task.ConfigureAwait(false);
-            MessagePackSerializer.Serialize(output, value, formatter);
+            MaculaSerializer.Serialize(output, value, formatter, options);
         }
     }
 
     /// <summary>Waits for <paramref name="task"/> and writes its result with <paramref name="formatter"/>.</summary>
-    public static ValueTask WriteResultAsync<T>(ValueTask<T> task, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter)
+    public static ValueTask WriteResultAsync<T>(ValueTask<T> task, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
     {
         if (task.IsCompletedSuccessfully)
         {
-            MessagePackSerializer.Serialize(output, task.Result, formatter);
+            MaculaSerializer.Serialize(output, task.Result, formatter, options);
             return default;
         }
 
-        return Awaited(task, output, formatter);
+        return Awaited(task, output, formatter, options);
 
-        static async ValueTask Awaited(ValueTask<T> task, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter)
+        static async ValueTask Awaited(ValueTask<T> task, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
         {
             T value = await task.ConfigureAwait(false);
-            MessagePackSerializer.Serialize(output, value, formatter);
+            MaculaSerializer.Serialize(output, value, formatter, options);
         }
     }
 

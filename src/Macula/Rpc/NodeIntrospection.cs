@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 using Macula.Transport;
 
 namespace Macula.Rpc;
@@ -72,7 +74,7 @@ internal sealed class NodeIntrospection : IAsyncDisposable
         }
 
         w.Write("started_at");
-        w.Write(_node.StartedAt);
+        w.Write(_node.StartedAt.UtcDateTime);
         w.Write("dht");
         w.WriteMapHeader(4);
         w.Write("contacts");
@@ -83,60 +85,13 @@ internal sealed class NodeIntrospection : IAsyncDisposable
         w.Write(dht.StoredRecords);
         w.Write("lookups");
         w.Write(dht.Lookups);
+        w.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static MaculaNodeInfo Parse(ReadOnlySpan<byte> body, TimeSpan roundTrip)
-    {
-        var r = new MessagePackReader(body);
-        string nodeId = "", realm = "";
-        var services = new List<string>();
-        var metadata = new Dictionary<string, string>();
-        DateTimeOffset startedAt = default;
-        int contacts = 0, keys = 0, records = 0;
-        long lookups = 0;
-        for (int n = r.ReadMapHeader(); n > 0; n--)
-        {
-            switch (r.ReadString())
-            {
-                case "node_id": nodeId = r.ReadString() ?? ""; break;
-                case "realm": realm = r.ReadString() ?? ""; break;
-                case "services":
-                    for (int i = r.ReadArrayHeader(); i > 0; i--)
-                    {
-                        services.Add(r.ReadString() ?? "");
-                    }
-
-                    break;
-                case "metadata":
-                    for (int i = r.ReadMapHeader(); i > 0; i--)
-                    {
-                        string k = r.ReadString() ?? "";
-                        metadata[k] = r.ReadString() ?? "";
-                    }
-
-                    break;
-                case "started_at": startedAt = new DateTimeOffset(r.ReadDateTime()); break;
-                case "dht":
-                    for (int i = r.ReadMapHeader(); i > 0; i--)
-                    {
-                        switch (r.ReadString())
-                        {
-                            case "contacts": contacts = r.ReadInt32(); break;
-                            case "keys": keys = r.ReadInt32(); break;
-                            case "records": records = r.ReadInt32(); break;
-                            case "lookups": lookups = r.ReadInt64(); break;
-                            default: r.Skip(); break;
-                        }
-                    }
-
-                    break;
-                default: r.Skip(); break;
-            }
-        }
-
-        return new MaculaNodeInfo(nodeId, realm, services, metadata, startedAt, new MaculaDhtStats(contacts, keys, records, lookups, 0, 0, 0), roundTrip);
-    }
+    /// <summary>Reads a node description (with the node's untrusted-data options); unknown keys are skipped.</summary>
+    public static MaculaNodeInfo Parse(ReadOnlyMemory<byte> body, TimeSpan roundTrip, MessagePackSerializerOptions options) =>
+        MaculaSerializer.Deserialize(body, DescriptionFormatter.Instance, options) with { RoundTrip = roundTrip };
 
     public static async Task<MaculaNodeInfo> PingAsync(MaculaNode node, string nodeId, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -158,7 +113,7 @@ internal sealed class NodeIntrospection : IAsyncDisposable
         var rtt = Stopwatch.GetElapsedTime(started);
         try
         {
-            return Parse(reply.Payload.Span, rtt);
+            return Parse(reply.Payload, rtt, node.SerializerOptions);
         }
         catch (MaculaSerializationException ex)
         {
@@ -175,7 +130,7 @@ internal sealed class NodeIntrospection : IAsyncDisposable
         {
             try
             {
-                var info = Parse(message.Payload.Span, Stopwatch.GetElapsedTime(started));
+                var info = Parse(message.Payload, Stopwatch.GetElapsedTime(started), node.SerializerOptions);
                 lock (found)
                 {
                     found.Add(info);
@@ -211,5 +166,69 @@ internal sealed class NodeIntrospection : IAsyncDisposable
         {
             await _all.DisposeAsync().ConfigureAwait(false);
         }
+    }
+}
+
+/// <summary>Reads the map of a node description; written by <see cref="NodeIntrospection"/>, read by tools.</summary>
+internal sealed class DescriptionFormatter : IMessagePackFormatter<MaculaNodeInfo>
+{
+    public static readonly DescriptionFormatter Instance = new();
+
+    public void Serialize(ref MessagePackWriter writer, MaculaNodeInfo value, MessagePackSerializerOptions options) =>
+        throw new NotSupportedException("Node descriptions are written by NodeIntrospection.");
+
+    public MaculaNodeInfo Deserialize(ref MessagePackReader r, MessagePackSerializerOptions options)
+    {
+        options.Security.DepthStep(ref r);
+        string nodeId = "", realm = "";
+        var services = new List<string>();
+        var metadata = new Dictionary<string, string>(options.Security.GetEqualityComparer<string>());
+        DateTimeOffset startedAt = default;
+        int contacts = 0, keys = 0, records = 0;
+        long lookups = 0;
+        for (int n = r.ReadMapHeader(); n > 0; n--)
+        {
+            switch (FormatterSupport.ReadString(ref r))
+            {
+                case "node_id": nodeId = FormatterSupport.ReadString(ref r) ?? ""; break;
+                case "realm": realm = FormatterSupport.ReadString(ref r) ?? ""; break;
+                case "services":
+                    for (int i = r.ReadArrayHeader(); i > 0; i--)
+                    {
+                        services.Add(FormatterSupport.ReadString(ref r) ?? "");
+                    }
+
+                    break;
+                case "metadata":
+                    for (int i = r.ReadMapHeader(); i > 0; i--)
+                    {
+                        string k = FormatterSupport.ReadString(ref r) ?? "";
+                        metadata[k] = FormatterSupport.ReadString(ref r) ?? "";
+                    }
+
+                    break;
+                case "started_at": startedAt = new DateTimeOffset(r.ReadDateTime()); break;
+                case "dht":
+                    options.Security.DepthStep(ref r);
+                    for (int i = r.ReadMapHeader(); i > 0; i--)
+                    {
+                        switch (FormatterSupport.ReadString(ref r))
+                        {
+                            case "contacts": contacts = r.ReadInt32(); break;
+                            case "keys": keys = r.ReadInt32(); break;
+                            case "records": records = r.ReadInt32(); break;
+                            case "lookups": lookups = r.ReadInt64(); break;
+                            default: r.Skip(); break;
+                        }
+                    }
+
+                    r.Depth--;
+                    break;
+                default: r.Skip(); break;
+            }
+        }
+
+        r.Depth--;
+        return new MaculaNodeInfo(nodeId, realm, services, metadata, startedAt, new MaculaDhtStats(contacts, keys, records, lookups, 0, 0, 0), TimeSpan.Zero);
     }
 }

@@ -188,7 +188,7 @@ internal sealed class ProviderHost : IAsyncDisposable
                 try
                 {
                     lease = _activate();
-                    running = lease.Dispatcher.InvokeAsync(method, message.Payload, output, cts.Token);
+                    running = lease.Dispatcher.InvokeAsync(method, WireProtocol.ReadBody(message, _node.Options.MaxDecompressedBytes), _node.SerializerOptions, output, cts.Token);
                 }
                 catch (MaculaSerializationException ex)
                 {
@@ -227,7 +227,15 @@ internal sealed class ProviderHost : IAsyncDisposable
                 output.Advance(1);
             }
 
-            await PublishReplyAsync(replyTo, WireProtocol.StatusOk, output.WrittenMemory).ConfigureAwait(false);
+            using var packed = WireProtocol.ShouldCompress(_node.Options.Compression, method.Compression, output.WrittenCount) ? new PooledBufferWriter((output.WrittenCount / 2) + 64) : null;
+            if (packed is not null && WireProtocol.TryCompress(output.WrittenSpan, packed))
+            {
+                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, packed.WrittenMemory, compressed: true).ConfigureAwait(false);
+            }
+            else
+            {
+                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, output.WrittenMemory).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -241,12 +249,18 @@ internal sealed class ProviderHost : IAsyncDisposable
     private ValueTask ReplyAsync(string replyTo, MaculaErrorCode code, byte[] body) =>
         PublishReplyAsync(replyTo, code.ToString(), body);
 
-    private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body)
+    private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body, bool compressed = false)
     {
         MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>("macula.status", status));
         try
         {
-            await _node.Transport.PublishAsync(replyTo, body, WireProtocol.StatusHeaders(status)).ConfigureAwait(false);
+            var headers = WireProtocol.StatusHeaders(status);
+            if (compressed)
+            {
+                headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+            }
+
+            await _node.Transport.PublishAsync(replyTo, body, headers).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex) when (ex.Kind == TransportErrorKind.PayloadTooLarge)
         {

@@ -5,6 +5,8 @@ using System.Runtime.CompilerServices;
 using Macula.Discovery;
 using Macula.Serialization;
 using Macula.Transport;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 
@@ -60,7 +62,7 @@ internal sealed class ServiceClient : IMaculaInvoker
         var reply = await SendAsync(method, arguments, argumentsFormatter, cancellationToken).ConfigureAwait(false);
         try
         {
-            return MessagePackSerializer.Deserialize(reply.Message.Payload.Span, resultFormatter);
+            return MaculaSerializer.Deserialize(WireProtocol.ReadBody(reply.Message, _node.Options.MaxDecompressedBytes), resultFormatter, _node.SerializerOptions);
         }
         catch (MaculaSerializationException ex)
         {
@@ -94,7 +96,14 @@ internal sealed class ServiceClient : IMaculaInvoker
     public async ValueTask<ReadOnlyMemory<byte>> InvokeRawAsync(MethodDescriptor method, ReadOnlyMemory<byte> arguments, CancellationToken cancellationToken)
     {
         var reply = await SendAsync(method, arguments, RawFormatter.Instance, cancellationToken).ConfigureAwait(false);
-        return reply.Message.Payload;
+        try
+        {
+            return WireProtocol.ReadBody(reply.Message, _node.Options.MaxDecompressedBytes);
+        }
+        catch (MaculaSerializationException ex)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The reply of {_service.Name}.{method.Name} from {reply.NodeId} could not be decoded: {ex.Message}", reply.Attempts, ex);
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -138,12 +147,16 @@ internal sealed class ServiceClient : IMaculaInvoker
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Reply> SendCoreAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken, StreamOpener? opener)
     {
-        using var body = new PooledBufferWriter();
-        var writer = new MessagePackWriter(body);
-        argumentsFormatter.Serialize(ref writer, arguments);
+        // A cyclic or too deep argument fails here, before anything is sent, as a MaculaSerializationException.
+        using var plain = new PooledBufferWriter();
+        MaculaSerializer.Serialize(plain, arguments, argumentsFormatter, _node.SerializerOptions);
+        bool compress = WireProtocol.ShouldCompress(_options.Compression ?? _node.Options.Compression, method.Compression, plain.WrittenCount);
+        using var packed = compress ? new PooledBufferWriter((plain.WrittenCount / 2) + 64) : null;
+        bool compressed = packed is not null && WireProtocol.TryCompress(plain.WrittenSpan, packed);
+        var body = compressed ? packed! : plain;
         if (body.WrittenCount > _node.Transport.MaxPayload)
         {
-            throw new MaculaRpcException(MaculaErrorCode.PayloadTooLarge, $"The arguments of {_service.Name}.{method.Name} take {body.WrittenCount} bytes, more than the transport's maximum payload of {_node.Transport.MaxPayload} bytes.");
+            throw new MaculaRpcException(MaculaErrorCode.PayloadTooLarge, $"The arguments of {_service.Name}.{method.Name} take {body.WrittenCount} bytes{(compressed ? " compressed" : string.Empty)}, more than the transport's maximum payload of {_node.Transport.MaxPayload} bytes.");
         }
 
         var strategy = _call?.Strategy ?? _options.Strategy;
@@ -185,7 +198,7 @@ internal sealed class ServiceClient : IMaculaInvoker
             Outcome outcome;
             if (hedgeAfter is { } delay && attempt < maxAttempts && providers.Entries.Length > 1 + (excluded?.Count ?? 0))
             {
-                var (first, second) = await HedgeAsync(method, callId, attempt, body.WrittenMemory, timeout, delay, strategy, providers, provider, excluded, attempts, cancellationToken).ConfigureAwait(false);
+                var (first, second) = await HedgeAsync(method, callId, attempt, body.WrittenMemory, compressed, timeout, delay, strategy, providers, provider, excluded, attempts, cancellationToken).ConfigureAwait(false);
                 if (first.Reply is { } hedgedReply)
                 {
                     return new Reply(hedgedReply, first.Provider.NodeId, attempts);
@@ -195,6 +208,11 @@ internal sealed class ServiceClient : IMaculaInvoker
                 {
                     // Both hedged attempts failed: the first to fail is recorded first.
                     RecordFailure(method, first, ref attempts, ref excluded);
+                    if (first.Failure == MaculaErrorCode.BadRequest)
+                    {
+                        throw Refused(method, first, attempts);
+                    }
+
                     attempt++;
                     outcome = other;
                 }
@@ -205,7 +223,7 @@ internal sealed class ServiceClient : IMaculaInvoker
             }
             else
             {
-                outcome = await AttemptAsync(provider, method, callId, attempt, body.WrittenMemory, timeout, attempts, cancellationToken, opener).ConfigureAwait(false);
+                outcome = await AttemptAsync(provider, method, callId, attempt, body.WrittenMemory, compressed, timeout, attempts, cancellationToken, opener).ConfigureAwait(false);
                 if (outcome.Reply is { } reply)
                 {
                     return new Reply(reply, provider.NodeId, attempts);
@@ -213,6 +231,11 @@ internal sealed class ServiceClient : IMaculaInvoker
             }
 
             RecordFailure(method, outcome, ref attempts, ref excluded);
+            if (outcome.Failure == MaculaErrorCode.BadRequest)
+            {
+                throw Refused(method, outcome, attempts);
+            }
+
             provider = outcome.Provider;
             if (!method.Idempotent && !outcome.NeverRan)
             {
@@ -268,6 +291,13 @@ internal sealed class ServiceClient : IMaculaInvoker
         }
     }
 
+    /// <summary>
+    /// A provider could not decode the request (too deep, malformed, a type it reads differently): every provider of
+    /// the service reads it with the same contract, so trying the others would only repeat the refusal.
+    /// </summary>
+    private MaculaRpcException Refused(MethodDescriptor method, in Outcome outcome, List<MaculaAttempt>? attempts) =>
+        new(MaculaErrorCode.BadRequest, $"{outcome.Provider.NodeId} refused the request of {_service.Name}.{method.Name} ({outcome.Cause}); not retried on other providers, which read it the same way.", attempts);
+
     private void ReportFailover(MethodDescriptor method, ProviderEntry provider, string cause)
     {
         _node.OnFailover(_service.Name, method.Name, provider.NodeId, cause);
@@ -291,13 +321,18 @@ internal sealed class ServiceClient : IMaculaInvoker
     /// telling the provider.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, MethodDescriptor method, string callId, int attempt, ReadOnlyMemory<byte> body, TimeSpan timeout, List<MaculaAttempt>? attempts, CancellationToken cancellationToken, StreamOpener? opener = null)
+    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, MethodDescriptor method, string callId, int attempt, ReadOnlyMemory<byte> body, bool compressed, TimeSpan timeout, List<MaculaAttempt>? attempts, CancellationToken cancellationToken, StreamOpener? opener = null)
     {
-        var headers = new MaculaHeaders(5);
+        var headers = new MaculaHeaders(6);
         headers.Add(WireProtocol.MethodHeader, method.Name);
         headers.Add(WireProtocol.CallIdHeader, callId);
         headers.Add(WireProtocol.AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
         headers.Add(WireProtocol.DeadlineHeader, WireProtocol.FormatDeadline(_node.Time.GetUtcNow() + timeout));
+        if (compressed)
+        {
+            headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+        }
+
         if (opener is not null)
         {
             // Streaming hook: this attempt's inbox and stream headers (the previous attempt's inbox is closed).
@@ -336,7 +371,7 @@ internal sealed class ServiceClient : IMaculaInvoker
             }
 
             failure = WireProtocol.ParseStatus(status);
-            var (errorMessage, errorType) = WireProtocol.ReadErrorBody(message.Payload.Span);
+            var (errorMessage, errorType) = WireProtocol.ReadErrorBody(message.Payload);
             if (failure == MaculaErrorCode.ApplicationError)
             {
                 // The provider is healthy: the implementation threw. Never retried.
@@ -388,10 +423,10 @@ internal sealed class ServiceClient : IMaculaInvoker
     /// provider. The first success wins and the other attempt is cancelled (its provider is told). Returns the success,
     /// or the failed outcomes in the order they ended (the second is null when no hedge was started).
     /// </summary>
-    private async Task<(Outcome First, Outcome? Second)> HedgeAsync(MethodDescriptor method, string callId, int attempt, ReadOnlyMemory<byte> body, TimeSpan timeout, TimeSpan hedgeAfter, SelectionStrategy strategy, ProviderSet providers, ProviderEntry provider, List<string>? excluded, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    private async Task<(Outcome First, Outcome? Second)> HedgeAsync(MethodDescriptor method, string callId, int attempt, ReadOnlyMemory<byte> body, bool compressed, TimeSpan timeout, TimeSpan hedgeAfter, SelectionStrategy strategy, ProviderSet providers, ProviderEntry provider, List<string>? excluded, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
     {
         using var firstCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var first = AttemptAsync(provider, method, callId, attempt, body, timeout, attempts, firstCts.Token).AsTask();
+        var first = AttemptAsync(provider, method, callId, attempt, body, compressed, timeout, attempts, firstCts.Token).AsTask();
         using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(hedgeAfter, _node.Time, delayCts.Token);
         if (await Task.WhenAny(first, delay).ConfigureAwait(false) == first)
@@ -412,7 +447,7 @@ internal sealed class ServiceClient : IMaculaInvoker
         var hedge = providers.Entries[index];
         MaculaDiagnostics.Hedges.Add(1, new TagList { { "rpc.service", _service.Name }, { "rpc.method", method.Name } });
         using var secondCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var second = AttemptAsync(hedge, method, callId, attempt + 1, body, timeout, attempts, secondCts.Token).AsTask();
+        var second = AttemptAsync(hedge, method, callId, attempt + 1, body, compressed, timeout, attempts, secondCts.Token).AsTask();
 
         var winner = await Task.WhenAny(first, second).ConfigureAwait(false);
         var (loser, loserCts) = winner == first ? (second, secondCts) : (first, firstCts);
@@ -491,9 +526,9 @@ internal sealed class RawFormatter : IMessagePackFormatter<ReadOnlyMemory<byte>>
 {
     public static readonly RawFormatter Instance = new();
 
-    public void Serialize(ref MessagePackWriter writer, ReadOnlyMemory<byte> value) => writer.WriteRaw(value.Span);
+    public void Serialize(ref MessagePackWriter writer, ReadOnlyMemory<byte> value, MessagePackSerializerOptions options) => writer.WriteRaw(value.Span);
 
-    public ReadOnlyMemory<byte> Deserialize(ref MessagePackReader reader) => throw new NotSupportedException("Raw results are read from the reply directly.");
+    public ReadOnlyMemory<byte> Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => throw new NotSupportedException("Raw results are read from the reply directly.");
 }
 
 /// <summary>A service known only by name, for calls made without generated code (tools, gateways).</summary>

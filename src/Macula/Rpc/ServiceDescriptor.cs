@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.ComponentModel;
 using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 
@@ -9,7 +11,7 @@ namespace Macula.Rpc;
 public sealed class MethodDescriptor
 {
     /// <summary>Creates the descriptor (called by generated code).</summary>
-    public MethodDescriptor(string name, int index, bool idempotent = true, int timeoutMs = 0, int maxAttempts = 0)
+    public MethodDescriptor(string name, int index, bool idempotent = true, int timeoutMs = 0, int maxAttempts = 0, MethodCompression compression = MethodCompression.Default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
@@ -17,6 +19,7 @@ public sealed class MethodDescriptor
         Idempotent = idempotent;
         TimeoutMs = timeoutMs;
         MaxAttempts = maxAttempts;
+        Compression = compression;
     }
 
     /// <summary>The method's name on the wire.</summary>
@@ -33,6 +36,9 @@ public sealed class MethodDescriptor
 
     /// <summary>Maximum attempts, or 0 for the client's.</summary>
     public int MaxAttempts { get; }
+
+    /// <summary>Whether the method's bodies are compressed whatever the client and node say (<see cref="MaculaMethodAttribute.Compression"/>).</summary>
+    public MethodCompression Compression { get; }
 
     // Streaming hook (docs/wire-protocol.md, Streams): set by generated code for methods that return IAsyncEnumerable<T>.
 
@@ -109,20 +115,21 @@ public sealed class ServiceDescriptor<TService> : ServiceDescriptor
 public interface IServiceDispatcher
 {
     /// <summary>
-    /// Decodes the arguments of <paramref name="method"/> from <paramref name="arguments"/> (a MessagePack array),
-    /// runs the implementation and writes its result (nil for none) to <paramref name="result"/>.
+    /// Decodes the arguments of <paramref name="method"/> from <paramref name="arguments"/> (a MessagePack array) with
+    /// <paramref name="options"/>, runs the implementation and writes its result (nil for none) to <paramref name="result"/>.
     /// Decoding happens before the first await, so a <see cref="MaculaSerializationException"/> thrown synchronously
     /// means the implementation never ran.
     /// </summary>
-    ValueTask InvokeAsync(MethodDescriptor method, ReadOnlyMemory<byte> arguments, IBufferWriter<byte> result, CancellationToken cancellationToken);
+    ValueTask InvokeAsync(MethodDescriptor method, ReadOnlyMemory<byte> arguments, MessagePackSerializerOptions options, IBufferWriter<byte> result, CancellationToken cancellationToken);
 
     /// <summary>
     /// Decodes the arguments of the streaming <paramref name="method"/> from <paramref name="arguments"/> and opens the
-    /// implementation's stream (enumerated with <paramref name="cancellationToken"/>). Decoding happens synchronously,
-    /// so a <see cref="MaculaSerializationException"/> thrown here means the implementation never ran; whatever the
-    /// implementation throws surfaces from the returned source. Dispatchers of services without streams keep this default.
+    /// implementation's stream (enumerated with <paramref name="cancellationToken"/>, each item written with
+    /// <paramref name="options"/>). Decoding happens synchronously, so a <see cref="MaculaSerializationException"/>
+    /// thrown here means the implementation never ran; whatever the implementation throws surfaces from the returned
+    /// source. Dispatchers of services without streams keep this default.
     /// </summary>
-    IMaculaStreamSource OpenStream(MethodDescriptor method, ReadOnlyMemory<byte> arguments, CancellationToken cancellationToken) =>
+    IMaculaStreamSource OpenStream(MethodDescriptor method, ReadOnlyMemory<byte> arguments, MessagePackSerializerOptions options, CancellationToken cancellationToken) =>
         throw new MaculaRpcException(MaculaErrorCode.MethodNotFound, $"'{method?.Name}' is not a stream of this service's dispatcher.");
 }
 

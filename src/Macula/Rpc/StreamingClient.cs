@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Macula.Serialization;
 using Macula.Transport;
+using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 
@@ -204,7 +205,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
 
                 if (headers.TryGetValue(StreamingProtocol.SeqHeader, out string seqText))
                 {
-                    Current = ReadItem(seqText, message.Payload);
+                    Current = ReadItem(seqText, message);
                     _hasCurrent = true;
                     return true;
                 }
@@ -213,7 +214,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
                 {
                     _ended = true;
                     await CloseAsync(cancelProvider: false).ConfigureAwait(false);
-                    return End(status, headers[StreamingProtocol.CountHeader], message.Payload.Span);
+                    return End(status, headers[StreamingProtocol.CountHeader], message.Payload);
                 }
 
                 // A heartbeat (or a header this version does not know): the provider is alive.
@@ -252,7 +253,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         _keepAlive = KeepAliveAsync(_stopKeepAlive.Token);
     }
 
-    private TItem ReadItem(string seqText, ReadOnlyMemory<byte> payload)
+    private TItem ReadItem(string seqText, TransportMessage message)
     {
         if (!StreamingProtocol.TryParse(seqText, out long seq) || seq != _received + 1)
         {
@@ -267,7 +268,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         _received = seq;
         try
         {
-            return MessagePackSerializer.Deserialize(payload.Span, _itemFormatter);
+            return MaculaSerializer.Deserialize(WireProtocol.ReadBody(message, _node.Options.MaxDecompressedBytes), _itemFormatter, _node.SerializerOptions);
         }
         catch (MaculaSerializationException ex)
         {
@@ -275,7 +276,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         }
     }
 
-    private bool End(string status, string? count, ReadOnlySpan<byte> body)
+    private bool End(string status, string? count, ReadOnlyMemory<byte> body)
     {
         if (status == WireProtocol.StatusOk)
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Macula.Serialization;
 using Macula.Transport;
+using MessagePack;
 
 namespace Macula.Rpc;
 
@@ -20,6 +21,7 @@ internal sealed class StreamingProvider
     private readonly string _inbox;
     private readonly int _window;
     private readonly TimeSpan _idle;
+    private readonly MethodCompression _compression;
     private readonly CancellationTokenSource _cts;
     private TaskCompletionSource? _credit;
     private long _sent;
@@ -28,13 +30,14 @@ internal sealed class StreamingProvider
     private long _lastSent;
     private volatile bool _idleExpired;
 
-    private StreamingProvider(MaculaNode node, string label, string inbox, int window, TimeSpan idle, CancellationTokenSource cts)
+    private StreamingProvider(MaculaNode node, string label, string inbox, int window, TimeSpan idle, MethodCompression compression, CancellationTokenSource cts)
     {
         _node = node;
         _label = label;
         _inbox = inbox;
         _window = window;
         _idle = idle;
+        _compression = compression;
         _cts = cts;
         _lastHeard = _lastSent = node.Time.GetTimestamp();
     }
@@ -86,7 +89,7 @@ internal sealed class StreamingProvider
             try
             {
                 lease = activate();
-                source = lease.Dispatcher.OpenStream(method, message.Payload, cts.Token);
+                source = lease.Dispatcher.OpenStream(method, WireProtocol.ReadBody(message, node.Options.MaxDecompressedBytes), node.SerializerOptions, cts.Token);
             }
             catch (MaculaSerializationException ex)
             {
@@ -105,7 +108,7 @@ internal sealed class StreamingProvider
                 return;
             }
 
-            var stream = new StreamingProvider(node, label, inbox!, window, idle, cts);
+            var stream = new StreamingProvider(node, label, inbox!, window, idle, method.Compression, cts);
             string controlSubject = StreamingProtocol.NewSubject(node.Realm, node.NodeId);
             control = await node.Transport.SubscribeAsync(controlSubject, stream.OnControlAsync, cancellationToken: cts.Token).ConfigureAwait(false);
             await PublishAsync(node, replyTo, WireProtocol.StatusOk, Nil, controlSubject).ConfigureAwait(false);
@@ -148,6 +151,7 @@ internal sealed class StreamingProvider
         using var quiet = new CancellationTokenSource();
         var keepAlive = KeepAliveAsync(quiet.Token);
         using var output = new PooledBufferWriter();
+        using var packed = new PooledBufferWriter();
         MaculaErrorCode? failure = null;
         string? error = null;
         string? errorType = null;
@@ -168,8 +172,17 @@ internal sealed class StreamingProvider
                 }
 
                 long seq = _sent + 1;
+                var headers = StreamingProtocol.Single(StreamingProtocol.SeqHeader, StreamingProtocol.Format(seq));
+                var item = output.WrittenMemory;
+                packed.Clear();
+                if (WireProtocol.ShouldCompress(_node.Options.Compression, _compression, item.Length) && WireProtocol.TryCompress(item.Span, packed))
+                {
+                    headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+                    item = packed.WrittenMemory;
+                }
+
                 sending = true;
-                await _node.Transport.PublishAsync(_inbox, output.WrittenMemory, StreamingProtocol.Single(StreamingProtocol.SeqHeader, StreamingProtocol.Format(seq))).ConfigureAwait(false);
+                await _node.Transport.PublishAsync(_inbox, item, headers).ConfigureAwait(false);
                 sending = false;
                 Volatile.Write(ref _sent, seq);
                 Volatile.Write(ref _lastSent, _node.Time.GetTimestamp());

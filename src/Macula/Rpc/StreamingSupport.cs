@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.ComponentModel;
 using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 
@@ -18,14 +20,15 @@ public static class StreamingSupport
 {
     /// <summary>
     /// Wraps the implementation's <paramref name="items"/>; they are enumerated with <paramref name="cancellationToken"/>
-    /// (which fires when the caller stops), each written with <paramref name="formatter"/>.
+    /// (which fires when the caller stops), each written with <paramref name="formatter"/> and <paramref name="options"/>.
     /// </summary>
-    public static IMaculaStreamSource Items<T>(IAsyncEnumerable<T> items, IMessagePackFormatter<T> formatter, CancellationToken cancellationToken)
+    public static IMaculaStreamSource Items<T>(IAsyncEnumerable<T> items, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(formatter);
+        ArgumentNullException.ThrowIfNull(options);
         return items is null
             ? new FailedStream(new InvalidOperationException("The service implementation returned a null IAsyncEnumerable; return an empty sequence instead (for example an async iterator that yields nothing)."))
-            : new ItemStream<T>(items, formatter, cancellationToken);
+            : new ItemStream<T>(items, formatter, options, cancellationToken);
     }
 
     /// <summary>A stream that fails with <paramref name="exception"/> (the implementation threw when called).</summary>
@@ -35,7 +38,7 @@ public static class StreamingSupport
         return new FailedStream(exception);
     }
 
-    private sealed class ItemStream<T>(IAsyncEnumerable<T> items, IMessagePackFormatter<T> formatter, CancellationToken cancellationToken) : IMaculaStreamSource
+    private sealed class ItemStream<T>(IAsyncEnumerable<T> items, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options, CancellationToken cancellationToken) : IMaculaStreamSource
     {
         private IAsyncEnumerator<T>? _enumerator;
 
@@ -51,20 +54,20 @@ public static class StreamingSupport
                     return new ValueTask<bool>(false);
                 }
 
-                MessagePackSerializer.Serialize(output, enumerator.Current, formatter);
+                MaculaSerializer.Serialize(output, enumerator.Current, formatter, options);
                 return new ValueTask<bool>(true);
             }
 
-            return Awaited(move, enumerator, output, formatter);
+            return Awaited(move, enumerator, output, formatter, options);
 
-            static async ValueTask<bool> Awaited(ValueTask<bool> move, IAsyncEnumerator<T> enumerator, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter)
+            static async ValueTask<bool> Awaited(ValueTask<bool> move, IAsyncEnumerator<T> enumerator, IBufferWriter<byte> output, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
             {
                 if (!await move.ConfigureAwait(false))
                 {
                     return false;
                 }
 
-                MessagePackSerializer.Serialize(output, enumerator.Current, formatter);
+                MaculaSerializer.Serialize(output, enumerator.Current, formatter, options);
                 return true;
             }
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Macula.Serialization;
 using Macula.Transport;
+using MessagePack;
 
 namespace Macula.Rpc;
 
@@ -15,6 +16,12 @@ internal static class WireProtocol
     public const string CancelHeader = "Macula-Cancel";
     public const string TraceParentHeader = "traceparent";
     public const string StatusOk = "ok";
+
+    /// <summary>On any body: how it is compressed. The only value is <see cref="Lz4"/>; absent, the body is plain MessagePack.</summary>
+    public const string CompressionHeader = "Macula-Compression";
+
+    /// <summary>MessagePack-CSharp's Lz4BlockArray layout (docs/wire-protocol.md, "Compression").</summary>
+    public const string Lz4 = "lz4";
 
     public static string RpcSubject(string realm, string service, string nodeId) => $"macula.{realm}.rpc.{service}.{nodeId}";
 
@@ -32,6 +39,44 @@ internal static class WireProtocol
         return false;
     }
 
+    /// <summary>The body of <paramref name="message"/> as MessagePack: decompressed when its headers say it is compressed.</summary>
+    public static ReadOnlyMemory<byte> ReadBody(TransportMessage message, int maxDecompressedBytes)
+    {
+        string? compression = message.Headers?[CompressionHeader];
+        if (compression is null)
+        {
+            return message.Payload;
+        }
+
+        if (compression == Lz4)
+        {
+            return Lz4BlockArray.Decompress(message.Payload, maxDecompressedBytes);
+        }
+
+        throw new MaculaSerializationException($"The body is compressed as '{compression}', which this node does not read (it reads '{Lz4}')");
+    }
+
+    /// <summary>
+    /// Whether a body of <paramref name="length"/> bytes is worth compressing under <paramref name="options"/>
+    /// (the client's or the node's) and the method's own setting.
+    /// </summary>
+    public static bool ShouldCompress(CompressionOptions options, MethodCompression method, int length) => method switch
+    {
+        MethodCompression.Off => false,
+        MethodCompression.Lz4 => length >= options.MinBytes,
+        _ => options.Enabled && length >= options.MinBytes,
+    };
+
+    /// <summary>
+    /// Compresses <paramref name="body"/> into <paramref name="compressed"/>; false (and nothing to send but the
+    /// original) when LZ4 did not make it smaller.
+    /// </summary>
+    public static bool TryCompress(ReadOnlySpan<byte> body, PooledBufferWriter compressed)
+    {
+        Lz4BlockArray.Compress(body, compressed);
+        return compressed.WrittenCount < body.Length;
+    }
+
     /// <summary>Writes the error body: a map <c>{code, message, type}</c>.</summary>
     public static byte[] ErrorBody(MaculaErrorCode code, string message, string? type)
     {
@@ -44,11 +89,12 @@ internal static class WireProtocol
         writer.Write(message);
         writer.Write("type");
         writer.Write(type);
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Reads an error body; tolerates unknown keys and a missing body.</summary>
-    public static (string Message, string? Type) ReadErrorBody(ReadOnlySpan<byte> body)
+    public static (string Message, string? Type) ReadErrorBody(ReadOnlyMemory<byte> body)
     {
         string message = "(no message)";
         string? type = null;
@@ -63,18 +109,19 @@ internal static class WireProtocol
             int count = reader.ReadMapHeader();
             for (int i = 0; i < count; i++)
             {
-                string? key = reader.ReadString();
+                string? key = FormatterSupport.ReadString(ref reader);
                 switch (key)
                 {
-                    case "message": message = reader.ReadString() ?? message; break;
-                    case "type": type = reader.ReadString(); break;
+                    case "message": message = FormatterSupport.ReadString(ref reader) ?? message; break;
+                    case "type": type = FormatterSupport.ReadString(ref reader); break;
                     default: reader.Skip(); break;
                 }
             }
         }
-        catch (MaculaSerializationException ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            message = "(undecodable error body: " + ex.Message + ")";
+            // The error body only explains a failure the status already names: a bad one must not hide that failure.
+            message = "(undecodable error body: " + MaculaSerializer.Describe(ex) + ")";
         }
 
         return (message, type);

@@ -1,6 +1,10 @@
 namespace Macula.Serialization;
 
-/// <summary>MessagePack data could not be read or written: it names what was expected, what was found and where.</summary>
+/// <summary>
+/// A value could not be written or read as MessagePack. The message names the type, the member path where it is
+/// known (<c>Order.Lines[2].Price</c>) and, for reads, the byte offset; <see cref="Exception.InnerException"/> holds
+/// what MessagePack-CSharp or a formatter threw.
+/// </summary>
 public sealed class MaculaSerializationException : Exception
 {
     /// <summary>Creates the exception.</summary>
@@ -10,6 +14,6 @@ public sealed class MaculaSerializationException : Exception
         Offset = offset;
     }
 
-    /// <summary>The byte offset in the input where the problem was found, or -1 when not applicable.</summary>
+    /// <summary>The byte offset in the input where the problem was found, or -1 when not applicable (writes).</summary>
     public long Offset { get; }
 }

@@ -1,0 +1,44 @@
+namespace Macula;
+
+/// <summary>
+/// Whether message bodies are LZ4-compressed (MessagePack-CSharp's <c>Lz4BlockArray</c> layout) before they are sent.
+/// A compressed body carries the header <c>Macula-Compression: lz4</c>, so every node reads it whatever its own setting;
+/// this only decides what a node sends. Set per node (<see cref="MaculaNodeOptions.Compression"/>: replies, stream items
+/// and calls), per client (<see cref="ClientOptions.Compression"/>: calls) and per method
+/// (<see cref="MaculaMethodAttribute.Compression"/>).
+/// </summary>
+public sealed record CompressionOptions
+{
+    /// <summary>No compression (the default).</summary>
+    public static CompressionOptions Off { get; } = new();
+
+    /// <summary>LZ4 for bodies of at least 1 KiB (<see cref="MinBytes"/>).</summary>
+    public static CompressionOptions Lz4 { get; } = new() { Enabled = true };
+
+    /// <summary>Whether bodies of at least <see cref="MinBytes"/> are compressed.</summary>
+    public bool Enabled { get; init; }
+
+    /// <summary>The smallest body that is compressed; smaller ones gain too little to pay for the CPU. Default 1024.</summary>
+    public int MinBytes { get; init; } = 1024;
+
+    internal void Validate(string owner)
+    {
+        if (MinBytes < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinBytes), MinBytes, $"{owner}.Compression.MinBytes must not be negative.");
+        }
+    }
+}
+
+/// <summary>How one method's bodies are compressed, whatever the node and client say (<see cref="MaculaMethodAttribute.Compression"/>).</summary>
+public enum MethodCompression
+{
+    /// <summary>As the client (for the call) and the node (for the reply) say.</summary>
+    Default,
+
+    /// <summary>Never compressed: the bodies are small, already compressed, or latency matters more than size.</summary>
+    Off,
+
+    /// <summary>LZ4 for bodies of at least the client's or node's <see cref="CompressionOptions.MinBytes"/> (1 KiB when they have compression off).</summary>
+    Lz4,
+}

@@ -1,0 +1,136 @@
+using System.Buffers;
+using System.ComponentModel;
+using System.Text;
+using MessagePack;
+
+namespace Macula.Serialization;
+
+/// <summary>
+/// What generated formatters call: strict string reads, the write-depth guard of types that can nest themselves, and
+/// the errors of bad input. Kept in the runtime so every generated formatter shares one copy.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class FormatterSupport
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    [ThreadStatic]
+    private static int t_writeDepth;
+
+    /// <summary>
+    /// Reads a str (or nil) and refuses invalid UTF-8, where MessagePack-CSharp's own reader would replace it with
+    /// U+FFFD: a value that cannot be read back as it was sent is an error, not a silent change.
+    /// </summary>
+    public static string? ReadString(ref MessagePackReader reader)
+    {
+        if (reader.TryReadStringSpan(out var span))
+        {
+            return StrictUtf8.GetString(span);
+        }
+
+        var sequence = reader.ReadStringSequence();
+        if (sequence is not { } bytes)
+        {
+            return null;
+        }
+
+        return bytes.IsSingleSegment ? StrictUtf8.GetString(bytes.FirstSpan) : StrictUtf8.GetString(bytes.ToArray());
+    }
+
+    /// <summary>
+    /// Counts one more level of a type that can contain itself; throws when the graph is deeper than
+    /// <see cref="MessagePackSecurity.MaximumObjectGraphDepth"/>, which is what a cycle looks like. Pair with
+    /// <see cref="ExitWrite"/> in a <c>finally</c>.
+    /// </summary>
+    public static void EnterWrite(MessagePackSerializerOptions options, string typeName)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        int depth = ++t_writeDepth;
+        if (depth > options.Security.MaximumObjectGraphDepth)
+        {
+            t_writeDepth--;
+            throw new MessagePackSerializationException(
+                $"{typeName} is nested {depth} levels deep, more than MessagePackSecurity.MaximumObjectGraphDepth ({options.Security.MaximumObjectGraphDepth}): the object graph has a cycle, or is deeper than a reader would accept.");
+        }
+    }
+
+    /// <summary>Leaves the level entered by <see cref="EnterWrite"/>.</summary>
+    public static void ExitWrite() => t_writeDepth--;
+
+    /// <summary>
+    /// The error of a value whose runtime type is not the declared one: writing it as the declared type would drop
+    /// the derived members (a sliced object), so it is refused.
+    /// </summary>
+    public static Exception DerivedType(object value, string declaredType)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return new MessagePackSerializationException(
+            $"A {value.GetType().FullName} was given where {declaredType} is declared: writing it as {declaredType} would drop what it adds. Declare [Union] cases on an abstract base (or an interface) to send derived types, or pass a {declaredType}.");
+    }
+
+    /// <summary>The error of a union value whose runtime type has no [Union] case.</summary>
+    public static Exception UnknownUnionCase(object value, string declaredType)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return new MessagePackSerializationException($"{value.GetType().FullName} is not one of the [Union] cases of {declaredType}: add a [Union(key, typeof({value.GetType().Name}))] to {declaredType}.");
+    }
+
+    /// <summary>The error of a union payload with a tag this version does not know, or of the wrong shape.</summary>
+    public static Exception UnknownUnionTag(long tag, string declaredType) =>
+        new MessagePackSerializationException($"{declaredType} has no [Union] case with key {tag}: the sender knows a case this reader does not.");
+
+    /// <summary>The error of a union payload that is not a two-element array <c>[key, value]</c>.</summary>
+    public static Exception BadUnionShape(int count, string declaredType) =>
+        new MessagePackSerializationException($"Expected {declaredType} as a [Union] array [key, value], found an array of {count} elements.");
+
+    /// <summary>The error of a payload without a <c>required</c> member.</summary>
+    public static Exception MissingRequiredMember(string declaredType, string member) =>
+        new MessagePackSerializationException($"{declaredType}.{member} is required, but the payload does not have it.");
+
+    /// <summary>The error of a map that names a member twice.</summary>
+    public static Exception DuplicateMember(string declaredType, string member) =>
+        new MessagePackSerializationException($"The payload of {declaredType} has the member '{member}' twice.");
+
+    /// <summary>
+    /// Names the member being read when <paramref name="inner"/> was thrown; the innermost formatter names it, the
+    /// outer ones let it pass (their exception filter does not match), so a deep payload costs one wrap.
+    /// </summary>
+    public static Exception InMember(Exception inner, string declaredType, string member) => new MemberReadException(declaredType + "." + member, inner);
+
+    /// <summary>Whether <paramref name="exception"/> was already attributed to a member by an inner formatter.</summary>
+    public static bool IsAttributed(Exception exception) => exception is MemberReadException;
+
+    /// <summary>
+    /// Fills a get-only collection property with what arrived: the collection the constructor made is cleared and
+    /// given the items, so the value reads back as it was written.
+    /// </summary>
+    public static void Fill<T>(ICollection<T>? target, IEnumerable<T>? items, string member)
+    {
+        if (target is null)
+        {
+            throw new MessagePackSerializationException($"{member} has no setter and its getter returned null, so the items that arrived have nowhere to go: initialize the collection in the constructor.");
+        }
+
+        if (target.IsReadOnly)
+        {
+            throw new MessagePackSerializationException($"{member} has no setter and its collection is read-only, so the items that arrived have nowhere to go: give it a setter or an init accessor.");
+        }
+
+        target.Clear();
+        if (items is null)
+        {
+            return;
+        }
+
+        foreach (var item in items)
+        {
+            target.Add(item);
+        }
+    }
+
+    /// <summary>What a formatter threw, with the member it was reading.</summary>
+    internal sealed class MemberReadException(string member, Exception inner) : MessagePackSerializationException(member + ": " + inner.Message, inner)
+    {
+        public string Member { get; } = member;
+    }
+}
