@@ -133,6 +133,18 @@ public sealed partial class MaculaServiceGenerator
             return false;
         }
 
+        /// <summary>
+        /// Types that can contain themselves also check the stack: a depth limit set higher than the thread's stack can
+        /// hold still ends in an exception, never in a crash.
+        /// </summary>
+        private static void StackGuard(SourceWriter writer, UserTypeModel type)
+        {
+            if (type.IsRecursive)
+            {
+                writer.Line("global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();");
+            }
+        }
+
         /// <summary>Types that can contain themselves count their depth while written, so a cycle fails instead of overflowing the stack.</summary>
         private static void Guarded(SourceWriter writer, UserTypeModel type, System.Action body)
         {
@@ -190,15 +202,19 @@ public sealed partial class MaculaServiceGenerator
         private static void WriteValue(SourceWriter writer, WireMember member)
         {
             string access = "value." + member.Model.Name;
-            writer.Line(member.Model.Formatter.Inline is not null
-                ? "writer.Write(" + access + ");"
-                : "formatters." + member.Field + ".Serialize(ref writer, " + access + ", options);");
+            writer.Line(member.Model.Formatter.Inline switch
+            {
+                null => "formatters." + member.Field + ".Serialize(ref writer, " + access + ", options);",
+                "String" => Support + ".WriteString(ref writer, " + access + ");",
+                _ => "writer.Write(" + access + ");",
+            });
         }
 
         /// <summary>Reads the members into locals (with a flag each), skipping what this version does not know.</summary>
         private static void ReadMembers(SourceWriter writer, UserTypeModel type, List<WireMember> members)
         {
             writer.Line("options.Security.DepthStep(ref reader);");
+            StackGuard(writer, type);
             if (HasCache(members))
             {
                 writer.Line("var formatters = Formatters.For(options);");
@@ -236,6 +252,7 @@ public sealed partial class MaculaServiceGenerator
                         writer.Open("if (" + member.Has + ")");
                         writer.Line("throw " + Support + ".DuplicateMember(" + Literal(type.DisplayName) + ", member);");
                         writer.Close();
+                        writer.Line();
                     }
 
                     ReadValue(writer, type, member);
@@ -330,7 +347,7 @@ public sealed partial class MaculaServiceGenerator
                 return value == "null" && !member.Type.EndsWith("?", System.StringComparison.Ordinal) ? "null!" : value;
             }
 
-            return member.Formatter.IsValueType ? "default" : "default!";
+            return member.Formatter.IsValueType || member.Type.EndsWith("?", System.StringComparison.Ordinal) ? "default" : "default!";
         }
 
         /// <summary>
@@ -339,6 +356,7 @@ public sealed partial class MaculaServiceGenerator
         /// </summary>
         private static void Construct(SourceWriter writer, UserTypeModel type, List<WireMember> members)
         {
+            writer.Line("// Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.");
             foreach (var member in members)
             {
                 if (member.Model.Required)
@@ -387,6 +405,18 @@ public sealed partial class MaculaServiceGenerator
                 initializers.Add(member.Model.Name + " = " + member.Has + " ? " + member.Local + " : (defaults ??= " + template + ")." + member.Model.Name + ",");
             }
 
+            bool after = false;
+            foreach (var member in members)
+            {
+                after |= member.Model.Assignment is MemberAssignment.Setter or MemberAssignment.Fill;
+            }
+
+            if (initializers.Count == 0 && !after)
+            {
+                writer.Line("return " + creation + ";");
+                return;
+            }
+
             if (initializers.Count == 0)
             {
                 writer.Line("var result = " + creation + ";");
@@ -413,11 +443,14 @@ public sealed partial class MaculaServiceGenerator
                         writer.Open("if (" + member.Has + ")");
                         writer.Line("result." + member.Model.Name + " = " + member.Local + ";");
                         writer.Close();
+                        writer.Line();
                         break;
                     case MemberAssignment.Fill:
                         writer.Open("if (" + member.Has + ")");
+                        writer.Line("// A get-only collection: the one the constructor made is cleared and given what arrived.");
                         writer.Line(Support + ".Fill<" + member.Model.FillElement + ">(result." + member.Model.Name + ", " + member.Local + ", " + Literal(type.DisplayName + "." + Identifiers.Unescape(member.Model.Name)) + ");");
                         writer.Close();
+                        writer.Line();
                         break;
                 }
             }
@@ -515,6 +548,7 @@ public sealed partial class MaculaServiceGenerator
             writer.Close();
             writer.Line();
             writer.Line("options.Security.DepthStep(ref reader);");
+            StackGuard(writer, type);
             writer.Line("var formatters = Formatters.For(options);");
             writer.Line("int count = reader.ReadArrayHeader();");
             writer.Open("if (count != 2)");

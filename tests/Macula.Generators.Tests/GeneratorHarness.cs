@@ -62,7 +62,9 @@ internal static class GeneratorHarness
                 OutputKind.DynamicallyLinkedLibrary,
                 nullableContextOptions: NullableContextOptions.Enable,
                 warningLevel: 9999,
-                deterministic: true));
+                deterministic: true,
+                // As the SDK does (NoWarn 1701;1702): MessagePack-CSharp names older System.* versions than the runtime's.
+                specificDiagnosticOptions: [new("CS1701", ReportDiagnostic.Suppress), new("CS1702", ReportDiagnostic.Suppress)]));
     }
 
     public static GeneratorDriver CreateDriver(bool trackSteps = false) =>

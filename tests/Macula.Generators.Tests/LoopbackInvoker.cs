@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Macula.Rpc;
 using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Generators.Tests;
 
@@ -28,15 +30,31 @@ public sealed class LoopbackInvoker : IMaculaInvoker
 
     public CallOptions? Options { get; private init; }
 
+    /// <summary>What both sides read and write with: the generated and built-in formatters, untrusted-data security.</summary>
+    public MessagePackSerializerOptions SerializerOptions { get; init; } = MaculaSerializer.DefaultOptions;
+
+    /// <summary>Writes one value as the runtime does, into a new array.</summary>
+    public byte[] Write<T>(T value, IMessagePackFormatter<T> formatter)
+    {
+        using var buffer = new PooledBufferWriter();
+        var writer = new MessagePackWriter(buffer);
+        formatter.Serialize(ref writer, value, SerializerOptions);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads one value that must take all of <paramref name="bytes"/>, as the runtime does.</summary>
+    public T Read<T>(byte[] bytes, IMessagePackFormatter<T> formatter) => GeneratedCodeSupport.ReadArguments(bytes, formatter, SerializerOptions);
+
     public async ValueTask<TResult> InvokeAsync<TArgs, TResult>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TResult> resultFormatter, CancellationToken cancellationToken)
     {
-        byte[] reply = await CallAsync(method, MessagePackSerializer.Serialize(arguments, argumentsFormatter), cancellationToken);
-        return MessagePackSerializer.Deserialize(reply, resultFormatter);
+        byte[] reply = await CallAsync(method, Write(arguments, argumentsFormatter), cancellationToken);
+        return Read(reply, resultFormatter);
     }
 
     public async ValueTask InvokeAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
     {
-        byte[] reply = await CallAsync(method, MessagePackSerializer.Serialize(arguments, argumentsFormatter), cancellationToken);
+        byte[] reply = await CallAsync(method, Write(arguments, argumentsFormatter), cancellationToken);
         if (reply is not [0xc0])
         {
             throw new InvalidOperationException($"A method without a result must reply nil, got {Convert.ToHexString(reply)}.");
@@ -46,7 +64,7 @@ public sealed class LoopbackInvoker : IMaculaInvoker
     /// <summary>Opens the dispatcher's stream in process; every item goes through its wire bytes, recorded in <see cref="Replies"/>.</summary>
     public async IAsyncEnumerable<TItem> InvokeStreamAsync<TArgs, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        byte[] request = MessagePackSerializer.Serialize(arguments, argumentsFormatter);
+        byte[] request = Write(arguments, argumentsFormatter);
         Requests.Add(request);
         var target = _provider.FindMethod(method.Name)
             ?? throw new MaculaRpcException(MaculaErrorCode.MethodNotFound, $"The provider of '{_provider.Name}' has no method '{method.Name}'.");
@@ -55,7 +73,7 @@ public sealed class LoopbackInvoker : IMaculaInvoker
             throw new InvalidOperationException($"'{method.Name}' is not a stream on the provider.");
         }
 
-        await using var source = _dispatcher.OpenStream(target, request, cancellationToken);
+        await using var source = _dispatcher.OpenStream(target, request, SerializerOptions, cancellationToken);
         using var item = new PooledBufferWriter();
         while (true)
         {
@@ -67,11 +85,11 @@ public sealed class LoopbackInvoker : IMaculaInvoker
 
             byte[] bytes = item.WrittenSpan.ToArray();
             Replies.Add(bytes);
-            yield return MessagePackSerializer.Deserialize(bytes, itemFormatter);
+            yield return Read(bytes, itemFormatter);
         }
     }
 
-    public IMaculaInvoker WithOptions(CallOptions options) => new LoopbackInvoker(_provider, _dispatcher) { Options = options };
+    public IMaculaInvoker WithOptions(CallOptions options) => new LoopbackInvoker(_provider, _dispatcher) { Options = options, SerializerOptions = SerializerOptions };
 
     private async ValueTask<byte[]> CallAsync(MethodDescriptor method, byte[] request, CancellationToken cancellationToken)
     {
@@ -79,9 +97,17 @@ public sealed class LoopbackInvoker : IMaculaInvoker
         var target = _provider.FindMethod(method.Name)
             ?? throw new MaculaRpcException(MaculaErrorCode.MethodNotFound, $"The provider of '{_provider.Name}' has no method '{method.Name}'.");
         using var reply = new PooledBufferWriter();
-        await _dispatcher.InvokeAsync(target, request, reply, cancellationToken);
+        await _dispatcher.InvokeAsync(target, request, SerializerOptions, reply, cancellationToken);
         byte[] bytes = reply.WrittenSpan.ToArray();
         Replies.Add(bytes);
         return bytes;
     }
+}
+
+/// <summary>Writes and reads one value as the runtime does, for scenarios compiled inside the tests.</summary>
+public static class Wire
+{
+    public static byte[] Write<T>(T value, IMessagePackFormatter<T> formatter) => new LoopbackInvoker(null!, null!).Write(value, formatter);
+
+    public static T Read<T>(byte[] bytes, IMessagePackFormatter<T> formatter) => new LoopbackInvoker(null!, null!).Read(bytes, formatter);
 }

@@ -33,10 +33,10 @@ public sealed class RuntimeTests(EverythingAssembly everything) : IClassFixture<
         Assert.Equal(
             [
                 "920102 -> 03",                   // AddAsync(1, 2): [1, 2] -> 3
-                "91A44D61696E -> 92A44D61696E05", // FindAsync("Main") -> Address("Main", 5) as [street, number]
+                "91A44D61696E -> 82A6537472656574A44D61696EA64E756D62657205", // FindAsync("Main") -> Address("Main", 5) as {"Street": "Main", "Number": 5}
                 "91A178 -> C0",                   // FindAsync("x") -> null as nil
                 "90 -> C0",                       // PingAsync(): [] -> nil
-                "9101 -> 91920000",               // PointsAsync(1) -> [[0, 0]]
+                "9101 -> 9182A15800A15900",       // PointsAsync(1) -> [{"X": 0, "Y": 0}]
                 "96C0C0CCFAC08090 -> C0",         // DescribeAsync(null, null, Color.Blue (byte 250), null, {}, params []) -> null
             ],
             exchanges);
@@ -210,7 +210,7 @@ public sealed class GlobalNamespaceTests
     {
         var output = GeneratorHarness.Run(Source);
         Assert.Equal(
-            ["IGlobal.Client.g.cs", "IGlobal.Descriptor.g.cs", "IGlobal.Dispatcher.g.cs", "IGlobal.Messages.g.cs", "Outer_Inner.Formatter.g.cs", "Outer_Kind.Formatter.g.cs", "System.DayOfWeek.Formatter.g.cs"],
+            ["IGlobal.Client.g.cs", "IGlobal.Descriptor.g.cs", "IGlobal.Dispatcher.g.cs", "IGlobal.Messages.g.cs", "Macula.FormatterResolver.g.cs", "Outer_Inner.Formatter.g.cs", "Outer_Kind.Formatter.g.cs", "System.DayOfWeek.Formatter.g.cs"],
             output.Files.Select(f => f.HintName));
 
         var assembly = GeneratorHarness.CompileAndLoad("Macula.Generated.Global", Source);

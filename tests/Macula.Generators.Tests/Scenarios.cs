@@ -201,7 +201,7 @@ internal static class Scenarios
                 Assert.Equal(sent.Scalars.When.Ticks, received.Scalars.When.Ticks);
                 Assert.Equal(DateTimeKind.Utc, received.Scalars.When.Kind);
                 Assert.Equal(sent.Scalars.WhenOffset, received.Scalars.WhenOffset);
-                Assert.Equal(TimeSpan.Zero, received.Scalars.WhenOffset.Offset);
+                Assert.Equal(TimeSpan.FromHours(2), received.Scalars.WhenOffset.Offset);
                 Assert.Null(received.NoCustomer);
                 Assert.Null(received.Scalars.MaybeText);
                 Assert.Null(received.Scalars.MaybeBytes);
@@ -263,20 +263,20 @@ internal static class Scenarios
                 using var output = new PooledBufferWriter();
 
                 // Whether the implementation throws before or after its first await, the call fails through its task.
-                var before = dispatcher.InvokeAsync(fail, new byte[] { 0x91, 0xc3 }, output, default);
+                var before = dispatcher.InvokeAsync(fail, new byte[] { 0x91, 0xc3 }, MaculaSerializer.DefaultOptions, output, default);
                 Assert.Equal("thrown before any await", (await Assert.ThrowsAsync<InvalidOperationException>(() => before.AsTask())).Message);
-                var after = dispatcher.InvokeAsync(fail, new byte[] { 0x91, 0xc2 }, output, default);
+                var after = dispatcher.InvokeAsync(fail, new byte[] { 0x91, 0xc2 }, MaculaSerializer.DefaultOptions, output, default);
                 Assert.Equal("thrown after an await", (await Assert.ThrowsAsync<InvalidOperationException>(() => after.AsTask())).Message);
                 Assert.Equal(2, implementation.Calls);
 
                 // Bad arguments throw synchronously, and the implementation never runs.
-                Assert.Throws<MaculaSerializationException>(() => dispatcher.InvokeAsync(fail, new byte[] { 0xc1 }, output, default));
-                Assert.Throws<MaculaSerializationException>(() => dispatcher.InvokeAsync(fail, new byte[] { 0x91 }, output, default));
-                Assert.Throws<MaculaSerializationException>(() => dispatcher.InvokeAsync(descriptor.FindMethod("AddAsync")!, new byte[] { 0x92, 0xa1, 0x78, 0x01 }, output, default));
+                Assert.Throws<MaculaSerializationException>(() => dispatcher.InvokeAsync(fail, new byte[] { 0xc1 }, MaculaSerializer.DefaultOptions, output, default));
+                Assert.Throws<MaculaSerializationException>(() => dispatcher.InvokeAsync(fail, new byte[] { 0x91 }, MaculaSerializer.DefaultOptions, output, default));
+                Assert.Throws<MaculaSerializationException>(() => dispatcher.InvokeAsync(descriptor.FindMethod("AddAsync")!, new byte[] { 0x92, 0xa1, 0x78, 0x01 }, MaculaSerializer.DefaultOptions, output, default));
                 Assert.Equal(2, implementation.Calls);
                 Assert.Equal(0, output.WrittenCount);
 
-                var unknown = Assert.Throws<MaculaRpcException>(() => dispatcher.InvokeAsync(new MethodDescriptor("Nope", 99), new byte[] { 0x90 }, output, default));
+                var unknown = Assert.Throws<MaculaRpcException>(() => dispatcher.InvokeAsync(new MethodDescriptor("Nope", 99), new byte[] { 0x90 }, MaculaSerializer.DefaultOptions, output, default));
                 Assert.Equal(MaculaErrorCode.MethodNotFound, unknown.Code);
             }
 

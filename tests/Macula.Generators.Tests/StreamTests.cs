@@ -52,10 +52,10 @@ public sealed class StreamTests(StreamsAssembly streams) : IClassFixture<Streams
         var dispatcher = (IServiceDispatcher)typeof(ServiceDescriptor<>).MakeGenericType(service)
             .GetMethod("CreateDispatcher", [service])!.Invoke(descriptor, [implementation])!;
 
-        var call = Assert.Throws<MaculaRpcException>(() => { _ = dispatcher.InvokeAsync(descriptor.FindMethod("CountAsync")!, new byte[] { 0x90 }, new Serialization.PooledBufferWriter(), default); });
+        var call = Assert.Throws<MaculaRpcException>(() => { _ = dispatcher.InvokeAsync(descriptor.FindMethod("CountAsync")!, new byte[] { 0x90 }, Serialization.MaculaSerializer.DefaultOptions, new Serialization.PooledBufferWriter(), default); });
         Assert.Equal(MaculaErrorCode.MethodNotFound, call.Code);
-        var open = Assert.Throws<MaculaRpcException>(() => dispatcher.OpenStream(descriptor.FindMethod("LastAsync")!, new byte[] { 0x91, 0xa1, 0x78 }, default));
+        var open = Assert.Throws<MaculaRpcException>(() => dispatcher.OpenStream(descriptor.FindMethod("LastAsync")!, new byte[] { 0x91, 0xa1, 0x78 }, Serialization.MaculaSerializer.DefaultOptions, default));
         Assert.Equal(MaculaErrorCode.MethodNotFound, open.Code);
-        Assert.Throws<Serialization.MaculaSerializationException>(() => dispatcher.OpenStream(descriptor.FindMethod("CountAsync")!, new byte[] { 0x92, 0xa1 }, default));
+        Assert.Throws<Serialization.MaculaSerializationException>(() => dispatcher.OpenStream(descriptor.FindMethod("CountAsync")!, new byte[] { 0x92, 0xa1 }, Serialization.MaculaSerializer.DefaultOptions, default));
     }
 }

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Macula.Serialization;
+using Macula.Transport;
 using MessagePack;
 using MessagePack.Formatters;
-using Macula.Transport;
 
 namespace Macula.Discovery;
 

@@ -134,12 +134,12 @@ internal sealed class BuiltinFormatterResolver : IFormatterResolver
     }
 }
 
-/// <summary>string as str (nil for null), read by <see cref="FormatterSupport.ReadString"/>, which refuses invalid UTF-8.</summary>
+/// <summary>string as str (nil for null), through <see cref="FormatterSupport.WriteString"/> and <see cref="FormatterSupport.ReadString"/>, which refuse what UTF-8 cannot carry.</summary>
 internal sealed class StrictStringFormatter : IMessagePackFormatter<string?>
 {
     public static readonly StrictStringFormatter Instance = new();
 
-    public void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value);
+    public void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => FormatterSupport.WriteString(ref writer, value);
 
     public string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => FormatterSupport.ReadString(ref reader);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Text;
 using MessagePack;
 
@@ -38,6 +39,24 @@ public static class FormatterSupport
     }
 
     /// <summary>
+    /// Writes a str (nil for null) and refuses a string that is not valid UTF-16 (a lone surrogate), where
+    /// MessagePack-CSharp's writer would put U+FFFD in its place: what is sent is what the reader gets.
+    /// </summary>
+    public static void WriteString(ref MessagePackWriter writer, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNil();
+            return;
+        }
+
+        int length = StrictUtf8.GetByteCount(value);
+        writer.WriteStringHeader(length);
+        StrictUtf8.GetBytes(value, writer.GetSpan(length));
+        writer.Advance(length);
+    }
+
+    /// <summary>
     /// Counts one more level of a type that can contain itself; throws when the graph is deeper than
     /// <see cref="MessagePackSecurity.MaximumObjectGraphDepth"/>, which is what a cycle looks like. Pair with
     /// <see cref="ExitWrite"/> in a <c>finally</c>.
@@ -45,6 +64,7 @@ public static class FormatterSupport
     public static void EnterWrite(MessagePackSerializerOptions options, string typeName)
     {
         ArgumentNullException.ThrowIfNull(options);
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         int depth = ++t_writeDepth;
         if (depth > options.Security.MaximumObjectGraphDepth)
         {

@@ -140,11 +140,12 @@ public static class MaculaSerializer
 
         string reason = cause switch
         {
-            InsufficientExecutionStackException => "it is nested deeper than the depth limit (MessagePackSecurity.MaximumObjectGraphDepth) allows: " + cause.Message,
+            InsufficientExecutionStackException => "it is nested too deep (MessagePackSecurity.MaximumObjectGraphDepth, or the thread's stack): " + cause.Message,
             EndOfStreamException => "the input ends in the middle of a value",
             OverflowException => "an integer does not fit the type of its member",
             FormatterNotRegisteredException => cause.Message + "; " + NoFormatter,
             System.Text.DecoderFallbackException => "a str is not valid UTF-8",
+            System.Text.EncoderFallbackException => "a string is not valid UTF-16 (it has a lone surrogate), so it has no UTF-8 form",
             _ => cause.Message,
         };
         return prefix + reason;

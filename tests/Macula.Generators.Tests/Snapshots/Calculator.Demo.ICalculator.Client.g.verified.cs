@@ -28,7 +28,7 @@ internal sealed class CalculatorClient : global::Demo.ICalculator, global::Macul
             global::Macula.Generated.Demo.CalculatorDescriptor.AddAsync,
             new global::Macula.Generated.Demo.CalculatorMessages.AddAsyncArguments(a, b),
             global::Macula.Generated.Demo.CalculatorMessages.AddAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int32,
+            global::Macula.Serialization.ResolvedFormatter<int>.Instance,
             cancellationToken).AsTask();
     }
 
@@ -39,7 +39,7 @@ internal sealed class CalculatorClient : global::Demo.ICalculator, global::Macul
             global::Macula.Generated.Demo.CalculatorDescriptor.DivideAsync,
             new global::Macula.Generated.Demo.CalculatorMessages.DivideAsyncArguments(dividend, divisor),
             global::Macula.Generated.Demo.CalculatorMessages.DivideAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Double,
+            global::Macula.Serialization.ResolvedFormatter<double>.Instance,
             cancellationToken).AsTask();
     }
 

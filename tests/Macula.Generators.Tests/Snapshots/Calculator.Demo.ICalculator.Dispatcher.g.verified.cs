@@ -18,19 +18,18 @@ internal sealed class CalculatorDispatcher : global::Macula.Rpc.IServiceDispatch
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
+    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
     {
         // Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;
         // what the implementation throws, even before its first await, fails the returned task instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                var args = global::Macula.Generated.Demo.CalculatorMessages.AddAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.CalculatorMessages.AddAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.AddAsync(args.a, args.b, cancellationToken), result, global::Macula.Serialization.MessagePackFormatters.Int32);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.AddAsync(args.a, args.b, cancellationToken), result, global::Macula.Serialization.ResolvedFormatter<int>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -40,10 +39,10 @@ internal sealed class CalculatorDispatcher : global::Macula.Rpc.IServiceDispatch
 
             case 1:
             {
-                var args = global::Macula.Generated.Demo.CalculatorMessages.DivideAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.CalculatorMessages.DivideAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<double>(_implementation.DivideAsync(args.dividend, args.divisor, cancellationToken), result, global::Macula.Serialization.MessagePackFormatters.Double);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<double>(_implementation.DivideAsync(args.dividend, args.divisor, cancellationToken), result, global::Macula.Serialization.ResolvedFormatter<double>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -53,7 +52,7 @@ internal sealed class CalculatorDispatcher : global::Macula.Rpc.IServiceDispatch
 
             case 2:
             {
-                global::Macula.Generated.Demo.CalculatorMessages.ResetAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.CalculatorMessages.ResetAsyncArgumentsFormatter.Instance, options);
                 try
                 {
                     return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync(_implementation.ResetAsync(), result);

@@ -7,7 +7,7 @@ namespace Macula.Generated.Demo;
 
 /// <summary>
 /// What <see cref="global::Demo.ICalculator"/> sends on the wire: each method's arguments as a MessagePack
-/// array in parameter order (the CancellationToken stays local), and the formatters of its results.
+/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -26,31 +26,57 @@ internal static class CalculatorMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="AddAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class AddAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<AddAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="AddAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class AddAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<AddAsyncArguments>
     {
         public static readonly AddAsyncArgumentsFormatter Instance = new AddAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, AddAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, AddAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.a);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.b);
+            writer.Write(value.a);
+            writer.Write(value.b);
         }
 
-        public AddAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public AddAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            int a = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int b = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            int a = default;
+            int b = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "a";
+                            a = reader.ReadInt32();
+                            break;
+                        case 1:
+                            member = "b";
+                            b = reader.ReadInt32();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ICalculator.AddAsync", member);
             }
 
-            reader.ExitNesting();
-            return new AddAsyncArguments(a, b);
+            reader.Depth--;
+            var result = new AddAsyncArguments(a, b);
+            return result;
         }
     }
 
@@ -67,31 +93,57 @@ internal static class CalculatorMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="DivideAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class DivideAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<DivideAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="DivideAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class DivideAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<DivideAsyncArguments>
     {
         public static readonly DivideAsyncArgumentsFormatter Instance = new DivideAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, DivideAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, DivideAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.Double.Serialize(ref writer, value.dividend);
-            global::Macula.Serialization.MessagePackFormatters.Double.Serialize(ref writer, value.divisor);
+            writer.Write(value.dividend);
+            writer.Write(value.divisor);
         }
 
-        public DivideAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public DivideAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            double dividend = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Double.Deserialize(ref reader) : default;
-            double divisor = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Double.Deserialize(ref reader) : default;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            double dividend = default;
+            double divisor = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "dividend";
+                            dividend = reader.ReadDouble();
+                            break;
+                        case 1:
+                            member = "divisor";
+                            divisor = reader.ReadDouble();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ICalculator.DivideAsync", member);
             }
 
-            reader.ExitNesting();
-            return new DivideAsyncArguments(dividend, divisor);
+            reader.Depth--;
+            var result = new DivideAsyncArguments(dividend, divisor);
+            return result;
         }
     }
 
@@ -100,27 +152,45 @@ internal static class CalculatorMessages
     {
     }
 
-    /// <summary>Writes and reads <see cref="ResetAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class ResetAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<ResetAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="ResetAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class ResetAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<ResetAsyncArguments>
     {
         public static readonly ResetAsyncArgumentsFormatter Instance = new ResetAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, ResetAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, ResetAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public ResetAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public ResetAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ICalculator.ResetAsync", member);
             }
 
-            reader.ExitNesting();
-            return new ResetAsyncArguments();
+            reader.Depth--;
+            var result = new ResetAsyncArguments();
+            return result;
         }
     }
 }

@@ -28,7 +28,7 @@ internal sealed class MathClient : global::Demo.Custom.IMath, global::Macula.Rpc
             global::Macula.Generated.Demo.Custom.MathDescriptor.AddAsync,
             new global::Macula.Generated.Demo.Custom.MathMessages.AddAsyncArguments(a, b),
             global::Macula.Generated.Demo.Custom.MathMessages.AddAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int64,
+            global::Macula.Serialization.ResolvedFormatter<long>.Instance,
             default).AsTask();
     }
 
@@ -59,7 +59,7 @@ internal sealed class MathClient : global::Demo.Custom.IMath, global::Macula.Rpc
             global::Macula.Generated.Demo.Custom.MathDescriptor.ClashAsync,
             new global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArguments(invoker, _invoker, reader, count, i, value, writer, result, args, method, arguments, @class, cancellationToken),
             global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.String!,
+            global::Macula.Serialization.ResolvedFormatter<string>.Instance,
             token).AsTask();
     }
 
@@ -70,7 +70,7 @@ internal sealed class MathClient : global::Demo.Custom.IMath, global::Macula.Rpc
             global::Macula.Generated.Demo.Custom.MathDescriptor.VersionAsync,
             new global::Macula.Generated.Demo.Custom.MathMessages.VersionAsyncArguments(),
             global::Macula.Generated.Demo.Custom.MathMessages.VersionAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int32,
+            global::Macula.Serialization.ResolvedFormatter<int>.Instance,
             default).AsTask();
     }
 }

@@ -18,19 +18,18 @@ internal sealed class MathDispatcher : global::Macula.Rpc.IServiceDispatcher
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
+    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
     {
         // Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;
         // what the implementation throws, even before its first await, fails the returned task instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                var args = global::Macula.Generated.Demo.Custom.MathMessages.AddAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.Custom.MathMessages.AddAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<long>(_implementation.AddAsync(args.a, args.b), result, global::Macula.Serialization.MessagePackFormatters.Int64);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<long>(_implementation.AddAsync(args.a, args.b), result, global::Macula.Serialization.ResolvedFormatter<long>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -40,7 +39,7 @@ internal sealed class MathDispatcher : global::Macula.Rpc.IServiceDispatcher
 
             case 1:
             {
-                var args = global::Macula.Generated.Demo.Custom.MathMessages.StoreAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.Custom.MathMessages.StoreAsyncArgumentsFormatter.Instance, options);
                 try
                 {
                     return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync(_implementation.StoreAsync(args.key, args.value, cancellationToken), result);
@@ -53,7 +52,7 @@ internal sealed class MathDispatcher : global::Macula.Rpc.IServiceDispatcher
 
             case 2:
             {
-                global::Macula.Generated.Demo.Custom.MathMessages.RegisterArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.Custom.MathMessages.RegisterArgumentsFormatter.Instance, options);
                 try
                 {
                     return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync(_implementation.Register(), result);
@@ -66,10 +65,10 @@ internal sealed class MathDispatcher : global::Macula.Rpc.IServiceDispatcher
 
             case 3:
             {
-                var args = global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.Custom.MathMessages.ClashAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<string>(_implementation.ClashAsync(args.invoker, args._invoker, args.reader, args.count, args.i, args.value, args.writer, args.result, args.args, args.method, args.arguments, args.@class, args.cancellationToken, cancellationToken), result, global::Macula.Serialization.MessagePackFormatters.String!);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<string>(_implementation.ClashAsync(args.invoker, args._invoker, args.reader, args.count, args.i, args.value, args.writer, args.result, args.args, args.method, args.arguments, args.@class, args.cancellationToken, cancellationToken), result, global::Macula.Serialization.ResolvedFormatter<string>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -79,10 +78,10 @@ internal sealed class MathDispatcher : global::Macula.Rpc.IServiceDispatcher
 
             case 4:
             {
-                global::Macula.Generated.Demo.Custom.MathMessages.VersionAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.Custom.MathMessages.VersionAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.VersionAsync(), result, global::Macula.Serialization.MessagePackFormatters.Int32);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.VersionAsync(), result, global::Macula.Serialization.ResolvedFormatter<int>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {

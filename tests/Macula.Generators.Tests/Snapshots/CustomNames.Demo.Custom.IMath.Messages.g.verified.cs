@@ -7,7 +7,7 @@ namespace Macula.Generated.Demo.Custom;
 
 /// <summary>
 /// What <see cref="global::Demo.Custom.IMath"/> sends on the wire: each method's arguments as a MessagePack
-/// array in parameter order (the CancellationToken stays local), and the formatters of its results.
+/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -26,31 +26,57 @@ internal static class MathMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="AddAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class AddAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<AddAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="AddAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class AddAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<AddAsyncArguments>
     {
         public static readonly AddAsyncArgumentsFormatter Instance = new AddAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, AddAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, AddAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.Int64.Serialize(ref writer, value.a);
-            global::Macula.Serialization.MessagePackFormatters.Int64.Serialize(ref writer, value.b);
+            writer.Write(value.a);
+            writer.Write(value.b);
         }
 
-        public AddAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public AddAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            long a = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int64.Deserialize(ref reader) : default;
-            long b = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int64.Deserialize(ref reader) : default;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            long a = default;
+            long b = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "a";
+                            a = reader.ReadInt64();
+                            break;
+                        case 1:
+                            member = "b";
+                            b = reader.ReadInt64();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IMath.AddAsync", member);
             }
 
-            reader.ExitNesting();
-            return new AddAsyncArguments(a, b);
+            reader.Depth--;
+            var result = new AddAsyncArguments(a, b);
+            return result;
         }
     }
 
@@ -67,31 +93,80 @@ internal static class MathMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="StoreAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class StoreAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<StoreAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="StoreAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class StoreAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<StoreAsyncArguments>
     {
         public static readonly StoreAsyncArgumentsFormatter Instance = new StoreAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, StoreAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, StoreAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
+            var formatters = Formatters.For(options);
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.key);
-            global::Macula.Serialization.MessagePackFormatters.ByteArray.Serialize(ref writer, value.value);
+            writer.Write(value.key);
+            formatters.Value.Serialize(ref writer, value.value, options);
         }
 
-        public StoreAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public StoreAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            string key = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-            byte[] value = count > 1 ? global::Macula.Serialization.MessagePackFormatters.ByteArray.Deserialize(ref reader)! : default!;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            string key2 = default!;
+            byte[] value2 = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "key";
+                            key2 = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            break;
+                        case 1:
+                            member = "value";
+                            value2 = formatters.Value.Deserialize(ref reader, options)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IMath.StoreAsync", member);
             }
 
-            reader.ExitNesting();
-            return new StoreAsyncArguments(key, value);
+            reader.Depth--;
+            var result = new StoreAsyncArguments(key2, value2);
+            return result;
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<byte[]?> Value;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                Value = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]?>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
         }
     }
 
@@ -100,27 +175,45 @@ internal static class MathMessages
     {
     }
 
-    /// <summary>Writes and reads <see cref="RegisterArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class RegisterArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<RegisterArguments>
+    /// <summary>
+    /// Writes and reads <see cref="RegisterArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class RegisterArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<RegisterArguments>
     {
         public static readonly RegisterArgumentsFormatter Instance = new RegisterArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, RegisterArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, RegisterArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public RegisterArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public RegisterArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IMath.Register", member);
             }
 
-            reader.ExitNesting();
-            return new RegisterArguments();
+            reader.Depth--;
+            var result = new RegisterArguments();
+            return result;
         }
     }
 
@@ -159,53 +252,123 @@ internal static class MathMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="ClashAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class ClashAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<ClashAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="ClashAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class ClashAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<ClashAsyncArguments>
     {
         public static readonly ClashAsyncArgumentsFormatter Instance = new ClashAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, ClashAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, ClashAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(13);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.invoker);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value._invoker);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.reader);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.count);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.i);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.value);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.writer);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.result);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.args);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.method);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.arguments);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.@class);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.cancellationToken);
+            writer.Write(value.invoker);
+            writer.Write(value._invoker);
+            writer.Write(value.reader);
+            writer.Write(value.count);
+            writer.Write(value.i);
+            writer.Write(value.value);
+            writer.Write(value.writer);
+            writer.Write(value.result);
+            writer.Write(value.args);
+            writer.Write(value.method);
+            writer.Write(value.arguments);
+            writer.Write(value.@class);
+            writer.Write(value.cancellationToken);
         }
 
-        public ClashAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public ClashAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            int invoker = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int _invoker = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int reader2 = count > 2 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int count2 = count > 3 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int i2 = count > 4 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int value = count > 5 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int writer = count > 6 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int result = count > 7 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int args = count > 8 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int method = count > 9 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int arguments = count > 10 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int @class = count > 11 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int cancellationToken = count > 12 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            for (int i = 13; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            int invoker = default;
+            int _invoker = default;
+            int reader2 = default;
+            int count2 = default;
+            int i2 = default;
+            int value2 = default;
+            int writer2 = default;
+            int result2 = default;
+            int args = default;
+            int method = default;
+            int arguments = default;
+            int @class = default;
+            int cancellationToken = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "invoker";
+                            invoker = reader.ReadInt32();
+                            break;
+                        case 1:
+                            member = "_invoker";
+                            _invoker = reader.ReadInt32();
+                            break;
+                        case 2:
+                            member = "reader";
+                            reader2 = reader.ReadInt32();
+                            break;
+                        case 3:
+                            member = "count";
+                            count2 = reader.ReadInt32();
+                            break;
+                        case 4:
+                            member = "i";
+                            i2 = reader.ReadInt32();
+                            break;
+                        case 5:
+                            member = "value";
+                            value2 = reader.ReadInt32();
+                            break;
+                        case 6:
+                            member = "writer";
+                            writer2 = reader.ReadInt32();
+                            break;
+                        case 7:
+                            member = "result";
+                            result2 = reader.ReadInt32();
+                            break;
+                        case 8:
+                            member = "args";
+                            args = reader.ReadInt32();
+                            break;
+                        case 9:
+                            member = "method";
+                            method = reader.ReadInt32();
+                            break;
+                        case 10:
+                            member = "arguments";
+                            arguments = reader.ReadInt32();
+                            break;
+                        case 11:
+                            member = "class";
+                            @class = reader.ReadInt32();
+                            break;
+                        case 12:
+                            member = "cancellationToken";
+                            cancellationToken = reader.ReadInt32();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IMath.ClashAsync", member);
             }
 
-            reader.ExitNesting();
-            return new ClashAsyncArguments(invoker, _invoker, reader2, count2, i2, value, writer, result, args, method, arguments, @class, cancellationToken);
+            reader.Depth--;
+            var result = new ClashAsyncArguments(invoker, _invoker, reader2, count2, i2, value2, writer2, result2, args, method, arguments, @class, cancellationToken);
+            return result;
         }
     }
 
@@ -214,27 +377,45 @@ internal static class MathMessages
     {
     }
 
-    /// <summary>Writes and reads <see cref="VersionAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class VersionAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<VersionAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="VersionAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class VersionAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<VersionAsyncArguments>
     {
         public static readonly VersionAsyncArgumentsFormatter Instance = new VersionAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, VersionAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, VersionAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public VersionAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public VersionAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IMath.VersionAsync", member);
             }
 
-            reader.ExitNesting();
-            return new VersionAsyncArguments();
+            reader.Depth--;
+            var result = new VersionAsyncArguments();
+            return result;
         }
     }
 }

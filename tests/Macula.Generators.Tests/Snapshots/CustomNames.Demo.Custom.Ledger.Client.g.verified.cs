@@ -28,7 +28,7 @@ internal sealed class LedgerClient : global::Demo.Custom.Ledger, global::Macula.
             global::Macula.Generated.Demo.Custom.LedgerDescriptor.BalanceAsync,
             new global::Macula.Generated.Demo.Custom.LedgerMessages.BalanceAsyncArguments(),
             global::Macula.Generated.Demo.Custom.LedgerMessages.BalanceAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Decimal,
+            global::Macula.Serialization.ResolvedFormatter<decimal>.Instance,
             default).AsTask();
     }
 }

@@ -18,19 +18,18 @@ internal sealed class LedgerDispatcher : global::Macula.Rpc.IServiceDispatcher
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
+    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
     {
         // Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;
         // what the implementation throws, even before its first await, fails the returned task instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                global::Macula.Generated.Demo.Custom.LedgerMessages.BalanceAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.Custom.LedgerMessages.BalanceAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<decimal>(_implementation.BalanceAsync(), result, global::Macula.Serialization.MessagePackFormatters.Decimal);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<decimal>(_implementation.BalanceAsync(), result, global::Macula.Serialization.ResolvedFormatter<decimal>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {

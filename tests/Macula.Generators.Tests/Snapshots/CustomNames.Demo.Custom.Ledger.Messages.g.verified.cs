@@ -7,7 +7,7 @@ namespace Macula.Generated.Demo.Custom;
 
 /// <summary>
 /// What <see cref="global::Demo.Custom.Ledger"/> sends on the wire: each method's arguments as a MessagePack
-/// array in parameter order (the CancellationToken stays local), and the formatters of its results.
+/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -18,27 +18,45 @@ internal static class LedgerMessages
     {
     }
 
-    /// <summary>Writes and reads <see cref="BalanceAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class BalanceAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<BalanceAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="BalanceAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class BalanceAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<BalanceAsyncArguments>
     {
         public static readonly BalanceAsyncArgumentsFormatter Instance = new BalanceAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, BalanceAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, BalanceAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public BalanceAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public BalanceAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of Ledger.BalanceAsync", member);
             }
 
-            reader.ExitNesting();
-            return new BalanceAsyncArguments();
+            reader.Depth--;
+            var result = new BalanceAsyncArguments();
+            return result;
         }
     }
 }

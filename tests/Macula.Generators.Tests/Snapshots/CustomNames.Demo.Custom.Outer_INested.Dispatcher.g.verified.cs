@@ -18,16 +18,15 @@ internal sealed class Outer_NestedDispatcher : global::Macula.Rpc.IServiceDispat
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
+    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
     {
         // Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;
         // what the implementation throws, even before its first await, fails the returned task instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                global::Macula.Generated.Demo.Custom.Outer_NestedMessages.PingAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Demo.Custom.Outer_NestedMessages.PingAsyncArgumentsFormatter.Instance, options);
                 try
                 {
                     return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync(_implementation.PingAsync(), result);

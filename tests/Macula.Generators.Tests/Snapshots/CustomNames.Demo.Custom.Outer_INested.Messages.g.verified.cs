@@ -7,7 +7,7 @@ namespace Macula.Generated.Demo.Custom;
 
 /// <summary>
 /// What <see cref="global::Demo.Custom.Outer.INested"/> sends on the wire: each method's arguments as a MessagePack
-/// array in parameter order (the CancellationToken stays local), and the formatters of its results.
+/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -18,27 +18,45 @@ internal static class Outer_NestedMessages
     {
     }
 
-    /// <summary>Writes and reads <see cref="PingAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class PingAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<PingAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="PingAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class PingAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<PingAsyncArguments>
     {
         public static readonly PingAsyncArgumentsFormatter Instance = new PingAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, PingAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, PingAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public PingAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public PingAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of INested.PingAsync", member);
             }
 
-            reader.ExitNesting();
-            return new PingAsyncArguments();
+            reader.Depth--;
+            var result = new PingAsyncArguments();
+            return result;
         }
     }
 }

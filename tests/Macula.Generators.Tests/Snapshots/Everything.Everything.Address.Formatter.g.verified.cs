@@ -6,20 +6,16 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Address"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Everything.Address"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class AddressFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Address?>
+internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Address?>
 {
     public static readonly AddressFormatter Instance = new AddressFormatter();
 
-    // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-    private static global::Macula.Serialization.IMessagePackFormatter<int?>? s_numberFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<int?> NumberFormatter => s_numberFormatter ??= new global::Macula.Serialization.NullableFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32);
-
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Address? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Address? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -27,28 +23,94 @@ internal sealed class AddressFormatter : global::Macula.Serialization.IMessagePa
             return;
         }
 
-        writer.WriteArrayHeader(2);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Street);
-        NumberFormatter.Serialize(ref writer, value.Number);
+        if (value.GetType() != typeof(global::Everything.Address))
+        {
+            throw global::Macula.Serialization.FormatterSupport.DerivedType(value, "Everything.Address");
+        }
+
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(2);
+        writer.WriteString("Street"u8);
+        writer.Write(value.Street);
+        writer.WriteString("Number"u8);
+        formatters.Number.Serialize(ref writer, value.Number, options);
     }
 
-    public global::Everything.Address? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Address? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string street = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        int? number = count > 1 ? NumberFormatter.Deserialize(ref reader) : default;
-        for (int i = 2; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        string street = default!;
+        bool hasStreet = false;
+        int? number = default;
+        bool hasNumber = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Street"u8))
+                {
+                    member = "Street";
+                    if (hasStreet)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Address", member);
+                    }
+                    street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasStreet = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Number"u8))
+                {
+                    member = "Number";
+                    if (hasNumber)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Address", member);
+                    }
+                    number = formatters.Number.Deserialize(ref reader, options);
+                    hasNumber = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Address", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Address(street, number);
+        reader.Depth--;
+        var result = new global::Everything.Address(street, number);
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<int?> Number;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Number = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int?>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

@@ -6,76 +6,16 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Collections"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Everything.Collections"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class CollectionsFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Collections?>
+internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Collections?>
 {
     public static readonly CollectionsFormatter Instance = new CollectionsFormatter();
 
-    // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-    private static global::Macula.Serialization.IMessagePackFormatter<int[]>? s_numbersFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<int[]> NumbersFormatter => s_numbersFormatter ??= new global::Macula.Serialization.ArrayFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<string?[]>? s_wordsFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<string?[]> WordsFormatter => s_wordsFormatter ??= new global::Macula.Serialization.ArrayFormatter<string?>(global::Macula.Serialization.MessagePackFormatters.String)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<int>>? s_listFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<int>> ListFormatter => s_listFormatter ??= new global::Macula.Serialization.ListFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<string>>? s_readOnlyListFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<string>> ReadOnlyListFormatter => s_readOnlyListFormatter ??= new global::Macula.Serialization.ListFormatter<string>(global::Macula.Serialization.MessagePackFormatters.String!)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IList<global::Everything.Point>>? s_iListFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IList<global::Everything.Point>> IListFormatter => s_iListFormatter ??= new global::Macula.Serialization.ListFormatter<global::Everything.Point>(global::Macula.Generated.Everything.PointFormatter.Instance)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.ICollection<long>>? s_collectionFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.ICollection<long>> CollectionFormatter => s_collectionFormatter ??= new global::Macula.Serialization.ListFormatter<long>(global::Macula.Serialization.MessagePackFormatters.Int64)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyCollection<global::Everything.Color>>? s_readOnlyCollectionFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyCollection<global::Everything.Color>> ReadOnlyCollectionFormatter => s_readOnlyCollectionFormatter ??= new global::Macula.Serialization.ListFormatter<global::Everything.Color>(global::Macula.Generated.Everything.ColorFormatter.Instance)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IEnumerable<double>>? s_enumerableFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IEnumerable<double>> EnumerableFormatter => s_enumerableFormatter ??= new global::Macula.Serialization.ListFormatter<double>(global::Macula.Serialization.MessagePackFormatters.Double)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, int>>? s_dictFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, int>> DictFormatter => s_dictFormatter ??= new global::Macula.Serialization.DictionaryFormatter<string, int>(global::Macula.Serialization.MessagePackFormatters.String!, global::Macula.Serialization.MessagePackFormatters.Int32)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyDictionary<int, global::Everything.Address>>? s_readOnlyDictFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyDictionary<int, global::Everything.Address>> ReadOnlyDictFormatter => s_readOnlyDictFormatter ??= new global::Macula.Serialization.DictionaryFormatter<int, global::Everything.Address>(global::Macula.Serialization.MessagePackFormatters.Int32, global::Macula.Generated.Everything.AddressFormatter.Instance!)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IDictionary<global::System.Guid, global::System.Collections.Generic.List<string>>>? s_iDictFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IDictionary<global::System.Guid, global::System.Collections.Generic.List<string>>> IDictFormatter => s_iDictFormatter ??= new global::Macula.Serialization.DictionaryFormatter<global::System.Guid, global::System.Collections.Generic.List<string>>(global::Macula.Serialization.MessagePackFormatters.Guid, new global::Macula.Serialization.ListFormatter<string>(global::Macula.Serialization.MessagePackFormatters.String!)!)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, global::Everything.Address?>>? s_withNullsFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, global::Everything.Address?>> WithNullsFormatter => s_withNullsFormatter ??= new global::Macula.Serialization.DictionaryFormatter<string, global::Everything.Address?>(global::Macula.Serialization.MessagePackFormatters.String!, global::Macula.Generated.Everything.AddressFormatter.Instance)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::System.Collections.Generic.List<int>>>? s_nestedFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::System.Collections.Generic.List<int>>> NestedFormatter => s_nestedFormatter ??= new global::Macula.Serialization.ListFormatter<global::System.Collections.Generic.List<int>>(new global::Macula.Serialization.ListFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32)!)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<int[][]>? s_jaggedFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<int[][]> JaggedFormatter => s_jaggedFormatter ??= new global::Macula.Serialization.ArrayFormatter<int[]>(new global::Macula.Serialization.ArrayFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32)!)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<int>?>? s_missingFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<int>?> MissingFormatter => s_missingFormatter ??= new global::Macula.Serialization.ListFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32);
-
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Collections? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Collections? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -83,71 +23,359 @@ internal sealed class CollectionsFormatter : global::Macula.Serialization.IMessa
             return;
         }
 
-        writer.WriteArrayHeader(15);
-        NumbersFormatter.Serialize(ref writer, value.Numbers);
-        WordsFormatter.Serialize(ref writer, value.Words);
-        ListFormatter.Serialize(ref writer, value.List);
-        ReadOnlyListFormatter.Serialize(ref writer, value.ReadOnlyList);
-        IListFormatter.Serialize(ref writer, value.IList);
-        CollectionFormatter.Serialize(ref writer, value.Collection);
-        ReadOnlyCollectionFormatter.Serialize(ref writer, value.ReadOnlyCollection);
-        EnumerableFormatter.Serialize(ref writer, value.Enumerable);
-        DictFormatter.Serialize(ref writer, value.Dict);
-        ReadOnlyDictFormatter.Serialize(ref writer, value.ReadOnlyDict);
-        IDictFormatter.Serialize(ref writer, value.IDict);
-        WithNullsFormatter.Serialize(ref writer, value.WithNulls);
-        NestedFormatter.Serialize(ref writer, value.Nested);
-        JaggedFormatter.Serialize(ref writer, value.Jagged);
-        MissingFormatter.Serialize(ref writer, value.Missing);
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(15);
+        writer.WriteString("Numbers"u8);
+        formatters.Numbers.Serialize(ref writer, value.Numbers, options);
+        writer.WriteString("Words"u8);
+        formatters.Words.Serialize(ref writer, value.Words, options);
+        writer.WriteString("List"u8);
+        formatters.List.Serialize(ref writer, value.List, options);
+        writer.WriteString("ReadOnlyList"u8);
+        formatters.ReadOnlyList.Serialize(ref writer, value.ReadOnlyList, options);
+        writer.WriteString("IList"u8);
+        formatters.IList.Serialize(ref writer, value.IList, options);
+        writer.WriteString("Collection"u8);
+        formatters.Collection.Serialize(ref writer, value.Collection, options);
+        writer.WriteString("ReadOnlyCollection"u8);
+        formatters.ReadOnlyCollection.Serialize(ref writer, value.ReadOnlyCollection, options);
+        writer.WriteString("Enumerable"u8);
+        formatters.Enumerable.Serialize(ref writer, value.Enumerable, options);
+        writer.WriteString("Dict"u8);
+        formatters.Dict.Serialize(ref writer, value.Dict, options);
+        writer.WriteString("ReadOnlyDict"u8);
+        formatters.ReadOnlyDict.Serialize(ref writer, value.ReadOnlyDict, options);
+        writer.WriteString("IDict"u8);
+        formatters.IDict.Serialize(ref writer, value.IDict, options);
+        writer.WriteString("WithNulls"u8);
+        formatters.WithNulls.Serialize(ref writer, value.WithNulls, options);
+        writer.WriteString("Nested"u8);
+        formatters.Nested.Serialize(ref writer, value.Nested, options);
+        writer.WriteString("Jagged"u8);
+        formatters.Jagged.Serialize(ref writer, value.Jagged, options);
+        writer.WriteString("Missing"u8);
+        formatters.Missing.Serialize(ref writer, value.Missing, options);
     }
 
-    public global::Everything.Collections? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Collections? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        int[] numbers = count > 0 ? NumbersFormatter.Deserialize(ref reader) : default!;
-        string?[] words = count > 1 ? WordsFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.List<int> list = count > 2 ? ListFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.IReadOnlyList<string> readOnlyList = count > 3 ? ReadOnlyListFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.IList<global::Everything.Point> iList = count > 4 ? IListFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.ICollection<long> collection = count > 5 ? CollectionFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.IReadOnlyCollection<global::Everything.Color> readOnlyCollection = count > 6 ? ReadOnlyCollectionFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.IEnumerable<double> enumerable = count > 7 ? EnumerableFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.Dictionary<string, int> dict = count > 8 ? DictFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.IReadOnlyDictionary<int, global::Everything.Address> readOnlyDict = count > 9 ? ReadOnlyDictFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.IDictionary<global::System.Guid, global::System.Collections.Generic.List<string>> iDict = count > 10 ? IDictFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.Dictionary<string, global::Everything.Address?> withNulls = count > 11 ? WithNullsFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.List<global::System.Collections.Generic.List<int>> nested = count > 12 ? NestedFormatter.Deserialize(ref reader) : default!;
-        int[][] jagged = count > 13 ? JaggedFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.List<int>? missing = count > 14 ? MissingFormatter.Deserialize(ref reader) : default;
-        for (int i = 15; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        int[] numbers = default!;
+        bool hasNumbers = false;
+        string?[] words = default!;
+        bool hasWords = false;
+        global::System.Collections.Generic.List<int> list = default!;
+        bool hasList = false;
+        global::System.Collections.Generic.IReadOnlyList<string> readOnlyList = default!;
+        bool hasReadOnlyList = false;
+        global::System.Collections.Generic.IList<global::Everything.Point> iList = default!;
+        bool hasIList = false;
+        global::System.Collections.Generic.ICollection<long> collection = default!;
+        bool hasCollection = false;
+        global::System.Collections.Generic.IReadOnlyCollection<global::Everything.Color> readOnlyCollection = default!;
+        bool hasReadOnlyCollection = false;
+        global::System.Collections.Generic.IEnumerable<double> enumerable = default!;
+        bool hasEnumerable = false;
+        global::System.Collections.Generic.Dictionary<string, int> dict = default!;
+        bool hasDict = false;
+        global::System.Collections.Generic.IReadOnlyDictionary<int, global::Everything.Address> readOnlyDict = default!;
+        bool hasReadOnlyDict = false;
+        global::System.Collections.Generic.IDictionary<global::System.Guid, global::System.Collections.Generic.List<string>> iDict = default!;
+        bool hasIDict = false;
+        global::System.Collections.Generic.Dictionary<string, global::Everything.Address?> withNulls = default!;
+        bool hasWithNulls = false;
+        global::System.Collections.Generic.List<global::System.Collections.Generic.List<int>> nested = default!;
+        bool hasNested = false;
+        int[][] jagged = default!;
+        bool hasJagged = false;
+        global::System.Collections.Generic.List<int>? missing = default!;
+        bool hasMissing = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Numbers"u8))
+                {
+                    member = "Numbers";
+                    if (hasNumbers)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    numbers = formatters.Numbers.Deserialize(ref reader, options)!;
+                    hasNumbers = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Words"u8))
+                {
+                    member = "Words";
+                    if (hasWords)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    words = formatters.Words.Deserialize(ref reader, options)!;
+                    hasWords = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "List"u8))
+                {
+                    member = "List";
+                    if (hasList)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    list = formatters.List.Deserialize(ref reader, options)!;
+                    hasList = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyList"u8))
+                {
+                    member = "ReadOnlyList";
+                    if (hasReadOnlyList)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    readOnlyList = formatters.ReadOnlyList.Deserialize(ref reader, options)!;
+                    hasReadOnlyList = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "IList"u8))
+                {
+                    member = "IList";
+                    if (hasIList)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    iList = formatters.IList.Deserialize(ref reader, options)!;
+                    hasIList = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Collection"u8))
+                {
+                    member = "Collection";
+                    if (hasCollection)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    collection = formatters.Collection.Deserialize(ref reader, options)!;
+                    hasCollection = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyCollection"u8))
+                {
+                    member = "ReadOnlyCollection";
+                    if (hasReadOnlyCollection)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    readOnlyCollection = formatters.ReadOnlyCollection.Deserialize(ref reader, options)!;
+                    hasReadOnlyCollection = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Enumerable"u8))
+                {
+                    member = "Enumerable";
+                    if (hasEnumerable)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    enumerable = formatters.Enumerable.Deserialize(ref reader, options)!;
+                    hasEnumerable = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Dict"u8))
+                {
+                    member = "Dict";
+                    if (hasDict)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    dict = formatters.Dict.Deserialize(ref reader, options)!;
+                    hasDict = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyDict"u8))
+                {
+                    member = "ReadOnlyDict";
+                    if (hasReadOnlyDict)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    readOnlyDict = formatters.ReadOnlyDict.Deserialize(ref reader, options)!;
+                    hasReadOnlyDict = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "IDict"u8))
+                {
+                    member = "IDict";
+                    if (hasIDict)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    iDict = formatters.IDict.Deserialize(ref reader, options)!;
+                    hasIDict = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "WithNulls"u8))
+                {
+                    member = "WithNulls";
+                    if (hasWithNulls)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    withNulls = formatters.WithNulls.Deserialize(ref reader, options)!;
+                    hasWithNulls = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Nested"u8))
+                {
+                    member = "Nested";
+                    if (hasNested)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    nested = formatters.Nested.Deserialize(ref reader, options)!;
+                    hasNested = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Jagged"u8))
+                {
+                    member = "Jagged";
+                    if (hasJagged)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    jagged = formatters.Jagged.Deserialize(ref reader, options)!;
+                    hasJagged = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Missing"u8))
+                {
+                    member = "Missing";
+                    if (hasMissing)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                    }
+                    missing = formatters.Missing.Deserialize(ref reader, options);
+                    hasMissing = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Collections", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Collections()
+        reader.Depth--;
+        var result = new global::Everything.Collections();
+        if (hasNumbers)
         {
-            Numbers = numbers,
-            Words = words,
-            List = list,
-            ReadOnlyList = readOnlyList,
-            IList = iList,
-            Collection = collection,
-            ReadOnlyCollection = readOnlyCollection,
-            Enumerable = enumerable,
-            Dict = dict,
-            ReadOnlyDict = readOnlyDict,
-            IDict = iDict,
-            WithNulls = withNulls,
-            Nested = nested,
-            Jagged = jagged,
-            Missing = missing,
-        };
+            result.Numbers = numbers;
+        }
+        if (hasWords)
+        {
+            result.Words = words;
+        }
+        if (hasList)
+        {
+            result.List = list;
+        }
+        if (hasReadOnlyList)
+        {
+            result.ReadOnlyList = readOnlyList;
+        }
+        if (hasIList)
+        {
+            result.IList = iList;
+        }
+        if (hasCollection)
+        {
+            result.Collection = collection;
+        }
+        if (hasReadOnlyCollection)
+        {
+            result.ReadOnlyCollection = readOnlyCollection;
+        }
+        if (hasEnumerable)
+        {
+            result.Enumerable = enumerable;
+        }
+        if (hasDict)
+        {
+            result.Dict = dict;
+        }
+        if (hasReadOnlyDict)
+        {
+            result.ReadOnlyDict = readOnlyDict;
+        }
+        if (hasIDict)
+        {
+            result.IDict = iDict;
+        }
+        if (hasWithNulls)
+        {
+            result.WithNulls = withNulls;
+        }
+        if (hasNested)
+        {
+            result.Nested = nested;
+        }
+        if (hasJagged)
+        {
+            result.Jagged = jagged;
+        }
+        if (hasMissing)
+        {
+            result.Missing = missing;
+        }
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<int[]?> Numbers;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<string?[]?> Words;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<int>?> List;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<string>?> ReadOnlyList;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IList<global::Everything.Point>?> IList;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.ICollection<long>?> Collection;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyCollection<global::Everything.Color>?> ReadOnlyCollection;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IEnumerable<double>?> Enumerable;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, int>?> Dict;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyDictionary<int, global::Everything.Address>?> ReadOnlyDict;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IDictionary<global::System.Guid, global::System.Collections.Generic.List<string>>?> IDict;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, global::Everything.Address?>?> WithNulls;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<global::System.Collections.Generic.List<int>>?> Nested;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<int[][]?> Jagged;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<int>?> Missing;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Numbers = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int[]?>(resolver);
+            Words = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<string?[]?>(resolver);
+            List = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<int>?>(resolver);
+            ReadOnlyList = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<string>?>(resolver);
+            IList = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IList<global::Everything.Point>?>(resolver);
+            Collection = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.ICollection<long>?>(resolver);
+            ReadOnlyCollection = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyCollection<global::Everything.Color>?>(resolver);
+            Enumerable = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IEnumerable<double>?>(resolver);
+            Dict = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.Dictionary<string, int>?>(resolver);
+            ReadOnlyDict = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyDictionary<int, global::Everything.Address>?>(resolver);
+            IDict = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IDictionary<global::System.Guid, global::System.Collections.Generic.List<string>>?>(resolver);
+            WithNulls = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.Dictionary<string, global::Everything.Address?>?>(resolver);
+            Nested = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<global::System.Collections.Generic.List<int>>?>(resolver);
+            Jagged = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int[][]?>(resolver);
+            Missing = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<int>?>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

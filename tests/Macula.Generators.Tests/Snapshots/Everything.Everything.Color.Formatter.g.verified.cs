@@ -8,11 +8,11 @@ namespace Macula.Generated.Everything;
 /// <summary>Writes and reads <see cref="global::Everything.Color"/> as its underlying byte.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class ColorFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Color>
+internal sealed class ColorFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Color>
 {
     public static readonly ColorFormatter Instance = new ColorFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Color value) => writer.Write((byte)value);
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Color value, global::MessagePack.MessagePackSerializerOptions options) => writer.Write((byte)value);
 
-    public global::Everything.Color Deserialize(ref global::Macula.Serialization.MessagePackReader reader) => (global::Everything.Color)reader.ReadByte();
+    public global::Everything.Color Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options) => (global::Everything.Color)reader.ReadByte();
 }

@@ -6,24 +6,16 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Customer"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Everything.Customer"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class CustomerFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Customer?>
+internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Customer?>
 {
     public static readonly CustomerFormatter Instance = new CustomerFormatter();
 
-    // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.Address?>>? s_othersFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.Address?>> OthersFormatter => s_othersFormatter ??= new global::Macula.Serialization.ListFormatter<global::Everything.Address?>(global::Macula.Generated.Everything.AddressFormatter.Instance)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Everything.Customer>?>? s_friendsFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Everything.Customer>?> FriendsFormatter => s_friendsFormatter ??= new global::Macula.Serialization.DictionaryFormatter<string, global::Everything.Customer>(global::Macula.Serialization.MessagePackFormatters.String!, global::Macula.Generated.Everything.CustomerFormatter.Instance!);
-
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Customer? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Customer? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -31,38 +23,147 @@ internal sealed class CustomerFormatter : global::Macula.Serialization.IMessageP
             return;
         }
 
-        writer.WriteArrayHeader(4);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Name);
-        global::Macula.Generated.Everything.AddressFormatter.Instance.Serialize(ref writer, value.Home);
-        OthersFormatter.Serialize(ref writer, value.Others);
-        FriendsFormatter.Serialize(ref writer, value.Friends);
+        // Everything.Customer can contain itself: a cycle stops at the depth limit instead of overflowing the stack.
+        global::Macula.Serialization.FormatterSupport.EnterWrite(options, "Everything.Customer");
+        try
+        {
+            var formatters = Formatters.For(options);
+            writer.WriteMapHeader(4);
+            writer.WriteString("Name"u8);
+            writer.Write(value.Name);
+            writer.WriteString("Home"u8);
+            formatters.Home.Serialize(ref writer, value.Home, options);
+            writer.WriteString("Others"u8);
+            formatters.Others.Serialize(ref writer, value.Others, options);
+            writer.WriteString("Friends"u8);
+            formatters.Friends.Serialize(ref writer, value.Friends, options);
+        }
+        finally
+        {
+            global::Macula.Serialization.FormatterSupport.ExitWrite();
+        }
     }
 
-    public global::Everything.Customer? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Customer? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string name = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        global::Everything.Address? home = count > 1 ? global::Macula.Generated.Everything.AddressFormatter.Instance.Deserialize(ref reader) : default;
-        global::System.Collections.Generic.List<global::Everything.Address?> others = count > 2 ? OthersFormatter.Deserialize(ref reader) : default!;
-        global::System.Collections.Generic.IReadOnlyDictionary<string, global::Everything.Customer>? friends = count > 3 ? FriendsFormatter.Deserialize(ref reader) : default;
-        for (int i = 4; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        string name = default!;
+        bool hasName = false;
+        global::Everything.Address? home = default!;
+        bool hasHome = false;
+        global::System.Collections.Generic.List<global::Everything.Address?> others = default!;
+        bool hasOthers = false;
+        global::System.Collections.Generic.IReadOnlyDictionary<string, global::Everything.Customer>? friends = default!;
+        bool hasFriends = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                {
+                    member = "Name";
+                    if (hasName)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
+                    }
+                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasName = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Home"u8))
+                {
+                    member = "Home";
+                    if (hasHome)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
+                    }
+                    home = formatters.Home.Deserialize(ref reader, options);
+                    hasHome = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Others"u8))
+                {
+                    member = "Others";
+                    if (hasOthers)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
+                    }
+                    others = formatters.Others.Deserialize(ref reader, options)!;
+                    hasOthers = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Friends"u8))
+                {
+                    member = "Friends";
+                    if (hasFriends)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
+                    }
+                    friends = formatters.Friends.Deserialize(ref reader, options);
+                    hasFriends = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Customer", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Customer()
+        reader.Depth--;
+        // An init-only member that did not arrive keeps its initializer, read from an instance built the same way.
+        global::Everything.Customer? defaults = null;
+        var result = new global::Everything.Customer()
         {
-            Name = name,
-            Home = home,
-            Others = others,
-            Friends = friends,
+            Home = hasHome ? home : (defaults ??= new global::Everything.Customer()).Home,
         };
+        if (hasName)
+        {
+            result.Name = name;
+        }
+        if (hasOthers)
+        {
+            result.Others = others;
+        }
+        if (hasFriends)
+        {
+            result.Friends = friends;
+        }
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Address?> Home;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.Address?>?> Others;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Everything.Customer>?> Friends;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Home = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Address?>(resolver);
+            Others = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<global::Everything.Address?>?>(resolver);
+            Friends = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Everything.Customer>?>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

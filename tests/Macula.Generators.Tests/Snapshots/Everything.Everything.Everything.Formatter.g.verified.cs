@@ -6,15 +6,16 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Everything"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Everything.Everything"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class EverythingFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Everything?>
+internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Everything?>
 {
     public static readonly EverythingFormatter Instance = new EverythingFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Everything? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Everything? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -22,42 +23,208 @@ internal sealed class EverythingFormatter : global::Macula.Serialization.IMessag
             return;
         }
 
-        writer.WriteArrayHeader(9);
-        global::Macula.Generated.Everything.PrimitivesFormatter.Instance.Serialize(ref writer, value.Primitives);
-        global::Macula.Generated.Everything.ScalarsFormatter.Instance.Serialize(ref writer, value.Scalars);
-        global::Macula.Generated.Everything.NullablesFormatter.Instance.Serialize(ref writer, value.Nullables);
-        global::Macula.Generated.Everything.CollectionsFormatter.Instance.Serialize(ref writer, value.Collections);
-        global::Macula.Generated.Everything.CustomerFormatter.Instance.Serialize(ref writer, value.Customer);
-        global::Macula.Generated.Everything.CustomerFormatter.Instance.Serialize(ref writer, value.NoCustomer);
-        global::Macula.Generated.Everything.TreeNodeFormatter.Instance.Serialize(ref writer, value.Tree);
-        global::Macula.Generated.Everything.SizeFormatter.Instance.Serialize(ref writer, value.Size);
-        global::Macula.Generated.Everything.PointFormatter.Instance.Serialize(ref writer, value.Point);
+        if (value.GetType() != typeof(global::Everything.Everything))
+        {
+            throw global::Macula.Serialization.FormatterSupport.DerivedType(value, "Everything.Everything");
+        }
+
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(9);
+        writer.WriteString("Primitives"u8);
+        formatters.Primitives.Serialize(ref writer, value.Primitives, options);
+        writer.WriteString("Scalars"u8);
+        formatters.Scalars.Serialize(ref writer, value.Scalars, options);
+        writer.WriteString("Nullables"u8);
+        formatters.Nullables.Serialize(ref writer, value.Nullables, options);
+        writer.WriteString("Collections"u8);
+        formatters.Collections.Serialize(ref writer, value.Collections, options);
+        writer.WriteString("Customer"u8);
+        formatters.Customer.Serialize(ref writer, value.Customer, options);
+        writer.WriteString("NoCustomer"u8);
+        formatters.NoCustomer.Serialize(ref writer, value.NoCustomer, options);
+        writer.WriteString("Tree"u8);
+        formatters.Tree.Serialize(ref writer, value.Tree, options);
+        writer.WriteString("Size"u8);
+        formatters.Size.Serialize(ref writer, value.Size, options);
+        writer.WriteString("Point"u8);
+        formatters.Point.Serialize(ref writer, value.Point, options);
     }
 
-    public global::Everything.Everything? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Everything? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        global::Everything.Primitives primitives = count > 0 ? global::Macula.Generated.Everything.PrimitivesFormatter.Instance.Deserialize(ref reader)! : default!;
-        global::Everything.Scalars scalars = count > 1 ? global::Macula.Generated.Everything.ScalarsFormatter.Instance.Deserialize(ref reader)! : default!;
-        global::Everything.Nullables nullables = count > 2 ? global::Macula.Generated.Everything.NullablesFormatter.Instance.Deserialize(ref reader)! : default!;
-        global::Everything.Collections collections = count > 3 ? global::Macula.Generated.Everything.CollectionsFormatter.Instance.Deserialize(ref reader)! : default!;
-        global::Everything.Customer customer = count > 4 ? global::Macula.Generated.Everything.CustomerFormatter.Instance.Deserialize(ref reader)! : default!;
-        global::Everything.Customer? noCustomer = count > 5 ? global::Macula.Generated.Everything.CustomerFormatter.Instance.Deserialize(ref reader) : default;
-        global::Everything.TreeNode tree = count > 6 ? global::Macula.Generated.Everything.TreeNodeFormatter.Instance.Deserialize(ref reader)! : default!;
-        global::Everything.Size size = count > 7 ? global::Macula.Generated.Everything.SizeFormatter.Instance.Deserialize(ref reader) : default;
-        global::Everything.Point point = count > 8 ? global::Macula.Generated.Everything.PointFormatter.Instance.Deserialize(ref reader) : default;
-        for (int i = 9; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        global::Everything.Primitives primitives = default!;
+        bool hasPrimitives = false;
+        global::Everything.Scalars scalars = default!;
+        bool hasScalars = false;
+        global::Everything.Nullables nullables = default!;
+        bool hasNullables = false;
+        global::Everything.Collections collections = default!;
+        bool hasCollections = false;
+        global::Everything.Customer customer = default!;
+        bool hasCustomer = false;
+        global::Everything.Customer? noCustomer = default!;
+        bool hasNoCustomer = false;
+        global::Everything.TreeNode tree = default!;
+        bool hasTree = false;
+        global::Everything.Size size = default;
+        bool hasSize = false;
+        global::Everything.Point point = default;
+        bool hasPoint = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Primitives"u8))
+                {
+                    member = "Primitives";
+                    if (hasPrimitives)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    primitives = formatters.Primitives.Deserialize(ref reader, options)!;
+                    hasPrimitives = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Scalars"u8))
+                {
+                    member = "Scalars";
+                    if (hasScalars)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    scalars = formatters.Scalars.Deserialize(ref reader, options)!;
+                    hasScalars = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Nullables"u8))
+                {
+                    member = "Nullables";
+                    if (hasNullables)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    nullables = formatters.Nullables.Deserialize(ref reader, options)!;
+                    hasNullables = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Collections"u8))
+                {
+                    member = "Collections";
+                    if (hasCollections)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    collections = formatters.Collections.Deserialize(ref reader, options)!;
+                    hasCollections = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Customer"u8))
+                {
+                    member = "Customer";
+                    if (hasCustomer)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    customer = formatters.Customer.Deserialize(ref reader, options)!;
+                    hasCustomer = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "NoCustomer"u8))
+                {
+                    member = "NoCustomer";
+                    if (hasNoCustomer)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    noCustomer = formatters.NoCustomer.Deserialize(ref reader, options);
+                    hasNoCustomer = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Tree"u8))
+                {
+                    member = "Tree";
+                    if (hasTree)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    tree = formatters.Tree.Deserialize(ref reader, options)!;
+                    hasTree = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Size"u8))
+                {
+                    member = "Size";
+                    if (hasSize)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    size = formatters.Size.Deserialize(ref reader, options);
+                    hasSize = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Point"u8))
+                {
+                    member = "Point";
+                    if (hasPoint)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                    }
+                    point = formatters.Point.Deserialize(ref reader, options);
+                    hasPoint = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Everything", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Everything(primitives, scalars, nullables, collections, customer, noCustomer, tree, size, point);
+        reader.Depth--;
+        var result = new global::Everything.Everything(primitives, scalars, nullables, collections, customer, noCustomer, tree, size, point);
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Primitives?> Primitives;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Scalars?> Scalars;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Nullables?> Nullables;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Collections?> Collections;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Customer?> Customer;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Customer?> NoCustomer;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.TreeNode?> Tree;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Size> Size;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Point> Point;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Primitives = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Primitives?>(resolver);
+            Scalars = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Scalars?>(resolver);
+            Nullables = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Nullables?>(resolver);
+            Collections = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Collections?>(resolver);
+            Customer = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Customer?>(resolver);
+            NoCustomer = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Customer?>(resolver);
+            Tree = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.TreeNode?>(resolver);
+            Size = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Size>(resolver);
+            Point = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Point>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

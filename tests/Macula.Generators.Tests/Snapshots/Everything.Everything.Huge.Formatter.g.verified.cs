@@ -8,11 +8,11 @@ namespace Macula.Generated.Everything;
 /// <summary>Writes and reads <see cref="global::Everything.Huge"/> as its underlying ulong.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class HugeFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Huge>
+internal sealed class HugeFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Huge>
 {
     public static readonly HugeFormatter Instance = new HugeFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Huge value) => writer.Write((ulong)value);
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Huge value, global::MessagePack.MessagePackSerializerOptions options) => writer.Write((ulong)value);
 
-    public global::Everything.Huge Deserialize(ref global::Macula.Serialization.MessagePackReader reader) => (global::Everything.Huge)reader.ReadUInt64();
+    public global::Everything.Huge Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options) => (global::Everything.Huge)reader.ReadUInt64();
 }

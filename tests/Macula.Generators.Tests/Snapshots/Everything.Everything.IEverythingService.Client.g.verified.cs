@@ -28,7 +28,7 @@ internal sealed class EverythingServiceClient : global::Everything.IEverythingSe
             global::Macula.Generated.Everything.EverythingServiceDescriptor.EchoAsync,
             new global::Macula.Generated.Everything.EverythingServiceMessages.EchoAsyncArguments(value),
             global::Macula.Generated.Everything.EverythingServiceMessages.EchoAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Everything.EverythingFormatter.Instance!,
+            global::Macula.Serialization.ResolvedFormatter<global::Everything.Everything>.Instance,
             cancellationToken).AsTask();
     }
 
@@ -39,7 +39,7 @@ internal sealed class EverythingServiceClient : global::Everything.IEverythingSe
             global::Macula.Generated.Everything.EverythingServiceDescriptor.DescribeAsync,
             new global::Macula.Generated.Everything.EverythingServiceMessages.DescribeAsyncArguments(text, number, color, addresses, map, rest),
             global::Macula.Generated.Everything.EverythingServiceMessages.DescribeAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.String,
+            global::Macula.Serialization.ResolvedFormatter<string?>.Instance,
             default).AsTask();
     }
 
@@ -50,7 +50,7 @@ internal sealed class EverythingServiceClient : global::Everything.IEverythingSe
             global::Macula.Generated.Everything.EverythingServiceDescriptor.AddAsync,
             new global::Macula.Generated.Everything.EverythingServiceMessages.AddAsyncArguments(a, b),
             global::Macula.Generated.Everything.EverythingServiceMessages.AddAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int32,
+            global::Macula.Serialization.ResolvedFormatter<int>.Instance,
             default);
     }
 
@@ -81,7 +81,7 @@ internal sealed class EverythingServiceClient : global::Everything.IEverythingSe
             global::Macula.Generated.Everything.EverythingServiceDescriptor.FindAsync,
             new global::Macula.Generated.Everything.EverythingServiceMessages.FindAsyncArguments(street),
             global::Macula.Generated.Everything.EverythingServiceMessages.FindAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Everything.AddressFormatter.Instance,
+            global::Macula.Serialization.ResolvedFormatter<global::Everything.Address?>.Instance,
             default).AsTask();
     }
 
@@ -92,7 +92,7 @@ internal sealed class EverythingServiceClient : global::Everything.IEverythingSe
             global::Macula.Generated.Everything.EverythingServiceDescriptor.FailAsync,
             new global::Macula.Generated.Everything.EverythingServiceMessages.FailAsyncArguments(synchronously),
             global::Macula.Generated.Everything.EverythingServiceMessages.FailAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int32,
+            global::Macula.Serialization.ResolvedFormatter<int>.Instance,
             default).AsTask();
     }
 
@@ -103,7 +103,7 @@ internal sealed class EverythingServiceClient : global::Everything.IEverythingSe
             global::Macula.Generated.Everything.EverythingServiceDescriptor.PointsAsync,
             new global::Macula.Generated.Everything.EverythingServiceMessages.PointsAsyncArguments(count),
             global::Macula.Generated.Everything.EverythingServiceMessages.PointsAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Everything.EverythingServiceMessages.PointsAsyncResultFormatter,
+            global::Macula.Serialization.ResolvedFormatter<global::System.Collections.Generic.IReadOnlyList<global::Everything.Point>>.Instance,
             default);
     }
 
@@ -114,7 +114,7 @@ internal sealed class EverythingServiceClient : global::Everything.IEverythingSe
             global::Macula.Generated.Everything.EverythingServiceDescriptor.InheritedAsync,
             new global::Macula.Generated.Everything.EverythingServiceMessages.InheritedAsyncArguments(text),
             global::Macula.Generated.Everything.EverythingServiceMessages.InheritedAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.String!,
+            global::Macula.Serialization.ResolvedFormatter<string>.Instance,
             default).AsTask();
     }
 }

@@ -18,19 +18,18 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
+    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
     {
         // Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;
         // what the implementation throws, even before its first await, fails the returned task instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                var args = global::Macula.Generated.Everything.EverythingServiceMessages.EchoAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.EchoAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Everything.Everything>(_implementation.EchoAsync(args.value, cancellationToken), result, global::Macula.Generated.Everything.EverythingFormatter.Instance!);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Everything.Everything>(_implementation.EchoAsync(args.value, cancellationToken), result, global::Macula.Serialization.ResolvedFormatter<global::Everything.Everything>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -40,10 +39,10 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
 
             case 1:
             {
-                var args = global::Macula.Generated.Everything.EverythingServiceMessages.DescribeAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.DescribeAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<string?>(_implementation.DescribeAsync(args.text, args.number, args.color, args.addresses, args.map, args.rest), result, global::Macula.Serialization.MessagePackFormatters.String);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<string?>(_implementation.DescribeAsync(args.text, args.number, args.color, args.addresses, args.map, args.rest), result, global::Macula.Serialization.ResolvedFormatter<string?>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -53,10 +52,10 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
 
             case 2:
             {
-                var args = global::Macula.Generated.Everything.EverythingServiceMessages.AddAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.AddAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.AddAsync(args.a, args.b), result, global::Macula.Serialization.MessagePackFormatters.Int32);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.AddAsync(args.a, args.b), result, global::Macula.Serialization.ResolvedFormatter<int>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -66,7 +65,7 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
 
             case 3:
             {
-                global::Macula.Generated.Everything.EverythingServiceMessages.PingAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.PingAsyncArgumentsFormatter.Instance, options);
                 try
                 {
                     return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync(_implementation.PingAsync(), result);
@@ -79,7 +78,7 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
 
             case 4:
             {
-                global::Macula.Generated.Everything.EverythingServiceMessages.ResetAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.ResetAsyncArgumentsFormatter.Instance, options);
                 try
                 {
                     return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync(_implementation.ResetAsync(cancellationToken), result);
@@ -92,10 +91,10 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
 
             case 5:
             {
-                var args = global::Macula.Generated.Everything.EverythingServiceMessages.FindAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.FindAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Everything.Address?>(_implementation.FindAsync(args.street), result, global::Macula.Generated.Everything.AddressFormatter.Instance);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Everything.Address?>(_implementation.FindAsync(args.street), result, global::Macula.Serialization.ResolvedFormatter<global::Everything.Address?>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -105,10 +104,10 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
 
             case 6:
             {
-                var args = global::Macula.Generated.Everything.EverythingServiceMessages.FailAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.FailAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.FailAsync(args.synchronously), result, global::Macula.Serialization.MessagePackFormatters.Int32);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.FailAsync(args.synchronously), result, global::Macula.Serialization.ResolvedFormatter<int>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -118,10 +117,10 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
 
             case 7:
             {
-                var args = global::Macula.Generated.Everything.EverythingServiceMessages.PointsAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.PointsAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::System.Collections.Generic.IReadOnlyList<global::Everything.Point>>(_implementation.PointsAsync(args.count), result, global::Macula.Generated.Everything.EverythingServiceMessages.PointsAsyncResultFormatter);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::System.Collections.Generic.IReadOnlyList<global::Everything.Point>>(_implementation.PointsAsync(args.count), result, global::Macula.Serialization.ResolvedFormatter<global::System.Collections.Generic.IReadOnlyList<global::Everything.Point>>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -131,10 +130,10 @@ internal sealed class EverythingServiceDispatcher : global::Macula.Rpc.IServiceD
 
             case 8:
             {
-                var args = global::Macula.Generated.Everything.EverythingServiceMessages.InheritedAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Everything.EverythingServiceMessages.InheritedAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<string>(_implementation.InheritedAsync(args.text), result, global::Macula.Serialization.MessagePackFormatters.String!);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<string>(_implementation.InheritedAsync(args.text), result, global::Macula.Serialization.ResolvedFormatter<string>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {

@@ -7,7 +7,7 @@ namespace Macula.Generated.Everything;
 
 /// <summary>
 /// What <see cref="global::Everything.IEverythingService"/> sends on the wire: each method's arguments as a MessagePack
-/// array in parameter order (the CancellationToken stays local), and the formatters of its results.
+/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -24,29 +24,74 @@ internal static class EverythingServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="EchoAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class EchoAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<EchoAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="EchoAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class EchoAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<EchoAsyncArguments>
     {
         public static readonly EchoAsyncArgumentsFormatter Instance = new EchoAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, EchoAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, EchoAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
+            var formatters = Formatters.For(options);
             writer.WriteArrayHeader(1);
-            global::Macula.Generated.Everything.EverythingFormatter.Instance.Serialize(ref writer, value.value);
+            formatters.Value.Serialize(ref writer, value.value, options);
         }
 
-        public EchoAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public EchoAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            global::Everything.Everything value = count > 0 ? global::Macula.Generated.Everything.EverythingFormatter.Instance.Deserialize(ref reader)! : default!;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            global::Everything.Everything value2 = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "value";
+                            value2 = formatters.Value.Deserialize(ref reader, options)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.EchoAsync", member);
             }
 
-            reader.ExitNesting();
-            return new EchoAsyncArguments(value);
+            reader.Depth--;
+            var result = new EchoAsyncArguments(value2);
+            return result;
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Everything?> Value;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                Value = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Everything?>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
         }
     }
 
@@ -71,56 +116,112 @@ internal static class EverythingServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="DescribeAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class DescribeAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<DescribeAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="DescribeAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class DescribeAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<DescribeAsyncArguments>
     {
         public static readonly DescribeAsyncArgumentsFormatter Instance = new DescribeAsyncArgumentsFormatter();
 
-        // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-        private static global::Macula.Serialization.IMessagePackFormatter<int?>? s_numberFormatter;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<int?> NumberFormatter => s_numberFormatter ??= new global::Macula.Serialization.NullableFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32);
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.Address?>?>? s_addressesFormatter;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.Address?>?> AddressesFormatter => s_addressesFormatter ??= new global::Macula.Serialization.ListFormatter<global::Everything.Address?>(global::Macula.Generated.Everything.AddressFormatter.Instance);
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>>? s_mapFormatter;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>> MapFormatter => s_mapFormatter ??= new global::Macula.Serialization.DictionaryFormatter<string, global::System.Collections.Generic.List<int>>(global::Macula.Serialization.MessagePackFormatters.String!, new global::Macula.Serialization.ListFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32)!)!;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<int[]>? s_restFormatter;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<int[]> RestFormatter => s_restFormatter ??= new global::Macula.Serialization.ArrayFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32)!;
-
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, DescribeAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, DescribeAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
+            var formatters = Formatters.For(options);
             writer.WriteArrayHeader(6);
-            global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.text);
-            NumberFormatter.Serialize(ref writer, value.number);
-            global::Macula.Generated.Everything.ColorFormatter.Instance.Serialize(ref writer, value.color);
-            AddressesFormatter.Serialize(ref writer, value.addresses);
-            MapFormatter.Serialize(ref writer, value.map);
-            RestFormatter.Serialize(ref writer, value.rest);
+            writer.Write(value.text);
+            formatters.Number.Serialize(ref writer, value.number, options);
+            formatters.Color.Serialize(ref writer, value.color, options);
+            formatters.Addresses.Serialize(ref writer, value.addresses, options);
+            formatters.Map.Serialize(ref writer, value.map, options);
+            formatters.Rest.Serialize(ref writer, value.rest, options);
         }
 
-        public DescribeAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public DescribeAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            string? text = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader) : default;
-            int? number = count > 1 ? NumberFormatter.Deserialize(ref reader) : default;
-            global::Everything.Color color = count > 2 ? global::Macula.Generated.Everything.ColorFormatter.Instance.Deserialize(ref reader) : default;
-            global::System.Collections.Generic.List<global::Everything.Address?>? addresses = count > 3 ? AddressesFormatter.Deserialize(ref reader) : default;
-            global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> map = count > 4 ? MapFormatter.Deserialize(ref reader) : default!;
-            int[] rest = count > 5 ? RestFormatter.Deserialize(ref reader) : default!;
-            for (int i = 6; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            string? text = default!;
+            int? number = default;
+            global::Everything.Color color = default;
+            global::System.Collections.Generic.List<global::Everything.Address?>? addresses = default!;
+            global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> map = default!;
+            int[] rest = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "text";
+                            text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            break;
+                        case 1:
+                            member = "number";
+                            number = formatters.Number.Deserialize(ref reader, options);
+                            break;
+                        case 2:
+                            member = "color";
+                            color = formatters.Color.Deserialize(ref reader, options);
+                            break;
+                        case 3:
+                            member = "addresses";
+                            addresses = formatters.Addresses.Deserialize(ref reader, options);
+                            break;
+                        case 4:
+                            member = "map";
+                            map = formatters.Map.Deserialize(ref reader, options)!;
+                            break;
+                        case 5:
+                            member = "rest";
+                            rest = formatters.Rest.Deserialize(ref reader, options)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.DescribeAsync", member);
             }
 
-            reader.ExitNesting();
-            return new DescribeAsyncArguments(text, number, color, addresses, map, rest);
+            reader.Depth--;
+            var result = new DescribeAsyncArguments(text, number, color, addresses, map, rest);
+            return result;
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<int?> Number;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Color> Color;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.Address?>?> Addresses;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>?> Map;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<int[]?> Rest;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                Number = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int?>(resolver);
+                Color = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Color>(resolver);
+                Addresses = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<global::Everything.Address?>?>(resolver);
+                Map = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>>?>(resolver);
+                Rest = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int[]?>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
         }
     }
 
@@ -137,31 +238,57 @@ internal static class EverythingServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="AddAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class AddAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<AddAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="AddAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class AddAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<AddAsyncArguments>
     {
         public static readonly AddAsyncArgumentsFormatter Instance = new AddAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, AddAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, AddAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.a);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.b);
+            writer.Write(value.a);
+            writer.Write(value.b);
         }
 
-        public AddAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public AddAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            int a = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int b = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            int a = default;
+            int b = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "a";
+                            a = reader.ReadInt32();
+                            break;
+                        case 1:
+                            member = "b";
+                            b = reader.ReadInt32();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.AddAsync", member);
             }
 
-            reader.ExitNesting();
-            return new AddAsyncArguments(a, b);
+            reader.Depth--;
+            var result = new AddAsyncArguments(a, b);
+            return result;
         }
     }
 
@@ -170,27 +297,45 @@ internal static class EverythingServiceMessages
     {
     }
 
-    /// <summary>Writes and reads <see cref="PingAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class PingAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<PingAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="PingAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class PingAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<PingAsyncArguments>
     {
         public static readonly PingAsyncArgumentsFormatter Instance = new PingAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, PingAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, PingAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public PingAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public PingAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.PingAsync", member);
             }
 
-            reader.ExitNesting();
-            return new PingAsyncArguments();
+            reader.Depth--;
+            var result = new PingAsyncArguments();
+            return result;
         }
     }
 
@@ -199,27 +344,45 @@ internal static class EverythingServiceMessages
     {
     }
 
-    /// <summary>Writes and reads <see cref="ResetAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class ResetAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<ResetAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="ResetAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class ResetAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<ResetAsyncArguments>
     {
         public static readonly ResetAsyncArgumentsFormatter Instance = new ResetAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, ResetAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, ResetAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public ResetAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public ResetAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.ResetAsync", member);
             }
 
-            reader.ExitNesting();
-            return new ResetAsyncArguments();
+            reader.Depth--;
+            var result = new ResetAsyncArguments();
+            return result;
         }
     }
 
@@ -234,29 +397,51 @@ internal static class EverythingServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="FindAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class FindAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<FindAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="FindAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class FindAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<FindAsyncArguments>
     {
         public static readonly FindAsyncArgumentsFormatter Instance = new FindAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, FindAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, FindAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.street);
+            writer.Write(value.street);
         }
 
-        public FindAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public FindAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            string street = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string street = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "street";
+                            street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.FindAsync", member);
             }
 
-            reader.ExitNesting();
-            return new FindAsyncArguments(street);
+            reader.Depth--;
+            var result = new FindAsyncArguments(street);
+            return result;
         }
     }
 
@@ -271,29 +456,51 @@ internal static class EverythingServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="FailAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class FailAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<FailAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="FailAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class FailAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<FailAsyncArguments>
     {
         public static readonly FailAsyncArgumentsFormatter Instance = new FailAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, FailAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, FailAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            global::Macula.Serialization.MessagePackFormatters.Boolean.Serialize(ref writer, value.synchronously);
+            writer.Write(value.synchronously);
         }
 
-        public FailAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public FailAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            bool synchronously = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Boolean.Deserialize(ref reader) : default;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            bool synchronously = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "synchronously";
+                            synchronously = reader.ReadBoolean();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.FailAsync", member);
             }
 
-            reader.ExitNesting();
-            return new FailAsyncArguments(synchronously);
+            reader.Depth--;
+            var result = new FailAsyncArguments(synchronously);
+            return result;
         }
     }
 
@@ -308,36 +515,53 @@ internal static class EverythingServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="PointsAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class PointsAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<PointsAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="PointsAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class PointsAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<PointsAsyncArguments>
     {
         public static readonly PointsAsyncArgumentsFormatter Instance = new PointsAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, PointsAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, PointsAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.count);
+            writer.Write(value.count);
         }
 
-        public PointsAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public PointsAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            int count2 = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            int count2 = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "count";
+                            count2 = reader.ReadInt32();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.PointsAsync", member);
             }
 
-            reader.ExitNesting();
-            return new PointsAsyncArguments(count2);
+            reader.Depth--;
+            var result = new PointsAsyncArguments(count2);
+            return result;
         }
     }
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<global::Everything.Point>>? s_pointsAsyncResultFormatter;
-
-    /// <summary>The formatter of the result of <c>IEverythingService.PointsAsync</c>, built on first use.</summary>
-    public static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<global::Everything.Point>> PointsAsyncResultFormatter => s_pointsAsyncResultFormatter ??= new global::Macula.Serialization.ListFormatter<global::Everything.Point>(global::Macula.Generated.Everything.PointFormatter.Instance)!;
 
     /// <summary>The arguments of <c>IEverythingService.InheritedAsync</c>.</summary>
     public readonly struct InheritedAsyncArguments
@@ -350,29 +574,51 @@ internal static class EverythingServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="InheritedAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class InheritedAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<InheritedAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="InheritedAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class InheritedAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<InheritedAsyncArguments>
     {
         public static readonly InheritedAsyncArgumentsFormatter Instance = new InheritedAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, InheritedAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, InheritedAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.text);
+            writer.Write(value.text);
         }
 
-        public InheritedAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public InheritedAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            string text = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string text = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "text";
+                            text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IEverythingService.InheritedAsync", member);
             }
 
-            reader.ExitNesting();
-            return new InheritedAsyncArguments(text);
+            reader.Depth--;
+            var result = new InheritedAsyncArguments(text);
+            return result;
         }
     }
 }

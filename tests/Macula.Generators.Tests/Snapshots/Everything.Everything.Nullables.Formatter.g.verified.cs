@@ -6,52 +6,16 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Nullables"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Everything.Nullables"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class NullablesFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Nullables?>
+internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Nullables?>
 {
     public static readonly NullablesFormatter Instance = new NullablesFormatter();
 
-    // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-    private static global::Macula.Serialization.IMessagePackFormatter<int?>? s_iFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<int?> IFormatter => s_iFormatter ??= new global::Macula.Serialization.NullableFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32);
-
-    private static global::Macula.Serialization.IMessagePackFormatter<int?>? s_noIFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<int?> NoIFormatter => s_noIFormatter ??= new global::Macula.Serialization.NullableFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32);
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::Everything.Color?>? s_cFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::Everything.Color?> CFormatter => s_cFormatter ??= new global::Macula.Serialization.NullableFormatter<global::Everything.Color>(global::Macula.Generated.Everything.ColorFormatter.Instance);
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::Everything.Point?>? s_pFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::Everything.Point?> PFormatter => s_pFormatter ??= new global::Macula.Serialization.NullableFormatter<global::Everything.Point>(global::Macula.Generated.Everything.PointFormatter.Instance);
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::Everything.Point?>? s_noPFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::Everything.Point?> NoPFormatter => s_noPFormatter ??= new global::Macula.Serialization.NullableFormatter<global::Everything.Point>(global::Macula.Generated.Everything.PointFormatter.Instance);
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Guid?>? s_gFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Guid?> GFormatter => s_gFormatter ??= new global::Macula.Serialization.NullableFormatter<global::System.Guid>(global::Macula.Serialization.MessagePackFormatters.Guid);
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.DateTime?>? s_dFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.DateTime?> DFormatter => s_dFormatter ??= new global::Macula.Serialization.NullableFormatter<global::System.DateTime>(global::Macula.Serialization.MessagePackFormatters.DateTime);
-
-    private static global::Macula.Serialization.IMessagePackFormatter<decimal?>? s_mFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<decimal?> MFormatter => s_mFormatter ??= new global::Macula.Serialization.NullableFormatter<decimal>(global::Macula.Serialization.MessagePackFormatters.Decimal);
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.TimeSpan?>? s_tFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.TimeSpan?> TFormatter => s_tFormatter ??= new global::Macula.Serialization.NullableFormatter<global::System.TimeSpan>(global::Macula.Serialization.MessagePackFormatters.TimeSpan);
-
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Nullables? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Nullables? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -59,42 +23,208 @@ internal sealed class NullablesFormatter : global::Macula.Serialization.IMessage
             return;
         }
 
-        writer.WriteArrayHeader(9);
-        IFormatter.Serialize(ref writer, value.I);
-        NoIFormatter.Serialize(ref writer, value.NoI);
-        CFormatter.Serialize(ref writer, value.C);
-        PFormatter.Serialize(ref writer, value.P);
-        NoPFormatter.Serialize(ref writer, value.NoP);
-        GFormatter.Serialize(ref writer, value.G);
-        DFormatter.Serialize(ref writer, value.D);
-        MFormatter.Serialize(ref writer, value.M);
-        TFormatter.Serialize(ref writer, value.T);
+        if (value.GetType() != typeof(global::Everything.Nullables))
+        {
+            throw global::Macula.Serialization.FormatterSupport.DerivedType(value, "Everything.Nullables");
+        }
+
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(9);
+        writer.WriteString("I"u8);
+        formatters.I.Serialize(ref writer, value.I, options);
+        writer.WriteString("NoI"u8);
+        formatters.NoI.Serialize(ref writer, value.NoI, options);
+        writer.WriteString("C"u8);
+        formatters.C.Serialize(ref writer, value.C, options);
+        writer.WriteString("P"u8);
+        formatters.P.Serialize(ref writer, value.P, options);
+        writer.WriteString("NoP"u8);
+        formatters.NoP.Serialize(ref writer, value.NoP, options);
+        writer.WriteString("G"u8);
+        formatters.G.Serialize(ref writer, value.G, options);
+        writer.WriteString("D"u8);
+        formatters.D.Serialize(ref writer, value.D, options);
+        writer.WriteString("M"u8);
+        formatters.M.Serialize(ref writer, value.M, options);
+        writer.WriteString("T"u8);
+        formatters.T.Serialize(ref writer, value.T, options);
     }
 
-    public global::Everything.Nullables? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Nullables? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        int? i2 = count > 0 ? IFormatter.Deserialize(ref reader) : default;
-        int? noI = count > 1 ? NoIFormatter.Deserialize(ref reader) : default;
-        global::Everything.Color? c = count > 2 ? CFormatter.Deserialize(ref reader) : default;
-        global::Everything.Point? p = count > 3 ? PFormatter.Deserialize(ref reader) : default;
-        global::Everything.Point? noP = count > 4 ? NoPFormatter.Deserialize(ref reader) : default;
-        global::System.Guid? g = count > 5 ? GFormatter.Deserialize(ref reader) : default;
-        global::System.DateTime? d = count > 6 ? DFormatter.Deserialize(ref reader) : default;
-        decimal? m = count > 7 ? MFormatter.Deserialize(ref reader) : default;
-        global::System.TimeSpan? t = count > 8 ? TFormatter.Deserialize(ref reader) : default;
-        for (int i = 9; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        int? i2 = default;
+        bool hasI = false;
+        int? noI = default;
+        bool hasNoI = false;
+        global::Everything.Color? c = default;
+        bool hasC = false;
+        global::Everything.Point? p = default;
+        bool hasP = false;
+        global::Everything.Point? noP = default;
+        bool hasNoP = false;
+        global::System.Guid? g = default;
+        bool hasG = false;
+        global::System.DateTime? d = default;
+        bool hasD = false;
+        decimal? m = default;
+        bool hasM = false;
+        global::System.TimeSpan? t = default;
+        bool hasT = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "I"u8))
+                {
+                    member = "I";
+                    if (hasI)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    i2 = formatters.I.Deserialize(ref reader, options);
+                    hasI = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "NoI"u8))
+                {
+                    member = "NoI";
+                    if (hasNoI)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    noI = formatters.NoI.Deserialize(ref reader, options);
+                    hasNoI = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "C"u8))
+                {
+                    member = "C";
+                    if (hasC)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    c = formatters.C.Deserialize(ref reader, options);
+                    hasC = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "P"u8))
+                {
+                    member = "P";
+                    if (hasP)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    p = formatters.P.Deserialize(ref reader, options);
+                    hasP = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "NoP"u8))
+                {
+                    member = "NoP";
+                    if (hasNoP)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    noP = formatters.NoP.Deserialize(ref reader, options);
+                    hasNoP = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "G"u8))
+                {
+                    member = "G";
+                    if (hasG)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    g = formatters.G.Deserialize(ref reader, options);
+                    hasG = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "D"u8))
+                {
+                    member = "D";
+                    if (hasD)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    d = formatters.D.Deserialize(ref reader, options);
+                    hasD = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "M"u8))
+                {
+                    member = "M";
+                    if (hasM)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    m = formatters.M.Deserialize(ref reader, options);
+                    hasM = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "T"u8))
+                {
+                    member = "T";
+                    if (hasT)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                    }
+                    t = formatters.T.Deserialize(ref reader, options);
+                    hasT = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Nullables", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Nullables(i2, noI, c, p, noP, g, d, m, t);
+        reader.Depth--;
+        var result = new global::Everything.Nullables(i2, noI, c, p, noP, g, d, m, t);
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<int?> I;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<int?> NoI;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Color?> C;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Point?> P;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Point?> NoP;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Guid?> G;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTime?> D;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<decimal?> M;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.TimeSpan?> T;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            I = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int?>(resolver);
+            NoI = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int?>(resolver);
+            C = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Color?>(resolver);
+            P = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Point?>(resolver);
+            NoP = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Point?>(resolver);
+            G = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid?>(resolver);
+            D = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTime?>(resolver);
+            M = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<decimal?>(resolver);
+            T = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.TimeSpan?>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

@@ -6,33 +6,72 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Point"/> as a MessagePack array of its members in declaration order.
+/// Writes and reads <see cref="global::Everything.Point"/> as a MessagePack map keyed by member name.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class PointFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Point>
+internal sealed class PointFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Point>
 {
     public static readonly PointFormatter Instance = new PointFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Point value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Point value, global::MessagePack.MessagePackSerializerOptions options)
     {
-        writer.WriteArrayHeader(2);
-        global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.X);
-        global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.Y);
+        writer.WriteMapHeader(2);
+        writer.WriteString("X"u8);
+        writer.Write(value.X);
+        writer.WriteString("Y"u8);
+        writer.Write(value.Y);
     }
 
-    public global::Everything.Point Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Point Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        int x = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-        int y = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-        for (int i = 2; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        int x = default;
+        bool hasX = false;
+        int y = default;
+        bool hasY = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "X"u8))
+                {
+                    member = "X";
+                    if (hasX)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Point", member);
+                    }
+                    x = reader.ReadInt32();
+                    hasX = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Y"u8))
+                {
+                    member = "Y";
+                    if (hasY)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Point", member);
+                    }
+                    y = reader.ReadInt32();
+                    hasY = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Point", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Point(x, y);
+        reader.Depth--;
+        var result = new global::Everything.Point(x, y);
+        return result;
     }
 }

@@ -6,15 +6,16 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Primitives"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Everything.Primitives"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class PrimitivesFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Primitives?>
+internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Primitives?>
 {
     public static readonly PrimitivesFormatter Instance = new PrimitivesFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Primitives? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Primitives? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -22,50 +23,248 @@ internal sealed class PrimitivesFormatter : global::Macula.Serialization.IMessag
             return;
         }
 
-        writer.WriteArrayHeader(13);
-        global::Macula.Serialization.MessagePackFormatters.Boolean.Serialize(ref writer, value.Flag);
-        global::Macula.Serialization.MessagePackFormatters.Byte.Serialize(ref writer, value.U8);
-        global::Macula.Serialization.MessagePackFormatters.SByte.Serialize(ref writer, value.I8);
-        global::Macula.Serialization.MessagePackFormatters.Int16.Serialize(ref writer, value.I16);
-        global::Macula.Serialization.MessagePackFormatters.UInt16.Serialize(ref writer, value.U16);
-        global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.I32);
-        global::Macula.Serialization.MessagePackFormatters.UInt32.Serialize(ref writer, value.U32);
-        global::Macula.Serialization.MessagePackFormatters.Int64.Serialize(ref writer, value.I64);
-        global::Macula.Serialization.MessagePackFormatters.UInt64.Serialize(ref writer, value.U64);
-        global::Macula.Serialization.MessagePackFormatters.Single.Serialize(ref writer, value.F32);
-        global::Macula.Serialization.MessagePackFormatters.Double.Serialize(ref writer, value.F64);
-        global::Macula.Serialization.MessagePackFormatters.Char.Serialize(ref writer, value.Letter);
-        global::Macula.Serialization.MessagePackFormatters.Decimal.Serialize(ref writer, value.Money);
+        if (value.GetType() != typeof(global::Everything.Primitives))
+        {
+            throw global::Macula.Serialization.FormatterSupport.DerivedType(value, "Everything.Primitives");
+        }
+
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(13);
+        writer.WriteString("Flag"u8);
+        writer.Write(value.Flag);
+        writer.WriteString("U8"u8);
+        writer.Write(value.U8);
+        writer.WriteString("I8"u8);
+        writer.Write(value.I8);
+        writer.WriteString("I16"u8);
+        writer.Write(value.I16);
+        writer.WriteString("U16"u8);
+        writer.Write(value.U16);
+        writer.WriteString("I32"u8);
+        writer.Write(value.I32);
+        writer.WriteString("U32"u8);
+        writer.Write(value.U32);
+        writer.WriteString("I64"u8);
+        writer.Write(value.I64);
+        writer.WriteString("U64"u8);
+        writer.Write(value.U64);
+        writer.WriteString("F32"u8);
+        writer.Write(value.F32);
+        writer.WriteString("F64"u8);
+        writer.Write(value.F64);
+        writer.WriteString("Letter"u8);
+        writer.Write(value.Letter);
+        writer.WriteString("Money"u8);
+        formatters.Money.Serialize(ref writer, value.Money, options);
     }
 
-    public global::Everything.Primitives? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Primitives? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        bool flag = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Boolean.Deserialize(ref reader) : default;
-        byte u8 = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Byte.Deserialize(ref reader) : default;
-        sbyte i8 = count > 2 ? global::Macula.Serialization.MessagePackFormatters.SByte.Deserialize(ref reader) : default;
-        short i16 = count > 3 ? global::Macula.Serialization.MessagePackFormatters.Int16.Deserialize(ref reader) : default;
-        ushort u16 = count > 4 ? global::Macula.Serialization.MessagePackFormatters.UInt16.Deserialize(ref reader) : default;
-        int i32 = count > 5 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-        uint u32 = count > 6 ? global::Macula.Serialization.MessagePackFormatters.UInt32.Deserialize(ref reader) : default;
-        long i64 = count > 7 ? global::Macula.Serialization.MessagePackFormatters.Int64.Deserialize(ref reader) : default;
-        ulong u64 = count > 8 ? global::Macula.Serialization.MessagePackFormatters.UInt64.Deserialize(ref reader) : default;
-        float f32 = count > 9 ? global::Macula.Serialization.MessagePackFormatters.Single.Deserialize(ref reader) : default;
-        double f64 = count > 10 ? global::Macula.Serialization.MessagePackFormatters.Double.Deserialize(ref reader) : default;
-        char letter = count > 11 ? global::Macula.Serialization.MessagePackFormatters.Char.Deserialize(ref reader) : default;
-        decimal money = count > 12 ? global::Macula.Serialization.MessagePackFormatters.Decimal.Deserialize(ref reader) : default;
-        for (int i = 13; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        bool flag = default;
+        bool hasFlag = false;
+        byte u8 = default;
+        bool hasU8 = false;
+        sbyte i8 = default;
+        bool hasI8 = false;
+        short i16 = default;
+        bool hasI16 = false;
+        ushort u16 = default;
+        bool hasU16 = false;
+        int i32 = default;
+        bool hasI32 = false;
+        uint u32 = default;
+        bool hasU32 = false;
+        long i64 = default;
+        bool hasI64 = false;
+        ulong u64 = default;
+        bool hasU64 = false;
+        float f32 = default;
+        bool hasF32 = false;
+        double f64 = default;
+        bool hasF64 = false;
+        char letter = default;
+        bool hasLetter = false;
+        decimal money = default;
+        bool hasMoney = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Flag"u8))
+                {
+                    member = "Flag";
+                    if (hasFlag)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    flag = reader.ReadBoolean();
+                    hasFlag = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "U8"u8))
+                {
+                    member = "U8";
+                    if (hasU8)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    u8 = reader.ReadByte();
+                    hasU8 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "I8"u8))
+                {
+                    member = "I8";
+                    if (hasI8)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    i8 = reader.ReadSByte();
+                    hasI8 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "I16"u8))
+                {
+                    member = "I16";
+                    if (hasI16)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    i16 = reader.ReadInt16();
+                    hasI16 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "U16"u8))
+                {
+                    member = "U16";
+                    if (hasU16)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    u16 = reader.ReadUInt16();
+                    hasU16 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "I32"u8))
+                {
+                    member = "I32";
+                    if (hasI32)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    i32 = reader.ReadInt32();
+                    hasI32 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "U32"u8))
+                {
+                    member = "U32";
+                    if (hasU32)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    u32 = reader.ReadUInt32();
+                    hasU32 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "I64"u8))
+                {
+                    member = "I64";
+                    if (hasI64)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    i64 = reader.ReadInt64();
+                    hasI64 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "U64"u8))
+                {
+                    member = "U64";
+                    if (hasU64)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    u64 = reader.ReadUInt64();
+                    hasU64 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "F32"u8))
+                {
+                    member = "F32";
+                    if (hasF32)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    f32 = reader.ReadSingle();
+                    hasF32 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "F64"u8))
+                {
+                    member = "F64";
+                    if (hasF64)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    f64 = reader.ReadDouble();
+                    hasF64 = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Letter"u8))
+                {
+                    member = "Letter";
+                    if (hasLetter)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    letter = reader.ReadChar();
+                    hasLetter = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Money"u8))
+                {
+                    member = "Money";
+                    if (hasMoney)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                    }
+                    money = formatters.Money.Deserialize(ref reader, options);
+                    hasMoney = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Primitives", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Primitives(flag, u8, i8, i16, u16, i32, u32, i64, u64, f32, f64, letter, money);
+        reader.Depth--;
+        var result = new global::Everything.Primitives(flag, u8, i8, i16, u16, i32, u32, i64, u64, f32, f64, letter, money);
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<decimal> Money;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Money = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<decimal>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

@@ -6,15 +6,16 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Scalars"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Everything.Scalars"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class ScalarsFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Scalars?>
+internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Scalars?>
 {
     public static readonly ScalarsFormatter Instance = new ScalarsFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Scalars? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Scalars? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -22,48 +23,252 @@ internal sealed class ScalarsFormatter : global::Macula.Serialization.IMessagePa
             return;
         }
 
-        writer.WriteArrayHeader(12);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Text);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.MaybeText);
-        global::Macula.Serialization.MessagePackFormatters.ByteArray.Serialize(ref writer, value.Bytes);
-        global::Macula.Serialization.MessagePackFormatters.ByteArray.Serialize(ref writer, value.MaybeBytes);
-        global::Macula.Serialization.MessagePackFormatters.Guid.Serialize(ref writer, value.Id);
-        global::Macula.Serialization.MessagePackFormatters.DateTime.Serialize(ref writer, value.When);
-        global::Macula.Serialization.MessagePackFormatters.DateTimeOffset.Serialize(ref writer, value.WhenOffset);
-        global::Macula.Serialization.MessagePackFormatters.TimeSpan.Serialize(ref writer, value.Duration);
-        global::Macula.Generated.Everything.ColorFormatter.Instance.Serialize(ref writer, value.Color);
-        global::Macula.Generated.Everything.HugeFormatter.Instance.Serialize(ref writer, value.Huge);
-        global::Macula.Generated.Everything.SignedFormatter.Instance.Serialize(ref writer, value.Signed);
-        global::Macula.Generated.Everything.WideFormatter.Instance.Serialize(ref writer, value.Wide);
+        if (value.GetType() != typeof(global::Everything.Scalars))
+        {
+            throw global::Macula.Serialization.FormatterSupport.DerivedType(value, "Everything.Scalars");
+        }
+
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(12);
+        writer.WriteString("Text"u8);
+        writer.Write(value.Text);
+        writer.WriteString("MaybeText"u8);
+        writer.Write(value.MaybeText);
+        writer.WriteString("Bytes"u8);
+        formatters.Bytes.Serialize(ref writer, value.Bytes, options);
+        writer.WriteString("MaybeBytes"u8);
+        formatters.MaybeBytes.Serialize(ref writer, value.MaybeBytes, options);
+        writer.WriteString("Id"u8);
+        formatters.Id.Serialize(ref writer, value.Id, options);
+        writer.WriteString("When"u8);
+        formatters.When.Serialize(ref writer, value.When, options);
+        writer.WriteString("WhenOffset"u8);
+        formatters.WhenOffset.Serialize(ref writer, value.WhenOffset, options);
+        writer.WriteString("Duration"u8);
+        formatters.Duration.Serialize(ref writer, value.Duration, options);
+        writer.WriteString("Color"u8);
+        formatters.Color.Serialize(ref writer, value.Color, options);
+        writer.WriteString("Huge"u8);
+        formatters.Huge.Serialize(ref writer, value.Huge, options);
+        writer.WriteString("Signed"u8);
+        formatters.Signed.Serialize(ref writer, value.Signed, options);
+        writer.WriteString("Wide"u8);
+        formatters.Wide.Serialize(ref writer, value.Wide, options);
     }
 
-    public global::Everything.Scalars? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Scalars? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string text = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        string? maybeText = count > 1 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader) : default;
-        byte[] bytes = count > 2 ? global::Macula.Serialization.MessagePackFormatters.ByteArray.Deserialize(ref reader)! : default!;
-        byte[]? maybeBytes = count > 3 ? global::Macula.Serialization.MessagePackFormatters.ByteArray.Deserialize(ref reader) : default;
-        global::System.Guid id = count > 4 ? global::Macula.Serialization.MessagePackFormatters.Guid.Deserialize(ref reader) : default;
-        global::System.DateTime when = count > 5 ? global::Macula.Serialization.MessagePackFormatters.DateTime.Deserialize(ref reader) : default;
-        global::System.DateTimeOffset whenOffset = count > 6 ? global::Macula.Serialization.MessagePackFormatters.DateTimeOffset.Deserialize(ref reader) : default;
-        global::System.TimeSpan duration = count > 7 ? global::Macula.Serialization.MessagePackFormatters.TimeSpan.Deserialize(ref reader) : default;
-        global::Everything.Color color = count > 8 ? global::Macula.Generated.Everything.ColorFormatter.Instance.Deserialize(ref reader) : default;
-        global::Everything.Huge huge = count > 9 ? global::Macula.Generated.Everything.HugeFormatter.Instance.Deserialize(ref reader) : default;
-        global::Everything.Signed signed = count > 10 ? global::Macula.Generated.Everything.SignedFormatter.Instance.Deserialize(ref reader) : default;
-        global::Everything.Wide wide = count > 11 ? global::Macula.Generated.Everything.WideFormatter.Instance.Deserialize(ref reader) : default;
-        for (int i = 12; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        string text = default!;
+        bool hasText = false;
+        string? maybeText = default!;
+        bool hasMaybeText = false;
+        byte[] bytes = default!;
+        bool hasBytes = false;
+        byte[]? maybeBytes = default!;
+        bool hasMaybeBytes = false;
+        global::System.Guid id = default;
+        bool hasId = false;
+        global::System.DateTime when = default;
+        bool hasWhen = false;
+        global::System.DateTimeOffset whenOffset = default;
+        bool hasWhenOffset = false;
+        global::System.TimeSpan duration = default;
+        bool hasDuration = false;
+        global::Everything.Color color = default;
+        bool hasColor = false;
+        global::Everything.Huge huge = default;
+        bool hasHuge = false;
+        global::Everything.Signed signed = default;
+        bool hasSigned = false;
+        global::Everything.Wide wide = default;
+        bool hasWide = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Text"u8))
+                {
+                    member = "Text";
+                    if (hasText)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasText = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "MaybeText"u8))
+                {
+                    member = "MaybeText";
+                    if (hasMaybeText)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    maybeText = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                    hasMaybeText = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Bytes"u8))
+                {
+                    member = "Bytes";
+                    if (hasBytes)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    bytes = formatters.Bytes.Deserialize(ref reader, options)!;
+                    hasBytes = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "MaybeBytes"u8))
+                {
+                    member = "MaybeBytes";
+                    if (hasMaybeBytes)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    maybeBytes = formatters.MaybeBytes.Deserialize(ref reader, options);
+                    hasMaybeBytes = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Id"u8))
+                {
+                    member = "Id";
+                    if (hasId)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    id = formatters.Id.Deserialize(ref reader, options);
+                    hasId = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "When"u8))
+                {
+                    member = "When";
+                    if (hasWhen)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    when = formatters.When.Deserialize(ref reader, options);
+                    hasWhen = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "WhenOffset"u8))
+                {
+                    member = "WhenOffset";
+                    if (hasWhenOffset)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    whenOffset = formatters.WhenOffset.Deserialize(ref reader, options);
+                    hasWhenOffset = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Duration"u8))
+                {
+                    member = "Duration";
+                    if (hasDuration)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    duration = formatters.Duration.Deserialize(ref reader, options);
+                    hasDuration = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Color"u8))
+                {
+                    member = "Color";
+                    if (hasColor)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    color = formatters.Color.Deserialize(ref reader, options);
+                    hasColor = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Huge"u8))
+                {
+                    member = "Huge";
+                    if (hasHuge)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    huge = formatters.Huge.Deserialize(ref reader, options);
+                    hasHuge = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Signed"u8))
+                {
+                    member = "Signed";
+                    if (hasSigned)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    signed = formatters.Signed.Deserialize(ref reader, options);
+                    hasSigned = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Wide"u8))
+                {
+                    member = "Wide";
+                    if (hasWide)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                    }
+                    wide = formatters.Wide.Deserialize(ref reader, options);
+                    hasWide = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Scalars", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Scalars(text, maybeText, bytes, maybeBytes, id, when, whenOffset, duration, color, huge, signed, wide);
+        reader.Depth--;
+        var result = new global::Everything.Scalars(text, maybeText, bytes, maybeBytes, id, when, whenOffset, duration, color, huge, signed, wide);
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<byte[]?> Bytes;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<byte[]?> MaybeBytes;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Guid> Id;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTime> When;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTimeOffset> WhenOffset;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.TimeSpan> Duration;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Color> Color;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Huge> Huge;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Signed> Signed;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Wide> Wide;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Bytes = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]?>(resolver);
+            MaybeBytes = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]?>(resolver);
+            Id = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid>(resolver);
+            When = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTime>(resolver);
+            WhenOffset = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTimeOffset>(resolver);
+            Duration = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.TimeSpan>(resolver);
+            Color = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Color>(resolver);
+            Huge = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Huge>(resolver);
+            Signed = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Signed>(resolver);
+            Wide = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Wide>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

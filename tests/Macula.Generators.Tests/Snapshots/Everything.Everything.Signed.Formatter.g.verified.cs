@@ -8,11 +8,11 @@ namespace Macula.Generated.Everything;
 /// <summary>Writes and reads <see cref="global::Everything.Signed"/> as its underlying sbyte.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class SignedFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Signed>
+internal sealed class SignedFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Signed>
 {
     public static readonly SignedFormatter Instance = new SignedFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Signed value) => writer.Write((sbyte)value);
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Signed value, global::MessagePack.MessagePackSerializerOptions options) => writer.Write((sbyte)value);
 
-    public global::Everything.Signed Deserialize(ref global::Macula.Serialization.MessagePackReader reader) => (global::Everything.Signed)reader.ReadSByte();
+    public global::Everything.Signed Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options) => (global::Everything.Signed)reader.ReadSByte();
 }

@@ -6,37 +6,80 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.Size"/> as a MessagePack array of its members in declaration order.
+/// Writes and reads <see cref="global::Everything.Size"/> as a MessagePack map keyed by member name.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class SizeFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Size>
+internal sealed class SizeFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Size>
 {
     public static readonly SizeFormatter Instance = new SizeFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Size value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Size value, global::MessagePack.MessagePackSerializerOptions options)
     {
-        writer.WriteArrayHeader(2);
-        global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.Width);
-        global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.Height);
+        writer.WriteMapHeader(2);
+        writer.WriteString("Width"u8);
+        writer.Write(value.Width);
+        writer.WriteString("Height"u8);
+        writer.Write(value.Height);
     }
 
-    public global::Everything.Size Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.Size Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        int width = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-        int height = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-        for (int i = 2; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        int width = default;
+        bool hasWidth = false;
+        int height = default;
+        bool hasHeight = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Width"u8))
+                {
+                    member = "Width";
+                    if (hasWidth)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Size", member);
+                    }
+                    width = reader.ReadInt32();
+                    hasWidth = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Height"u8))
+                {
+                    member = "Height";
+                    if (hasHeight)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Size", member);
+                    }
+                    height = reader.ReadInt32();
+                    hasHeight = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.Size", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.Size()
+        reader.Depth--;
+        var result = new global::Everything.Size();
+        if (hasWidth)
         {
-            Width = width,
-            Height = height,
-        };
+            result.Width = width;
+        }
+        if (hasHeight)
+        {
+            result.Height = height;
+        }
+        return result;
     }
 }

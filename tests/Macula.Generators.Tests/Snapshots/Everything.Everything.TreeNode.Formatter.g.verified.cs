@@ -6,20 +6,16 @@
 namespace Macula.Generated.Everything;
 
 /// <summary>
-/// Writes and reads <see cref="global::Everything.TreeNode"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Everything.TreeNode"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class TreeNodeFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.TreeNode?>
+internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.TreeNode?>
 {
     public static readonly TreeNodeFormatter Instance = new TreeNodeFormatter();
 
-    // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.TreeNode>>? s_childrenFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.TreeNode>> ChildrenFormatter => s_childrenFormatter ??= new global::Macula.Serialization.ListFormatter<global::Everything.TreeNode>(global::Macula.Generated.Everything.TreeNodeFormatter.Instance!)!;
-
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.TreeNode? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.TreeNode? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -27,35 +23,126 @@ internal sealed class TreeNodeFormatter : global::Macula.Serialization.IMessageP
             return;
         }
 
-        writer.WriteArrayHeader(3);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Name);
-        ChildrenFormatter.Serialize(ref writer, value.Children);
-        global::Macula.Generated.Everything.TreeNodeFormatter.Instance.Serialize(ref writer, value.Next);
+        // Everything.TreeNode can contain itself: a cycle stops at the depth limit instead of overflowing the stack.
+        global::Macula.Serialization.FormatterSupport.EnterWrite(options, "Everything.TreeNode");
+        try
+        {
+            var formatters = Formatters.For(options);
+            writer.WriteMapHeader(3);
+            writer.WriteString("Name"u8);
+            writer.Write(value.Name);
+            writer.WriteString("Children"u8);
+            formatters.Children.Serialize(ref writer, value.Children, options);
+            writer.WriteString("Next"u8);
+            formatters.Next.Serialize(ref writer, value.Next, options);
+        }
+        finally
+        {
+            global::Macula.Serialization.FormatterSupport.ExitWrite();
+        }
     }
 
-    public global::Everything.TreeNode? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Everything.TreeNode? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string name = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        global::System.Collections.Generic.List<global::Everything.TreeNode> children = count > 1 ? ChildrenFormatter.Deserialize(ref reader) : default!;
-        global::Everything.TreeNode? next = count > 2 ? global::Macula.Generated.Everything.TreeNodeFormatter.Instance.Deserialize(ref reader) : default;
-        for (int i = 3; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        string name = default!;
+        bool hasName = false;
+        global::System.Collections.Generic.List<global::Everything.TreeNode> children = default!;
+        bool hasChildren = false;
+        global::Everything.TreeNode? next = default!;
+        bool hasNext = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                {
+                    member = "Name";
+                    if (hasName)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
+                    }
+                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasName = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Children"u8))
+                {
+                    member = "Children";
+                    if (hasChildren)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
+                    }
+                    children = formatters.Children.Deserialize(ref reader, options)!;
+                    hasChildren = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Next"u8))
+                {
+                    member = "Next";
+                    if (hasNext)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
+                    }
+                    next = formatters.Next.Deserialize(ref reader, options);
+                    hasNext = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Everything.TreeNode", member);
         }
 
-        reader.ExitNesting();
-        return new global::Everything.TreeNode()
+        reader.Depth--;
+        var result = new global::Everything.TreeNode();
+        if (hasName)
         {
-            Name = name,
-            Children = children,
-            Next = next,
-        };
+            result.Name = name;
+        }
+        if (hasChildren)
+        {
+            result.Children = children;
+        }
+        if (hasNext)
+        {
+            result.Next = next;
+        }
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<global::Everything.TreeNode>?> Children;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.TreeNode?> Next;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Children = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<global::Everything.TreeNode>?>(resolver);
+            Next = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.TreeNode?>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

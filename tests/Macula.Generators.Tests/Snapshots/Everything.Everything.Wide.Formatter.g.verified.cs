@@ -8,11 +8,11 @@ namespace Macula.Generated.Everything;
 /// <summary>Writes and reads <see cref="global::Everything.Wide"/> as its underlying long.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class WideFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Everything.Wide>
+internal sealed class WideFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Wide>
 {
     public static readonly WideFormatter Instance = new WideFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Everything.Wide value) => writer.Write((long)value);
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Wide value, global::MessagePack.MessagePackSerializerOptions options) => writer.Write((long)value);
 
-    public global::Everything.Wide Deserialize(ref global::Macula.Serialization.MessagePackReader reader) => (global::Everything.Wide)reader.ReadInt64();
+    public global::Everything.Wide Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options) => (global::Everything.Wide)reader.ReadInt64();
 }

@@ -6,15 +6,16 @@
 namespace Macula.Generated.Shop.Contracts;
 
 /// <summary>
-/// Writes and reads <see cref="global::Shop.Contracts.Address"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Shop.Contracts.Address"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class AddressFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.Address?>
+internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Address?>
 {
     public static readonly AddressFormatter Instance = new AddressFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Shop.Contracts.Address? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Shop.Contracts.Address? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -22,30 +23,85 @@ internal sealed class AddressFormatter : global::Macula.Serialization.IMessagePa
             return;
         }
 
-        writer.WriteArrayHeader(3);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Street);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.City);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.PostalCode);
+        if (value.GetType() != typeof(global::Shop.Contracts.Address))
+        {
+            throw global::Macula.Serialization.FormatterSupport.DerivedType(value, "Shop.Contracts.Address");
+        }
+
+        writer.WriteMapHeader(3);
+        writer.WriteString("Street"u8);
+        writer.Write(value.Street);
+        writer.WriteString("City"u8);
+        writer.Write(value.City);
+        writer.WriteString("PostalCode"u8);
+        writer.Write(value.PostalCode);
     }
 
-    public global::Shop.Contracts.Address? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Shop.Contracts.Address? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string street = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        string city = count > 1 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        string? postalCode = count > 2 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader) : default;
-        for (int i = 3; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        string street = default!;
+        bool hasStreet = false;
+        string city = default!;
+        bool hasCity = false;
+        string? postalCode = default!;
+        bool hasPostalCode = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Street"u8))
+                {
+                    member = "Street";
+                    if (hasStreet)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
+                    }
+                    street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasStreet = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "City"u8))
+                {
+                    member = "City";
+                    if (hasCity)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
+                    }
+                    city = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasCity = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "PostalCode"u8))
+                {
+                    member = "PostalCode";
+                    if (hasPostalCode)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
+                    }
+                    postalCode = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                    hasPostalCode = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Shop.Contracts.Address", member);
         }
 
-        reader.ExitNesting();
-        return new global::Shop.Contracts.Address(street, city, postalCode);
+        reader.Depth--;
+        var result = new global::Shop.Contracts.Address(street, city, postalCode);
+        return result;
     }
 }

@@ -6,15 +6,16 @@
 namespace Macula.Generated.Shop.Contracts;
 
 /// <summary>
-/// Writes and reads <see cref="global::Shop.Contracts.Catalog.Entry"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Shop.Contracts.Catalog.Entry"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class Catalog_EntryFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.Catalog.Entry?>
+internal sealed class Catalog_EntryFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Catalog.Entry?>
 {
     public static readonly Catalog_EntryFormatter Instance = new Catalog_EntryFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Shop.Contracts.Catalog.Entry? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Shop.Contracts.Catalog.Entry? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -22,28 +23,89 @@ internal sealed class Catalog_EntryFormatter : global::Macula.Serialization.IMes
             return;
         }
 
-        writer.WriteArrayHeader(2);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Sku);
-        global::Macula.Generated.Shop.Contracts.CategoryFormatter.Instance.Serialize(ref writer, value.Category);
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(2);
+        writer.WriteString("Sku"u8);
+        writer.Write(value.Sku);
+        writer.WriteString("Category"u8);
+        formatters.Category.Serialize(ref writer, value.Category, options);
     }
 
-    public global::Shop.Contracts.Catalog.Entry? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Shop.Contracts.Catalog.Entry? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string sku = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        global::Shop.Contracts.Category category = count > 1 ? global::Macula.Generated.Shop.Contracts.CategoryFormatter.Instance.Deserialize(ref reader)! : default!;
-        for (int i = 2; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        string sku = default!;
+        bool hasSku = false;
+        global::Shop.Contracts.Category category = default!;
+        bool hasCategory = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Sku"u8))
+                {
+                    member = "Sku";
+                    if (hasSku)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Catalog.Entry", member);
+                    }
+                    sku = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasSku = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Category"u8))
+                {
+                    member = "Category";
+                    if (hasCategory)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Catalog.Entry", member);
+                    }
+                    category = formatters.Category.Deserialize(ref reader, options)!;
+                    hasCategory = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Shop.Contracts.Catalog.Entry", member);
         }
 
-        reader.ExitNesting();
-        return new global::Shop.Contracts.Catalog.Entry(sku, category);
+        reader.Depth--;
+        var result = new global::Shop.Contracts.Catalog.Entry(sku, category);
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Category?> Category;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Category = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Shop.Contracts.Category?>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

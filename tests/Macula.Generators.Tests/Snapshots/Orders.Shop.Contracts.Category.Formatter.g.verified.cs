@@ -6,20 +6,16 @@
 namespace Macula.Generated.Shop.Contracts;
 
 /// <summary>
-/// Writes and reads <see cref="global::Shop.Contracts.Category"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Shop.Contracts.Category"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class CategoryFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.Category?>
+internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Category?>
 {
     public static readonly CategoryFormatter Instance = new CategoryFormatter();
 
-    // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Shop.Contracts.Category>>? s_childrenFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Shop.Contracts.Category>> ChildrenFormatter => s_childrenFormatter ??= new global::Macula.Serialization.ListFormatter<global::Shop.Contracts.Category>(global::Macula.Generated.Shop.Contracts.CategoryFormatter.Instance!)!;
-
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Shop.Contracts.Category? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Shop.Contracts.Category? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -27,32 +23,106 @@ internal sealed class CategoryFormatter : global::Macula.Serialization.IMessageP
             return;
         }
 
-        writer.WriteArrayHeader(2);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Name);
-        ChildrenFormatter.Serialize(ref writer, value.Children);
+        // Shop.Contracts.Category can contain itself: a cycle stops at the depth limit instead of overflowing the stack.
+        global::Macula.Serialization.FormatterSupport.EnterWrite(options, "Shop.Contracts.Category");
+        try
+        {
+            var formatters = Formatters.For(options);
+            writer.WriteMapHeader(2);
+            writer.WriteString("Name"u8);
+            writer.Write(value.Name);
+            writer.WriteString("Children"u8);
+            formatters.Children.Serialize(ref writer, value.Children, options);
+        }
+        finally
+        {
+            global::Macula.Serialization.FormatterSupport.ExitWrite();
+        }
     }
 
-    public global::Shop.Contracts.Category? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Shop.Contracts.Category? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string name = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        global::System.Collections.Generic.List<global::Shop.Contracts.Category> children = count > 1 ? ChildrenFormatter.Deserialize(ref reader) : default!;
-        for (int i = 2; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        string name = default!;
+        bool hasName = false;
+        global::System.Collections.Generic.List<global::Shop.Contracts.Category> children = default!;
+        bool hasChildren = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                {
+                    member = "Name";
+                    if (hasName)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Category", member);
+                    }
+                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasName = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Children"u8))
+                {
+                    member = "Children";
+                    if (hasChildren)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Category", member);
+                    }
+                    children = formatters.Children.Deserialize(ref reader, options)!;
+                    hasChildren = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Shop.Contracts.Category", member);
         }
 
-        reader.ExitNesting();
-        return new global::Shop.Contracts.Category()
+        reader.Depth--;
+        var result = new global::Shop.Contracts.Category();
+        if (hasName)
         {
-            Name = name,
-            Children = children,
-        };
+            result.Name = name;
+        }
+        if (hasChildren)
+        {
+            result.Children = children;
+        }
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<global::Shop.Contracts.Category>?> Children;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Children = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<global::Shop.Contracts.Category>?>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

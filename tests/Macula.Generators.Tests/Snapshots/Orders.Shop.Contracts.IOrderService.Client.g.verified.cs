@@ -28,7 +28,7 @@ internal sealed class OrderServiceClient : global::Shop.Contracts.IOrderService,
             global::Macula.Generated.Shop.Contracts.OrderServiceDescriptor.GetAsync,
             new global::Macula.Generated.Shop.Contracts.OrderServiceMessages.GetAsyncArguments(id),
             global::Macula.Generated.Shop.Contracts.OrderServiceMessages.GetAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Shop.Contracts.OrderFormatter.Instance,
+            global::Macula.Serialization.ResolvedFormatter<global::Shop.Contracts.Order?>.Instance,
             cancellationToken).AsTask();
     }
 
@@ -39,7 +39,7 @@ internal sealed class OrderServiceClient : global::Shop.Contracts.IOrderService,
             global::Macula.Generated.Shop.Contracts.OrderServiceDescriptor.PlaceAsync,
             new global::Macula.Generated.Shop.Contracts.OrderServiceMessages.PlaceAsyncArguments(order),
             global::Macula.Generated.Shop.Contracts.OrderServiceMessages.PlaceAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Guid,
+            global::Macula.Serialization.ResolvedFormatter<global::System.Guid>.Instance,
             cancellationToken).AsTask();
     }
 
@@ -50,7 +50,7 @@ internal sealed class OrderServiceClient : global::Shop.Contracts.IOrderService,
             global::Macula.Generated.Shop.Contracts.OrderServiceDescriptor.SearchAsync,
             new global::Macula.Generated.Shop.Contracts.OrderServiceMessages.SearchAsyncArguments(status, since, limit),
             global::Macula.Generated.Shop.Contracts.OrderServiceMessages.SearchAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Shop.Contracts.OrderServiceMessages.SearchAsyncResultFormatter,
+            global::Macula.Serialization.ResolvedFormatter<global::System.Collections.Generic.IReadOnlyList<global::Shop.Contracts.Order>>.Instance,
             default).AsTask();
     }
 
@@ -61,7 +61,7 @@ internal sealed class OrderServiceClient : global::Shop.Contracts.IOrderService,
             global::Macula.Generated.Shop.Contracts.OrderServiceDescriptor.StatusesAsync,
             new global::Macula.Generated.Shop.Contracts.OrderServiceMessages.StatusesAsyncArguments(ids),
             global::Macula.Generated.Shop.Contracts.OrderServiceMessages.StatusesAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Shop.Contracts.OrderServiceMessages.StatusesAsyncResultFormatter,
+            global::Macula.Serialization.ResolvedFormatter<global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Contracts.OrderStatus>>.Instance,
             default);
     }
 
@@ -72,7 +72,7 @@ internal sealed class OrderServiceClient : global::Shop.Contracts.IOrderService,
             global::Macula.Generated.Shop.Contracts.OrderServiceDescriptor.CategoriesAsync,
             new global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CategoriesAsyncArguments(),
             global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CategoriesAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Shop.Contracts.CategoryFormatter.Instance!,
+            global::Macula.Serialization.ResolvedFormatter<global::Shop.Contracts.Category>.Instance,
             default).AsTask();
     }
 
@@ -83,7 +83,7 @@ internal sealed class OrderServiceClient : global::Shop.Contracts.IOrderService,
             global::Macula.Generated.Shop.Contracts.OrderServiceDescriptor.CatalogAsync,
             new global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CatalogAsyncArguments(prefix),
             global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CatalogAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CatalogAsyncResultFormatter,
+            global::Macula.Serialization.ResolvedFormatter<global::Shop.Contracts.Catalog.Entry[]>.Instance,
             default).AsTask();
     }
 }

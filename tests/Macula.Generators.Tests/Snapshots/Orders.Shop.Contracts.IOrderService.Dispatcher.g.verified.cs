@@ -18,19 +18,18 @@ internal sealed class OrderServiceDispatcher : global::Macula.Rpc.IServiceDispat
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
+    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
     {
         // Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;
         // what the implementation throws, even before its first await, fails the returned task instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                var args = global::Macula.Generated.Shop.Contracts.OrderServiceMessages.GetAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.GetAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shop.Contracts.Order?>(_implementation.GetAsync(args.id, cancellationToken), result, global::Macula.Generated.Shop.Contracts.OrderFormatter.Instance);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shop.Contracts.Order?>(_implementation.GetAsync(args.id, cancellationToken), result, global::Macula.Serialization.ResolvedFormatter<global::Shop.Contracts.Order?>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -40,10 +39,10 @@ internal sealed class OrderServiceDispatcher : global::Macula.Rpc.IServiceDispat
 
             case 1:
             {
-                var args = global::Macula.Generated.Shop.Contracts.OrderServiceMessages.PlaceAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.PlaceAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::System.Guid>(_implementation.PlaceAsync(args.order, cancellationToken), result, global::Macula.Serialization.MessagePackFormatters.Guid);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::System.Guid>(_implementation.PlaceAsync(args.order, cancellationToken), result, global::Macula.Serialization.ResolvedFormatter<global::System.Guid>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -53,10 +52,10 @@ internal sealed class OrderServiceDispatcher : global::Macula.Rpc.IServiceDispat
 
             case 2:
             {
-                var args = global::Macula.Generated.Shop.Contracts.OrderServiceMessages.SearchAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.SearchAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::System.Collections.Generic.IReadOnlyList<global::Shop.Contracts.Order>>(_implementation.SearchAsync(args.status, args.since, args.limit), result, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.SearchAsyncResultFormatter);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::System.Collections.Generic.IReadOnlyList<global::Shop.Contracts.Order>>(_implementation.SearchAsync(args.status, args.since, args.limit), result, global::Macula.Serialization.ResolvedFormatter<global::System.Collections.Generic.IReadOnlyList<global::Shop.Contracts.Order>>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -66,10 +65,10 @@ internal sealed class OrderServiceDispatcher : global::Macula.Rpc.IServiceDispat
 
             case 3:
             {
-                var args = global::Macula.Generated.Shop.Contracts.OrderServiceMessages.StatusesAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.StatusesAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Contracts.OrderStatus>>(_implementation.StatusesAsync(args.ids), result, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.StatusesAsyncResultFormatter);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Contracts.OrderStatus>>(_implementation.StatusesAsync(args.ids), result, global::Macula.Serialization.ResolvedFormatter<global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Contracts.OrderStatus>>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -79,10 +78,10 @@ internal sealed class OrderServiceDispatcher : global::Macula.Rpc.IServiceDispat
 
             case 4:
             {
-                global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CategoriesAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CategoriesAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shop.Contracts.Category>(_implementation.CategoriesAsync(), result, global::Macula.Generated.Shop.Contracts.CategoryFormatter.Instance!);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shop.Contracts.Category>(_implementation.CategoriesAsync(), result, global::Macula.Serialization.ResolvedFormatter<global::Shop.Contracts.Category>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -92,10 +91,10 @@ internal sealed class OrderServiceDispatcher : global::Macula.Rpc.IServiceDispat
 
             case 5:
             {
-                var args = global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CatalogAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CatalogAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shop.Contracts.Catalog.Entry[]>(_implementation.CatalogAsync(args.prefix), result, global::Macula.Generated.Shop.Contracts.OrderServiceMessages.CatalogAsyncResultFormatter);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shop.Contracts.Catalog.Entry[]>(_implementation.CatalogAsync(args.prefix), result, global::Macula.Serialization.ResolvedFormatter<global::Shop.Contracts.Catalog.Entry[]>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {

@@ -7,7 +7,7 @@ namespace Macula.Generated.Shop.Contracts;
 
 /// <summary>
 /// What <see cref="global::Shop.Contracts.IOrderService"/> sends on the wire: each method's arguments as a MessagePack
-/// array in parameter order (the CancellationToken stays local), and the formatters of its results.
+/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -24,29 +24,74 @@ internal static class OrderServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="GetAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class GetAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<GetAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="GetAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class GetAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<GetAsyncArguments>
     {
         public static readonly GetAsyncArgumentsFormatter Instance = new GetAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, GetAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, GetAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
+            var formatters = Formatters.For(options);
             writer.WriteArrayHeader(1);
-            global::Macula.Serialization.MessagePackFormatters.Guid.Serialize(ref writer, value.id);
+            formatters.Id.Serialize(ref writer, value.id, options);
         }
 
-        public GetAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public GetAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            global::System.Guid id = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Guid.Deserialize(ref reader) : default;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            global::System.Guid id = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "id";
+                            id = formatters.Id.Deserialize(ref reader, options);
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IOrderService.GetAsync", member);
             }
 
-            reader.ExitNesting();
-            return new GetAsyncArguments(id);
+            reader.Depth--;
+            var result = new GetAsyncArguments(id);
+            return result;
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Guid> Id;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                Id = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
         }
     }
 
@@ -61,29 +106,74 @@ internal static class OrderServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="PlaceAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class PlaceAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<PlaceAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="PlaceAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class PlaceAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<PlaceAsyncArguments>
     {
         public static readonly PlaceAsyncArgumentsFormatter Instance = new PlaceAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, PlaceAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, PlaceAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
+            var formatters = Formatters.For(options);
             writer.WriteArrayHeader(1);
-            global::Macula.Generated.Shop.Contracts.OrderFormatter.Instance.Serialize(ref writer, value.order);
+            formatters.Order.Serialize(ref writer, value.order, options);
         }
 
-        public PlaceAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public PlaceAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            global::Shop.Contracts.Order order = count > 0 ? global::Macula.Generated.Shop.Contracts.OrderFormatter.Instance.Deserialize(ref reader)! : default!;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            global::Shop.Contracts.Order order = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "order";
+                            order = formatters.Order.Deserialize(ref reader, options)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IOrderService.PlaceAsync", member);
             }
 
-            reader.ExitNesting();
-            return new PlaceAsyncArguments(order);
+            reader.Depth--;
+            var result = new PlaceAsyncArguments(order);
+            return result;
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Order?> Order;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                Order = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Shop.Contracts.Order?>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
         }
     }
 
@@ -102,49 +192,90 @@ internal static class OrderServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="SearchAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class SearchAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<SearchAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="SearchAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class SearchAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<SearchAsyncArguments>
     {
         public static readonly SearchAsyncArgumentsFormatter Instance = new SearchAsyncArgumentsFormatter();
 
-        // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-        private static global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.OrderStatus?>? s_statusFormatter;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.OrderStatus?> StatusFormatter => s_statusFormatter ??= new global::Macula.Serialization.NullableFormatter<global::Shop.Contracts.OrderStatus>(global::Macula.Generated.Shop.Contracts.OrderStatusFormatter.Instance);
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.DateTimeOffset?>? s_sinceFormatter;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.DateTimeOffset?> SinceFormatter => s_sinceFormatter ??= new global::Macula.Serialization.NullableFormatter<global::System.DateTimeOffset>(global::Macula.Serialization.MessagePackFormatters.DateTimeOffset);
-
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, SearchAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, SearchAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
+            var formatters = Formatters.For(options);
             writer.WriteArrayHeader(3);
-            StatusFormatter.Serialize(ref writer, value.status);
-            SinceFormatter.Serialize(ref writer, value.since);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.limit);
+            formatters.Status.Serialize(ref writer, value.status, options);
+            formatters.Since.Serialize(ref writer, value.since, options);
+            writer.Write(value.limit);
         }
 
-        public SearchAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public SearchAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            global::Shop.Contracts.OrderStatus? status = count > 0 ? StatusFormatter.Deserialize(ref reader) : default;
-            global::System.DateTimeOffset? since = count > 1 ? SinceFormatter.Deserialize(ref reader) : default;
-            int limit = count > 2 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            for (int i = 3; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            global::Shop.Contracts.OrderStatus? status = default;
+            global::System.DateTimeOffset? since = default;
+            int limit = (int)50;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "status";
+                            status = formatters.Status.Deserialize(ref reader, options);
+                            break;
+                        case 1:
+                            member = "since";
+                            since = formatters.Since.Deserialize(ref reader, options);
+                            break;
+                        case 2:
+                            member = "limit";
+                            limit = reader.ReadInt32();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IOrderService.SearchAsync", member);
             }
 
-            reader.ExitNesting();
-            return new SearchAsyncArguments(status, since, limit);
+            reader.Depth--;
+            var result = new SearchAsyncArguments(status, since, limit);
+            return result;
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.OrderStatus?> Status;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTimeOffset?> Since;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                Status = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Shop.Contracts.OrderStatus?>(resolver);
+                Since = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTimeOffset?>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
         }
     }
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<global::Shop.Contracts.Order>>? s_searchAsyncResultFormatter;
-
-    /// <summary>The formatter of the result of <c>IOrderService.SearchAsync</c>, built on first use.</summary>
-    public static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<global::Shop.Contracts.Order>> SearchAsyncResultFormatter => s_searchAsyncResultFormatter ??= new global::Macula.Serialization.ListFormatter<global::Shop.Contracts.Order>(global::Macula.Generated.Shop.Contracts.OrderFormatter.Instance!)!;
 
     /// <summary>The arguments of <c>IOrderService.StatusesAsync</c>.</summary>
     public readonly struct StatusesAsyncArguments
@@ -157,68 +288,121 @@ internal static class OrderServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="StatusesAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class StatusesAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<StatusesAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="StatusesAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class StatusesAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<StatusesAsyncArguments>
     {
         public static readonly StatusesAsyncArgumentsFormatter Instance = new StatusesAsyncArgumentsFormatter();
 
-        // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IEnumerable<global::System.Guid>>? s_idsFormatter;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IEnumerable<global::System.Guid>> IdsFormatter => s_idsFormatter ??= new global::Macula.Serialization.ListFormatter<global::System.Guid>(global::Macula.Serialization.MessagePackFormatters.Guid)!;
-
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, StatusesAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, StatusesAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
+            var formatters = Formatters.For(options);
             writer.WriteArrayHeader(1);
-            IdsFormatter.Serialize(ref writer, value.ids);
+            formatters.Ids.Serialize(ref writer, value.ids, options);
         }
 
-        public StatusesAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public StatusesAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            global::System.Collections.Generic.IEnumerable<global::System.Guid> ids = count > 0 ? IdsFormatter.Deserialize(ref reader) : default!;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            global::System.Collections.Generic.IEnumerable<global::System.Guid> ids = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "ids";
+                            ids = formatters.Ids.Deserialize(ref reader, options)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IOrderService.StatusesAsync", member);
             }
 
-            reader.ExitNesting();
-            return new StatusesAsyncArguments(ids);
+            reader.Depth--;
+            var result = new StatusesAsyncArguments(ids);
+            return result;
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IEnumerable<global::System.Guid>?> Ids;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                Ids = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IEnumerable<global::System.Guid>?>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
         }
     }
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Contracts.OrderStatus>>? s_statusesAsyncResultFormatter;
-
-    /// <summary>The formatter of the result of <c>IOrderService.StatusesAsync</c>, built on first use.</summary>
-    public static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<global::System.Guid, global::Shop.Contracts.OrderStatus>> StatusesAsyncResultFormatter => s_statusesAsyncResultFormatter ??= new global::Macula.Serialization.DictionaryFormatter<global::System.Guid, global::Shop.Contracts.OrderStatus>(global::Macula.Serialization.MessagePackFormatters.Guid, global::Macula.Generated.Shop.Contracts.OrderStatusFormatter.Instance)!;
 
     /// <summary>The arguments of <c>IOrderService.CategoriesAsync</c>.</summary>
     public readonly struct CategoriesAsyncArguments
     {
     }
 
-    /// <summary>Writes and reads <see cref="CategoriesAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class CategoriesAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<CategoriesAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="CategoriesAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class CategoriesAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<CategoriesAsyncArguments>
     {
         public static readonly CategoriesAsyncArgumentsFormatter Instance = new CategoriesAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, CategoriesAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, CategoriesAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public CategoriesAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public CategoriesAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IOrderService.CategoriesAsync", member);
             }
 
-            reader.ExitNesting();
-            return new CategoriesAsyncArguments();
+            reader.Depth--;
+            var result = new CategoriesAsyncArguments();
+            return result;
         }
     }
 
@@ -233,34 +417,51 @@ internal static class OrderServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="CatalogAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class CatalogAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<CatalogAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="CatalogAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class CatalogAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<CatalogAsyncArguments>
     {
         public static readonly CatalogAsyncArgumentsFormatter Instance = new CatalogAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, CatalogAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, CatalogAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.prefix);
+            writer.Write(value.prefix);
         }
 
-        public CatalogAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public CatalogAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            string? prefix = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader) : default;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? prefix = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "prefix";
+                            prefix = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IOrderService.CatalogAsync", member);
             }
 
-            reader.ExitNesting();
-            return new CatalogAsyncArguments(prefix);
+            reader.Depth--;
+            var result = new CatalogAsyncArguments(prefix);
+            return result;
         }
     }
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.Catalog.Entry[]>? s_catalogAsyncResultFormatter;
-
-    /// <summary>The formatter of the result of <c>IOrderService.CatalogAsync</c>, built on first use.</summary>
-    public static global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.Catalog.Entry[]> CatalogAsyncResultFormatter => s_catalogAsyncResultFormatter ??= new global::Macula.Serialization.ArrayFormatter<global::Shop.Contracts.Catalog.Entry>(global::Macula.Generated.Shop.Contracts.Catalog_EntryFormatter.Instance!)!;
 }

@@ -28,7 +28,7 @@ internal sealed class ShippingServiceClient : global::Shop.Contracts.IShippingSe
             global::Macula.Generated.Shop.Contracts.ShippingServiceDescriptor.QuoteAsync,
             new global::Macula.Generated.Shop.Contracts.ShippingServiceMessages.QuoteAsyncArguments(to, lines),
             global::Macula.Generated.Shop.Contracts.ShippingServiceMessages.QuoteAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Shop.Contracts.MoneyFormatter.Instance,
+            global::Macula.Serialization.ResolvedFormatter<global::Shop.Contracts.Money>.Instance,
             default).AsTask();
     }
 }

@@ -18,19 +18,18 @@ internal sealed class ShippingServiceDispatcher : global::Macula.Rpc.IServiceDis
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
+    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
     {
         // Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;
         // what the implementation throws, even before its first await, fails the returned task instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                var args = global::Macula.Generated.Shop.Contracts.ShippingServiceMessages.QuoteAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shop.Contracts.ShippingServiceMessages.QuoteAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shop.Contracts.Money>(_implementation.QuoteAsync(args.to, args.lines), result, global::Macula.Generated.Shop.Contracts.MoneyFormatter.Instance);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shop.Contracts.Money>(_implementation.QuoteAsync(args.to, args.lines), result, global::Macula.Serialization.ResolvedFormatter<global::Shop.Contracts.Money>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {

@@ -7,7 +7,7 @@ namespace Macula.Generated.Shop.Contracts;
 
 /// <summary>
 /// What <see cref="global::Shop.Contracts.IShippingService"/> sends on the wire: each method's arguments as a MessagePack
-/// array in parameter order (the CancellationToken stays local), and the formatters of its results.
+/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -26,36 +26,82 @@ internal static class ShippingServiceMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="QuoteAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class QuoteAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<QuoteAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="QuoteAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class QuoteAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<QuoteAsyncArguments>
     {
         public static readonly QuoteAsyncArgumentsFormatter Instance = new QuoteAsyncArgumentsFormatter();
 
-        // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyCollection<global::Shop.Contracts.OrderLine>>? s_linesFormatter;
-
-        private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyCollection<global::Shop.Contracts.OrderLine>> LinesFormatter => s_linesFormatter ??= new global::Macula.Serialization.ListFormatter<global::Shop.Contracts.OrderLine>(global::Macula.Generated.Shop.Contracts.OrderLineFormatter.Instance!)!;
-
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, QuoteAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, QuoteAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
+            var formatters = Formatters.For(options);
             writer.WriteArrayHeader(2);
-            global::Macula.Generated.Shop.Contracts.AddressFormatter.Instance.Serialize(ref writer, value.to);
-            LinesFormatter.Serialize(ref writer, value.lines);
+            formatters.To.Serialize(ref writer, value.to, options);
+            formatters.Lines.Serialize(ref writer, value.lines, options);
         }
 
-        public QuoteAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public QuoteAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            global::Shop.Contracts.Address to = count > 0 ? global::Macula.Generated.Shop.Contracts.AddressFormatter.Instance.Deserialize(ref reader)! : default!;
-            global::System.Collections.Generic.IReadOnlyCollection<global::Shop.Contracts.OrderLine> lines = count > 1 ? LinesFormatter.Deserialize(ref reader) : default!;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            global::Shop.Contracts.Address to = default!;
+            global::System.Collections.Generic.IReadOnlyCollection<global::Shop.Contracts.OrderLine> lines = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "to";
+                            to = formatters.To.Deserialize(ref reader, options)!;
+                            break;
+                        case 1:
+                            member = "lines";
+                            lines = formatters.Lines.Deserialize(ref reader, options)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IShippingService.QuoteAsync", member);
             }
 
-            reader.ExitNesting();
-            return new QuoteAsyncArguments(to, lines);
+            reader.Depth--;
+            var result = new QuoteAsyncArguments(to, lines);
+            return result;
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Address?> To;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyCollection<global::Shop.Contracts.OrderLine>?> Lines;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                To = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Shop.Contracts.Address?>(resolver);
+                Lines = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyCollection<global::Shop.Contracts.OrderLine>?>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
         }
     }
 }

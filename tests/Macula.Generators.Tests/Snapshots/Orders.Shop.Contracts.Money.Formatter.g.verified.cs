@@ -6,33 +6,95 @@
 namespace Macula.Generated.Shop.Contracts;
 
 /// <summary>
-/// Writes and reads <see cref="global::Shop.Contracts.Money"/> as a MessagePack array of its members in declaration order.
+/// Writes and reads <see cref="global::Shop.Contracts.Money"/> as a MessagePack map keyed by member name.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class MoneyFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.Money>
+internal sealed class MoneyFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Money>
 {
     public static readonly MoneyFormatter Instance = new MoneyFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Shop.Contracts.Money value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Shop.Contracts.Money value, global::MessagePack.MessagePackSerializerOptions options)
     {
-        writer.WriteArrayHeader(2);
-        global::Macula.Serialization.MessagePackFormatters.Decimal.Serialize(ref writer, value.Amount);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Currency);
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(2);
+        writer.WriteString("Amount"u8);
+        formatters.Amount.Serialize(ref writer, value.Amount, options);
+        writer.WriteString("Currency"u8);
+        writer.Write(value.Currency);
     }
 
-    public global::Shop.Contracts.Money Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Shop.Contracts.Money Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        decimal amount = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Decimal.Deserialize(ref reader) : default;
-        string currency = count > 1 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        for (int i = 2; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        decimal amount = default;
+        bool hasAmount = false;
+        string currency = default!;
+        bool hasCurrency = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Amount"u8))
+                {
+                    member = "Amount";
+                    if (hasAmount)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Money", member);
+                    }
+                    amount = formatters.Amount.Deserialize(ref reader, options);
+                    hasAmount = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Currency"u8))
+                {
+                    member = "Currency";
+                    if (hasCurrency)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Money", member);
+                    }
+                    currency = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasCurrency = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Shop.Contracts.Money", member);
         }
 
-        reader.ExitNesting();
-        return new global::Shop.Contracts.Money(amount, currency);
+        reader.Depth--;
+        var result = new global::Shop.Contracts.Money(amount, currency);
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<decimal> Amount;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Amount = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<decimal>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

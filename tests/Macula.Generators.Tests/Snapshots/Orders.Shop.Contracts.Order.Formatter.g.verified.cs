@@ -6,24 +6,16 @@
 namespace Macula.Generated.Shop.Contracts;
 
 /// <summary>
-/// Writes and reads <see cref="global::Shop.Contracts.Order"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Shop.Contracts.Order"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class OrderFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.Order?>
+internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Order?>
 {
     public static readonly OrderFormatter Instance = new OrderFormatter();
 
-    // Composed formatters are built on first use, so types that refer to each other never meet one still being built.
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Shop.Contracts.OrderLine>>? s_linesFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<global::Shop.Contracts.OrderLine>> LinesFormatter => s_linesFormatter ??= new global::Macula.Serialization.ListFormatter<global::Shop.Contracts.OrderLine>(global::Macula.Generated.Shop.Contracts.OrderLineFormatter.Instance!)!;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, string>>? s_tagsFormatter;
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, string>> TagsFormatter => s_tagsFormatter ??= new global::Macula.Serialization.DictionaryFormatter<string, string>(global::Macula.Serialization.MessagePackFormatters.String!, global::Macula.Serialization.MessagePackFormatters.String!)!;
-
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Shop.Contracts.Order? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Shop.Contracts.Order? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -31,44 +23,180 @@ internal sealed class OrderFormatter : global::Macula.Serialization.IMessagePack
             return;
         }
 
-        writer.WriteArrayHeader(6);
-        global::Macula.Serialization.MessagePackFormatters.Guid.Serialize(ref writer, value.Id);
-        global::Macula.Generated.Shop.Contracts.OrderStatusFormatter.Instance.Serialize(ref writer, value.Status);
-        global::Macula.Serialization.MessagePackFormatters.DateTimeOffset.Serialize(ref writer, value.PlacedAt);
-        LinesFormatter.Serialize(ref writer, value.Lines);
-        global::Macula.Generated.Shop.Contracts.AddressFormatter.Instance.Serialize(ref writer, value.ShipTo);
-        TagsFormatter.Serialize(ref writer, value.Tags);
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(6);
+        writer.WriteString("Id"u8);
+        formatters.Id.Serialize(ref writer, value.Id, options);
+        writer.WriteString("Status"u8);
+        formatters.Status.Serialize(ref writer, value.Status, options);
+        writer.WriteString("PlacedAt"u8);
+        formatters.PlacedAt.Serialize(ref writer, value.PlacedAt, options);
+        writer.WriteString("Lines"u8);
+        formatters.Lines.Serialize(ref writer, value.Lines, options);
+        writer.WriteString("ShipTo"u8);
+        formatters.ShipTo.Serialize(ref writer, value.ShipTo, options);
+        writer.WriteString("Tags"u8);
+        formatters.Tags.Serialize(ref writer, value.Tags, options);
     }
 
-    public global::Shop.Contracts.Order? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Shop.Contracts.Order? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        global::System.Guid id = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Guid.Deserialize(ref reader) : default;
-        global::Shop.Contracts.OrderStatus status = count > 1 ? global::Macula.Generated.Shop.Contracts.OrderStatusFormatter.Instance.Deserialize(ref reader) : default;
-        global::System.DateTimeOffset placedAt = count > 2 ? global::Macula.Serialization.MessagePackFormatters.DateTimeOffset.Deserialize(ref reader) : default;
-        global::System.Collections.Generic.List<global::Shop.Contracts.OrderLine> lines = count > 3 ? LinesFormatter.Deserialize(ref reader) : default!;
-        global::Shop.Contracts.Address? shipTo = count > 4 ? global::Macula.Generated.Shop.Contracts.AddressFormatter.Instance.Deserialize(ref reader) : default;
-        global::System.Collections.Generic.Dictionary<string, string> tags = count > 5 ? TagsFormatter.Deserialize(ref reader) : default!;
-        for (int i = 6; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        global::System.Guid id = default;
+        bool hasId = false;
+        global::Shop.Contracts.OrderStatus status = default;
+        bool hasStatus = false;
+        global::System.DateTimeOffset placedAt = default;
+        bool hasPlacedAt = false;
+        global::System.Collections.Generic.List<global::Shop.Contracts.OrderLine> lines = default!;
+        bool hasLines = false;
+        global::Shop.Contracts.Address? shipTo = default!;
+        bool hasShipTo = false;
+        global::System.Collections.Generic.Dictionary<string, string> tags = default!;
+        bool hasTags = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Id"u8))
+                {
+                    member = "Id";
+                    if (hasId)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                    }
+                    id = formatters.Id.Deserialize(ref reader, options);
+                    hasId = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Status"u8))
+                {
+                    member = "Status";
+                    if (hasStatus)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                    }
+                    status = formatters.Status.Deserialize(ref reader, options);
+                    hasStatus = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "PlacedAt"u8))
+                {
+                    member = "PlacedAt";
+                    if (hasPlacedAt)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                    }
+                    placedAt = formatters.PlacedAt.Deserialize(ref reader, options);
+                    hasPlacedAt = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Lines"u8))
+                {
+                    member = "Lines";
+                    if (hasLines)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                    }
+                    lines = formatters.Lines.Deserialize(ref reader, options)!;
+                    hasLines = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "ShipTo"u8))
+                {
+                    member = "ShipTo";
+                    if (hasShipTo)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                    }
+                    shipTo = formatters.ShipTo.Deserialize(ref reader, options);
+                    hasShipTo = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Tags"u8))
+                {
+                    member = "Tags";
+                    if (hasTags)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                    }
+                    tags = formatters.Tags.Deserialize(ref reader, options)!;
+                    hasTags = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Shop.Contracts.Order", member);
         }
 
-        reader.ExitNesting();
-        return new global::Shop.Contracts.Order()
+        reader.Depth--;
+        // An init-only member that did not arrive keeps its initializer, read from an instance built the same way.
+        global::Shop.Contracts.Order? defaults = null;
+        var result = new global::Shop.Contracts.Order()
         {
-            Id = id,
-            Status = status,
-            PlacedAt = placedAt,
-            Lines = lines,
-            ShipTo = shipTo,
-            Tags = tags,
+            PlacedAt = hasPlacedAt ? placedAt : (defaults ??= new global::Shop.Contracts.Order()).PlacedAt,
         };
+        if (hasId)
+        {
+            result.Id = id;
+        }
+        if (hasStatus)
+        {
+            result.Status = status;
+        }
+        if (hasLines)
+        {
+            result.Lines = lines;
+        }
+        if (hasShipTo)
+        {
+            result.ShipTo = shipTo;
+        }
+        if (hasTags)
+        {
+            result.Tags = tags;
+        }
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Guid> Id;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.OrderStatus> Status;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTimeOffset> PlacedAt;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<global::Shop.Contracts.OrderLine>?> Lines;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Address?> ShipTo;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, string>?> Tags;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Id = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid>(resolver);
+            Status = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Shop.Contracts.OrderStatus>(resolver);
+            PlacedAt = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTimeOffset>(resolver);
+            Lines = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<global::Shop.Contracts.OrderLine>?>(resolver);
+            ShipTo = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Shop.Contracts.Address?>(resolver);
+            Tags = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.Dictionary<string, string>?>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

@@ -6,15 +6,16 @@
 namespace Macula.Generated.Shop.Contracts;
 
 /// <summary>
-/// Writes and reads <see cref="global::Shop.Contracts.OrderLine"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Shop.Contracts.OrderLine"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class OrderLineFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.OrderLine?>
+internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.OrderLine?>
 {
     public static readonly OrderLineFormatter Instance = new OrderLineFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Shop.Contracts.OrderLine? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Shop.Contracts.OrderLine? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -22,35 +23,127 @@ internal sealed class OrderLineFormatter : global::Macula.Serialization.IMessage
             return;
         }
 
-        writer.WriteArrayHeader(4);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Sku);
-        global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.Quantity);
-        global::Macula.Generated.Shop.Contracts.MoneyFormatter.Instance.Serialize(ref writer, value.UnitPrice);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Note);
+        if (value.GetType() != typeof(global::Shop.Contracts.OrderLine))
+        {
+            throw global::Macula.Serialization.FormatterSupport.DerivedType(value, "Shop.Contracts.OrderLine");
+        }
+
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(4);
+        writer.WriteString("Sku"u8);
+        writer.Write(value.Sku);
+        writer.WriteString("Quantity"u8);
+        writer.Write(value.Quantity);
+        writer.WriteString("UnitPrice"u8);
+        formatters.UnitPrice.Serialize(ref writer, value.UnitPrice, options);
+        writer.WriteString("Note"u8);
+        writer.Write(value.Note);
     }
 
-    public global::Shop.Contracts.OrderLine? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Shop.Contracts.OrderLine? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string sku = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        int quantity = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-        global::Shop.Contracts.Money unitPrice = count > 2 ? global::Macula.Generated.Shop.Contracts.MoneyFormatter.Instance.Deserialize(ref reader) : default;
-        string? note = count > 3 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader) : default;
-        for (int i = 4; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        string sku = default!;
+        bool hasSku = false;
+        int quantity = default;
+        bool hasQuantity = false;
+        global::Shop.Contracts.Money unitPrice = default;
+        bool hasUnitPrice = false;
+        string? note = default!;
+        bool hasNote = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Sku"u8))
+                {
+                    member = "Sku";
+                    if (hasSku)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
+                    }
+                    sku = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasSku = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Quantity"u8))
+                {
+                    member = "Quantity";
+                    if (hasQuantity)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
+                    }
+                    quantity = reader.ReadInt32();
+                    hasQuantity = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "UnitPrice"u8))
+                {
+                    member = "UnitPrice";
+                    if (hasUnitPrice)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
+                    }
+                    unitPrice = formatters.UnitPrice.Deserialize(ref reader, options);
+                    hasUnitPrice = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Note"u8))
+                {
+                    member = "Note";
+                    if (hasNote)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
+                    }
+                    note = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                    hasNote = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Shop.Contracts.OrderLine", member);
         }
 
-        reader.ExitNesting();
-        return new global::Shop.Contracts.OrderLine(sku, quantity, unitPrice)
+        reader.Depth--;
+        // An init-only member that did not arrive keeps its initializer, read from an instance built the same way.
+        global::Shop.Contracts.OrderLine? defaults = null;
+        var result = new global::Shop.Contracts.OrderLine(sku, quantity, unitPrice)
         {
-            Note = note,
+            Note = hasNote ? note : (defaults ??= new global::Shop.Contracts.OrderLine(sku, quantity, unitPrice)).Note,
         };
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.Money> UnitPrice;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            UnitPrice = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Shop.Contracts.Money>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

@@ -8,11 +8,11 @@ namespace Macula.Generated.Shop.Contracts;
 /// <summary>Writes and reads <see cref="global::Shop.Contracts.OrderStatus"/> as its underlying byte.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class OrderStatusFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Shop.Contracts.OrderStatus>
+internal sealed class OrderStatusFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Shop.Contracts.OrderStatus>
 {
     public static readonly OrderStatusFormatter Instance = new OrderStatusFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Shop.Contracts.OrderStatus value) => writer.Write((byte)value);
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Shop.Contracts.OrderStatus value, global::MessagePack.MessagePackSerializerOptions options) => writer.Write((byte)value);
 
-    public global::Shop.Contracts.OrderStatus Deserialize(ref global::Macula.Serialization.MessagePackReader reader) => (global::Shop.Contracts.OrderStatus)reader.ReadByte();
+    public global::Shop.Contracts.OrderStatus Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options) => (global::Shop.Contracts.OrderStatus)reader.ReadByte();
 }

@@ -28,7 +28,7 @@ internal sealed class TickerClient : global::Feeds.ITicker, global::Macula.Rpc.I
             global::Macula.Generated.Feeds.TickerDescriptor.WatchAsync,
             new global::Macula.Generated.Feeds.TickerMessages.WatchAsyncArguments(symbol, count),
             global::Macula.Generated.Feeds.TickerMessages.WatchAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Feeds.TickFormatter.Instance!,
+            global::Macula.Serialization.ResolvedFormatter<global::Feeds.Tick>.Instance,
             cancellationToken);
     }
 
@@ -39,7 +39,7 @@ internal sealed class TickerClient : global::Feeds.ITicker, global::Macula.Rpc.I
             global::Macula.Generated.Feeds.TickerDescriptor.CountAsync,
             new global::Macula.Generated.Feeds.TickerMessages.CountAsyncArguments(from, to),
             global::Macula.Generated.Feeds.TickerMessages.CountAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int32,
+            global::Macula.Serialization.ResolvedFormatter<int>.Instance,
             cancellationToken);
     }
 
@@ -50,7 +50,7 @@ internal sealed class TickerClient : global::Feeds.ITicker, global::Macula.Rpc.I
             global::Macula.Generated.Feeds.TickerDescriptor.NamesAsync,
             new global::Macula.Generated.Feeds.TickerMessages.NamesAsyncArguments(),
             global::Macula.Generated.Feeds.TickerMessages.NamesAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.String,
+            global::Macula.Serialization.ResolvedFormatter<string?>.Instance,
             default);
     }
 
@@ -61,7 +61,7 @@ internal sealed class TickerClient : global::Feeds.ITicker, global::Macula.Rpc.I
             global::Macula.Generated.Feeds.TickerDescriptor.BatchesAsync,
             new global::Macula.Generated.Feeds.TickerMessages.BatchesAsyncArguments(size, count),
             global::Macula.Generated.Feeds.TickerMessages.BatchesAsyncArgumentsFormatter.Instance,
-            global::Macula.Generated.Feeds.TickerMessages.BatchesAsyncResultFormatter,
+            global::Macula.Serialization.ResolvedFormatter<global::System.Collections.Generic.List<int>>.Instance,
             default);
     }
 
@@ -72,7 +72,7 @@ internal sealed class TickerClient : global::Feeds.ITicker, global::Macula.Rpc.I
             global::Macula.Generated.Feeds.TickerDescriptor.FailAsync,
             new global::Macula.Generated.Feeds.TickerMessages.FailAsyncArguments(after, early),
             global::Macula.Generated.Feeds.TickerMessages.FailAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int32,
+            global::Macula.Serialization.ResolvedFormatter<int>.Instance,
             default);
     }
 
@@ -83,7 +83,7 @@ internal sealed class TickerClient : global::Feeds.ITicker, global::Macula.Rpc.I
             global::Macula.Generated.Feeds.TickerDescriptor.LastAsync,
             new global::Macula.Generated.Feeds.TickerMessages.LastAsyncArguments(symbol),
             global::Macula.Generated.Feeds.TickerMessages.LastAsyncArgumentsFormatter.Instance,
-            global::Macula.Serialization.MessagePackFormatters.Int32,
+            global::Macula.Serialization.ResolvedFormatter<int>.Instance,
             default).AsTask();
     }
 }

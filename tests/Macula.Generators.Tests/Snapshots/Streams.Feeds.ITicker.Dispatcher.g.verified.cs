@@ -18,19 +18,18 @@ internal sealed class TickerDispatcher : global::Macula.Rpc.IServiceDispatcher
     }
 
     /// <inheritdoc />
-    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
+    public global::System.Threading.Tasks.ValueTask InvokeAsync(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)
     {
         // Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;
         // what the implementation throws, even before its first await, fails the returned task instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 5:
             {
-                var args = global::Macula.Generated.Feeds.TickerMessages.LastAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Feeds.TickerMessages.LastAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.LastAsync(args.symbol), result, global::Macula.Serialization.MessagePackFormatters.Int32);
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<int>(_implementation.LastAsync(args.symbol), result, global::Macula.Serialization.ResolvedFormatter<int>.Instance, options);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -44,18 +43,17 @@ internal sealed class TickerDispatcher : global::Macula.Rpc.IServiceDispatcher
     }
 
     /// <inheritdoc />
-    public global::Macula.Rpc.IMaculaStreamSource OpenStream(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::System.Threading.CancellationToken cancellationToken)
+    public global::Macula.Rpc.IMaculaStreamSource OpenStream(global::Macula.Rpc.MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, global::MessagePack.MessagePackSerializerOptions options, global::System.Threading.CancellationToken cancellationToken)
     {
         // As in InvokeAsync: a bad request throws here; what the implementation throws ends the stream instead.
-        var reader = new global::Macula.Serialization.MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                var args = global::Macula.Generated.Feeds.TickerMessages.WatchAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Feeds.TickerMessages.WatchAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.StreamingSupport.Items<global::Feeds.Tick>(_implementation.WatchAsync(args.symbol, args.count, cancellationToken), global::Macula.Generated.Feeds.TickFormatter.Instance!, cancellationToken);
+                    return global::Macula.Rpc.StreamingSupport.Items<global::Feeds.Tick>(_implementation.WatchAsync(args.symbol, args.count, cancellationToken), global::Macula.Serialization.ResolvedFormatter<global::Feeds.Tick>.Instance, options, cancellationToken);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -65,10 +63,10 @@ internal sealed class TickerDispatcher : global::Macula.Rpc.IServiceDispatcher
 
             case 1:
             {
-                var args = global::Macula.Generated.Feeds.TickerMessages.CountAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Feeds.TickerMessages.CountAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.StreamingSupport.Items<int>(_implementation.CountAsync(args.from, args.to, cancellationToken), global::Macula.Serialization.MessagePackFormatters.Int32, cancellationToken);
+                    return global::Macula.Rpc.StreamingSupport.Items<int>(_implementation.CountAsync(args.from, args.to, cancellationToken), global::Macula.Serialization.ResolvedFormatter<int>.Instance, options, cancellationToken);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -78,10 +76,10 @@ internal sealed class TickerDispatcher : global::Macula.Rpc.IServiceDispatcher
 
             case 2:
             {
-                global::Macula.Generated.Feeds.TickerMessages.NamesAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Feeds.TickerMessages.NamesAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.StreamingSupport.Items<string?>(_implementation.NamesAsync(), global::Macula.Serialization.MessagePackFormatters.String, cancellationToken);
+                    return global::Macula.Rpc.StreamingSupport.Items<string?>(_implementation.NamesAsync(), global::Macula.Serialization.ResolvedFormatter<string?>.Instance, options, cancellationToken);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -91,10 +89,10 @@ internal sealed class TickerDispatcher : global::Macula.Rpc.IServiceDispatcher
 
             case 3:
             {
-                var args = global::Macula.Generated.Feeds.TickerMessages.BatchesAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Feeds.TickerMessages.BatchesAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.StreamingSupport.Items<global::System.Collections.Generic.List<int>>(_implementation.BatchesAsync(args.size, args.count), global::Macula.Generated.Feeds.TickerMessages.BatchesAsyncResultFormatter, cancellationToken);
+                    return global::Macula.Rpc.StreamingSupport.Items<global::System.Collections.Generic.List<int>>(_implementation.BatchesAsync(args.size, args.count), global::Macula.Serialization.ResolvedFormatter<global::System.Collections.Generic.List<int>>.Instance, options, cancellationToken);
                 }
                 catch (global::System.Exception exception)
                 {
@@ -104,10 +102,10 @@ internal sealed class TickerDispatcher : global::Macula.Rpc.IServiceDispatcher
 
             case 4:
             {
-                var args = global::Macula.Generated.Feeds.TickerMessages.FailAsyncArgumentsFormatter.Instance.Deserialize(ref reader);
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Feeds.TickerMessages.FailAsyncArgumentsFormatter.Instance, options);
                 try
                 {
-                    return global::Macula.Rpc.StreamingSupport.Items<int>(_implementation.FailAsync(args.after, args.early), global::Macula.Serialization.MessagePackFormatters.Int32, cancellationToken);
+                    return global::Macula.Rpc.StreamingSupport.Items<int>(_implementation.FailAsync(args.after, args.early), global::Macula.Serialization.ResolvedFormatter<int>.Instance, options, cancellationToken);
                 }
                 catch (global::System.Exception exception)
                 {

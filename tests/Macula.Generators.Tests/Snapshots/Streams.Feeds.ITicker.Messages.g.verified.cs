@@ -7,7 +7,7 @@ namespace Macula.Generated.Feeds;
 
 /// <summary>
 /// What <see cref="global::Feeds.ITicker"/> sends on the wire: each method's arguments as a MessagePack
-/// array in parameter order (the CancellationToken stays local), and the formatters of its results.
+/// array in parameter order (the CancellationToken stays local). Results are written by the options' resolver.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -26,31 +26,57 @@ internal static class TickerMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="WatchAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class WatchAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<WatchAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="WatchAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class WatchAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<WatchAsyncArguments>
     {
         public static readonly WatchAsyncArgumentsFormatter Instance = new WatchAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, WatchAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, WatchAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.symbol);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.count);
+            writer.Write(value.symbol);
+            writer.Write(value.count);
         }
 
-        public WatchAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public WatchAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            string symbol = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-            int count2 = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string symbol = default!;
+            int count2 = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "symbol";
+                            symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            break;
+                        case 1:
+                            member = "count";
+                            count2 = reader.ReadInt32();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ITicker.WatchAsync", member);
             }
 
-            reader.ExitNesting();
-            return new WatchAsyncArguments(symbol, count2);
+            reader.Depth--;
+            var result = new WatchAsyncArguments(symbol, count2);
+            return result;
         }
     }
 
@@ -67,31 +93,57 @@ internal static class TickerMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="CountAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class CountAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<CountAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="CountAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class CountAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<CountAsyncArguments>
     {
         public static readonly CountAsyncArgumentsFormatter Instance = new CountAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, CountAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, CountAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.from);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.to);
+            writer.Write(value.from);
+            writer.Write(value.to);
         }
 
-        public CountAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public CountAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            int from = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int to = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            int from = default;
+            int to = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "from";
+                            from = reader.ReadInt32();
+                            break;
+                        case 1:
+                            member = "to";
+                            to = reader.ReadInt32();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ITicker.CountAsync", member);
             }
 
-            reader.ExitNesting();
-            return new CountAsyncArguments(from, to);
+            reader.Depth--;
+            var result = new CountAsyncArguments(from, to);
+            return result;
         }
     }
 
@@ -100,27 +152,45 @@ internal static class TickerMessages
     {
     }
 
-    /// <summary>Writes and reads <see cref="NamesAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class NamesAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<NamesAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="NamesAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class NamesAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<NamesAsyncArguments>
     {
         public static readonly NamesAsyncArgumentsFormatter Instance = new NamesAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, NamesAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, NamesAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(0);
         }
 
-        public NamesAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public NamesAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            for (int i = 0; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ITicker.NamesAsync", member);
             }
 
-            reader.ExitNesting();
-            return new NamesAsyncArguments();
+            reader.Depth--;
+            var result = new NamesAsyncArguments();
+            return result;
         }
     }
 
@@ -137,38 +207,59 @@ internal static class TickerMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="BatchesAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class BatchesAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<BatchesAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="BatchesAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class BatchesAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<BatchesAsyncArguments>
     {
         public static readonly BatchesAsyncArgumentsFormatter Instance = new BatchesAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, BatchesAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, BatchesAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.size);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.count);
+            writer.Write(value.size);
+            writer.Write(value.count);
         }
 
-        public BatchesAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public BatchesAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            int size = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            int count2 = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            int size = default;
+            int count2 = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "size";
+                            size = reader.ReadInt32();
+                            break;
+                        case 1:
+                            member = "count";
+                            count2 = reader.ReadInt32();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ITicker.BatchesAsync", member);
             }
 
-            reader.ExitNesting();
-            return new BatchesAsyncArguments(size, count2);
+            reader.Depth--;
+            var result = new BatchesAsyncArguments(size, count2);
+            return result;
         }
     }
-
-    private static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<int>>? s_batchesAsyncResultFormatter;
-
-    /// <summary>The formatter of the items of <c>ITicker.BatchesAsync</c>, built on first use.</summary>
-    public static global::Macula.Serialization.IMessagePackFormatter<global::System.Collections.Generic.List<int>> BatchesAsyncResultFormatter => s_batchesAsyncResultFormatter ??= new global::Macula.Serialization.ListFormatter<int>(global::Macula.Serialization.MessagePackFormatters.Int32)!;
 
     /// <summary>The arguments of <c>ITicker.FailAsync</c>.</summary>
     public readonly struct FailAsyncArguments
@@ -183,31 +274,57 @@ internal static class TickerMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="FailAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class FailAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<FailAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="FailAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class FailAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<FailAsyncArguments>
     {
         public static readonly FailAsyncArgumentsFormatter Instance = new FailAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, FailAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, FailAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            global::Macula.Serialization.MessagePackFormatters.Int32.Serialize(ref writer, value.after);
-            global::Macula.Serialization.MessagePackFormatters.Boolean.Serialize(ref writer, value.early);
+            writer.Write(value.after);
+            writer.Write(value.early);
         }
 
-        public FailAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public FailAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            int after = count > 0 ? global::Macula.Serialization.MessagePackFormatters.Int32.Deserialize(ref reader) : default;
-            bool early = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Boolean.Deserialize(ref reader) : default;
-            for (int i = 2; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            int after = default;
+            bool early = default;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "after";
+                            after = reader.ReadInt32();
+                            break;
+                        case 1:
+                            member = "early";
+                            early = reader.ReadBoolean();
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ITicker.FailAsync", member);
             }
 
-            reader.ExitNesting();
-            return new FailAsyncArguments(after, early);
+            reader.Depth--;
+            var result = new FailAsyncArguments(after, early);
+            return result;
         }
     }
 
@@ -222,29 +339,51 @@ internal static class TickerMessages
         }
     }
 
-    /// <summary>Writes and reads <see cref="LastAsyncArguments"/> as a MessagePack array of the arguments in order.</summary>
-    public sealed class LastAsyncArgumentsFormatter : global::Macula.Serialization.IMessagePackFormatter<LastAsyncArguments>
+    /// <summary>
+    /// Writes and reads <see cref="LastAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class LastAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<LastAsyncArguments>
     {
         public static readonly LastAsyncArgumentsFormatter Instance = new LastAsyncArgumentsFormatter();
 
-        public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, LastAsyncArguments value)
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, LastAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.symbol);
+            writer.Write(value.symbol);
         }
 
-        public LastAsyncArguments Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+        public LastAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
-            reader.EnterNesting();
-            int count = reader.ReadArrayHeader();
-            string symbol = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-            for (int i = 1; i < count; i++)
+            options.Security.DepthStep(ref reader);
+            string symbol = default!;
+            string? member = null;
+            try
             {
-                reader.Skip();
+                int count = reader.ReadArrayHeader();
+                for (int i = 0; i < count; i++)
+                {
+                    switch (i)
+                    {
+                        case 0:
+                            member = "symbol";
+                            symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            break;
+                        default:
+                            member = null;
+                            reader.Skip(); // a member this version does not know
+                            break;
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of ITicker.LastAsync", member);
             }
 
-            reader.ExitNesting();
-            return new LastAsyncArguments(symbol);
+            reader.Depth--;
+            var result = new LastAsyncArguments(symbol);
+            return result;
         }
     }
 }

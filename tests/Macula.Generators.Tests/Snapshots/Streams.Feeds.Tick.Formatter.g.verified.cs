@@ -6,15 +6,16 @@
 namespace Macula.Generated.Feeds;
 
 /// <summary>
-/// Writes and reads <see cref="global::Feeds.Tick"/> as a MessagePack array of its members in declaration order, nil for null.
+/// Writes and reads <see cref="global::Feeds.Tick"/> as a MessagePack map keyed by member name, nil for null.
+/// Members a reader does not know are skipped; members it does not find keep their initializers.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("Macula.Generators", "VERSION")]
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-internal sealed class TickFormatter : global::Macula.Serialization.IMessagePackFormatter<global::Feeds.Tick?>
+internal sealed class TickFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Feeds.Tick?>
 {
     public static readonly TickFormatter Instance = new TickFormatter();
 
-    public void Serialize(ref global::Macula.Serialization.MessagePackWriter writer, global::Feeds.Tick? value)
+    public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Feeds.Tick? value, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -22,30 +23,103 @@ internal sealed class TickFormatter : global::Macula.Serialization.IMessagePackF
             return;
         }
 
-        writer.WriteArrayHeader(3);
-        global::Macula.Serialization.MessagePackFormatters.String.Serialize(ref writer, value.Symbol);
-        global::Macula.Serialization.MessagePackFormatters.Decimal.Serialize(ref writer, value.Price);
-        global::Macula.Serialization.MessagePackFormatters.Int64.Serialize(ref writer, value.Sequence);
+        var formatters = Formatters.For(options);
+        writer.WriteMapHeader(3);
+        writer.WriteString("Symbol"u8);
+        writer.Write(value.Symbol);
+        writer.WriteString("Price"u8);
+        formatters.Price.Serialize(ref writer, value.Price, options);
+        writer.WriteString("Sequence"u8);
+        writer.Write(value.Sequence);
     }
 
-    public global::Feeds.Tick? Deserialize(ref global::Macula.Serialization.MessagePackReader reader)
+    public global::Feeds.Tick? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         if (reader.TryReadNil())
         {
             return null;
         }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        string symbol = count > 0 ? global::Macula.Serialization.MessagePackFormatters.String.Deserialize(ref reader)! : default!;
-        decimal price = count > 1 ? global::Macula.Serialization.MessagePackFormatters.Decimal.Deserialize(ref reader) : default;
-        long sequence = count > 2 ? global::Macula.Serialization.MessagePackFormatters.Int64.Deserialize(ref reader) : default;
-        for (int i = 3; i < count; i++)
+        options.Security.DepthStep(ref reader);
+        var formatters = Formatters.For(options);
+        string symbol = default!;
+        bool hasSymbol = false;
+        decimal price = default;
+        bool hasPrice = false;
+        long sequence = default;
+        bool hasSequence = false;
+        string? member = null;
+        try
         {
-            reader.Skip();
+            int count = reader.ReadMapHeader();
+            for (int i = 0; i < count; i++)
+            {
+                member = null;
+                global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
+                if (global::System.MemoryExtensions.SequenceEqual(key, "Symbol"u8))
+                {
+                    member = "Symbol";
+                    if (hasSymbol)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
+                    }
+                    symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    hasSymbol = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Price"u8))
+                {
+                    member = "Price";
+                    if (hasPrice)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
+                    }
+                    price = formatters.Price.Deserialize(ref reader, options);
+                    hasPrice = true;
+                }
+                else if (global::System.MemoryExtensions.SequenceEqual(key, "Sequence"u8))
+                {
+                    member = "Sequence";
+                    if (hasSequence)
+                    {
+                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
+                    }
+                    sequence = reader.ReadInt64();
+                    hasSequence = true;
+                }
+                else
+                {
+                    reader.Skip(); // a member this version does not know
+                }
+            }
+        }
+        catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+        {
+            throw global::Macula.Serialization.FormatterSupport.InMember(ex, "Feeds.Tick", member);
         }
 
-        reader.ExitNesting();
-        return new global::Feeds.Tick(symbol, price, sequence);
+        reader.Depth--;
+        var result = new global::Feeds.Tick(symbol, price, sequence);
+        return result;
+    }
+
+    /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+    private sealed class Formatters
+    {
+        private static Formatters? s_last;
+
+        public readonly global::MessagePack.IFormatterResolver Resolver;
+        public readonly global::MessagePack.Formatters.IMessagePackFormatter<decimal> Price;
+
+        private Formatters(global::MessagePack.IFormatterResolver resolver)
+        {
+            Resolver = resolver;
+            Price = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<decimal>(resolver);
+        }
+
+        public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var last = s_last;
+            return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+        }
     }
 }

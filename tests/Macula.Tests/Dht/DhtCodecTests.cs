@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Macula.Dht;
 using Macula.Discovery;
 using Macula.Serialization;
+using MessagePack;
 
 namespace Macula.Tests.Dht;
 
@@ -119,7 +120,8 @@ public sealed class DhtCodecTests
         w.Write("node-1");
         w.Write("a field of a later version");
         w.WriteMapHeader(0);
-        Assert.IsType<PingRequest>(_codec.ReadRequest(buffer.WrittenSpan));
+        w.Flush();
+        Assert.IsType<PingRequest>(_codec.ReadRequest(buffer.WrittenMemory));
     }
 
     public static TheoryData<string, byte[]> BadMessages()
@@ -135,17 +137,17 @@ public sealed class DhtCodecTests
         data.Add("reply op as request", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(17); w.Write("node-1"); }));
         data.Add("bad sender", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(1); w.Write("a.b.>"); }));
         data.Add("nil sender", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(1); w.WriteNil(); }));
-        data.Add("short key", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(4); w.Write(1); w.Write(2); w.Write("node-1"); w.WriteBinary(new byte[31]); }));
+        data.Add("short key", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(4); w.Write(1); w.Write(2); w.Write("node-1"); w.Write(new byte[31]); }));
         data.Add("missing key", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(2); w.Write("node-1"); }));
         data.Add("zero ttl", Build((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(5); w.Write(1); w.Write(4); w.Write("node-1"); w.WriteBinary(new byte[32]);
-            w.WriteArrayHeader(1); w.WriteArrayHeader(5); w.Write("p"); w.Write("s"); w.WriteMapHeader(0); w.Write(0); w.Write(At);
+            w.WriteArrayHeader(5); w.Write(1); w.Write(4); w.Write("node-1"); w.Write(new byte[32]);
+            w.WriteArrayHeader(1); w.WriteArrayHeader(5); w.Write("p"); w.Write("s"); w.WriteMapHeader(0); w.Write(0); w.Write(At.UtcDateTime);
         }));
         data.Add("duplicate metadata", Build((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(5); w.Write(1); w.Write(4); w.Write("node-1"); w.WriteBinary(new byte[32]);
-            w.WriteArrayHeader(1); w.WriteArrayHeader(5); w.Write("p"); w.Write("s"); w.WriteMapHeader(2); w.Write("k"); w.Write("1"); w.Write("k"); w.Write("2"); w.Write(1000); w.Write(At);
+            w.WriteArrayHeader(5); w.Write(1); w.Write(4); w.Write("node-1"); w.Write(new byte[32]);
+            w.WriteArrayHeader(1); w.WriteArrayHeader(5); w.Write("p"); w.Write("s"); w.WriteMapHeader(2); w.Write("k"); w.Write("1"); w.Write("k"); w.Write("2"); w.Write(1000); w.Write(At.UtcDateTime);
         }));
         data.Add("deep nesting", Build((ref MessagePackWriter w) =>
         {
@@ -211,6 +213,7 @@ public sealed class DhtCodecTests
         using var buffer = new PooledBufferWriter();
         var w = new MessagePackWriter(buffer);
         write(ref w);
+        w.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 }

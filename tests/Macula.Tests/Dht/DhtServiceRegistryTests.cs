@@ -3,6 +3,7 @@ using Macula.Dht;
 using Macula.Discovery;
 using Macula.Serialization;
 using Macula.Transport;
+using MessagePack;
 
 namespace Macula.Tests.Dht;
 
@@ -136,12 +137,14 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
             w.Write(1);
             w.Write(4);
             w.Write("attacker");
-            w.WriteBinary(new byte[32]);
+            w.Write(new byte[32]);
             w.WriteArrayHeader(Options.MaxProvidersPerKey + 1);
             for (int i = 0; i <= Options.MaxProvidersPerKey; i++)
             {
                 w.WriteNil();
             }
+
+            w.Flush();
 
             await Assert.ThrowsAsync<MaculaTransportException>(async () =>
                 await attacker.RequestAsync(subject, buffer.WrittenMemory, null, TimeSpan.FromMilliseconds(200)));

@@ -173,7 +173,7 @@ public sealed class CallTests
         headers.Add("Macula-Method", "NoSuchMethod");
         var reply = await mesh.ClientTransport.RequestAsync("macula.default.rpc.Probe.p0", new byte[] { 0x90 }, headers, TimeSpan.FromSeconds(5));
         Assert.Equal("MethodNotFound", reply.Headers!["Macula-Status"]);
-        var (message, _) = WireProtocol.ReadErrorBody(reply.Payload.Span);
+        var (message, _) = WireProtocol.ReadErrorBody(reply.Payload);
         Assert.Contains("NoSuchMethod", message);
     }
 
@@ -185,7 +185,7 @@ public sealed class CallTests
         headers.Add("Macula-Method", "AddAsync");
         var reply = await mesh.ClientTransport.RequestAsync("macula.default.rpc.Probe.p0", new byte[] { 0x92, 0xd9 }, headers, TimeSpan.FromSeconds(5));
         Assert.Equal("BadRequest", reply.Headers!["Macula-Status"]);
-        var (message, _) = WireProtocol.ReadErrorBody(reply.Payload.Span);
+        var (message, _) = WireProtocol.ReadErrorBody(reply.Payload);
         Assert.Contains("offset", message);
         Assert.Equal(5, await mesh.CreateClient().AddAsync(2, 3));
     }

@@ -3,6 +3,8 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Macula.Rpc;
 using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Tests.Rpc;
 
@@ -116,22 +118,22 @@ internal sealed class ArgsFormatter : IMessagePackFormatter<NoArgs>, IMessagePac
 {
     public static readonly ArgsFormatter Instance = new();
 
-    public void Serialize(ref MessagePackWriter writer, NoArgs value) => writer.WriteArrayHeader(0);
+    public void Serialize(ref MessagePackWriter writer, NoArgs value, MessagePackSerializerOptions options) => writer.WriteArrayHeader(0);
 
-    public void Serialize(ref MessagePackWriter writer, IntArgs value)
+    public void Serialize(ref MessagePackWriter writer, IntArgs value, MessagePackSerializerOptions options)
     {
         writer.WriteArrayHeader(2);
         writer.Write(value.A);
         writer.Write(value.B);
     }
 
-    public void Serialize(ref MessagePackWriter writer, StringArg value)
+    public void Serialize(ref MessagePackWriter writer, StringArg value, MessagePackSerializerOptions options)
     {
         writer.WriteArrayHeader(1);
         writer.Write(value.Value);
     }
 
-    NoArgs IMessagePackFormatter<NoArgs>.Deserialize(ref MessagePackReader reader)
+    NoArgs IMessagePackFormatter<NoArgs>.Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         for (int n = reader.ReadArrayHeader(); n > 0; n--)
         {
@@ -141,7 +143,7 @@ internal sealed class ArgsFormatter : IMessagePackFormatter<NoArgs>, IMessagePac
         return default;
     }
 
-    IntArgs IMessagePackFormatter<IntArgs>.Deserialize(ref MessagePackReader reader)
+    IntArgs IMessagePackFormatter<IntArgs>.Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         int n = reader.ReadArrayHeader();
         int a = n > 0 ? reader.ReadInt32() : 0;
@@ -154,10 +156,10 @@ internal sealed class ArgsFormatter : IMessagePackFormatter<NoArgs>, IMessagePac
         return new IntArgs(a, b);
     }
 
-    StringArg IMessagePackFormatter<StringArg>.Deserialize(ref MessagePackReader reader)
+    StringArg IMessagePackFormatter<StringArg>.Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         int n = reader.ReadArrayHeader();
-        string? v = n > 0 ? reader.ReadString() : null;
+        string? v = n > 0 ? FormatterSupport.ReadString(ref reader) : null;
         for (int i = 1; i < n; i++)
         {
             reader.Skip();
@@ -174,53 +176,52 @@ internal sealed class ProbeClient(IMaculaInvoker invoker) : IProbe, IMaculaProxy
     public object WithInvoker(IMaculaInvoker other) => new ProbeClient(other);
 
     public ValueTask<int> AddAsync(int a, int b, CancellationToken cancellationToken = default) =>
-        invoker.InvokeAsync(ProbeDescriptor.Add, new IntArgs(a, b), ArgsFormatter.Instance, MessagePackFormatters.Int32, cancellationToken);
+        invoker.InvokeAsync(ProbeDescriptor.Add, new IntArgs(a, b), ArgsFormatter.Instance, Int32Formatter.Instance, cancellationToken);
 
     public ValueTask<string> WhoAsync(CancellationToken cancellationToken = default) =>
-        invoker.InvokeAsync<NoArgs, string>(ProbeDescriptor.Who, default, ArgsFormatter.Instance, MessagePackFormatters.String!, cancellationToken);
+        invoker.InvokeAsync<NoArgs, string>(ProbeDescriptor.Who, default, ArgsFormatter.Instance, ResolvedFormatter<string>.Instance, cancellationToken);
 
     public ValueTask<string> SlowAsync(int milliseconds, CancellationToken cancellationToken = default) =>
-        invoker.InvokeAsync<IntArgs, string>(ProbeDescriptor.Slow, new IntArgs(milliseconds, 0), ArgsFormatter.Instance, MessagePackFormatters.String!, cancellationToken);
+        invoker.InvokeAsync<IntArgs, string>(ProbeDescriptor.Slow, new IntArgs(milliseconds, 0), ArgsFormatter.Instance, ResolvedFormatter<string>.Instance, cancellationToken);
 
     public ValueTask FailAsync(string message, CancellationToken cancellationToken = default) =>
         invoker.InvokeAsync(ProbeDescriptor.Fail, new StringArg(message), ArgsFormatter.Instance, cancellationToken);
 
     public ValueTask<string> ChargeAsync(int milliseconds, CancellationToken cancellationToken = default) =>
-        invoker.InvokeAsync<IntArgs, string>(ProbeDescriptor.Charge, new IntArgs(milliseconds, 0), ArgsFormatter.Instance, MessagePackFormatters.String!, cancellationToken);
+        invoker.InvokeAsync<IntArgs, string>(ProbeDescriptor.Charge, new IntArgs(milliseconds, 0), ArgsFormatter.Instance, ResolvedFormatter<string>.Instance, cancellationToken);
 }
 
 internal sealed class ProbeDispatcher(IProbe impl) : IServiceDispatcher
 {
-    public ValueTask InvokeAsync(MethodDescriptor method, ReadOnlyMemory<byte> arguments, IBufferWriter<byte> result, CancellationToken cancellationToken)
+    public ValueTask InvokeAsync(MethodDescriptor method, ReadOnlyMemory<byte> arguments, MessagePackSerializerOptions options, IBufferWriter<byte> result, CancellationToken cancellationToken)
     {
-        var reader = new MessagePackReader(arguments.Span);
         switch (method.Index)
         {
             case 0:
             {
-                var args = ((IMessagePackFormatter<IntArgs>)ArgsFormatter.Instance).Deserialize(ref reader);
-                return WriteAsync(impl.AddAsync(args.A, args.B, cancellationToken), MessagePackFormatters.Int32, result);
+                var args = GeneratedCodeSupport.ReadArguments<IntArgs>(arguments, ArgsFormatter.Instance, options);
+                return WriteAsync(impl.AddAsync(args.A, args.B, cancellationToken), Int32Formatter.Instance, options, result);
             }
 
             case 1:
-                ((IMessagePackFormatter<NoArgs>)ArgsFormatter.Instance).Deserialize(ref reader);
-                return WriteAsync(impl.WhoAsync(cancellationToken), MessagePackFormatters.String!, result);
+                GeneratedCodeSupport.ReadArguments<NoArgs>(arguments, ArgsFormatter.Instance, options);
+                return WriteAsync(impl.WhoAsync(cancellationToken), ResolvedFormatter<string>.Instance, options, result);
             case 2:
             {
-                var args = ((IMessagePackFormatter<IntArgs>)ArgsFormatter.Instance).Deserialize(ref reader);
-                return WriteAsync(impl.SlowAsync(args.A, cancellationToken), MessagePackFormatters.String!, result);
+                var args = GeneratedCodeSupport.ReadArguments<IntArgs>(arguments, ArgsFormatter.Instance, options);
+                return WriteAsync(impl.SlowAsync(args.A, cancellationToken), ResolvedFormatter<string>.Instance, options, result);
             }
 
             case 3:
             {
-                var args = ((IMessagePackFormatter<StringArg>)ArgsFormatter.Instance).Deserialize(ref reader);
+                var args = GeneratedCodeSupport.ReadArguments<StringArg>(arguments, ArgsFormatter.Instance, options);
                 return impl.FailAsync(args.Value!, cancellationToken);
             }
 
             case 4:
             {
-                var args = ((IMessagePackFormatter<IntArgs>)ArgsFormatter.Instance).Deserialize(ref reader);
-                return WriteAsync(impl.ChargeAsync(args.A, cancellationToken), MessagePackFormatters.String!, result);
+                var args = GeneratedCodeSupport.ReadArguments<IntArgs>(arguments, ArgsFormatter.Instance, options);
+                return WriteAsync(impl.ChargeAsync(args.A, cancellationToken), ResolvedFormatter<string>.Instance, options, result);
             }
 
             default:
@@ -228,11 +229,10 @@ internal sealed class ProbeDispatcher(IProbe impl) : IServiceDispatcher
         }
     }
 
-    private static async ValueTask WriteAsync<T>(ValueTask<T> pending, IMessagePackFormatter<T> formatter, IBufferWriter<byte> output)
+    private static async ValueTask WriteAsync<T>(ValueTask<T> pending, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options, IBufferWriter<byte> output)
     {
         var value = await pending.ConfigureAwait(false);
-        var writer = new MessagePackWriter(output);
-        formatter.Serialize(ref writer, value);
+        MaculaSerializer.Serialize(output, value, formatter, options);
     }
 }
 

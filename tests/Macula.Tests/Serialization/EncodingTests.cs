@@ -1,11 +1,13 @@
 using System.Buffers;
 using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Tests.Serialization;
 
 /// <summary>
 /// The bytes the spec prescribes for the smallest encoding of each value, worked out by hand from spec.md, and
-/// every longer (still valid) encoding the reader must accept.
+/// every longer (still valid) encoding the reader must accept: MessagePack-CSharp's writer and reader, as Macula uses them.
 /// </summary>
 public sealed class EncodingTests
 {
@@ -16,6 +18,7 @@ public sealed class EncodingTests
         using var buffer = new PooledBufferWriter();
         var writer = new MessagePackWriter(buffer);
         write(ref writer);
+        writer.Flush();
         return Convert.ToHexStringLower(buffer.WrittenSpan);
     }
 
@@ -70,12 +73,12 @@ public sealed class EncodingTests
         Assert.Equal("a0", Encode((ref MessagePackWriter w) => w.Write("")));
         Assert.Equal("c0", Encode((ref MessagePackWriter w) => w.Write((string?)null)));
         Assert.Equal("a3e282ac", Encode((ref MessagePackWriter w) => w.Write("\u20ac")));
-        Assert.Equal("c400", Encode((ref MessagePackWriter w) => w.WriteBinary([])));
+        Assert.Equal("c400", Encode((ref MessagePackWriter w) => w.Write(Array.Empty<byte>())));
         Assert.Equal("c0", Encode((ref MessagePackWriter w) => w.Write((byte[]?)null)));
         Assert.Equal("90dc0010dd00010000", Encode((ref MessagePackWriter w) => { w.WriteArrayHeader(0); w.WriteArrayHeader(16); w.WriteArrayHeader(65536); }));
         Assert.Equal("8fde0010df00010000", Encode((ref MessagePackWriter w) => { w.WriteMapHeader(15); w.WriteMapHeader(16); w.WriteMapHeader(65536); }));
         Assert.Equal("d9ffda0100db00010000", Encode((ref MessagePackWriter w) => { w.WriteStringHeader(255); w.WriteStringHeader(256); w.WriteStringHeader(65536); }));
-        Assert.Equal("c4ffc50100c600010000", Encode((ref MessagePackWriter w) => { w.WriteBinaryHeader(255); w.WriteBinaryHeader(256); w.WriteBinaryHeader(65536); }));
+        Assert.Equal("c4ffc50100c600010000", Encode((ref MessagePackWriter w) => { w.WriteBinHeader(255); w.WriteBinHeader(256); w.WriteBinHeader(65536); }));
     }
 
     [Theory]
@@ -92,23 +95,24 @@ public sealed class EncodingTests
     [InlineData(65536, "c90001000005")]
     public void Extension_headers_use_fixext_when_the_length_allows(int length, string hex)
     {
-        Assert.Equal(hex, Encode((ref MessagePackWriter w) => w.WriteExtensionHeader(5, length)));
+        Assert.Equal(hex, Encode((ref MessagePackWriter w) => w.WriteExtensionFormatHeader(new ExtensionHeader(5, length))));
     }
 
     [Theory]
-    [InlineData(0L, 0u, "d6ff00000000")]
-    [InlineData(4294967295L, 0u, "d6ffffffffff")]
-    [InlineData(4294967296L, 0u, "d7ff0000000100000000")]
-    [InlineData(1L, 1u, "d7ff0000000400000001")]
-    [InlineData(17179869183L, 999999999u, "d7ffee6b27ffffffffff")]
-    [InlineData(17179869184L, 0u, "c70cff000000000000000400000000")]
-    [InlineData(-1L, 0u, "c70cff00000000ffffffffffffffff")]
-    [InlineData(-1L, 500000000u, "c70cff1dcd6500ffffffffffffffff")]
-    public void Timestamps_take_the_32_64_or_96_bit_form(long seconds, uint nanoseconds, string hex)
+    [InlineData(0L, 0L, "d6ff00000000")]
+    [InlineData(4294967295L, 0L, "d6ffffffffff")]
+    [InlineData(4294967296L, 0L, "d7ff0000000100000000")]
+    [InlineData(1L, 1L, "d7ff0000019000000001")]
+    [InlineData(17179869183L, 9999999L, "d7ffee6b2673ffffffff")]
+    [InlineData(17179869184L, 0L, "c70cff000000000000000400000000")]
+    [InlineData(-1L, 0L, "c70cff00000000ffffffffffffffff")]
+    [InlineData(-1L, 5000000L, "c70cff1dcd6500ffffffffffffffff")]
+    public void Timestamps_take_the_32_64_or_96_bit_form(long seconds, long ticks, string hex)
     {
-        Assert.Equal(hex, Encode((ref MessagePackWriter w) => w.WriteTimestamp(seconds, nanoseconds)));
+        var date = DateTime.UnixEpoch.AddSeconds(seconds).AddTicks(ticks);
+        Assert.Equal(hex, Encode((ref MessagePackWriter w) => w.Write(date)));
         var reader = new MessagePackReader(Convert.FromHexString(hex));
-        Assert.Equal((seconds, nanoseconds), reader.ReadTimestamp());
+        Assert.Equal(date, reader.ReadDateTime());
         Assert.True(reader.End);
     }
 
@@ -117,17 +121,19 @@ public sealed class EncodingTests
     {
         var date = DateTime.UnixEpoch.AddMilliseconds(-500);
         Assert.Equal("c70cff1dcd6500ffffffffffffffff", Encode((ref MessagePackWriter w) => w.Write(date)));
-        Assert.Equal(date, MessagePackSerializer.Deserialize(Convert.FromHexString("c70cff1dcd6500ffffffffffffffff"), MessagePackFormatters.DateTime));
+        Assert.Equal(date, TestWire.Read(Convert.FromHexString("c70cff1dcd6500ffffffffffffffff"), DateTimeFormatter.Instance));
     }
 
     [Fact]
-    public void DateTimeOffset_is_written_as_its_utc_instant()
+    public void DateTimeOffset_keeps_its_offset_as_clock_time_and_minutes()
     {
+        // MessagePack-CSharp's layout: [the clock time as a timestamp read as UTC, the offset in minutes].
         var local = new DateTimeOffset(2024, 1, 1, 5, 30, 0, TimeSpan.FromHours(5.5));
-        Assert.Equal(Encode((ref MessagePackWriter w) => w.Write(new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc))), Encode((ref MessagePackWriter w) => w.Write(local)));
-        var read = MessagePackSerializer.Deserialize(MessagePackSerializer.Serialize(local, MessagePackFormatters.DateTimeOffset), MessagePackFormatters.DateTimeOffset);
+        byte[] bytes = TestWire.Write(local, DateTimeOffsetFormatter.Instance);
+        Assert.Equal("92d6ff65924dd8cd014a", Convert.ToHexStringLower(bytes));
+        var read = TestWire.Read(bytes, DateTimeOffsetFormatter.Instance);
         Assert.Equal(local, read);
-        Assert.Equal(TimeSpan.Zero, read.Offset);
+        Assert.Equal(TimeSpan.FromHours(5.5), read.Offset);
     }
 
     [Theory]
@@ -180,7 +186,7 @@ public sealed class EncodingTests
     public void Every_str_form_reads(string hex)
     {
         var reader = new MessagePackReader(Convert.FromHexString(hex));
-        Assert.Equal("ab", reader.ReadString());
+        Assert.Equal("ab", FormatterSupport.ReadString(ref reader));
         Assert.True(reader.End);
     }
 
@@ -191,7 +197,7 @@ public sealed class EncodingTests
     public void Every_bin_form_reads(string hex)
     {
         var reader = new MessagePackReader(Convert.FromHexString(hex));
-        Assert.Equal([1, 2], reader.ReadBytes()!);
+        Assert.Equal([1, 2], System.Buffers.BuffersExtensions.ToArray(reader.ReadBytes()!.Value));
         Assert.True(reader.End);
     }
 
@@ -201,7 +207,7 @@ public sealed class EncodingTests
     [InlineData("dd000000020102")]
     public void Every_array_form_reads(string hex)
     {
-        Assert.Equal([1, 2], MessagePackSerializer.Deserialize(Convert.FromHexString(hex), new ArrayFormatter<int>(MessagePackFormatters.Int32))!);
+        Assert.Equal([1, 2], TestWire.Read(Convert.FromHexString(hex), new ArrayFormatter<int>())!);
     }
 
     [Theory]
@@ -210,7 +216,7 @@ public sealed class EncodingTests
     [InlineData("df000000010102")]
     public void Every_map_form_reads(string hex)
     {
-        var map = MessagePackSerializer.Deserialize<Dictionary<int, int>?>(Convert.FromHexString(hex), new DictionaryFormatter<int, int>(MessagePackFormatters.Int32, MessagePackFormatters.Int32));
+        var map = TestWire.Read<Dictionary<int, int>?>(Convert.FromHexString(hex), new DictionaryFormatter<int, int>());
         Assert.Equal(new KeyValuePair<int, int>(1, 2), Assert.Single(map!));
     }
 
@@ -222,8 +228,9 @@ public sealed class EncodingTests
     public void Every_ext_form_reads(string hex)
     {
         var reader = new MessagePackReader(Convert.FromHexString(hex));
-        Assert.Equal((5, 1), reader.ReadExtensionHeader());
-        Assert.Equal([7], reader.ReadRaw(1).ToArray());
+        var header = reader.ReadExtensionFormatHeader();
+        Assert.Equal((5, 1u), (header.TypeCode, header.Length));
+        Assert.Equal([7], System.Buffers.BuffersExtensions.ToArray(reader.ReadRaw(1)));
         Assert.True(reader.End);
     }
 
@@ -237,8 +244,8 @@ public sealed class EncodingTests
     public void Every_timestamp_form_of_one_second_reads(string hex)
     {
         var bytes = Convert.FromHexString(hex);
-        Assert.Equal((1L, 0u), new MessagePackReader(bytes).ReadTimestamp());
-        Assert.Equal(DateTime.UnixEpoch.AddSeconds(1), MessagePackSerializer.Deserialize(bytes, MessagePackFormatters.DateTime));
+        Assert.Equal(DateTime.UnixEpoch.AddSeconds(1), new MessagePackReader(bytes).ReadDateTime());
+        Assert.Equal(DateTime.UnixEpoch.AddSeconds(1), TestWire.Read(bytes, DateTimeFormatter.Instance));
     }
 
     [Theory]
@@ -257,9 +264,9 @@ public sealed class EncodingTests
         foreach (string value in new[] { "", "x", new string('\u20ac', 10), new string('\u20ac', 11), new string('a', 31), new string('a', 32), new string('\u00e9', 128), new string('z', 70000), "\U0001F600" })
         {
             var viaString = Encode((ref MessagePackWriter w) => w.Write(value));
-            Assert.Equal(viaString, Encode((ref MessagePackWriter w) => w.Write(value.AsSpan())));
             Assert.Equal(viaString, Encode((ref MessagePackWriter w) => w.WriteString(System.Text.Encoding.UTF8.GetBytes(value))));
-            Assert.Equal(value, MessagePackSerializer.Deserialize(Convert.FromHexString(viaString), MessagePackFormatters.String));
+            Assert.Equal(viaString, Encode((ref MessagePackWriter w) => FormatterSupport.WriteString(ref w, value)));
+            Assert.Equal(value, TestWire.Read(Convert.FromHexString(viaString), StrictStringFormatter.Instance));
         }
     }
 
@@ -268,14 +275,14 @@ public sealed class EncodingTests
     {
         foreach (var item in OracleCorpus.Build())
         {
-            var pooled = MessagePackSerializer.Serialize(item.Node, NodeFormatter.Instance);
+            var pooled = TestWire.Write(item.Node, NodeFormatter.Instance);
 
             var array = new ArrayBufferWriter<byte>(1);
-            MessagePackSerializer.Serialize(array, item.Node, NodeFormatter.Instance);
+            MaculaSerializer.Serialize(array, item.Node, NodeFormatter.Instance, TestWire.Options);
             Assert.True(pooled.AsSpan().SequenceEqual(array.WrittenSpan), item.Name);
 
             var tight = new TightBufferWriter();
-            MessagePackSerializer.Serialize(tight, item.Node, NodeFormatter.Instance);
+            MaculaSerializer.Serialize(tight, item.Node, NodeFormatter.Instance, TestWire.Options);
             Assert.True(pooled.AsSpan().SequenceEqual(tight.Written), item.Name);
         }
     }
@@ -303,12 +310,8 @@ public sealed class EncodingTests
     [Fact]
     public void A_lone_surrogate_cannot_be_written()
     {
-        using var buffer = new PooledBufferWriter();
-        var ex = Assert.Throws<MaculaSerializationException>(() =>
-        {
-            var writer = new MessagePackWriter(buffer);
-            writer.Write("a\ud800b");
-        });
+        // MessagePack-CSharp's own writer would send U+FFFD in its place; Macula's string writes refuse it.
+        var ex = Assert.Throws<MaculaSerializationException>(() => TestWire.Write("a\ud800b", StrictStringFormatter.Instance));
         Assert.Contains("surrogate", ex.Message, StringComparison.Ordinal);
     }
 }

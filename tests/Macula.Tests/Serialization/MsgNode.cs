@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using Macula.Serialization;
+using MessagePack;
 
 namespace Macula.Tests.Serialization;
 
@@ -17,16 +19,20 @@ internal enum IntVia
     UInt64,
 }
 
-/// <summary>Which writer entry point a string goes through.</summary>
+/// <summary>
+/// Which writer entry point a string goes through: MessagePack-CSharp's Write(string) and WriteString(utf8), and
+/// Macula's strict WriteString, which generated code uses. (MessagePack-CSharp 2.5's Write(ReadOnlySpan&lt;char&gt;)
+/// throws ArgumentNullException on an empty span; Macula never calls it.)
+/// </summary>
 internal enum StrVia
 {
     String,
-    Chars,
+    Strict,
     Utf8,
 }
 
 /// <summary>
-/// A MessagePack value as a tree, written and read with the codec under test. <see cref="Repr()"/> is a canonical
+/// A MessagePack value as a tree, written and read with MessagePack-CSharp's writer and reader (the codec under test). <see cref="Repr()"/> is a canonical
 /// text that the Python oracle also produces from what it decoded, so a test compares meaning, not only bytes
 /// (a byte-order bug on both the write and the re-read side would still round-trip bytes).
 /// </summary>
@@ -43,10 +49,14 @@ internal abstract record MsgNode
         return sb.ToString();
     }
 
-    public static MsgNode Read(ref MessagePackReader reader)
+    /// <summary>Reads one value; nesting beyond <paramref name="maxDepth"/> is refused (untrusted-data security).</summary>
+    public static MsgNode Read(ref MessagePackReader reader, int maxDepth = 64) =>
+        Read(ref reader, MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(maxDepth));
+
+    private static MsgNode Read(ref MessagePackReader reader, MessagePackSecurity security)
     {
         byte code = reader.NextCode;
-        switch (reader.NextType)
+        switch (reader.NextMessagePackType)
         {
             case MessagePackType.Nil:
                 reader.ReadNil();
@@ -54,57 +64,54 @@ internal abstract record MsgNode
             case MessagePackType.Boolean:
                 return new BoolNode(reader.ReadBoolean());
             case MessagePackType.Integer:
-                return code == 0xcf
+                return code == MessagePackCode.UInt64
                     ? new IntNode(reader.ReadUInt64(), IntVia.UInt64)
                     : new IntNode(reader.ReadInt64(), IntVia.Int64);
             case MessagePackType.Float:
-                return code == 0xca ? new Float32Node(reader.ReadSingle()) : new Float64Node(reader.ReadDouble());
+                return code == MessagePackCode.Float32 ? new Float32Node(reader.ReadSingle()) : new Float64Node(reader.ReadDouble());
             case MessagePackType.String:
-                return new StrNode(reader.ReadString()!, StrVia.String);
+                return new StrNode(FormatterSupport.ReadString(ref reader)!, StrVia.String);
             case MessagePackType.Binary:
-                return new BinNode(reader.ReadBytes()!);
+                return new BinNode(System.Buffers.BuffersExtensions.ToArray(reader.ReadBytes()!.Value));
             case MessagePackType.Array:
             {
-                reader.EnterNesting();
+                security.DepthStep(ref reader);
                 int count = reader.ReadArrayHeader();
                 var items = new MsgNode[count];
                 for (int i = 0; i < count; i++)
                 {
-                    items[i] = Read(ref reader);
+                    items[i] = Read(ref reader, security);
                 }
 
-                reader.ExitNesting();
+                reader.Depth--;
                 return new ArrayNode(items);
             }
 
             case MessagePackType.Map:
             {
-                reader.EnterNesting();
+                security.DepthStep(ref reader);
                 int count = reader.ReadMapHeader();
                 var entries = new (MsgNode, MsgNode)[count];
                 for (int i = 0; i < count; i++)
                 {
-                    var key = Read(ref reader);
-                    entries[i] = (key, Read(ref reader));
+                    var key = Read(ref reader, security);
+                    entries[i] = (key, Read(ref reader, security));
                 }
 
-                reader.ExitNesting();
+                reader.Depth--;
                 return new MapNode(entries);
             }
 
             case MessagePackType.Extension:
             {
-                // Look at the type on a copy so the timestamp path reads the value from its first byte.
-                var peek = reader;
-                var (type, length) = peek.ReadExtensionHeader();
-                if (type == -1 && length is 4 or 8 or 12)
+                var header = reader.ReadExtensionFormatHeader();
+                var data = System.Buffers.BuffersExtensions.ToArray(reader.ReadRaw(header.Length));
+                if (header.TypeCode == -1 && TimestampNode.TryDecode(data, out var timestamp))
                 {
-                    var (seconds, nanoseconds) = reader.ReadTimestamp();
-                    return new TimestampNode(seconds, nanoseconds);
+                    return timestamp;
                 }
 
-                reader.ReadExtensionHeader();
-                return new ExtNode(type, reader.ReadRaw(length).ToArray());
+                return new ExtNode(header.TypeCode, data);
             }
 
             default:
@@ -173,7 +180,7 @@ internal sealed record StrNode(string Value, StrVia Via) : MsgNode
     {
         switch (Via)
         {
-            case StrVia.Chars: writer.Write(Value.AsSpan()); break;
+            case StrVia.Strict: FormatterSupport.WriteString(ref writer, Value); break;
             case StrVia.Utf8: writer.WriteString(Encoding.UTF8.GetBytes(Value)); break;
             default: writer.Write(Value); break;
         }
@@ -258,7 +265,7 @@ internal sealed record MapNode((MsgNode Key, MsgNode Value)[] Entries) : MsgNode
 
 internal sealed record ExtNode(sbyte Type, byte[] Data) : MsgNode
 {
-    public override void Write(ref MessagePackWriter writer) => writer.WriteExtension(Type, Data);
+    public override void Write(ref MessagePackWriter writer) => writer.WriteExtensionFormat(new ExtensionResult(Type, Data));
 
     public override void Repr(StringBuilder sb)
     {
@@ -267,11 +274,59 @@ internal sealed record ExtNode(sbyte Type, byte[] Data) : MsgNode
     }
 }
 
+/// <summary>
+/// A timestamp of any seconds and nanoseconds: MessagePack-CSharp writes timestamps only from a DateTime, so this is
+/// written as the ext (type -1) in the smallest of the spec's three forms, encoded here from spec.md.
+/// </summary>
 internal sealed record TimestampNode(long Seconds, uint Nanoseconds) : MsgNode
 {
-    public override void Write(ref MessagePackWriter writer) => writer.WriteTimestamp(Seconds, Nanoseconds);
+    public override void Write(ref MessagePackWriter writer) => writer.WriteExtensionFormat(new ExtensionResult(-1, Encode()));
 
     public override void Repr(StringBuilder sb) => sb.Append(CultureInfo.InvariantCulture, $"t:{Seconds}:{Nanoseconds}");
+
+    private byte[] Encode()
+    {
+        if (Seconds >> 34 == 0)
+        {
+            ulong packed = ((ulong)Nanoseconds << 34) | (ulong)Seconds;
+            if ((packed & 0xffffffff00000000UL) == 0)
+            {
+                var four = new byte[4];
+                BinaryPrimitives.WriteUInt32BigEndian(four, (uint)packed);
+                return four;
+            }
+
+            var eight = new byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(eight, packed);
+            return eight;
+        }
+
+        var twelve = new byte[12];
+        BinaryPrimitives.WriteUInt32BigEndian(twelve, Nanoseconds);
+        BinaryPrimitives.WriteInt64BigEndian(twelve.AsSpan(4), Seconds);
+        return twelve;
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> data, out MsgNode timestamp)
+    {
+        switch (data.Length)
+        {
+            case 4:
+                timestamp = new TimestampNode(BinaryPrimitives.ReadUInt32BigEndian(data), 0);
+                return true;
+            case 8:
+                ulong packed = BinaryPrimitives.ReadUInt64BigEndian(data);
+                timestamp = new TimestampNode((long)(packed & 0x3_ffff_ffffUL), (uint)(packed >> 34));
+                return (packed >> 34) < 1_000_000_000;
+            case 12:
+                uint nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(data);
+                timestamp = new TimestampNode(BinaryPrimitives.ReadInt64BigEndian(data[4..]), nanoseconds);
+                return nanoseconds < 1_000_000_000;
+            default:
+                timestamp = null!;
+                return false;
+        }
+    }
 }
 
 /// <summary>
@@ -291,15 +346,20 @@ internal sealed record DateTimeNode(DateTime Value) : MsgNode
     }
 }
 
-/// <summary>A <see cref="DateTimeOffset"/> written through the writer's DateTimeOffset overload.</summary>
+/// <summary>
+/// A <see cref="DateTimeOffset"/> through MessagePack-CSharp's formatter: the array <c>[timestamp of its clock time
+/// read as UTC, offset in minutes]</c>, so the offset survives.
+/// </summary>
 internal sealed record DateTimeOffsetNode(DateTimeOffset Value) : MsgNode
 {
-    public override void Write(ref MessagePackWriter writer) => writer.Write(Value);
+    public override void Write(ref MessagePackWriter writer) =>
+        MessagePack.Formatters.DateTimeOffsetFormatter.Instance.Serialize(ref writer, Value, MaculaSerializer.DefaultOptions);
 
     public override void Repr(StringBuilder sb)
     {
-        long nanoseconds = (Value.UtcTicks % TimeSpan.TicksPerSecond) * 100;
-        sb.Append(CultureInfo.InvariantCulture, $"t:{Value.ToUnixTimeSeconds()}:{nanoseconds}");
+        var clock = new DateTimeOffset(Value.DateTime.Ticks, TimeSpan.Zero);
+        long nanoseconds = (clock.Ticks % TimeSpan.TicksPerSecond) * 100;
+        sb.Append(CultureInfo.InvariantCulture, $"[t:{clock.ToUnixTimeSeconds()}:{nanoseconds},i:{(int)Value.Offset.TotalMinutes}]");
     }
 }
 

@@ -1,4 +1,5 @@
-using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Tests.Serialization;
 
@@ -11,7 +12,7 @@ internal sealed class ChildDto
     public ChildDto? Next { get; set; }
 }
 
-/// <summary>A DTO with a member of every built-in kind, in the order the formatter writes them.</summary>
+/// <summary>A DTO with a member of every built-in kind; the newest of three versions (with <see cref="RichDtoV1"/> and <see cref="RichDtoV2"/>).</summary>
 internal sealed class RichDto
 {
     public const int MemberCount = 26;
@@ -69,185 +70,151 @@ internal sealed class RichDto
     public Dictionary<int, List<ChildDto?>?>? Groups { get; set; }
 }
 
-/// <summary>
-/// Hand-written in the shape the source generator emits: nil for a null reference, else an array of the members in
-/// declaration order. <c>knownMembers</c> stands for the version of the type a peer was compiled against: it writes
-/// only those members, skips any extra ones it reads, and leaves members the writer did not send at their defaults.
-/// </summary>
-internal sealed class ChildDtoFormatter : IMessagePackFormatter<ChildDto?>
+/// <summary>An older version of <see cref="RichDto"/>: its first 10 members.</summary>
+internal sealed class RichDtoV1
 {
-    public static readonly ChildDtoFormatter Instance = new();
+    public int Id { get; set; }
 
-    public void Serialize(ref MessagePackWriter writer, ChildDto? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNil();
-            return;
-        }
+    public long Big { get; set; }
 
-        writer.WriteArrayHeader(3);
-        writer.Write(value.Label);
-        writer.Write(value.Weight);
-        Serialize(ref writer, value.Next);
-    }
+    public uint Unsigned { get; set; }
 
-    public ChildDto? Deserialize(ref MessagePackReader reader)
-    {
-        if (reader.TryReadNil())
-        {
-            return null;
-        }
+    public short Small { get; set; }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        var result = new ChildDto();
-        if (count > 0)
-        {
-            result.Label = reader.ReadString();
-        }
+    public byte Tiny { get; set; }
 
-        if (count > 1)
-        {
-            result.Weight = reader.ReadDouble();
-        }
+    public sbyte Signed { get; set; }
 
-        if (count > 2)
-        {
-            result.Next = Deserialize(ref reader);
-        }
+    public ushort Port { get; set; }
 
-        for (int i = 3; i < count; i++)
-        {
-            reader.Skip();
-        }
+    public ulong Huge { get; set; }
 
-        reader.ExitNesting();
-        return result;
-    }
+    public bool Flag { get; set; }
+
+    public double Ratio { get; set; }
 }
 
-/// <inheritdoc cref="ChildDtoFormatter"/>
-internal sealed class RichDtoFormatter(int knownMembers = RichDto.MemberCount) : IMessagePackFormatter<RichDto?>
+/// <summary>A middle version of <see cref="RichDto"/>: its first 20 members, in another order (a map does not care).</summary>
+internal sealed class RichDtoV2
 {
-    private static readonly IMessagePackFormatter<int?> MaybeFormatter = new NullableFormatter<int>(MessagePackFormatters.Int32);
-    private static readonly ListFormatter<string?> TagsFormatter = new(MessagePackFormatters.String);
-    private static readonly DictionaryFormatter<string, int> CountsFormatter = new(NonNullString.Instance, MessagePackFormatters.Int32);
-    private static readonly ArrayFormatter<int> NumbersFormatter = new(MessagePackFormatters.Int32);
-    private static readonly ListFormatter<ChildDto?> ChildrenFormatter = new(ChildDtoFormatter.Instance);
-    private static readonly DictionaryFormatter<int, List<ChildDto?>?> GroupsFormatter = new(MessagePackFormatters.Int32, ChildrenFormatter);
+    public int? Maybe { get; set; }
 
-    public int KnownMembers { get; } = knownMembers;
+    public decimal Money { get; set; }
 
-    public void Serialize(ref MessagePackWriter writer, RichDto? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNil();
-            return;
-        }
+    public TimeSpan Duration { get; set; }
 
-        writer.WriteArrayHeader(KnownMembers);
-        for (int i = 0; i < KnownMembers; i++)
-        {
-            switch (i)
-            {
-                case 0: writer.Write(value.Id); break;
-                case 1: writer.Write(value.Big); break;
-                case 2: writer.Write(value.Unsigned); break;
-                case 3: writer.Write(value.Small); break;
-                case 4: writer.Write(value.Tiny); break;
-                case 5: writer.Write(value.Signed); break;
-                case 6: writer.Write(value.Port); break;
-                case 7: writer.Write(value.Huge); break;
-                case 8: writer.Write(value.Flag); break;
-                case 9: writer.Write(value.Ratio); break;
-                case 10: writer.Write(value.Scale); break;
-                case 11: MessagePackFormatters.Char.Serialize(ref writer, value.Letter); break;
-                case 12: writer.Write(value.Name); break;
-                case 13: writer.Write(value.Blob); break;
-                case 14: MessagePackFormatters.Guid.Serialize(ref writer, value.Key); break;
-                case 15: writer.Write(value.When); break;
-                case 16: writer.Write(value.At); break;
-                case 17: MessagePackFormatters.TimeSpan.Serialize(ref writer, value.Duration); break;
-                case 18: MessagePackFormatters.Decimal.Serialize(ref writer, value.Money); break;
-                case 19: MaybeFormatter.Serialize(ref writer, value.Maybe); break;
-                case 20: TagsFormatter.Serialize(ref writer, value.Tags); break;
-                case 21: CountsFormatter.Serialize(ref writer, value.Counts); break;
-                case 22: NumbersFormatter.Serialize(ref writer, value.Numbers); break;
-                case 23: ChildDtoFormatter.Instance.Serialize(ref writer, value.Child); break;
-                case 24: ChildrenFormatter.Serialize(ref writer, value.Children); break;
-                case 25: GroupsFormatter.Serialize(ref writer, value.Groups); break;
-            }
-        }
-    }
+    public DateTimeOffset At { get; set; }
 
-    public RichDto? Deserialize(ref MessagePackReader reader)
-    {
-        if (reader.TryReadNil())
-        {
-            return null;
-        }
+    public DateTime When { get; set; }
 
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        var result = new RichDto();
-        int known = Math.Min(count, KnownMembers);
-        for (int i = 0; i < known; i++)
-        {
-            switch (i)
-            {
-                case 0: result.Id = reader.ReadInt32(); break;
-                case 1: result.Big = reader.ReadInt64(); break;
-                case 2: result.Unsigned = reader.ReadUInt32(); break;
-                case 3: result.Small = reader.ReadInt16(); break;
-                case 4: result.Tiny = reader.ReadByte(); break;
-                case 5: result.Signed = reader.ReadSByte(); break;
-                case 6: result.Port = reader.ReadUInt16(); break;
-                case 7: result.Huge = reader.ReadUInt64(); break;
-                case 8: result.Flag = reader.ReadBoolean(); break;
-                case 9: result.Ratio = reader.ReadDouble(); break;
-                case 10: result.Scale = reader.ReadSingle(); break;
-                case 11: result.Letter = MessagePackFormatters.Char.Deserialize(ref reader); break;
-                case 12: result.Name = reader.ReadString(); break;
-                case 13: result.Blob = reader.ReadBytes(); break;
-                case 14: result.Key = MessagePackFormatters.Guid.Deserialize(ref reader); break;
-                case 15: result.When = reader.ReadDateTime(); break;
-                case 16: result.At = MessagePackFormatters.DateTimeOffset.Deserialize(ref reader); break;
-                case 17: result.Duration = MessagePackFormatters.TimeSpan.Deserialize(ref reader); break;
-                case 18: result.Money = MessagePackFormatters.Decimal.Deserialize(ref reader); break;
-                case 19: result.Maybe = MaybeFormatter.Deserialize(ref reader); break;
-                case 20: result.Tags = TagsFormatter.Deserialize(ref reader); break;
-                case 21: result.Counts = CountsFormatter.Deserialize(ref reader); break;
-                case 22: result.Numbers = NumbersFormatter.Deserialize(ref reader); break;
-                case 23: result.Child = ChildDtoFormatter.Instance.Deserialize(ref reader); break;
-                case 24: result.Children = ChildrenFormatter.Deserialize(ref reader); break;
-                case 25: result.Groups = GroupsFormatter.Deserialize(ref reader); break;
-            }
-        }
+    public Guid Key { get; set; }
 
-        for (int i = known; i < count; i++)
-        {
-            reader.Skip();
-        }
+    public byte[]? Blob { get; set; }
 
-        reader.ExitNesting();
-        return result;
-    }
+    public string? Name { get; set; }
 
-    /// <summary>A dictionary key cannot be null; nil is refused here rather than by the dictionary.</summary>
-    private sealed class NonNullString : IMessagePackFormatter<string>
-    {
-        public static readonly NonNullString Instance = new();
+    public char Letter { get; set; }
 
-        public void Serialize(ref MessagePackWriter writer, string value) => writer.Write(value);
+    public float Scale { get; set; }
 
-        public string Deserialize(ref MessagePackReader reader)
-        {
-            int offset = reader.Position;
-            return reader.ReadString() ?? throw new MaculaSerializationException("Expected a str key, found nil", offset);
-        }
-    }
+    public int Id { get; set; }
+
+    public long Big { get; set; }
+
+    public uint Unsigned { get; set; }
+
+    public short Small { get; set; }
+
+    public byte Tiny { get; set; }
+
+    public sbyte Signed { get; set; }
+
+    public ushort Port { get; set; }
+
+    public ulong Huge { get; set; }
+
+    public bool Flag { get; set; }
+
+    public double Ratio { get; set; }
+}
+
+/// <summary>MessagePack-CSharp's contract layout: an array indexed by [Key] (13 is a gap, written as nil).</summary>
+[MessagePackObject]
+internal sealed class RichKeyedDto
+{
+    [Key(0)]
+    public int Id { get; set; }
+
+    [Key(1)]
+    public string? Name { get; set; }
+
+    [Key(2)]
+    public List<ChildDto?>? Children { get; set; }
+
+    [Key(3)]
+    public Dictionary<string, int>? Counts { get; set; }
+
+    [Key(4)]
+    public DateTime When { get; set; }
+
+    [Key(14)]
+    public double Ratio { get; set; }
+
+    [IgnoreMember]
+    public string Ignored { get; set; } = "local only";
+}
+
+/// <summary>The types MessagePack-CSharp 2.5 formats (and Int128/UInt128, which Macula adds), as one DTO.</summary>
+internal sealed class ModernDto
+{
+    public DateOnly Day { get; set; }
+
+    public TimeOnly Time { get; set; }
+
+    public Half Half { get; set; }
+
+    public Int128 Wide { get; set; }
+
+    public UInt128 WideUnsigned { get; set; }
+
+    public System.Numerics.BigInteger Big { get; set; }
+
+    public Uri? Link { get; set; }
+
+    public Version? Release { get; set; }
+
+    public (int Count, string? Label) Pair { get; set; }
+
+    public HashSet<string>? Set { get; set; }
+
+    public System.Collections.Immutable.ImmutableArray<int> Immutable { get; set; } = [];
+
+    public ReadOnlyMemory<byte> Bytes { get; set; }
+
+    public IReadOnlyDictionary<string, DateOnly>? Calendar { get; set; }
+}
+
+/// <summary>Makes the generator write formatters for every DTO above.</summary>
+[MaculaService]
+internal interface IRichProbe
+{
+    Task EchoAsync(RichDto rich, RichDtoV1 older, RichDtoV2 middle, RichKeyedDto keyed, ModernDto modern);
+}
+
+/// <summary>The generated formatters of the DTOs above.</summary>
+internal static class RichFormatters
+{
+    public static IMessagePackFormatter<RichDto?> Newer => global::Macula.Generated.Macula.Tests.Serialization.RichDtoFormatter.Instance;
+
+    public static IMessagePackFormatter<RichDtoV1?> Older => global::Macula.Generated.Macula.Tests.Serialization.RichDtoV1Formatter.Instance;
+
+    public static IMessagePackFormatter<RichDtoV2?> Middle => global::Macula.Generated.Macula.Tests.Serialization.RichDtoV2Formatter.Instance;
+
+    public static IMessagePackFormatter<RichKeyedDto?> Keyed => global::Macula.Generated.Macula.Tests.Serialization.RichKeyedDtoFormatter.Instance;
+
+    public static IMessagePackFormatter<ModernDto?> Modern => global::Macula.Generated.Macula.Tests.Serialization.ModernDtoFormatter.Instance;
+
+    public static IMessagePackFormatter<ChildDto?> Child => global::Macula.Generated.Macula.Tests.Serialization.ChildDtoFormatter.Instance;
 }
 
 /// <summary>Random but reproducible rich DTOs.</summary>
@@ -273,7 +240,7 @@ internal static class RichDtoFactory
             Blob = random.Next(5) == 0 ? null : RandomBytes(random, random.Next(0, 300)),
             Key = new Guid(RandomBytes(random, 16)),
             When = new DateTime(random.NextInt64(DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc),
-            At = new DateTimeOffset(random.NextInt64(DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), TimeSpan.Zero),
+            At = new DateTimeOffset(random.NextInt64(DateTime.MinValue.Ticks + TimeSpan.TicksPerDay, DateTime.MaxValue.Ticks - TimeSpan.TicksPerDay), TimeSpan.FromMinutes(random.Next(-14 * 60, (14 * 60) + 1))),
             Duration = TimeSpan.FromTicks(random.NextInt64(long.MinValue, long.MaxValue)),
             Money = new decimal(random.Next(), random.Next(), random.Next(), random.Next(2) == 1, (byte)random.Next(29)),
             Maybe = random.Next(2) == 0 ? null : random.Next(),
@@ -285,6 +252,33 @@ internal static class RichDtoFactory
             Groups = random.Next(3) == 0 ? null : Enumerable.Range(0, random.Next(0, 4)).ToDictionary(i => i * 7 - 3, _ => random.Next(4) == 0 ? null : new List<ChildDto?> { CreateChild(random, 1), null }),
         };
     }
+
+    public static RichKeyedDto CreateKeyed(Random random) => new()
+    {
+        Id = random.Next(),
+        Name = random.Next(5) == 0 ? null : RandomString(random),
+        Children = random.Next(3) == 0 ? null : [.. Enumerable.Range(0, random.Next(0, 5)).Select(_ => random.Next(4) == 0 ? null : CreateChild(random, 2))],
+        Counts = random.Next(4) == 0 ? null : Enumerable.Range(0, random.Next(0, 10)).ToDictionary(i => "k" + i, i => random.Next()),
+        When = new DateTime(random.NextInt64(DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc),
+        Ratio = random.NextDouble(),
+    };
+
+    public static ModernDto CreateModern(Random random) => new()
+    {
+        Day = DateOnly.FromDayNumber(random.Next(DateOnly.MinValue.DayNumber, DateOnly.MaxValue.DayNumber + 1)),
+        Time = new TimeOnly(random.NextInt64(TimeOnly.MinValue.Ticks, TimeOnly.MaxValue.Ticks + 1)),
+        Half = (Half)(random.NextDouble() * 1000),
+        Wide = ((Int128)random.NextInt64() << 64) | (Int128)(ulong)random.NextInt64(),
+        WideUnsigned = ((UInt128)(ulong)random.NextInt64() << 64) | (ulong)random.NextInt64(),
+        Big = new System.Numerics.BigInteger(RandomBytes(random, random.Next(1, 40))),
+        Link = random.Next(3) == 0 ? null : new Uri("https://example.test/" + random.Next() + "?q=" + random.Next()),
+        Release = random.Next(3) == 0 ? null : new Version(random.Next(10), random.Next(10), random.Next(10), random.Next(10)),
+        Pair = (random.Next(), random.Next(3) == 0 ? null : RandomString(random)),
+        Set = random.Next(3) == 0 ? null : [.. Enumerable.Range(0, random.Next(0, 10)).Select(i => "s" + i)],
+        Immutable = [.. Enumerable.Range(0, random.Next(0, 10)).Select(_ => random.Next())],
+        Bytes = RandomBytes(random, random.Next(0, 50)),
+        Calendar = random.Next(3) == 0 ? null : Enumerable.Range(0, random.Next(0, 5)).ToDictionary(i => "d" + i, i => DateOnly.FromDayNumber(i * 1000)),
+    };
 
     private static ChildDto CreateChild(Random random, int depth) => new()
     {
