@@ -218,6 +218,58 @@ public sealed class DiagnosticTests
         Assert.All(descriptors, d => Assert.Equal(d.Id == "MACULA017" ? DiagnosticSeverity.Info : DiagnosticSeverity.Error, d.DefaultSeverity));
     }
 
+    [Theory]
+    [InlineData("public sealed class Account { public decimal [|Balance|] { get; private set; } }", "its setter is private")]
+    [InlineData("public sealed class Account { public decimal [|Balance|] { get; } }", "it is get-only")]
+    [InlineData("public sealed class Account { public readonly decimal [|Balance|]; }", "it is a readonly field")]
+    [InlineData("public sealed class Account { public IReadOnlyList<int> [|Balance|] { get; } = new List<int>(); }", "it is get-only")]
+    public void MACULA015_member_that_would_be_written_but_never_read_back(string dto, string why)
+    {
+        var diagnostic = AssertSingle("MACULA015", dto + " [MaculaService] public interface IService { Task SendAsync(Account account); }", "Balance");
+        string message = diagnostic.GetMessage();
+        Assert.Contains("'Account.Balance' would be written but never read back, because " + why, message, StringComparison.Ordinal);
+        Assert.Contains("add a constructor parameter named 'balance'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MACULA015_does_not_fire_when_a_constructor_parameter_or_a_collection_takes_the_member()
+    {
+        var output = GeneratorHarness.Run(Usings + """
+            public sealed class Account
+            {
+                public Account(decimal balance) => Balance = balance;
+                public decimal Balance { get; private set; }
+                public List<string> Tags { get; } = new();
+                public int Total => Tags.Count;
+            }
+            [MaculaService] public interface IService { Task SendAsync(Account account); }
+            """);
+        Assert.Empty(output.GeneratorDiagnostics);
+        GeneratorHarness.AssertNoWarningsOrErrors(output.Compilation);
+    }
+
+    [Theory]
+    [InlineData("[MessagePack.MessagePackObject] public sealed class Dto { [MessagePack.Key(0)] public int A { get; set; } public int [|B|] { get; set; } }", "it has no [Key] and its type is [MessagePackObject]")]
+    [InlineData("[MessagePack.MessagePackObject] public sealed class Dto { [MessagePack.Key(0)] public int A { get; set; } [MessagePack.Key(0)] public int [|B|] { get; set; } }", "its key is also another member's")]
+    [InlineData("[MessagePack.MessagePackObject] public sealed class Dto { [MessagePack.Key(-1)] public int [|B|] { get; set; } }", "its [Key] is negative")]
+    [InlineData("[MessagePack.MessagePackObject(true)] public sealed class Dto { [MessagePack.Key(1)] public int [|B|] { get; set; } }", "it has an integer [Key] but its type is [MessagePackObject(keyAsPropertyName: true)]")]
+    [InlineData("public sealed class Dto { [MessagePack.Key(0)] internal int [|B|] { get; set; } }", "it has a [Key] but is not public")]
+    public void MACULA016_member_key_that_is_missing_or_invalid(string dto, string reason)
+    {
+        var diagnostic = AssertSingle("MACULA016", dto + " [MaculaService] public interface IService { Task SendAsync(Dto dto); }", "B");
+        Assert.Contains("'Dto.B' cannot be serialized: " + reason, diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MACULA006_keys_that_mix_integers_and_strings()
+    {
+        var diagnostic = AssertSingle("MACULA006", """
+            [MessagePack.MessagePackObject] public sealed class Dto { [MessagePack.Key(0)] public int A { get; set; } [MessagePack.Key("b")] public int B { get; set; } }
+            [MaculaService] public interface IService { Task SendAsync([|Dto|] dto); }
+            """);
+        Assert.Contains("mix integers and strings", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
     /// <summary>Requires exactly one generator diagnostic, with <paramref name="id"/>, at the marked span (whose text is <paramref name="spanText"/> when given); no code is generated.</summary>
     private static Diagnostic AssertSingle(string id, string markup, string? spanText = null)
     {

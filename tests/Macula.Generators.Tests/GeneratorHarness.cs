@@ -100,7 +100,11 @@ internal static class GeneratorHarness
     public static Assembly CompileAndLoad(string assemblyName, params string[] sources) => CompileAndLoad(assemblyName, [], sources);
 
     /// <summary>Same, with libraries (compiled by <see cref="CompileLibrary"/>) referenced and loaded beside it.</summary>
-    public static Assembly CompileAndLoad(string assemblyName, IReadOnlyList<(string Name, byte[] Image)> libraries, params string[] sources)
+    public static Assembly CompileAndLoad(string assemblyName, IReadOnlyList<(string Name, byte[] Image)> libraries, params string[] sources) =>
+        CompileAndLoad(assemblyName, libraries, allowInfo: false, sources);
+
+    /// <summary>Same; with <paramref name="allowInfo"/>, informational generator diagnostics (MACULA017) are allowed.</summary>
+    public static Assembly CompileAndLoad(string assemblyName, IReadOnlyList<(string Name, byte[] Image)> libraries, bool allowInfo, params string[] sources)
     {
         var references = new List<MetadataReference>();
         var images = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -111,7 +115,7 @@ internal static class GeneratorHarness
         }
 
         var output = Run(CreateCompilation(Files(sources), assemblyName, references));
-        Assert.Empty(output.GeneratorDiagnostics);
+        Assert.Empty(allowInfo ? output.GeneratorDiagnostics.Where(d => d.Severity > DiagnosticSeverity.Info) : output.GeneratorDiagnostics);
         AssertNoWarningsOrErrors(output.Compilation);
         return new TestLoadContext(assemblyName, images).LoadFromStream(new MemoryStream(Emit(output.Compilation)));
     }

@@ -34,17 +34,10 @@ public sealed class LoopbackInvoker : IMaculaInvoker
     public MessagePackSerializerOptions SerializerOptions { get; init; } = MaculaSerializer.DefaultOptions;
 
     /// <summary>Writes one value as the runtime does, into a new array.</summary>
-    public byte[] Write<T>(T value, IMessagePackFormatter<T> formatter)
-    {
-        using var buffer = new PooledBufferWriter();
-        var writer = new MessagePackWriter(buffer);
-        formatter.Serialize(ref writer, value, SerializerOptions);
-        writer.Flush();
-        return buffer.WrittenSpan.ToArray();
-    }
+    public byte[] Write<T>(T value, IMessagePackFormatter<T> formatter) => MaculaSerializer.Serialize(value, formatter, SerializerOptions);
 
     /// <summary>Reads one value that must take all of <paramref name="bytes"/>, as the runtime does.</summary>
-    public T Read<T>(byte[] bytes, IMessagePackFormatter<T> formatter) => GeneratedCodeSupport.ReadArguments(bytes, formatter, SerializerOptions);
+    public T Read<T>(byte[] bytes, IMessagePackFormatter<T> formatter) => MaculaSerializer.Deserialize(bytes, formatter, SerializerOptions);
 
     public async ValueTask<TResult> InvokeAsync<TArgs, TResult>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TResult> resultFormatter, CancellationToken cancellationToken)
     {

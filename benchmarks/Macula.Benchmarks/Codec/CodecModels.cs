@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Macula.Serialization;
+using MessagePack;
 
 namespace Macula.Benchmarks.Codec;
 
@@ -46,149 +46,78 @@ public sealed class Order
     public double Total { get; set; }
 }
 
+/// <summary><see cref="SmallDto"/> in MessagePack-CSharp's contract layout: an array indexed by [Key].</summary>
+[MessagePackObject]
+public sealed class SmallKeyed
+{
+    [Key(0)]
+    public int Id { get; set; }
+
+    [Key(1)]
+    public string Name { get; set; } = "";
+
+    [Key(2)]
+    public double Price { get; set; }
+
+    [Key(3)]
+    public bool InStock { get; set; }
+
+    [Key(4)]
+    public DateTime UpdatedAt { get; set; }
+}
+
+[MessagePackObject]
+public sealed class LineItemKeyed
+{
+    [Key(0)]
+    public string Sku { get; set; } = "";
+
+    [Key(1)]
+    public string Description { get; set; } = "";
+
+    [Key(2)]
+    public int Quantity { get; set; }
+
+    [Key(3)]
+    public double UnitPrice { get; set; }
+
+    [Key(4)]
+    public bool Gift { get; set; }
+}
+
+/// <summary><see cref="Order"/> in MessagePack-CSharp's contract layout.</summary>
+[MessagePackObject]
+public sealed class OrderKeyed
+{
+    [Key(0)]
+    public long OrderId { get; set; }
+
+    [Key(1)]
+    public string Customer { get; set; } = "";
+
+    [Key(2)]
+    public DateTime PlacedAt { get; set; }
+
+    [Key(3)]
+    public string Currency { get; set; } = "";
+
+    [Key(4)]
+    public List<LineItemKeyed> Items { get; set; } = [];
+
+    [Key(5)]
+    public double Total { get; set; }
+}
+
+/// <summary>Makes the generator write formatters for the benchmark DTOs, as it does for any service's types.</summary>
+[MaculaService]
+public interface ICodecModels
+{
+    Task UseAsync(SmallDto small, Order order, SmallKeyed smallKeyed, OrderKeyed orderKeyed);
+}
+
 [JsonSerializable(typeof(SmallDto))]
 [JsonSerializable(typeof(Order))]
 internal sealed partial class CodecJsonContext : JsonSerializerContext;
-
-/// <summary>Hand-written in the source generator's shape: nil for null, else an array of members in declaration order.</summary>
-internal sealed class SmallDtoFormatter : IMessagePackFormatter<SmallDto?>
-{
-    public static readonly SmallDtoFormatter Instance = new();
-
-    public void Serialize(ref MessagePackWriter writer, SmallDto? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNil();
-            return;
-        }
-
-        writer.WriteArrayHeader(5);
-        writer.Write(value.Id);
-        writer.Write(value.Name);
-        writer.Write(value.Price);
-        writer.Write(value.InStock);
-        writer.Write(value.UpdatedAt);
-    }
-
-    public SmallDto? Deserialize(ref MessagePackReader reader)
-    {
-        if (reader.TryReadNil())
-        {
-            return null;
-        }
-
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        var result = new SmallDto();
-        if (count > 0) result.Id = reader.ReadInt32();
-        if (count > 1) result.Name = reader.ReadString()!;
-        if (count > 2) result.Price = reader.ReadDouble();
-        if (count > 3) result.InStock = reader.ReadBoolean();
-        if (count > 4) result.UpdatedAt = reader.ReadDateTime();
-        for (int i = 5; i < count; i++)
-        {
-            reader.Skip();
-        }
-
-        reader.ExitNesting();
-        return result;
-    }
-}
-
-internal sealed class LineItemFormatter : IMessagePackFormatter<LineItem?>
-{
-    public static readonly LineItemFormatter Instance = new();
-
-    public void Serialize(ref MessagePackWriter writer, LineItem? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNil();
-            return;
-        }
-
-        writer.WriteArrayHeader(5);
-        writer.Write(value.Sku);
-        writer.Write(value.Description);
-        writer.Write(value.Quantity);
-        writer.Write(value.UnitPrice);
-        writer.Write(value.Gift);
-    }
-
-    public LineItem? Deserialize(ref MessagePackReader reader)
-    {
-        if (reader.TryReadNil())
-        {
-            return null;
-        }
-
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        var result = new LineItem();
-        if (count > 0) result.Sku = reader.ReadString()!;
-        if (count > 1) result.Description = reader.ReadString()!;
-        if (count > 2) result.Quantity = reader.ReadInt32();
-        if (count > 3) result.UnitPrice = reader.ReadDouble();
-        if (count > 4) result.Gift = reader.ReadBoolean();
-        for (int i = 5; i < count; i++)
-        {
-            reader.Skip();
-        }
-
-        reader.ExitNesting();
-        return result;
-    }
-}
-
-internal sealed class OrderFormatter : IMessagePackFormatter<Order?>
-{
-    public static readonly OrderFormatter Instance = new();
-
-    private static readonly IMessagePackFormatter<List<LineItem?>?> Items = new ListFormatter<LineItem?>(LineItemFormatter.Instance);
-
-    public void Serialize(ref MessagePackWriter writer, Order? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNil();
-            return;
-        }
-
-        writer.WriteArrayHeader(6);
-        writer.Write(value.OrderId);
-        writer.Write(value.Customer);
-        writer.Write(value.PlacedAt);
-        writer.Write(value.Currency);
-        Items.Serialize(ref writer, value.Items!);
-        writer.Write(value.Total);
-    }
-
-    public Order? Deserialize(ref MessagePackReader reader)
-    {
-        if (reader.TryReadNil())
-        {
-            return null;
-        }
-
-        reader.EnterNesting();
-        int count = reader.ReadArrayHeader();
-        var result = new Order();
-        if (count > 0) result.OrderId = reader.ReadInt64();
-        if (count > 1) result.Customer = reader.ReadString()!;
-        if (count > 2) result.PlacedAt = reader.ReadDateTime();
-        if (count > 3) result.Currency = reader.ReadString()!;
-        if (count > 4) result.Items = Items.Deserialize(ref reader)!;
-        if (count > 5) result.Total = reader.ReadDouble();
-        for (int i = 6; i < count; i++)
-        {
-            reader.Skip();
-        }
-
-        reader.ExitNesting();
-        return result;
-    }
-}
 
 internal static class CodecSamples
 {
@@ -224,5 +153,23 @@ internal static class CodecSamples
         }
 
         return order;
+    }
+
+    public static SmallKeyed SmallKeyed()
+    {
+        var small = Small();
+        return new() { Id = small.Id, Name = small.Name, Price = small.Price, InStock = small.InStock, UpdatedAt = small.UpdatedAt };
+    }
+
+    public static OrderKeyed OrderKeyed()
+    {
+        var order = Order();
+        var keyed = new OrderKeyed { OrderId = order.OrderId, Customer = order.Customer, PlacedAt = order.PlacedAt, Currency = order.Currency, Total = order.Total };
+        foreach (var item in order.Items)
+        {
+            keyed.Items.Add(new LineItemKeyed { Sku = item.Sku, Description = item.Description, Quantity = item.Quantity, UnitPrice = item.UnitPrice, Gift = item.Gift });
+        }
+
+        return keyed;
     }
 }

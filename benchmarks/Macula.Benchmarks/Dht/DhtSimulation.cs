@@ -194,11 +194,11 @@ public static class DhtSimulation
 
             _buffer.Clear();
             DhtCodec.WriteRequest(_buffer, request);
-            var decodedRequest = _codec.ReadRequest(_buffer.WrittenSpan);
+            var decodedRequest = _codec.ReadRequest(_buffer.WrittenMemory);
             var response = node.Handle(decodedRequest);
             _buffer.Clear();
             DhtCodec.WriteResponse(_buffer, response, _maxBytes);
-            return ValueTask.FromResult(_codec.ReadResponse(_buffer.WrittenSpan));
+            return ValueTask.FromResult(_codec.ReadResponse(_buffer.WrittenMemory));
         }
     }
 }

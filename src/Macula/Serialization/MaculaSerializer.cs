@@ -57,15 +57,19 @@ public static class MaculaSerializer
         return Deserialize(bytes, Formatter<T>(options), options);
     }
 
-    internal static byte[] Serialize<T>(T value, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
+    /// <summary>Writes <paramref name="value"/> with <paramref name="formatter"/> into a new array.</summary>
+    public static byte[] Serialize<T>(T value, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
     {
         using var buffer = new PooledBufferWriter();
         Serialize(buffer, value, formatter, options);
         return buffer.WrittenSpan.ToArray();
     }
 
-    internal static void Serialize<T>(IBufferWriter<byte> output, T value, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
+    /// <summary>Writes <paramref name="value"/> with <paramref name="formatter"/> into <paramref name="output"/>.</summary>
+    public static void Serialize<T>(IBufferWriter<byte> output, T value, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
     {
+        ArgumentNullException.ThrowIfNull(formatter);
+        ArgumentNullException.ThrowIfNull(options);
         var writer = new MessagePackWriter(output);
         try
         {
@@ -78,8 +82,11 @@ public static class MaculaSerializer
         }
     }
 
-    internal static T Deserialize<T>(ReadOnlyMemory<byte> bytes, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
+    /// <summary>Reads one value with <paramref name="formatter"/>; it must take all of <paramref name="bytes"/>.</summary>
+    public static T Deserialize<T>(ReadOnlyMemory<byte> bytes, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
     {
+        ArgumentNullException.ThrowIfNull(formatter);
+        ArgumentNullException.ThrowIfNull(options);
         var reader = new MessagePackReader(bytes);
         T value;
         try

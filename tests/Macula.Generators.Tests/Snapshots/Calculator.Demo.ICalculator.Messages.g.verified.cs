@@ -75,8 +75,8 @@ internal static class CalculatorMessages
             }
 
             reader.Depth--;
-            var result = new AddAsyncArguments(a, b);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new AddAsyncArguments(a, b);
         }
     }
 
@@ -142,8 +142,8 @@ internal static class CalculatorMessages
             }
 
             reader.Depth--;
-            var result = new DivideAsyncArguments(dividend, divisor);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new DivideAsyncArguments(dividend, divisor);
         }
     }
 
@@ -189,8 +189,8 @@ internal static class CalculatorMessages
             }
 
             reader.Depth--;
-            var result = new ResetAsyncArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new ResetAsyncArguments();
         }
     }
 }

@@ -75,8 +75,8 @@ internal static class MathMessages
             }
 
             reader.Depth--;
-            var result = new AddAsyncArguments(a, b);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new AddAsyncArguments(a, b);
         }
     }
 
@@ -105,7 +105,7 @@ internal static class MathMessages
         {
             var formatters = Formatters.For(options);
             writer.WriteArrayHeader(2);
-            writer.Write(value.key);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.key);
             formatters.Value.Serialize(ref writer, value.value, options);
         }
 
@@ -144,8 +144,8 @@ internal static class MathMessages
             }
 
             reader.Depth--;
-            var result = new StoreAsyncArguments(key2, value2);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new StoreAsyncArguments(key2, value2);
         }
 
         /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
@@ -212,8 +212,8 @@ internal static class MathMessages
             }
 
             reader.Depth--;
-            var result = new RegisterArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new RegisterArguments();
         }
     }
 
@@ -367,8 +367,8 @@ internal static class MathMessages
             }
 
             reader.Depth--;
-            var result = new ClashAsyncArguments(invoker, _invoker, reader2, count2, i2, value2, writer2, result2, args, method, arguments, @class, cancellationToken);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new ClashAsyncArguments(invoker, _invoker, reader2, count2, i2, value2, writer2, result2, args, method, arguments, @class, cancellationToken);
         }
     }
 
@@ -414,8 +414,8 @@ internal static class MathMessages
             }
 
             reader.Depth--;
-            var result = new VersionAsyncArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new VersionAsyncArguments();
         }
     }
 }

@@ -55,8 +55,8 @@ internal static class LedgerMessages
             }
 
             reader.Depth--;
-            var result = new BalanceAsyncArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new BalanceAsyncArguments();
         }
     }
 }

@@ -55,8 +55,8 @@ internal static class Outer_NestedMessages
             }
 
             reader.Depth--;
-            var result = new PingAsyncArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new PingAsyncArguments();
         }
     }
 }

@@ -31,7 +31,7 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(2);
         writer.WriteString("Street"u8);
-        writer.Write(value.Street);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Street);
         writer.WriteString("Number"u8);
         formatters.Number.Serialize(ref writer, value.Number, options);
     }
@@ -64,6 +64,7 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Address", member);
                     }
+
                     street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasStreet = true;
                 }
@@ -74,6 +75,7 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Address", member);
                     }
+
                     number = formatters.Number.Deserialize(ref reader, options);
                     hasNumber = true;
                 }
@@ -89,8 +91,8 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
         }
 
         reader.Depth--;
-        var result = new global::Everything.Address(street, number);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Everything.Address(street, number);
     }
 
     /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>

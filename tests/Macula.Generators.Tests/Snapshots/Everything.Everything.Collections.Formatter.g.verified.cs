@@ -94,7 +94,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
         bool hasNested = false;
         int[][] jagged = default!;
         bool hasJagged = false;
-        global::System.Collections.Generic.List<int>? missing = default!;
+        global::System.Collections.Generic.List<int>? missing = default;
         bool hasMissing = false;
         string? member = null;
         try
@@ -111,6 +111,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     numbers = formatters.Numbers.Deserialize(ref reader, options)!;
                     hasNumbers = true;
                 }
@@ -121,6 +122,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     words = formatters.Words.Deserialize(ref reader, options)!;
                     hasWords = true;
                 }
@@ -131,6 +133,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     list = formatters.List.Deserialize(ref reader, options)!;
                     hasList = true;
                 }
@@ -141,6 +144,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     readOnlyList = formatters.ReadOnlyList.Deserialize(ref reader, options)!;
                     hasReadOnlyList = true;
                 }
@@ -151,6 +155,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     iList = formatters.IList.Deserialize(ref reader, options)!;
                     hasIList = true;
                 }
@@ -161,6 +166,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     collection = formatters.Collection.Deserialize(ref reader, options)!;
                     hasCollection = true;
                 }
@@ -171,6 +177,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     readOnlyCollection = formatters.ReadOnlyCollection.Deserialize(ref reader, options)!;
                     hasReadOnlyCollection = true;
                 }
@@ -181,6 +188,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     enumerable = formatters.Enumerable.Deserialize(ref reader, options)!;
                     hasEnumerable = true;
                 }
@@ -191,6 +199,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     dict = formatters.Dict.Deserialize(ref reader, options)!;
                     hasDict = true;
                 }
@@ -201,6 +210,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     readOnlyDict = formatters.ReadOnlyDict.Deserialize(ref reader, options)!;
                     hasReadOnlyDict = true;
                 }
@@ -211,6 +221,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     iDict = formatters.IDict.Deserialize(ref reader, options)!;
                     hasIDict = true;
                 }
@@ -221,6 +232,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     withNulls = formatters.WithNulls.Deserialize(ref reader, options)!;
                     hasWithNulls = true;
                 }
@@ -231,6 +243,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     nested = formatters.Nested.Deserialize(ref reader, options)!;
                     hasNested = true;
                 }
@@ -241,6 +254,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     jagged = formatters.Jagged.Deserialize(ref reader, options)!;
                     hasJagged = true;
                 }
@@ -251,6 +265,7 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
                     }
+
                     missing = formatters.Missing.Deserialize(ref reader, options);
                     hasMissing = true;
                 }
@@ -266,67 +281,83 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
         }
 
         reader.Depth--;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
         var result = new global::Everything.Collections();
         if (hasNumbers)
         {
             result.Numbers = numbers;
         }
+
         if (hasWords)
         {
             result.Words = words;
         }
+
         if (hasList)
         {
             result.List = list;
         }
+
         if (hasReadOnlyList)
         {
             result.ReadOnlyList = readOnlyList;
         }
+
         if (hasIList)
         {
             result.IList = iList;
         }
+
         if (hasCollection)
         {
             result.Collection = collection;
         }
+
         if (hasReadOnlyCollection)
         {
             result.ReadOnlyCollection = readOnlyCollection;
         }
+
         if (hasEnumerable)
         {
             result.Enumerable = enumerable;
         }
+
         if (hasDict)
         {
             result.Dict = dict;
         }
+
         if (hasReadOnlyDict)
         {
             result.ReadOnlyDict = readOnlyDict;
         }
+
         if (hasIDict)
         {
             result.IDict = iDict;
         }
+
         if (hasWithNulls)
         {
             result.WithNulls = withNulls;
         }
+
         if (hasNested)
         {
             result.Nested = nested;
         }
+
         if (hasJagged)
         {
             result.Jagged = jagged;
         }
+
         if (hasMissing)
         {
             result.Missing = missing;
         }
+
         return result;
     }
 

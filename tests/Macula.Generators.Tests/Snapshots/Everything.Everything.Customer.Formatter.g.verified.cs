@@ -30,7 +30,7 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
             var formatters = Formatters.For(options);
             writer.WriteMapHeader(4);
             writer.WriteString("Name"u8);
-            writer.Write(value.Name);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
             writer.WriteString("Home"u8);
             formatters.Home.Serialize(ref writer, value.Home, options);
             writer.WriteString("Others"u8);
@@ -52,14 +52,15 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
         }
 
         options.Security.DepthStep(ref reader);
+        global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var formatters = Formatters.For(options);
         string name = default!;
         bool hasName = false;
-        global::Everything.Address? home = default!;
+        global::Everything.Address? home = default;
         bool hasHome = false;
         global::System.Collections.Generic.List<global::Everything.Address?> others = default!;
         bool hasOthers = false;
-        global::System.Collections.Generic.IReadOnlyDictionary<string, global::Everything.Customer>? friends = default!;
+        global::System.Collections.Generic.IReadOnlyDictionary<string, global::Everything.Customer>? friends = default;
         bool hasFriends = false;
         string? member = null;
         try
@@ -76,6 +77,7 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
                     }
+
                     name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasName = true;
                 }
@@ -86,6 +88,7 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
                     }
+
                     home = formatters.Home.Deserialize(ref reader, options);
                     hasHome = true;
                 }
@@ -96,6 +99,7 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
                     }
+
                     others = formatters.Others.Deserialize(ref reader, options)!;
                     hasOthers = true;
                 }
@@ -106,6 +110,7 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
                     }
+
                     friends = formatters.Friends.Deserialize(ref reader, options);
                     hasFriends = true;
                 }
@@ -121,6 +126,7 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
         }
 
         reader.Depth--;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
         // An init-only member that did not arrive keeps its initializer, read from an instance built the same way.
         global::Everything.Customer? defaults = null;
         var result = new global::Everything.Customer()
@@ -131,14 +137,17 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
         {
             result.Name = name;
         }
+
         if (hasOthers)
         {
             result.Others = others;
         }
+
         if (hasFriends)
         {
             result.Friends = friends;
         }
+
         return result;
     }
 

@@ -69,7 +69,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
         bool hasCollections = false;
         global::Everything.Customer customer = default!;
         bool hasCustomer = false;
-        global::Everything.Customer? noCustomer = default!;
+        global::Everything.Customer? noCustomer = default;
         bool hasNoCustomer = false;
         global::Everything.TreeNode tree = default!;
         bool hasTree = false;
@@ -92,6 +92,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     primitives = formatters.Primitives.Deserialize(ref reader, options)!;
                     hasPrimitives = true;
                 }
@@ -102,6 +103,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     scalars = formatters.Scalars.Deserialize(ref reader, options)!;
                     hasScalars = true;
                 }
@@ -112,6 +114,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     nullables = formatters.Nullables.Deserialize(ref reader, options)!;
                     hasNullables = true;
                 }
@@ -122,6 +125,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     collections = formatters.Collections.Deserialize(ref reader, options)!;
                     hasCollections = true;
                 }
@@ -132,6 +136,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     customer = formatters.Customer.Deserialize(ref reader, options)!;
                     hasCustomer = true;
                 }
@@ -142,6 +147,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     noCustomer = formatters.NoCustomer.Deserialize(ref reader, options);
                     hasNoCustomer = true;
                 }
@@ -152,6 +158,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     tree = formatters.Tree.Deserialize(ref reader, options)!;
                     hasTree = true;
                 }
@@ -162,6 +169,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     size = formatters.Size.Deserialize(ref reader, options);
                     hasSize = true;
                 }
@@ -172,6 +180,7 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
                     }
+
                     point = formatters.Point.Deserialize(ref reader, options);
                     hasPoint = true;
                 }
@@ -187,8 +196,8 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
         }
 
         reader.Depth--;
-        var result = new global::Everything.Everything(primitives, scalars, nullables, collections, customer, noCustomer, tree, size, point);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Everything.Everything(primitives, scalars, nullables, collections, customer, noCustomer, tree, size, point);
     }
 
     /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>

@@ -69,8 +69,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new EchoAsyncArguments(value2);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new EchoAsyncArguments(value2);
         }
 
         /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
@@ -128,7 +128,7 @@ internal static class EverythingServiceMessages
         {
             var formatters = Formatters.For(options);
             writer.WriteArrayHeader(6);
-            writer.Write(value.text);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.text);
             formatters.Number.Serialize(ref writer, value.number, options);
             formatters.Color.Serialize(ref writer, value.color, options);
             formatters.Addresses.Serialize(ref writer, value.addresses, options);
@@ -140,10 +140,10 @@ internal static class EverythingServiceMessages
         {
             options.Security.DepthStep(ref reader);
             var formatters = Formatters.For(options);
-            string? text = default!;
+            string? text = default;
             int? number = default;
             global::Everything.Color color = default;
-            global::System.Collections.Generic.List<global::Everything.Address?>? addresses = default!;
+            global::System.Collections.Generic.List<global::Everything.Address?>? addresses = default;
             global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<int>> map = default!;
             int[] rest = default!;
             string? member = null;
@@ -191,8 +191,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new DescribeAsyncArguments(text, number, color, addresses, map, rest);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new DescribeAsyncArguments(text, number, color, addresses, map, rest);
         }
 
         /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
@@ -287,8 +287,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new AddAsyncArguments(a, b);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new AddAsyncArguments(a, b);
         }
     }
 
@@ -334,8 +334,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new PingAsyncArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new PingAsyncArguments();
         }
     }
 
@@ -381,8 +381,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new ResetAsyncArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new ResetAsyncArguments();
         }
     }
 
@@ -408,7 +408,7 @@ internal static class EverythingServiceMessages
         public void Serialize(ref global::MessagePack.MessagePackWriter writer, FindAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            writer.Write(value.street);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.street);
         }
 
         public FindAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -440,8 +440,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new FindAsyncArguments(street);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new FindAsyncArguments(street);
         }
     }
 
@@ -499,8 +499,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new FailAsyncArguments(synchronously);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new FailAsyncArguments(synchronously);
         }
     }
 
@@ -558,8 +558,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new PointsAsyncArguments(count2);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new PointsAsyncArguments(count2);
         }
     }
 
@@ -585,7 +585,7 @@ internal static class EverythingServiceMessages
         public void Serialize(ref global::MessagePack.MessagePackWriter writer, InheritedAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            writer.Write(value.text);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.text);
         }
 
         public InheritedAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -617,8 +617,8 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            var result = new InheritedAsyncArguments(text);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new InheritedAsyncArguments(text);
         }
     }
 }

@@ -92,6 +92,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     i2 = formatters.I.Deserialize(ref reader, options);
                     hasI = true;
                 }
@@ -102,6 +103,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     noI = formatters.NoI.Deserialize(ref reader, options);
                     hasNoI = true;
                 }
@@ -112,6 +114,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     c = formatters.C.Deserialize(ref reader, options);
                     hasC = true;
                 }
@@ -122,6 +125,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     p = formatters.P.Deserialize(ref reader, options);
                     hasP = true;
                 }
@@ -132,6 +136,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     noP = formatters.NoP.Deserialize(ref reader, options);
                     hasNoP = true;
                 }
@@ -142,6 +147,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     g = formatters.G.Deserialize(ref reader, options);
                     hasG = true;
                 }
@@ -152,6 +158,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     d = formatters.D.Deserialize(ref reader, options);
                     hasD = true;
                 }
@@ -162,6 +169,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     m = formatters.M.Deserialize(ref reader, options);
                     hasM = true;
                 }
@@ -172,6 +180,7 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
                     }
+
                     t = formatters.T.Deserialize(ref reader, options);
                     hasT = true;
                 }
@@ -187,8 +196,8 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
         }
 
         reader.Depth--;
-        var result = new global::Everything.Nullables(i2, noI, c, p, noP, g, d, m, t);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Everything.Nullables(i2, noI, c, p, noP, g, d, m, t);
     }
 
     /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>

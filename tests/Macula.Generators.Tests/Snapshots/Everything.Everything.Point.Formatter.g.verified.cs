@@ -46,6 +46,7 @@ internal sealed class PointFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Point", member);
                     }
+
                     x = reader.ReadInt32();
                     hasX = true;
                 }
@@ -56,6 +57,7 @@ internal sealed class PointFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Point", member);
                     }
+
                     y = reader.ReadInt32();
                     hasY = true;
                 }
@@ -71,7 +73,7 @@ internal sealed class PointFormatter : global::MessagePack.Formatters.IMessagePa
         }
 
         reader.Depth--;
-        var result = new global::Everything.Point(x, y);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Everything.Point(x, y);
     }
 }

@@ -108,6 +108,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     flag = reader.ReadBoolean();
                     hasFlag = true;
                 }
@@ -118,6 +119,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     u8 = reader.ReadByte();
                     hasU8 = true;
                 }
@@ -128,6 +130,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     i8 = reader.ReadSByte();
                     hasI8 = true;
                 }
@@ -138,6 +141,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     i16 = reader.ReadInt16();
                     hasI16 = true;
                 }
@@ -148,6 +152,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     u16 = reader.ReadUInt16();
                     hasU16 = true;
                 }
@@ -158,6 +163,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     i32 = reader.ReadInt32();
                     hasI32 = true;
                 }
@@ -168,6 +174,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     u32 = reader.ReadUInt32();
                     hasU32 = true;
                 }
@@ -178,6 +185,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     i64 = reader.ReadInt64();
                     hasI64 = true;
                 }
@@ -188,6 +196,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     u64 = reader.ReadUInt64();
                     hasU64 = true;
                 }
@@ -198,6 +207,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     f32 = reader.ReadSingle();
                     hasF32 = true;
                 }
@@ -208,6 +218,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     f64 = reader.ReadDouble();
                     hasF64 = true;
                 }
@@ -218,6 +229,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     letter = reader.ReadChar();
                     hasLetter = true;
                 }
@@ -228,6 +240,7 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
                     }
+
                     money = formatters.Money.Deserialize(ref reader, options);
                     hasMoney = true;
                 }
@@ -243,8 +256,8 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
         }
 
         reader.Depth--;
-        var result = new global::Everything.Primitives(flag, u8, i8, i16, u16, i32, u32, i64, u64, f32, f64, letter, money);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Everything.Primitives(flag, u8, i8, i16, u16, i32, u32, i64, u64, f32, f64, letter, money);
     }
 
     /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>

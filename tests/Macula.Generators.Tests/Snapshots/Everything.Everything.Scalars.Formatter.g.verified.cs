@@ -31,9 +31,9 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(12);
         writer.WriteString("Text"u8);
-        writer.Write(value.Text);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Text);
         writer.WriteString("MaybeText"u8);
-        writer.Write(value.MaybeText);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.MaybeText);
         writer.WriteString("Bytes"u8);
         formatters.Bytes.Serialize(ref writer, value.Bytes, options);
         writer.WriteString("MaybeBytes"u8);
@@ -67,11 +67,11 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
         var formatters = Formatters.For(options);
         string text = default!;
         bool hasText = false;
-        string? maybeText = default!;
+        string? maybeText = default;
         bool hasMaybeText = false;
         byte[] bytes = default!;
         bool hasBytes = false;
-        byte[]? maybeBytes = default!;
+        byte[]? maybeBytes = default;
         bool hasMaybeBytes = false;
         global::System.Guid id = default;
         bool hasId = false;
@@ -104,6 +104,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasText = true;
                 }
@@ -114,6 +115,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     maybeText = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
                     hasMaybeText = true;
                 }
@@ -124,6 +126,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     bytes = formatters.Bytes.Deserialize(ref reader, options)!;
                     hasBytes = true;
                 }
@@ -134,6 +137,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     maybeBytes = formatters.MaybeBytes.Deserialize(ref reader, options);
                     hasMaybeBytes = true;
                 }
@@ -144,6 +148,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     id = formatters.Id.Deserialize(ref reader, options);
                     hasId = true;
                 }
@@ -154,6 +159,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     when = formatters.When.Deserialize(ref reader, options);
                     hasWhen = true;
                 }
@@ -164,6 +170,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     whenOffset = formatters.WhenOffset.Deserialize(ref reader, options);
                     hasWhenOffset = true;
                 }
@@ -174,6 +181,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     duration = formatters.Duration.Deserialize(ref reader, options);
                     hasDuration = true;
                 }
@@ -184,6 +192,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     color = formatters.Color.Deserialize(ref reader, options);
                     hasColor = true;
                 }
@@ -194,6 +203,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     huge = formatters.Huge.Deserialize(ref reader, options);
                     hasHuge = true;
                 }
@@ -204,6 +214,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     signed = formatters.Signed.Deserialize(ref reader, options);
                     hasSigned = true;
                 }
@@ -214,6 +225,7 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
                     }
+
                     wide = formatters.Wide.Deserialize(ref reader, options);
                     hasWide = true;
                 }
@@ -229,8 +241,8 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
         }
 
         reader.Depth--;
-        var result = new global::Everything.Scalars(text, maybeText, bytes, maybeBytes, id, when, whenOffset, duration, color, huge, signed, wide);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Everything.Scalars(text, maybeText, bytes, maybeBytes, id, when, whenOffset, duration, color, huge, signed, wide);
     }
 
     /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>

@@ -46,6 +46,7 @@ internal sealed class SizeFormatter : global::MessagePack.Formatters.IMessagePac
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Size", member);
                     }
+
                     width = reader.ReadInt32();
                     hasWidth = true;
                 }
@@ -56,6 +57,7 @@ internal sealed class SizeFormatter : global::MessagePack.Formatters.IMessagePac
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Size", member);
                     }
+
                     height = reader.ReadInt32();
                     hasHeight = true;
                 }
@@ -71,15 +73,18 @@ internal sealed class SizeFormatter : global::MessagePack.Formatters.IMessagePac
         }
 
         reader.Depth--;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
         var result = new global::Everything.Size();
         if (hasWidth)
         {
             result.Width = width;
         }
+
         if (hasHeight)
         {
             result.Height = height;
         }
+
         return result;
     }
 }

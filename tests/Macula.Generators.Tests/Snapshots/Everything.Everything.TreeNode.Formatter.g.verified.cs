@@ -30,7 +30,7 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
             var formatters = Formatters.For(options);
             writer.WriteMapHeader(3);
             writer.WriteString("Name"u8);
-            writer.Write(value.Name);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
             writer.WriteString("Children"u8);
             formatters.Children.Serialize(ref writer, value.Children, options);
             writer.WriteString("Next"u8);
@@ -50,12 +50,13 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
         }
 
         options.Security.DepthStep(ref reader);
+        global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var formatters = Formatters.For(options);
         string name = default!;
         bool hasName = false;
         global::System.Collections.Generic.List<global::Everything.TreeNode> children = default!;
         bool hasChildren = false;
-        global::Everything.TreeNode? next = default!;
+        global::Everything.TreeNode? next = default;
         bool hasNext = false;
         string? member = null;
         try
@@ -72,6 +73,7 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
                     }
+
                     name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasName = true;
                 }
@@ -82,6 +84,7 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
                     }
+
                     children = formatters.Children.Deserialize(ref reader, options)!;
                     hasChildren = true;
                 }
@@ -92,6 +95,7 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
                     }
+
                     next = formatters.Next.Deserialize(ref reader, options);
                     hasNext = true;
                 }
@@ -107,19 +111,23 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
         }
 
         reader.Depth--;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
         var result = new global::Everything.TreeNode();
         if (hasName)
         {
             result.Name = name;
         }
+
         if (hasChildren)
         {
             result.Children = children;
         }
+
         if (hasNext)
         {
             result.Next = next;
         }
+
         return result;
     }
 

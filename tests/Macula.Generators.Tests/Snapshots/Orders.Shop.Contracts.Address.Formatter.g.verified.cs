@@ -30,11 +30,11 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
 
         writer.WriteMapHeader(3);
         writer.WriteString("Street"u8);
-        writer.Write(value.Street);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Street);
         writer.WriteString("City"u8);
-        writer.Write(value.City);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.City);
         writer.WriteString("PostalCode"u8);
-        writer.Write(value.PostalCode);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.PostalCode);
     }
 
     public global::Shop.Contracts.Address? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -49,7 +49,7 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
         bool hasStreet = false;
         string city = default!;
         bool hasCity = false;
-        string? postalCode = default!;
+        string? postalCode = default;
         bool hasPostalCode = false;
         string? member = null;
         try
@@ -66,6 +66,7 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
                     }
+
                     street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasStreet = true;
                 }
@@ -76,6 +77,7 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
                     }
+
                     city = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasCity = true;
                 }
@@ -86,6 +88,7 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
                     }
+
                     postalCode = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
                     hasPostalCode = true;
                 }
@@ -101,7 +104,7 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
         }
 
         reader.Depth--;
-        var result = new global::Shop.Contracts.Address(street, city, postalCode);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Shop.Contracts.Address(street, city, postalCode);
     }
 }

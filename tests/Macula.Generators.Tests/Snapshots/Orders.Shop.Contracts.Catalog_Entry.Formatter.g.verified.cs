@@ -26,7 +26,7 @@ internal sealed class Catalog_EntryFormatter : global::MessagePack.Formatters.IM
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(2);
         writer.WriteString("Sku"u8);
-        writer.Write(value.Sku);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Sku);
         writer.WriteString("Category"u8);
         formatters.Category.Serialize(ref writer, value.Category, options);
     }
@@ -59,6 +59,7 @@ internal sealed class Catalog_EntryFormatter : global::MessagePack.Formatters.IM
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Catalog.Entry", member);
                     }
+
                     sku = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasSku = true;
                 }
@@ -69,6 +70,7 @@ internal sealed class Catalog_EntryFormatter : global::MessagePack.Formatters.IM
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Catalog.Entry", member);
                     }
+
                     category = formatters.Category.Deserialize(ref reader, options)!;
                     hasCategory = true;
                 }
@@ -84,8 +86,8 @@ internal sealed class Catalog_EntryFormatter : global::MessagePack.Formatters.IM
         }
 
         reader.Depth--;
-        var result = new global::Shop.Contracts.Catalog.Entry(sku, category);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Shop.Contracts.Catalog.Entry(sku, category);
     }
 
     /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>

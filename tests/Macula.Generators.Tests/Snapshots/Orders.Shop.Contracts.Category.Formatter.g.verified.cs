@@ -30,7 +30,7 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
             var formatters = Formatters.For(options);
             writer.WriteMapHeader(2);
             writer.WriteString("Name"u8);
-            writer.Write(value.Name);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
             writer.WriteString("Children"u8);
             formatters.Children.Serialize(ref writer, value.Children, options);
         }
@@ -48,6 +48,7 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
         }
 
         options.Security.DepthStep(ref reader);
+        global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var formatters = Formatters.For(options);
         string name = default!;
         bool hasName = false;
@@ -68,6 +69,7 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Category", member);
                     }
+
                     name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasName = true;
                 }
@@ -78,6 +80,7 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Category", member);
                     }
+
                     children = formatters.Children.Deserialize(ref reader, options)!;
                     hasChildren = true;
                 }
@@ -93,15 +96,18 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
         }
 
         reader.Depth--;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
         var result = new global::Shop.Contracts.Category();
         if (hasName)
         {
             result.Name = name;
         }
+
         if (hasChildren)
         {
             result.Children = children;
         }
+
         return result;
     }
 

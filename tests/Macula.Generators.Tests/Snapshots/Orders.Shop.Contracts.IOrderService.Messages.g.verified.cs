@@ -69,8 +69,8 @@ internal static class OrderServiceMessages
             }
 
             reader.Depth--;
-            var result = new GetAsyncArguments(id);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new GetAsyncArguments(id);
         }
 
         /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
@@ -151,8 +151,8 @@ internal static class OrderServiceMessages
             }
 
             reader.Depth--;
-            var result = new PlaceAsyncArguments(order);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new PlaceAsyncArguments(order);
         }
 
         /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
@@ -249,8 +249,8 @@ internal static class OrderServiceMessages
             }
 
             reader.Depth--;
-            var result = new SearchAsyncArguments(status, since, limit);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new SearchAsyncArguments(status, since, limit);
         }
 
         /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
@@ -333,8 +333,8 @@ internal static class OrderServiceMessages
             }
 
             reader.Depth--;
-            var result = new StatusesAsyncArguments(ids);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new StatusesAsyncArguments(ids);
         }
 
         /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
@@ -401,8 +401,8 @@ internal static class OrderServiceMessages
             }
 
             reader.Depth--;
-            var result = new CategoriesAsyncArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new CategoriesAsyncArguments();
         }
     }
 
@@ -428,13 +428,13 @@ internal static class OrderServiceMessages
         public void Serialize(ref global::MessagePack.MessagePackWriter writer, CatalogAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            writer.Write(value.prefix);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.prefix);
         }
 
         public CatalogAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
-            string? prefix = default!;
+            string? prefix = default;
             string? member = null;
             try
             {
@@ -460,8 +460,8 @@ internal static class OrderServiceMessages
             }
 
             reader.Depth--;
-            var result = new CatalogAsyncArguments(prefix);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new CatalogAsyncArguments(prefix);
         }
     }
 }

@@ -77,8 +77,8 @@ internal static class ShippingServiceMessages
             }
 
             reader.Depth--;
-            var result = new QuoteAsyncArguments(to, lines);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new QuoteAsyncArguments(to, lines);
         }
 
         /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>

@@ -22,7 +22,7 @@ internal sealed class MoneyFormatter : global::MessagePack.Formatters.IMessagePa
         writer.WriteString("Amount"u8);
         formatters.Amount.Serialize(ref writer, value.Amount, options);
         writer.WriteString("Currency"u8);
-        writer.Write(value.Currency);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Currency);
     }
 
     public global::Shop.Contracts.Money Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -48,6 +48,7 @@ internal sealed class MoneyFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Money", member);
                     }
+
                     amount = formatters.Amount.Deserialize(ref reader, options);
                     hasAmount = true;
                 }
@@ -58,6 +59,7 @@ internal sealed class MoneyFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Money", member);
                     }
+
                     currency = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasCurrency = true;
                 }
@@ -73,8 +75,8 @@ internal sealed class MoneyFormatter : global::MessagePack.Formatters.IMessagePa
         }
 
         reader.Depth--;
-        var result = new global::Shop.Contracts.Money(amount, currency);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Shop.Contracts.Money(amount, currency);
     }
 
     /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>

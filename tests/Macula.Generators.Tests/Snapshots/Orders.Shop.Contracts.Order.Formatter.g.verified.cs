@@ -56,7 +56,7 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
         bool hasPlacedAt = false;
         global::System.Collections.Generic.List<global::Shop.Contracts.OrderLine> lines = default!;
         bool hasLines = false;
-        global::Shop.Contracts.Address? shipTo = default!;
+        global::Shop.Contracts.Address? shipTo = default;
         bool hasShipTo = false;
         global::System.Collections.Generic.Dictionary<string, string> tags = default!;
         bool hasTags = false;
@@ -75,6 +75,7 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
                     }
+
                     id = formatters.Id.Deserialize(ref reader, options);
                     hasId = true;
                 }
@@ -85,6 +86,7 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
                     }
+
                     status = formatters.Status.Deserialize(ref reader, options);
                     hasStatus = true;
                 }
@@ -95,6 +97,7 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
                     }
+
                     placedAt = formatters.PlacedAt.Deserialize(ref reader, options);
                     hasPlacedAt = true;
                 }
@@ -105,6 +108,7 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
                     }
+
                     lines = formatters.Lines.Deserialize(ref reader, options)!;
                     hasLines = true;
                 }
@@ -115,6 +119,7 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
                     }
+
                     shipTo = formatters.ShipTo.Deserialize(ref reader, options);
                     hasShipTo = true;
                 }
@@ -125,6 +130,7 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
                     }
+
                     tags = formatters.Tags.Deserialize(ref reader, options)!;
                     hasTags = true;
                 }
@@ -140,6 +146,7 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
         }
 
         reader.Depth--;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
         // An init-only member that did not arrive keeps its initializer, read from an instance built the same way.
         global::Shop.Contracts.Order? defaults = null;
         var result = new global::Shop.Contracts.Order()
@@ -150,22 +157,27 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
         {
             result.Id = id;
         }
+
         if (hasStatus)
         {
             result.Status = status;
         }
+
         if (hasLines)
         {
             result.Lines = lines;
         }
+
         if (hasShipTo)
         {
             result.ShipTo = shipTo;
         }
+
         if (hasTags)
         {
             result.Tags = tags;
         }
+
         return result;
     }
 

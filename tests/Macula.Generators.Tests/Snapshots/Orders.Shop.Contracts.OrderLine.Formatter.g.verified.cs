@@ -31,13 +31,13 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(4);
         writer.WriteString("Sku"u8);
-        writer.Write(value.Sku);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Sku);
         writer.WriteString("Quantity"u8);
         writer.Write(value.Quantity);
         writer.WriteString("UnitPrice"u8);
         formatters.UnitPrice.Serialize(ref writer, value.UnitPrice, options);
         writer.WriteString("Note"u8);
-        writer.Write(value.Note);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Note);
     }
 
     public global::Shop.Contracts.OrderLine? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -55,7 +55,7 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
         bool hasQuantity = false;
         global::Shop.Contracts.Money unitPrice = default;
         bool hasUnitPrice = false;
-        string? note = default!;
+        string? note = default;
         bool hasNote = false;
         string? member = null;
         try
@@ -72,6 +72,7 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
                     }
+
                     sku = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasSku = true;
                 }
@@ -82,6 +83,7 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
                     }
+
                     quantity = reader.ReadInt32();
                     hasQuantity = true;
                 }
@@ -92,6 +94,7 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
                     }
+
                     unitPrice = formatters.UnitPrice.Deserialize(ref reader, options);
                     hasUnitPrice = true;
                 }
@@ -102,6 +105,7 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
                     }
+
                     note = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
                     hasNote = true;
                 }
@@ -117,6 +121,7 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
         }
 
         reader.Depth--;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
         // An init-only member that did not arrive keeps its initializer, read from an instance built the same way.
         global::Shop.Contracts.OrderLine? defaults = null;
         var result = new global::Shop.Contracts.OrderLine(sku, quantity, unitPrice)

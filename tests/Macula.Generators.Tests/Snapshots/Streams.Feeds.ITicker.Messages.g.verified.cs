@@ -37,7 +37,7 @@ internal static class TickerMessages
         public void Serialize(ref global::MessagePack.MessagePackWriter writer, WatchAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(2);
-            writer.Write(value.symbol);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.symbol);
             writer.Write(value.count);
         }
 
@@ -75,8 +75,8 @@ internal static class TickerMessages
             }
 
             reader.Depth--;
-            var result = new WatchAsyncArguments(symbol, count2);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new WatchAsyncArguments(symbol, count2);
         }
     }
 
@@ -142,8 +142,8 @@ internal static class TickerMessages
             }
 
             reader.Depth--;
-            var result = new CountAsyncArguments(from, to);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new CountAsyncArguments(from, to);
         }
     }
 
@@ -189,8 +189,8 @@ internal static class TickerMessages
             }
 
             reader.Depth--;
-            var result = new NamesAsyncArguments();
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new NamesAsyncArguments();
         }
     }
 
@@ -256,8 +256,8 @@ internal static class TickerMessages
             }
 
             reader.Depth--;
-            var result = new BatchesAsyncArguments(size, count2);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new BatchesAsyncArguments(size, count2);
         }
     }
 
@@ -323,8 +323,8 @@ internal static class TickerMessages
             }
 
             reader.Depth--;
-            var result = new FailAsyncArguments(after, early);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new FailAsyncArguments(after, early);
         }
     }
 
@@ -350,7 +350,7 @@ internal static class TickerMessages
         public void Serialize(ref global::MessagePack.MessagePackWriter writer, LastAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
         {
             writer.WriteArrayHeader(1);
-            writer.Write(value.symbol);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.symbol);
         }
 
         public LastAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -382,8 +382,8 @@ internal static class TickerMessages
             }
 
             reader.Depth--;
-            var result = new LastAsyncArguments(symbol);
-            return result;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new LastAsyncArguments(symbol);
         }
     }
 }

@@ -26,7 +26,7 @@ internal sealed class TickFormatter : global::MessagePack.Formatters.IMessagePac
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(3);
         writer.WriteString("Symbol"u8);
-        writer.Write(value.Symbol);
+        global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Symbol);
         writer.WriteString("Price"u8);
         formatters.Price.Serialize(ref writer, value.Price, options);
         writer.WriteString("Sequence"u8);
@@ -63,6 +63,7 @@ internal sealed class TickFormatter : global::MessagePack.Formatters.IMessagePac
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
                     }
+
                     symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
                     hasSymbol = true;
                 }
@@ -73,6 +74,7 @@ internal sealed class TickFormatter : global::MessagePack.Formatters.IMessagePac
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
                     }
+
                     price = formatters.Price.Deserialize(ref reader, options);
                     hasPrice = true;
                 }
@@ -83,6 +85,7 @@ internal sealed class TickFormatter : global::MessagePack.Formatters.IMessagePac
                     {
                         throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
                     }
+
                     sequence = reader.ReadInt64();
                     hasSequence = true;
                 }
@@ -98,8 +101,8 @@ internal sealed class TickFormatter : global::MessagePack.Formatters.IMessagePac
         }
 
         reader.Depth--;
-        var result = new global::Feeds.Tick(symbol, price, sequence);
-        return result;
+        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+        return new global::Feeds.Tick(symbol, price, sequence);
     }
 
     /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
