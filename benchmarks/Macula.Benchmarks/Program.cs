@@ -5,7 +5,8 @@ namespace Macula.Benchmarks;
 /// <summary>
 /// One entry point for every measurement:
 /// <c>dht-sim</c> runs the DHT simulation, <c>e2e</c> Macula over nats-server beside its peers, <c>failover</c> the
-/// cost of a call whose first provider is dead; anything else goes to BenchmarkDotNet's switcher
+/// cost of a call whose first provider is dead, <c>codec-ab</c> the codec comparisons interleaved, <c>lz4</c> what
+/// compression does to bodies; anything else goes to BenchmarkDotNet's switcher
 /// (e.g. <c>--filter *Codec*</c>).
 /// </summary>
 public static class Program
@@ -25,6 +26,10 @@ public static class Program
                 case "failover":
                     return await Failover.FailoverBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
                 case "stream": return await Streaming.StreamBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
+                case "codec-ab":
+                    return Codec.CodecInterleaved.Run(args[1..]);
+                case "lz4":
+                    return Codec.CompressionBenchmark.Run(args[1..]);
             }
         }
 

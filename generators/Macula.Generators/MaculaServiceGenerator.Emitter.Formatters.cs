@@ -171,7 +171,7 @@ public sealed partial class MaculaServiceGenerator
                 writer.Line("writer.WriteMapHeader(" + Int(members.Count) + ");");
                 foreach (var member in members)
                 {
-                    writer.Line("writer.WriteString(" + Utf8(member.Model.Key) + ");");
+                    writer.Line("writer.WriteRaw(" + EncodedKey(member.Model.Key) + "); // \"" + member.Model.Key.Replace("\"", "\\\"") + "\"");
                     WriteValue(writer, member);
                 }
 
@@ -220,6 +220,12 @@ public sealed partial class MaculaServiceGenerator
                 writer.Line("var formatters = Formatters.For(options);");
             }
 
+            if (IsDirect(type))
+            {
+                writer.Line("// Built first, then given each member that arrives: one that does not keeps its initializer.");
+                writer.Line("var result = new " + type.Type + "();");
+            }
+
             foreach (var member in members)
             {
                 if (member.Model.Assignment == MemberAssignment.WriteOnly)
@@ -227,7 +233,11 @@ public sealed partial class MaculaServiceGenerator
                     continue;
                 }
 
-                writer.Line(member.Model.Type + " " + member.Local + " = " + Initial(member.Model) + ";");
+                if (!(IsDirect(type) && member.Model.Assignment == MemberAssignment.Setter))
+                {
+                    writer.Line(member.Model.Type + " " + member.Local + " = " + Initial(member.Model) + ";");
+                }
+
                 if (NeedsFlag(type, member.Model))
                 {
                     writer.Line("bool " + member.Has + " = false;");
@@ -242,39 +252,79 @@ public sealed partial class MaculaServiceGenerator
                 writer.Open("for (int i = 0; i < count; i++)");
                 writer.Line("member = null;");
                 writer.Line("global::System.ReadOnlySpan<byte> key = " + MessagePack + ".Internal.CodeGenHelpers.ReadStringSpan(ref reader);");
-                for (int i = 0; i < members.Count; i++)
+
+                // Keys are told apart by length first: most members then need a single comparison.
+                var byLength = new SortedDictionary<int, List<WireMember>>();
+                foreach (var member in members)
                 {
-                    var member = members[i];
-                    writer.Open((i == 0 ? "if" : "else if") + " (global::System.MemoryExtensions.SequenceEqual(key, " + Utf8(member.Model.Key) + "))");
-                    writer.Line("member = " + Literal(member.Model.Key) + ";");
-                    if (member.Model.Assignment != MemberAssignment.WriteOnly)
+                    int length = System.Text.Encoding.UTF8.GetByteCount(member.Model.Key);
+                    if (!byLength.TryGetValue(length, out var group))
                     {
-                        writer.Open("if (" + member.Has + ")");
-                        writer.Line("throw " + Support + ".DuplicateMember(" + Literal(type.DisplayName) + ", member);");
-                        writer.Close();
-                        writer.Line();
+                        byLength.Add(length, group = new List<WireMember>());
                     }
 
-                    ReadValue(writer, type, member);
-                    writer.Close();
+                    group.Add(member);
                 }
 
-                if (members.Count == 0)
+                if (members.Count > 0)
                 {
-                    writer.Line("reader.Skip();");
-                }
-                else
-                {
-                    writer.Open("else");
-                    writer.Line("reader.Skip(); // a member this version does not know");
+                    writer.Open("switch (key.Length)");
+                    foreach (var pair in byLength)
+                    {
+                        writer.Line("case " + Int(pair.Key) + ":");
+                        writer.Indent();
+                        foreach (var member in pair.Value)
+                        {
+                            writer.Open("if (global::System.MemoryExtensions.SequenceEqual(key, " + Utf8(member.Model.Key) + "))");
+                            writer.Line("member = " + Literal(member.Model.Key) + ";");
+                            if (member.Model.Assignment != MemberAssignment.WriteOnly)
+                            {
+                                writer.Open("if (" + member.Has + ")");
+                                writer.Line("throw " + Support + ".DuplicateMember(" + Literal(type.DisplayName) + ", member);");
+                                writer.Close();
+                                writer.Line();
+                            }
+
+                            ReadValue(writer, type, member);
+                            writer.Line("continue;");
+                            writer.Close();
+                            writer.Line();
+                        }
+
+                        writer.Line("break;");
+                        writer.Unindent();
+                    }
+
                     writer.Close();
+                    writer.Line();
                 }
 
+                writer.Line("reader.Skip(); // a member this version does not know");
                 writer.Close();
             }
             else
             {
                 writer.Line("int count = reader.ReadArrayHeader();");
+                int length = 0;
+                foreach (var member in members)
+                {
+                    length = System.Math.Max(length, member.Model.Index + 1);
+                }
+
+                if (length > 0 && members.Count == length)
+                {
+                    // The common case, a writer of this version: every member in order, read straight through.
+                    writer.Open("if (count == " + Int(length) + ")");
+                    foreach (var member in members)
+                    {
+                        writer.Line("member = " + Literal(Identifiers.Unescape(member.Model.Name)) + ";");
+                        ReadValue(writer, type, member);
+                    }
+
+                    writer.Close();
+                    writer.Open("else");
+                }
+
                 writer.Open("for (int i = 0; i < count; i++)");
                 writer.Open("switch (i)");
                 foreach (var member in members)
@@ -295,6 +345,10 @@ public sealed partial class MaculaServiceGenerator
                 writer.Unindent();
                 writer.Close();
                 writer.Close();
+                if (length > 0 && members.Count == length)
+                {
+                    writer.Close();
+                }
             }
 
             writer.Close();
@@ -313,7 +367,7 @@ public sealed partial class MaculaServiceGenerator
                 return;
             }
 
-            writer.Line(member.Local + " = " + ReadExpression(member) + ";");
+            writer.Line((IsDirect(type) && member.Model.Assignment == MemberAssignment.Setter ? "result." + member.Model.Name : member.Local) + " = " + ReadExpression(member) + ";");
             if (NeedsFlag(type, member.Model))
             {
                 writer.Line(member.Has + " = true;");
@@ -326,7 +380,31 @@ public sealed partial class MaculaServiceGenerator
         /// array (the arguments of a method) start at their defaults and need none.
         /// </summary>
         private static bool NeedsFlag(UserTypeModel type, MemberModel member) =>
-            member.Assignment != MemberAssignment.WriteOnly && (type.Layout == ObjectLayout.Map || member.Assignment != MemberAssignment.Constructor || member.Required);
+            member.Assignment != MemberAssignment.WriteOnly
+            && (type.Layout == ObjectLayout.Map || member.Required || member.Assignment is MemberAssignment.Initializer or MemberAssignment.Fill
+                || (member.Assignment == MemberAssignment.Setter && !IsDirect(type)));
+
+        /// <summary>
+        /// Whether the object is built before its members are read and each member set as it arrives (the common DTO:
+        /// a parameterless constructor and settable members), rather than read into locals first.
+        /// </summary>
+        private static bool IsDirect(UserTypeModel type)
+        {
+            if (!type.HasParameterlessConstruction || type.ConstructorArguments.Count > 0)
+            {
+                return false;
+            }
+
+            foreach (var member in type.Members)
+            {
+                if (member.Required || member.Assignment is MemberAssignment.Constructor or MemberAssignment.Initializer)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
 
         private static string ReadExpression(WireMember member)
         {
@@ -356,6 +434,20 @@ public sealed partial class MaculaServiceGenerator
         /// </summary>
         private static void Construct(SourceWriter writer, UserTypeModel type, List<WireMember> members)
         {
+            if (IsDirect(type))
+            {
+                foreach (var member in members)
+                {
+                    if (member.Model.Assignment == MemberAssignment.Fill)
+                    {
+                        Fill(writer, type, member);
+                    }
+                }
+
+                writer.Line("return result;");
+                return;
+            }
+
             writer.Line("// Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.");
             foreach (var member in members)
             {
@@ -446,16 +538,21 @@ public sealed partial class MaculaServiceGenerator
                         writer.Line();
                         break;
                     case MemberAssignment.Fill:
-                        writer.Open("if (" + member.Has + ")");
-                        writer.Line("// A get-only collection: the one the constructor made is cleared and given what arrived.");
-                        writer.Line(Support + ".Fill<" + member.Model.FillElement + ">(result." + member.Model.Name + ", " + member.Local + ", " + Literal(type.DisplayName + "." + Identifiers.Unescape(member.Model.Name)) + ");");
-                        writer.Close();
-                        writer.Line();
+                        Fill(writer, type, member);
                         break;
                 }
             }
 
             writer.Line("return result;");
+        }
+
+        private static void Fill(SourceWriter writer, UserTypeModel type, WireMember member)
+        {
+            writer.Open("if (" + member.Has + ")");
+            writer.Line("// A get-only collection: the one the constructor made is cleared and given what arrived.");
+            writer.Line(Support + ".Fill<" + member.Model.FillElement + ">(result." + member.Model.Name + ", " + member.Local + ", " + Literal(type.DisplayName + "." + Identifiers.Unescape(member.Model.Name)) + ");");
+            writer.Close();
+            writer.Line();
         }
 
         /// <summary>The formatters of the members that are not written in place, from the options' resolver, once per resolver.</summary>
@@ -604,6 +701,37 @@ public sealed partial class MaculaServiceGenerator
             writer.Close();
             writer.Close();
             return writer.ToString();
+        }
+
+        /// <summary>A map key as the bytes of a MessagePack str, header included: written in one copy.</summary>
+        private static string EncodedKey(string key)
+        {
+            var bytes = new List<byte>();
+            byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(key);
+            if (utf8.Length <= 31)
+            {
+                bytes.Add((byte)(0xa0 | utf8.Length));
+            }
+            else if (utf8.Length <= 255)
+            {
+                bytes.Add(0xd9);
+                bytes.Add((byte)utf8.Length);
+            }
+            else
+            {
+                bytes.Add(0xda);
+                bytes.Add((byte)(utf8.Length >> 8));
+                bytes.Add((byte)utf8.Length);
+            }
+
+            bytes.AddRange(utf8);
+            var hex = new List<string>();
+            foreach (byte b in bytes)
+            {
+                hex.Add("0x" + b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            return "new byte[] { " + string.Join(", ", hex) + " }";
         }
 
         /// <summary>A UTF-8 literal of a map key.</summary>

@@ -1038,7 +1038,10 @@ public sealed partial class MaculaServiceGenerator
             _ => false,
         };
 
-        /// <summary>The primitives generated code writes in place, by the name of their MessagePackWriter/Reader method.</summary>
+        /// <summary>
+        /// The primitives generated code writes in place (as MessagePack-CSharp's own generated code does), by the name of
+        /// their MessagePackWriter/Reader method; every other type's formatter comes from the options' resolver.
+        /// </summary>
         private static string? InlineName(INamedTypeSymbol type) => type.SpecialType switch
         {
             SpecialType.System_Boolean => "Boolean",
@@ -1054,6 +1057,7 @@ public sealed partial class MaculaServiceGenerator
             SpecialType.System_Double => "Double",
             SpecialType.System_Char => "Char",
             SpecialType.System_String => "String",
+            SpecialType.System_DateTime => "DateTime",
             _ => null,
         };
 

@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 using MessagePack;
 
 namespace Macula.Serialization;
@@ -13,8 +15,6 @@ namespace Macula.Serialization;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class FormatterSupport
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     [ThreadStatic]
     private static int t_writeDepth;
 
@@ -26,7 +26,7 @@ public static class FormatterSupport
     {
         if (reader.TryReadStringSpan(out var span))
         {
-            return StrictUtf8.GetString(span);
+            return Decode(span);
         }
 
         var sequence = reader.ReadStringSequence();
@@ -35,7 +35,18 @@ public static class FormatterSupport
             return null;
         }
 
-        return bytes.IsSingleSegment ? StrictUtf8.GetString(bytes.FirstSpan) : StrictUtf8.GetString(bytes.ToArray());
+        return Decode(bytes.IsSingleSegment ? bytes.FirstSpan : bytes.ToArray());
+    }
+
+    /// <summary>Validates first (vectorized), then decodes with the runtime's fastest UTF-8 decoder.</summary>
+    private static string Decode(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8))
+        {
+            throw new DecoderFallbackException("The str is not valid UTF-8.");
+        }
+
+        return Encoding.UTF8.GetString(utf8);
     }
 
     /// <summary>
@@ -50,11 +61,51 @@ public static class FormatterSupport
             return;
         }
 
-        int length = StrictUtf8.GetByteCount(value);
-        writer.WriteStringHeader(length);
-        StrictUtf8.GetBytes(value, writer.GetSpan(length));
-        writer.Advance(length);
+        // One pass, as MessagePack-CSharp's own Write(string): encode after room for the header the string would need
+        // if each char were one byte, and move the bytes on when the encoding is long enough to need a longer header.
+        int max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        int reserved = HeaderSize(value.Length);
+        var span = writer.GetSpan(max + 5);
+        if (Utf8.FromUtf16(value, span[reserved..], out _, out int length, replaceInvalidSequences: false) != OperationStatus.Done)
+        {
+            throw new EncoderFallbackException("The string is not valid UTF-16: it has a lone surrogate.");
+        }
+
+        int header = HeaderSize(length);
+        if (header != reserved)
+        {
+            span.Slice(reserved, length).CopyTo(span[header..]);
+        }
+
+        switch (header)
+        {
+            case 1:
+                span[0] = (byte)(MessagePackCode.MinFixStr | length);
+                break;
+            case 2:
+                span[0] = MessagePackCode.Str8;
+                span[1] = (byte)length;
+                break;
+            case 3:
+                span[0] = MessagePackCode.Str16;
+                BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)length);
+                break;
+            default:
+                span[0] = MessagePackCode.Str32;
+                BinaryPrimitives.WriteInt32BigEndian(span[1..], length);
+                break;
+        }
+
+        writer.Advance(header + length);
     }
+
+    private static int HeaderSize(int length) => length switch
+    {
+        <= 31 => 1,
+        <= byte.MaxValue => 2,
+        <= ushort.MaxValue => 3,
+        _ => 5,
+    };
 
     /// <summary>
     /// Counts one more level of a type that can contain itself; throws when the graph is deeper than

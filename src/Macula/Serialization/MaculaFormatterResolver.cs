@@ -28,8 +28,17 @@ internal sealed class MaculaFormatterResolver : IFormatterResolver
 
     public IMessagePackFormatter<T>? GetFormatter<T>()
     {
+        // MessagePack-CSharp's collection formatters ask for their element's formatter on every call: a process
+        // usually has one resolver, so the last answer per type sits in a static field and costs a compare.
+        var last = Last<T>.Entry;
+        if (last is not null && ReferenceEquals(last.Resolver, this))
+        {
+            return last.Formatter;
+        }
+
         if (_found.TryGetValue(typeof(T), out object? known))
         {
+            Last<T>.Entry = new Found<T>(this, (IMessagePackFormatter<T>)known);
             return (IMessagePackFormatter<T>)known;
         }
 
@@ -38,6 +47,7 @@ internal sealed class MaculaFormatterResolver : IFormatterResolver
         {
             // Only hits are kept: an assembly that loads later may register the resolver of a type not found yet.
             _found.TryAdd(typeof(T), formatter);
+            Last<T>.Entry = new Found<T>(this, formatter);
         }
 
         return formatter;
@@ -62,5 +72,12 @@ internal sealed class MaculaFormatterResolver : IFormatterResolver
         }
 
         return BuiltinFormatterResolver.Instance.GetFormatter<T>();
+    }
+
+    private sealed record Found<T>(MaculaFormatterResolver Resolver, IMessagePackFormatter<T> Formatter);
+
+    private static class Last<T>
+    {
+        public static Found<T>? Entry;
     }
 }

@@ -50,22 +50,32 @@ internal static class CalculatorMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "a";
+                    a = reader.ReadInt32();
+                    member = "b";
+                    b = reader.ReadInt32();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "a";
-                            a = reader.ReadInt32();
-                            break;
-                        case 1:
-                            member = "b";
-                            b = reader.ReadInt32();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "a";
+                                a = reader.ReadInt32();
+                                break;
+                            case 1:
+                                member = "b";
+                                b = reader.ReadInt32();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -117,22 +127,32 @@ internal static class CalculatorMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "dividend";
+                    dividend = reader.ReadDouble();
+                    member = "divisor";
+                    divisor = reader.ReadDouble();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "dividend";
-                            dividend = reader.ReadDouble();
-                            break;
-                        case 1:
-                            member = "divisor";
-                            divisor = reader.ReadDouble();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "dividend";
+                                dividend = reader.ReadDouble();
+                                break;
+                            case 1:
+                                member = "divisor";
+                                divisor = reader.ReadDouble();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -168,6 +188,8 @@ internal static class CalculatorMessages
         public ResetAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
+            // Built first, then given each member that arrives: one that does not keeps its initializer.
+            var result = new ResetAsyncArguments();
             string? member = null;
             try
             {
@@ -189,8 +211,7 @@ internal static class CalculatorMessages
             }
 
             reader.Depth--;
-            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-            return new ResetAsyncArguments();
+            return result;
         }
     }
 }

@@ -50,22 +50,32 @@ internal static class MathMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "a";
+                    a = reader.ReadInt64();
+                    member = "b";
+                    b = reader.ReadInt64();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "a";
-                            a = reader.ReadInt64();
-                            break;
-                        case 1:
-                            member = "b";
-                            b = reader.ReadInt64();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "a";
+                                a = reader.ReadInt64();
+                                break;
+                            case 1:
+                                member = "b";
+                                b = reader.ReadInt64();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -119,22 +129,32 @@ internal static class MathMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "key";
+                    key2 = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    member = "value";
+                    value2 = formatters.Value.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "key";
-                            key2 = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                            break;
-                        case 1:
-                            member = "value";
-                            value2 = formatters.Value.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "key";
+                                key2 = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                                break;
+                            case 1:
+                                member = "value";
+                                value2 = formatters.Value.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -191,6 +211,8 @@ internal static class MathMessages
         public RegisterArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
+            // Built first, then given each member that arrives: one that does not keeps its initializer.
+            var result = new RegisterArguments();
             string? member = null;
             try
             {
@@ -212,8 +234,7 @@ internal static class MathMessages
             }
 
             reader.Depth--;
-            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-            return new RegisterArguments();
+            return result;
         }
     }
 
@@ -298,66 +319,98 @@ internal static class MathMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 13)
                 {
-                    switch (i)
+                    member = "invoker";
+                    invoker = reader.ReadInt32();
+                    member = "_invoker";
+                    _invoker = reader.ReadInt32();
+                    member = "reader";
+                    reader2 = reader.ReadInt32();
+                    member = "count";
+                    count2 = reader.ReadInt32();
+                    member = "i";
+                    i2 = reader.ReadInt32();
+                    member = "value";
+                    value2 = reader.ReadInt32();
+                    member = "writer";
+                    writer2 = reader.ReadInt32();
+                    member = "result";
+                    result2 = reader.ReadInt32();
+                    member = "args";
+                    args = reader.ReadInt32();
+                    member = "method";
+                    method = reader.ReadInt32();
+                    member = "arguments";
+                    arguments = reader.ReadInt32();
+                    member = "class";
+                    @class = reader.ReadInt32();
+                    member = "cancellationToken";
+                    cancellationToken = reader.ReadInt32();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "invoker";
-                            invoker = reader.ReadInt32();
-                            break;
-                        case 1:
-                            member = "_invoker";
-                            _invoker = reader.ReadInt32();
-                            break;
-                        case 2:
-                            member = "reader";
-                            reader2 = reader.ReadInt32();
-                            break;
-                        case 3:
-                            member = "count";
-                            count2 = reader.ReadInt32();
-                            break;
-                        case 4:
-                            member = "i";
-                            i2 = reader.ReadInt32();
-                            break;
-                        case 5:
-                            member = "value";
-                            value2 = reader.ReadInt32();
-                            break;
-                        case 6:
-                            member = "writer";
-                            writer2 = reader.ReadInt32();
-                            break;
-                        case 7:
-                            member = "result";
-                            result2 = reader.ReadInt32();
-                            break;
-                        case 8:
-                            member = "args";
-                            args = reader.ReadInt32();
-                            break;
-                        case 9:
-                            member = "method";
-                            method = reader.ReadInt32();
-                            break;
-                        case 10:
-                            member = "arguments";
-                            arguments = reader.ReadInt32();
-                            break;
-                        case 11:
-                            member = "class";
-                            @class = reader.ReadInt32();
-                            break;
-                        case 12:
-                            member = "cancellationToken";
-                            cancellationToken = reader.ReadInt32();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "invoker";
+                                invoker = reader.ReadInt32();
+                                break;
+                            case 1:
+                                member = "_invoker";
+                                _invoker = reader.ReadInt32();
+                                break;
+                            case 2:
+                                member = "reader";
+                                reader2 = reader.ReadInt32();
+                                break;
+                            case 3:
+                                member = "count";
+                                count2 = reader.ReadInt32();
+                                break;
+                            case 4:
+                                member = "i";
+                                i2 = reader.ReadInt32();
+                                break;
+                            case 5:
+                                member = "value";
+                                value2 = reader.ReadInt32();
+                                break;
+                            case 6:
+                                member = "writer";
+                                writer2 = reader.ReadInt32();
+                                break;
+                            case 7:
+                                member = "result";
+                                result2 = reader.ReadInt32();
+                                break;
+                            case 8:
+                                member = "args";
+                                args = reader.ReadInt32();
+                                break;
+                            case 9:
+                                member = "method";
+                                method = reader.ReadInt32();
+                                break;
+                            case 10:
+                                member = "arguments";
+                                arguments = reader.ReadInt32();
+                                break;
+                            case 11:
+                                member = "class";
+                                @class = reader.ReadInt32();
+                                break;
+                            case 12:
+                                member = "cancellationToken";
+                                cancellationToken = reader.ReadInt32();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -393,6 +446,8 @@ internal static class MathMessages
         public VersionAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
+            // Built first, then given each member that arrives: one that does not keeps its initializer.
+            var result = new VersionAsyncArguments();
             string? member = null;
             try
             {
@@ -414,8 +469,7 @@ internal static class MathMessages
             }
 
             reader.Depth--;
-            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-            return new VersionAsyncArguments();
+            return result;
         }
     }
 }

@@ -34,6 +34,8 @@ internal static class Outer_NestedMessages
         public PingAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
+            // Built first, then given each member that arrives: one that does not keeps its initializer.
+            var result = new PingAsyncArguments();
             string? member = null;
             try
             {
@@ -55,8 +57,7 @@ internal static class Outer_NestedMessages
             }
 
             reader.Depth--;
-            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-            return new PingAsyncArguments();
+            return result;
         }
     }
 }

@@ -30,9 +30,9 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(2);
-        writer.WriteString("Street"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x53, 0x74, 0x72, 0x65, 0x65, 0x74 }); // "Street"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Street);
-        writer.WriteString("Number"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x4E, 0x75, 0x6D, 0x62, 0x65, 0x72 }); // "Number"
         formatters.Number.Serialize(ref writer, value.Number, options);
     }
 
@@ -57,32 +57,39 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Street"u8))
+                switch (key.Length)
                 {
-                    member = "Street";
-                    if (hasStreet)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Address", member);
-                    }
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Street"u8))
+                        {
+                            member = "Street";
+                            if (hasStreet)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Address", member);
+                            }
 
-                    street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasStreet = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Number"u8))
-                {
-                    member = "Number";
-                    if (hasNumber)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Address", member);
-                    }
+                            street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasStreet = true;
+                            continue;
+                        }
 
-                    number = formatters.Number.Deserialize(ref reader, options);
-                    hasNumber = true;
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Number"u8))
+                        {
+                            member = "Number";
+                            if (hasNumber)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Address", member);
+                            }
+
+                            number = formatters.Number.Deserialize(ref reader, options);
+                            hasNumber = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

@@ -25,35 +25,35 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(15);
-        writer.WriteString("Numbers"u8);
+        writer.WriteRaw(new byte[] { 0xA7, 0x4E, 0x75, 0x6D, 0x62, 0x65, 0x72, 0x73 }); // "Numbers"
         formatters.Numbers.Serialize(ref writer, value.Numbers, options);
-        writer.WriteString("Words"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x57, 0x6F, 0x72, 0x64, 0x73 }); // "Words"
         formatters.Words.Serialize(ref writer, value.Words, options);
-        writer.WriteString("List"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x4C, 0x69, 0x73, 0x74 }); // "List"
         formatters.List.Serialize(ref writer, value.List, options);
-        writer.WriteString("ReadOnlyList"u8);
+        writer.WriteRaw(new byte[] { 0xAC, 0x52, 0x65, 0x61, 0x64, 0x4F, 0x6E, 0x6C, 0x79, 0x4C, 0x69, 0x73, 0x74 }); // "ReadOnlyList"
         formatters.ReadOnlyList.Serialize(ref writer, value.ReadOnlyList, options);
-        writer.WriteString("IList"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x49, 0x4C, 0x69, 0x73, 0x74 }); // "IList"
         formatters.IList.Serialize(ref writer, value.IList, options);
-        writer.WriteString("Collection"u8);
+        writer.WriteRaw(new byte[] { 0xAA, 0x43, 0x6F, 0x6C, 0x6C, 0x65, 0x63, 0x74, 0x69, 0x6F, 0x6E }); // "Collection"
         formatters.Collection.Serialize(ref writer, value.Collection, options);
-        writer.WriteString("ReadOnlyCollection"u8);
+        writer.WriteRaw(new byte[] { 0xB2, 0x52, 0x65, 0x61, 0x64, 0x4F, 0x6E, 0x6C, 0x79, 0x43, 0x6F, 0x6C, 0x6C, 0x65, 0x63, 0x74, 0x69, 0x6F, 0x6E }); // "ReadOnlyCollection"
         formatters.ReadOnlyCollection.Serialize(ref writer, value.ReadOnlyCollection, options);
-        writer.WriteString("Enumerable"u8);
+        writer.WriteRaw(new byte[] { 0xAA, 0x45, 0x6E, 0x75, 0x6D, 0x65, 0x72, 0x61, 0x62, 0x6C, 0x65 }); // "Enumerable"
         formatters.Enumerable.Serialize(ref writer, value.Enumerable, options);
-        writer.WriteString("Dict"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x44, 0x69, 0x63, 0x74 }); // "Dict"
         formatters.Dict.Serialize(ref writer, value.Dict, options);
-        writer.WriteString("ReadOnlyDict"u8);
+        writer.WriteRaw(new byte[] { 0xAC, 0x52, 0x65, 0x61, 0x64, 0x4F, 0x6E, 0x6C, 0x79, 0x44, 0x69, 0x63, 0x74 }); // "ReadOnlyDict"
         formatters.ReadOnlyDict.Serialize(ref writer, value.ReadOnlyDict, options);
-        writer.WriteString("IDict"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x49, 0x44, 0x69, 0x63, 0x74 }); // "IDict"
         formatters.IDict.Serialize(ref writer, value.IDict, options);
-        writer.WriteString("WithNulls"u8);
+        writer.WriteRaw(new byte[] { 0xA9, 0x57, 0x69, 0x74, 0x68, 0x4E, 0x75, 0x6C, 0x6C, 0x73 }); // "WithNulls"
         formatters.WithNulls.Serialize(ref writer, value.WithNulls, options);
-        writer.WriteString("Nested"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x4E, 0x65, 0x73, 0x74, 0x65, 0x64 }); // "Nested"
         formatters.Nested.Serialize(ref writer, value.Nested, options);
-        writer.WriteString("Jagged"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x4A, 0x61, 0x67, 0x67, 0x65, 0x64 }); // "Jagged"
         formatters.Jagged.Serialize(ref writer, value.Jagged, options);
-        writer.WriteString("Missing"u8);
+        writer.WriteRaw(new byte[] { 0xA7, 0x4D, 0x69, 0x73, 0x73, 0x69, 0x6E, 0x67 }); // "Missing"
         formatters.Missing.Serialize(ref writer, value.Missing, options);
     }
 
@@ -66,35 +66,22 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
 
         options.Security.DepthStep(ref reader);
         var formatters = Formatters.For(options);
-        int[] numbers = default!;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Everything.Collections();
         bool hasNumbers = false;
-        string?[] words = default!;
         bool hasWords = false;
-        global::System.Collections.Generic.List<int> list = default!;
         bool hasList = false;
-        global::System.Collections.Generic.IReadOnlyList<string> readOnlyList = default!;
         bool hasReadOnlyList = false;
-        global::System.Collections.Generic.IList<global::Everything.Point> iList = default!;
         bool hasIList = false;
-        global::System.Collections.Generic.ICollection<long> collection = default!;
         bool hasCollection = false;
-        global::System.Collections.Generic.IReadOnlyCollection<global::Everything.Color> readOnlyCollection = default!;
         bool hasReadOnlyCollection = false;
-        global::System.Collections.Generic.IEnumerable<double> enumerable = default!;
         bool hasEnumerable = false;
-        global::System.Collections.Generic.Dictionary<string, int> dict = default!;
         bool hasDict = false;
-        global::System.Collections.Generic.IReadOnlyDictionary<int, global::Everything.Address> readOnlyDict = default!;
         bool hasReadOnlyDict = false;
-        global::System.Collections.Generic.IDictionary<global::System.Guid, global::System.Collections.Generic.List<string>> iDict = default!;
         bool hasIDict = false;
-        global::System.Collections.Generic.Dictionary<string, global::Everything.Address?> withNulls = default!;
         bool hasWithNulls = false;
-        global::System.Collections.Generic.List<global::System.Collections.Generic.List<int>> nested = default!;
         bool hasNested = false;
-        int[][] jagged = default!;
         bool hasJagged = false;
-        global::System.Collections.Generic.List<int>? missing = default;
         bool hasMissing = false;
         string? member = null;
         try
@@ -104,175 +91,222 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Numbers"u8))
+                switch (key.Length)
                 {
-                    member = "Numbers";
-                    if (hasNumbers)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "List"u8))
+                        {
+                            member = "List";
+                            if (hasList)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
 
-                    numbers = formatters.Numbers.Deserialize(ref reader, options)!;
-                    hasNumbers = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Words"u8))
-                {
-                    member = "Words";
-                    if (hasWords)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                            result.List = formatters.List.Deserialize(ref reader, options)!;
+                            hasList = true;
+                            continue;
+                        }
 
-                    words = formatters.Words.Deserialize(ref reader, options)!;
-                    hasWords = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "List"u8))
-                {
-                    member = "List";
-                    if (hasList)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Dict"u8))
+                        {
+                            member = "Dict";
+                            if (hasDict)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
 
-                    list = formatters.List.Deserialize(ref reader, options)!;
-                    hasList = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyList"u8))
-                {
-                    member = "ReadOnlyList";
-                    if (hasReadOnlyList)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                            result.Dict = formatters.Dict.Deserialize(ref reader, options)!;
+                            hasDict = true;
+                            continue;
+                        }
 
-                    readOnlyList = formatters.ReadOnlyList.Deserialize(ref reader, options)!;
-                    hasReadOnlyList = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "IList"u8))
-                {
-                    member = "IList";
-                    if (hasIList)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Words"u8))
+                        {
+                            member = "Words";
+                            if (hasWords)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
 
-                    iList = formatters.IList.Deserialize(ref reader, options)!;
-                    hasIList = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Collection"u8))
-                {
-                    member = "Collection";
-                    if (hasCollection)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                            result.Words = formatters.Words.Deserialize(ref reader, options)!;
+                            hasWords = true;
+                            continue;
+                        }
 
-                    collection = formatters.Collection.Deserialize(ref reader, options)!;
-                    hasCollection = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyCollection"u8))
-                {
-                    member = "ReadOnlyCollection";
-                    if (hasReadOnlyCollection)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "IList"u8))
+                        {
+                            member = "IList";
+                            if (hasIList)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
 
-                    readOnlyCollection = formatters.ReadOnlyCollection.Deserialize(ref reader, options)!;
-                    hasReadOnlyCollection = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Enumerable"u8))
-                {
-                    member = "Enumerable";
-                    if (hasEnumerable)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                            result.IList = formatters.IList.Deserialize(ref reader, options)!;
+                            hasIList = true;
+                            continue;
+                        }
 
-                    enumerable = formatters.Enumerable.Deserialize(ref reader, options)!;
-                    hasEnumerable = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Dict"u8))
-                {
-                    member = "Dict";
-                    if (hasDict)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "IDict"u8))
+                        {
+                            member = "IDict";
+                            if (hasIDict)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
 
-                    dict = formatters.Dict.Deserialize(ref reader, options)!;
-                    hasDict = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyDict"u8))
-                {
-                    member = "ReadOnlyDict";
-                    if (hasReadOnlyDict)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                            result.IDict = formatters.IDict.Deserialize(ref reader, options)!;
+                            hasIDict = true;
+                            continue;
+                        }
 
-                    readOnlyDict = formatters.ReadOnlyDict.Deserialize(ref reader, options)!;
-                    hasReadOnlyDict = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "IDict"u8))
-                {
-                    member = "IDict";
-                    if (hasIDict)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Nested"u8))
+                        {
+                            member = "Nested";
+                            if (hasNested)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
 
-                    iDict = formatters.IDict.Deserialize(ref reader, options)!;
-                    hasIDict = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "WithNulls"u8))
-                {
-                    member = "WithNulls";
-                    if (hasWithNulls)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                            result.Nested = formatters.Nested.Deserialize(ref reader, options)!;
+                            hasNested = true;
+                            continue;
+                        }
 
-                    withNulls = formatters.WithNulls.Deserialize(ref reader, options)!;
-                    hasWithNulls = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Nested"u8))
-                {
-                    member = "Nested";
-                    if (hasNested)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Jagged"u8))
+                        {
+                            member = "Jagged";
+                            if (hasJagged)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
 
-                    nested = formatters.Nested.Deserialize(ref reader, options)!;
-                    hasNested = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Jagged"u8))
-                {
-                    member = "Jagged";
-                    if (hasJagged)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                            result.Jagged = formatters.Jagged.Deserialize(ref reader, options)!;
+                            hasJagged = true;
+                            continue;
+                        }
 
-                    jagged = formatters.Jagged.Deserialize(ref reader, options)!;
-                    hasJagged = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Missing"u8))
-                {
-                    member = "Missing";
-                    if (hasMissing)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
-                    }
+                        break;
+                    case 7:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Numbers"u8))
+                        {
+                            member = "Numbers";
+                            if (hasNumbers)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
 
-                    missing = formatters.Missing.Deserialize(ref reader, options);
-                    hasMissing = true;
+                            result.Numbers = formatters.Numbers.Deserialize(ref reader, options)!;
+                            hasNumbers = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Missing"u8))
+                        {
+                            member = "Missing";
+                            if (hasMissing)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
+
+                            result.Missing = formatters.Missing.Deserialize(ref reader, options);
+                            hasMissing = true;
+                            continue;
+                        }
+
+                        break;
+                    case 9:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "WithNulls"u8))
+                        {
+                            member = "WithNulls";
+                            if (hasWithNulls)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
+
+                            result.WithNulls = formatters.WithNulls.Deserialize(ref reader, options)!;
+                            hasWithNulls = true;
+                            continue;
+                        }
+
+                        break;
+                    case 10:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Collection"u8))
+                        {
+                            member = "Collection";
+                            if (hasCollection)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
+
+                            result.Collection = formatters.Collection.Deserialize(ref reader, options)!;
+                            hasCollection = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Enumerable"u8))
+                        {
+                            member = "Enumerable";
+                            if (hasEnumerable)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
+
+                            result.Enumerable = formatters.Enumerable.Deserialize(ref reader, options)!;
+                            hasEnumerable = true;
+                            continue;
+                        }
+
+                        break;
+                    case 12:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyList"u8))
+                        {
+                            member = "ReadOnlyList";
+                            if (hasReadOnlyList)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
+
+                            result.ReadOnlyList = formatters.ReadOnlyList.Deserialize(ref reader, options)!;
+                            hasReadOnlyList = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyDict"u8))
+                        {
+                            member = "ReadOnlyDict";
+                            if (hasReadOnlyDict)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
+
+                            result.ReadOnlyDict = formatters.ReadOnlyDict.Deserialize(ref reader, options)!;
+                            hasReadOnlyDict = true;
+                            continue;
+                        }
+
+                        break;
+                    case 18:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "ReadOnlyCollection"u8))
+                        {
+                            member = "ReadOnlyCollection";
+                            if (hasReadOnlyCollection)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Collections", member);
+                            }
+
+                            result.ReadOnlyCollection = formatters.ReadOnlyCollection.Deserialize(ref reader, options)!;
+                            hasReadOnlyCollection = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -281,83 +315,6 @@ internal sealed class CollectionsFormatter : global::MessagePack.Formatters.IMes
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Everything.Collections();
-        if (hasNumbers)
-        {
-            result.Numbers = numbers;
-        }
-
-        if (hasWords)
-        {
-            result.Words = words;
-        }
-
-        if (hasList)
-        {
-            result.List = list;
-        }
-
-        if (hasReadOnlyList)
-        {
-            result.ReadOnlyList = readOnlyList;
-        }
-
-        if (hasIList)
-        {
-            result.IList = iList;
-        }
-
-        if (hasCollection)
-        {
-            result.Collection = collection;
-        }
-
-        if (hasReadOnlyCollection)
-        {
-            result.ReadOnlyCollection = readOnlyCollection;
-        }
-
-        if (hasEnumerable)
-        {
-            result.Enumerable = enumerable;
-        }
-
-        if (hasDict)
-        {
-            result.Dict = dict;
-        }
-
-        if (hasReadOnlyDict)
-        {
-            result.ReadOnlyDict = readOnlyDict;
-        }
-
-        if (hasIDict)
-        {
-            result.IDict = iDict;
-        }
-
-        if (hasWithNulls)
-        {
-            result.WithNulls = withNulls;
-        }
-
-        if (hasNested)
-        {
-            result.Nested = nested;
-        }
-
-        if (hasJagged)
-        {
-            result.Jagged = jagged;
-        }
-
-        if (hasMissing)
-        {
-            result.Missing = missing;
-        }
-
         return result;
     }
 

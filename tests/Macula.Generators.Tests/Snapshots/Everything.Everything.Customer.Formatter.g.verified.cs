@@ -29,13 +29,13 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
         {
             var formatters = Formatters.For(options);
             writer.WriteMapHeader(4);
-            writer.WriteString("Name"u8);
+            writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x61, 0x6D, 0x65 }); // "Name"
             global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
-            writer.WriteString("Home"u8);
+            writer.WriteRaw(new byte[] { 0xA4, 0x48, 0x6F, 0x6D, 0x65 }); // "Home"
             formatters.Home.Serialize(ref writer, value.Home, options);
-            writer.WriteString("Others"u8);
+            writer.WriteRaw(new byte[] { 0xA6, 0x4F, 0x74, 0x68, 0x65, 0x72, 0x73 }); // "Others"
             formatters.Others.Serialize(ref writer, value.Others, options);
-            writer.WriteString("Friends"u8);
+            writer.WriteRaw(new byte[] { 0xA7, 0x46, 0x72, 0x69, 0x65, 0x6E, 0x64, 0x73 }); // "Friends"
             formatters.Friends.Serialize(ref writer, value.Friends, options);
         }
         finally
@@ -70,54 +70,69 @@ internal sealed class CustomerFormatter : global::MessagePack.Formatters.IMessag
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                switch (key.Length)
                 {
-                    member = "Name";
-                    if (hasName)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                        {
+                            member = "Name";
+                            if (hasName)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
+                            }
 
-                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasName = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Home"u8))
-                {
-                    member = "Home";
-                    if (hasHome)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
-                    }
+                            name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasName = true;
+                            continue;
+                        }
 
-                    home = formatters.Home.Deserialize(ref reader, options);
-                    hasHome = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Others"u8))
-                {
-                    member = "Others";
-                    if (hasOthers)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Home"u8))
+                        {
+                            member = "Home";
+                            if (hasHome)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
+                            }
 
-                    others = formatters.Others.Deserialize(ref reader, options)!;
-                    hasOthers = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Friends"u8))
-                {
-                    member = "Friends";
-                    if (hasFriends)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
-                    }
+                            home = formatters.Home.Deserialize(ref reader, options);
+                            hasHome = true;
+                            continue;
+                        }
 
-                    friends = formatters.Friends.Deserialize(ref reader, options);
-                    hasFriends = true;
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Others"u8))
+                        {
+                            member = "Others";
+                            if (hasOthers)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
+                            }
+
+                            others = formatters.Others.Deserialize(ref reader, options)!;
+                            hasOthers = true;
+                            continue;
+                        }
+
+                        break;
+                    case 7:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Friends"u8))
+                        {
+                            member = "Friends";
+                            if (hasFriends)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Customer", member);
+                            }
+
+                            friends = formatters.Friends.Deserialize(ref reader, options);
+                            hasFriends = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

@@ -30,23 +30,23 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(9);
-        writer.WriteString("Primitives"u8);
+        writer.WriteRaw(new byte[] { 0xAA, 0x50, 0x72, 0x69, 0x6D, 0x69, 0x74, 0x69, 0x76, 0x65, 0x73 }); // "Primitives"
         formatters.Primitives.Serialize(ref writer, value.Primitives, options);
-        writer.WriteString("Scalars"u8);
+        writer.WriteRaw(new byte[] { 0xA7, 0x53, 0x63, 0x61, 0x6C, 0x61, 0x72, 0x73 }); // "Scalars"
         formatters.Scalars.Serialize(ref writer, value.Scalars, options);
-        writer.WriteString("Nullables"u8);
+        writer.WriteRaw(new byte[] { 0xA9, 0x4E, 0x75, 0x6C, 0x6C, 0x61, 0x62, 0x6C, 0x65, 0x73 }); // "Nullables"
         formatters.Nullables.Serialize(ref writer, value.Nullables, options);
-        writer.WriteString("Collections"u8);
+        writer.WriteRaw(new byte[] { 0xAB, 0x43, 0x6F, 0x6C, 0x6C, 0x65, 0x63, 0x74, 0x69, 0x6F, 0x6E, 0x73 }); // "Collections"
         formatters.Collections.Serialize(ref writer, value.Collections, options);
-        writer.WriteString("Customer"u8);
+        writer.WriteRaw(new byte[] { 0xA8, 0x43, 0x75, 0x73, 0x74, 0x6F, 0x6D, 0x65, 0x72 }); // "Customer"
         formatters.Customer.Serialize(ref writer, value.Customer, options);
-        writer.WriteString("NoCustomer"u8);
+        writer.WriteRaw(new byte[] { 0xAA, 0x4E, 0x6F, 0x43, 0x75, 0x73, 0x74, 0x6F, 0x6D, 0x65, 0x72 }); // "NoCustomer"
         formatters.NoCustomer.Serialize(ref writer, value.NoCustomer, options);
-        writer.WriteString("Tree"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x54, 0x72, 0x65, 0x65 }); // "Tree"
         formatters.Tree.Serialize(ref writer, value.Tree, options);
-        writer.WriteString("Size"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x53, 0x69, 0x7A, 0x65 }); // "Size"
         formatters.Size.Serialize(ref writer, value.Size, options);
-        writer.WriteString("Point"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x50, 0x6F, 0x69, 0x6E, 0x74 }); // "Point"
         formatters.Point.Serialize(ref writer, value.Point, options);
     }
 
@@ -85,109 +85,142 @@ internal sealed class EverythingFormatter : global::MessagePack.Formatters.IMess
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Primitives"u8))
+                switch (key.Length)
                 {
-                    member = "Primitives";
-                    if (hasPrimitives)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Tree"u8))
+                        {
+                            member = "Tree";
+                            if (hasTree)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
 
-                    primitives = formatters.Primitives.Deserialize(ref reader, options)!;
-                    hasPrimitives = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Scalars"u8))
-                {
-                    member = "Scalars";
-                    if (hasScalars)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                            tree = formatters.Tree.Deserialize(ref reader, options)!;
+                            hasTree = true;
+                            continue;
+                        }
 
-                    scalars = formatters.Scalars.Deserialize(ref reader, options)!;
-                    hasScalars = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Nullables"u8))
-                {
-                    member = "Nullables";
-                    if (hasNullables)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Size"u8))
+                        {
+                            member = "Size";
+                            if (hasSize)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
 
-                    nullables = formatters.Nullables.Deserialize(ref reader, options)!;
-                    hasNullables = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Collections"u8))
-                {
-                    member = "Collections";
-                    if (hasCollections)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                            size = formatters.Size.Deserialize(ref reader, options);
+                            hasSize = true;
+                            continue;
+                        }
 
-                    collections = formatters.Collections.Deserialize(ref reader, options)!;
-                    hasCollections = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Customer"u8))
-                {
-                    member = "Customer";
-                    if (hasCustomer)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Point"u8))
+                        {
+                            member = "Point";
+                            if (hasPoint)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
 
-                    customer = formatters.Customer.Deserialize(ref reader, options)!;
-                    hasCustomer = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "NoCustomer"u8))
-                {
-                    member = "NoCustomer";
-                    if (hasNoCustomer)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                            point = formatters.Point.Deserialize(ref reader, options);
+                            hasPoint = true;
+                            continue;
+                        }
 
-                    noCustomer = formatters.NoCustomer.Deserialize(ref reader, options);
-                    hasNoCustomer = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Tree"u8))
-                {
-                    member = "Tree";
-                    if (hasTree)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                        break;
+                    case 7:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Scalars"u8))
+                        {
+                            member = "Scalars";
+                            if (hasScalars)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
 
-                    tree = formatters.Tree.Deserialize(ref reader, options)!;
-                    hasTree = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Size"u8))
-                {
-                    member = "Size";
-                    if (hasSize)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                            scalars = formatters.Scalars.Deserialize(ref reader, options)!;
+                            hasScalars = true;
+                            continue;
+                        }
 
-                    size = formatters.Size.Deserialize(ref reader, options);
-                    hasSize = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Point"u8))
-                {
-                    member = "Point";
-                    if (hasPoint)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
-                    }
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Customer"u8))
+                        {
+                            member = "Customer";
+                            if (hasCustomer)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
 
-                    point = formatters.Point.Deserialize(ref reader, options);
-                    hasPoint = true;
+                            customer = formatters.Customer.Deserialize(ref reader, options)!;
+                            hasCustomer = true;
+                            continue;
+                        }
+
+                        break;
+                    case 9:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Nullables"u8))
+                        {
+                            member = "Nullables";
+                            if (hasNullables)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
+
+                            nullables = formatters.Nullables.Deserialize(ref reader, options)!;
+                            hasNullables = true;
+                            continue;
+                        }
+
+                        break;
+                    case 10:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Primitives"u8))
+                        {
+                            member = "Primitives";
+                            if (hasPrimitives)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
+
+                            primitives = formatters.Primitives.Deserialize(ref reader, options)!;
+                            hasPrimitives = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "NoCustomer"u8))
+                        {
+                            member = "NoCustomer";
+                            if (hasNoCustomer)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
+
+                            noCustomer = formatters.NoCustomer.Deserialize(ref reader, options);
+                            hasNoCustomer = true;
+                            continue;
+                        }
+
+                        break;
+                    case 11:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Collections"u8))
+                        {
+                            member = "Collections";
+                            if (hasCollections)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Everything", member);
+                            }
+
+                            collections = formatters.Collections.Deserialize(ref reader, options)!;
+                            hasCollections = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

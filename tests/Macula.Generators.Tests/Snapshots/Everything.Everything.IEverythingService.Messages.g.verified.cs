@@ -48,18 +48,26 @@ internal static class EverythingServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "value";
+                    value2 = formatters.Value.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "value";
-                            value2 = formatters.Value.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "value";
+                                value2 = formatters.Value.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -150,38 +158,56 @@ internal static class EverythingServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 6)
                 {
-                    switch (i)
+                    member = "text";
+                    text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                    member = "number";
+                    number = formatters.Number.Deserialize(ref reader, options);
+                    member = "color";
+                    color = formatters.Color.Deserialize(ref reader, options);
+                    member = "addresses";
+                    addresses = formatters.Addresses.Deserialize(ref reader, options);
+                    member = "map";
+                    map = formatters.Map.Deserialize(ref reader, options)!;
+                    member = "rest";
+                    rest = formatters.Rest.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "text";
-                            text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                            break;
-                        case 1:
-                            member = "number";
-                            number = formatters.Number.Deserialize(ref reader, options);
-                            break;
-                        case 2:
-                            member = "color";
-                            color = formatters.Color.Deserialize(ref reader, options);
-                            break;
-                        case 3:
-                            member = "addresses";
-                            addresses = formatters.Addresses.Deserialize(ref reader, options);
-                            break;
-                        case 4:
-                            member = "map";
-                            map = formatters.Map.Deserialize(ref reader, options)!;
-                            break;
-                        case 5:
-                            member = "rest";
-                            rest = formatters.Rest.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "text";
+                                text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                                break;
+                            case 1:
+                                member = "number";
+                                number = formatters.Number.Deserialize(ref reader, options);
+                                break;
+                            case 2:
+                                member = "color";
+                                color = formatters.Color.Deserialize(ref reader, options);
+                                break;
+                            case 3:
+                                member = "addresses";
+                                addresses = formatters.Addresses.Deserialize(ref reader, options);
+                                break;
+                            case 4:
+                                member = "map";
+                                map = formatters.Map.Deserialize(ref reader, options)!;
+                                break;
+                            case 5:
+                                member = "rest";
+                                rest = formatters.Rest.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -262,22 +288,32 @@ internal static class EverythingServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "a";
+                    a = reader.ReadInt32();
+                    member = "b";
+                    b = reader.ReadInt32();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "a";
-                            a = reader.ReadInt32();
-                            break;
-                        case 1:
-                            member = "b";
-                            b = reader.ReadInt32();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "a";
+                                a = reader.ReadInt32();
+                                break;
+                            case 1:
+                                member = "b";
+                                b = reader.ReadInt32();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -313,6 +349,8 @@ internal static class EverythingServiceMessages
         public PingAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
+            // Built first, then given each member that arrives: one that does not keeps its initializer.
+            var result = new PingAsyncArguments();
             string? member = null;
             try
             {
@@ -334,8 +372,7 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-            return new PingAsyncArguments();
+            return result;
         }
     }
 
@@ -360,6 +397,8 @@ internal static class EverythingServiceMessages
         public ResetAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
+            // Built first, then given each member that arrives: one that does not keeps its initializer.
+            var result = new ResetAsyncArguments();
             string? member = null;
             try
             {
@@ -381,8 +420,7 @@ internal static class EverythingServiceMessages
             }
 
             reader.Depth--;
-            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-            return new ResetAsyncArguments();
+            return result;
         }
     }
 
@@ -419,18 +457,26 @@ internal static class EverythingServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "street";
+                    street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "street";
-                            street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "street";
+                                street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -478,18 +524,26 @@ internal static class EverythingServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "synchronously";
+                    synchronously = reader.ReadBoolean();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "synchronously";
-                            synchronously = reader.ReadBoolean();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "synchronously";
+                                synchronously = reader.ReadBoolean();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -537,18 +591,26 @@ internal static class EverythingServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "count";
+                    count2 = reader.ReadInt32();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "count";
-                            count2 = reader.ReadInt32();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "count";
+                                count2 = reader.ReadInt32();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -596,18 +658,26 @@ internal static class EverythingServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "text";
+                    text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "text";
-                            text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "text";
+                                text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }

@@ -30,23 +30,23 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(9);
-        writer.WriteString("I"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x49 }); // "I"
         formatters.I.Serialize(ref writer, value.I, options);
-        writer.WriteString("NoI"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x4E, 0x6F, 0x49 }); // "NoI"
         formatters.NoI.Serialize(ref writer, value.NoI, options);
-        writer.WriteString("C"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x43 }); // "C"
         formatters.C.Serialize(ref writer, value.C, options);
-        writer.WriteString("P"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x50 }); // "P"
         formatters.P.Serialize(ref writer, value.P, options);
-        writer.WriteString("NoP"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x4E, 0x6F, 0x50 }); // "NoP"
         formatters.NoP.Serialize(ref writer, value.NoP, options);
-        writer.WriteString("G"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x47 }); // "G"
         formatters.G.Serialize(ref writer, value.G, options);
-        writer.WriteString("D"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x44 }); // "D"
         formatters.D.Serialize(ref writer, value.D, options);
-        writer.WriteString("M"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x4D }); // "M"
         formatters.M.Serialize(ref writer, value.M, options);
-        writer.WriteString("T"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x54 }); // "T"
         formatters.T.Serialize(ref writer, value.T, options);
     }
 
@@ -85,109 +85,132 @@ internal sealed class NullablesFormatter : global::MessagePack.Formatters.IMessa
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "I"u8))
+                switch (key.Length)
                 {
-                    member = "I";
-                    if (hasI)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                    case 1:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "I"u8))
+                        {
+                            member = "I";
+                            if (hasI)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
 
-                    i2 = formatters.I.Deserialize(ref reader, options);
-                    hasI = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "NoI"u8))
-                {
-                    member = "NoI";
-                    if (hasNoI)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                            i2 = formatters.I.Deserialize(ref reader, options);
+                            hasI = true;
+                            continue;
+                        }
 
-                    noI = formatters.NoI.Deserialize(ref reader, options);
-                    hasNoI = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "C"u8))
-                {
-                    member = "C";
-                    if (hasC)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "C"u8))
+                        {
+                            member = "C";
+                            if (hasC)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
 
-                    c = formatters.C.Deserialize(ref reader, options);
-                    hasC = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "P"u8))
-                {
-                    member = "P";
-                    if (hasP)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                            c = formatters.C.Deserialize(ref reader, options);
+                            hasC = true;
+                            continue;
+                        }
 
-                    p = formatters.P.Deserialize(ref reader, options);
-                    hasP = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "NoP"u8))
-                {
-                    member = "NoP";
-                    if (hasNoP)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "P"u8))
+                        {
+                            member = "P";
+                            if (hasP)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
 
-                    noP = formatters.NoP.Deserialize(ref reader, options);
-                    hasNoP = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "G"u8))
-                {
-                    member = "G";
-                    if (hasG)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                            p = formatters.P.Deserialize(ref reader, options);
+                            hasP = true;
+                            continue;
+                        }
 
-                    g = formatters.G.Deserialize(ref reader, options);
-                    hasG = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "D"u8))
-                {
-                    member = "D";
-                    if (hasD)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "G"u8))
+                        {
+                            member = "G";
+                            if (hasG)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
 
-                    d = formatters.D.Deserialize(ref reader, options);
-                    hasD = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "M"u8))
-                {
-                    member = "M";
-                    if (hasM)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                            g = formatters.G.Deserialize(ref reader, options);
+                            hasG = true;
+                            continue;
+                        }
 
-                    m = formatters.M.Deserialize(ref reader, options);
-                    hasM = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "T"u8))
-                {
-                    member = "T";
-                    if (hasT)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "D"u8))
+                        {
+                            member = "D";
+                            if (hasD)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
 
-                    t = formatters.T.Deserialize(ref reader, options);
-                    hasT = true;
+                            d = formatters.D.Deserialize(ref reader, options);
+                            hasD = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "M"u8))
+                        {
+                            member = "M";
+                            if (hasM)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
+
+                            m = formatters.M.Deserialize(ref reader, options);
+                            hasM = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "T"u8))
+                        {
+                            member = "T";
+                            if (hasT)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
+
+                            t = formatters.T.Deserialize(ref reader, options);
+                            hasT = true;
+                            continue;
+                        }
+
+                        break;
+                    case 3:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "NoI"u8))
+                        {
+                            member = "NoI";
+                            if (hasNoI)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
+
+                            noI = formatters.NoI.Deserialize(ref reader, options);
+                            hasNoI = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "NoP"u8))
+                        {
+                            member = "NoP";
+                            if (hasNoP)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Nullables", member);
+                            }
+
+                            noP = formatters.NoP.Deserialize(ref reader, options);
+                            hasNoP = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

@@ -18,9 +18,9 @@ internal sealed class PointFormatter : global::MessagePack.Formatters.IMessagePa
     public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Point value, global::MessagePack.MessagePackSerializerOptions options)
     {
         writer.WriteMapHeader(2);
-        writer.WriteString("X"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x58 }); // "X"
         writer.Write(value.X);
-        writer.WriteString("Y"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x59 }); // "Y"
         writer.Write(value.Y);
     }
 
@@ -39,32 +39,39 @@ internal sealed class PointFormatter : global::MessagePack.Formatters.IMessagePa
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "X"u8))
+                switch (key.Length)
                 {
-                    member = "X";
-                    if (hasX)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Point", member);
-                    }
+                    case 1:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "X"u8))
+                        {
+                            member = "X";
+                            if (hasX)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Point", member);
+                            }
 
-                    x = reader.ReadInt32();
-                    hasX = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Y"u8))
-                {
-                    member = "Y";
-                    if (hasY)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Point", member);
-                    }
+                            x = reader.ReadInt32();
+                            hasX = true;
+                            continue;
+                        }
 
-                    y = reader.ReadInt32();
-                    hasY = true;
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Y"u8))
+                        {
+                            member = "Y";
+                            if (hasY)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Point", member);
+                            }
+
+                            y = reader.ReadInt32();
+                            hasY = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

@@ -30,31 +30,31 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(13);
-        writer.WriteString("Flag"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x46, 0x6C, 0x61, 0x67 }); // "Flag"
         writer.Write(value.Flag);
-        writer.WriteString("U8"u8);
+        writer.WriteRaw(new byte[] { 0xA2, 0x55, 0x38 }); // "U8"
         writer.Write(value.U8);
-        writer.WriteString("I8"u8);
+        writer.WriteRaw(new byte[] { 0xA2, 0x49, 0x38 }); // "I8"
         writer.Write(value.I8);
-        writer.WriteString("I16"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x49, 0x31, 0x36 }); // "I16"
         writer.Write(value.I16);
-        writer.WriteString("U16"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x55, 0x31, 0x36 }); // "U16"
         writer.Write(value.U16);
-        writer.WriteString("I32"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x49, 0x33, 0x32 }); // "I32"
         writer.Write(value.I32);
-        writer.WriteString("U32"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x55, 0x33, 0x32 }); // "U32"
         writer.Write(value.U32);
-        writer.WriteString("I64"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x49, 0x36, 0x34 }); // "I64"
         writer.Write(value.I64);
-        writer.WriteString("U64"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x55, 0x36, 0x34 }); // "U64"
         writer.Write(value.U64);
-        writer.WriteString("F32"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x46, 0x33, 0x32 }); // "F32"
         writer.Write(value.F32);
-        writer.WriteString("F64"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x46, 0x36, 0x34 }); // "F64"
         writer.Write(value.F64);
-        writer.WriteString("Letter"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x4C, 0x65, 0x74, 0x74, 0x65, 0x72 }); // "Letter"
         writer.Write(value.Letter);
-        writer.WriteString("Money"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x4D, 0x6F, 0x6E, 0x65, 0x79 }); // "Money"
         formatters.Money.Serialize(ref writer, value.Money, options);
     }
 
@@ -101,153 +101,190 @@ internal sealed class PrimitivesFormatter : global::MessagePack.Formatters.IMess
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Flag"u8))
+                switch (key.Length)
                 {
-                    member = "Flag";
-                    if (hasFlag)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                    case 2:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "U8"u8))
+                        {
+                            member = "U8";
+                            if (hasU8)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
 
-                    flag = reader.ReadBoolean();
-                    hasFlag = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "U8"u8))
-                {
-                    member = "U8";
-                    if (hasU8)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                            u8 = reader.ReadByte();
+                            hasU8 = true;
+                            continue;
+                        }
 
-                    u8 = reader.ReadByte();
-                    hasU8 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "I8"u8))
-                {
-                    member = "I8";
-                    if (hasI8)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "I8"u8))
+                        {
+                            member = "I8";
+                            if (hasI8)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
 
-                    i8 = reader.ReadSByte();
-                    hasI8 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "I16"u8))
-                {
-                    member = "I16";
-                    if (hasI16)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                            i8 = reader.ReadSByte();
+                            hasI8 = true;
+                            continue;
+                        }
 
-                    i16 = reader.ReadInt16();
-                    hasI16 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "U16"u8))
-                {
-                    member = "U16";
-                    if (hasU16)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                        break;
+                    case 3:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "I16"u8))
+                        {
+                            member = "I16";
+                            if (hasI16)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
 
-                    u16 = reader.ReadUInt16();
-                    hasU16 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "I32"u8))
-                {
-                    member = "I32";
-                    if (hasI32)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                            i16 = reader.ReadInt16();
+                            hasI16 = true;
+                            continue;
+                        }
 
-                    i32 = reader.ReadInt32();
-                    hasI32 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "U32"u8))
-                {
-                    member = "U32";
-                    if (hasU32)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "U16"u8))
+                        {
+                            member = "U16";
+                            if (hasU16)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
 
-                    u32 = reader.ReadUInt32();
-                    hasU32 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "I64"u8))
-                {
-                    member = "I64";
-                    if (hasI64)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                            u16 = reader.ReadUInt16();
+                            hasU16 = true;
+                            continue;
+                        }
 
-                    i64 = reader.ReadInt64();
-                    hasI64 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "U64"u8))
-                {
-                    member = "U64";
-                    if (hasU64)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "I32"u8))
+                        {
+                            member = "I32";
+                            if (hasI32)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
 
-                    u64 = reader.ReadUInt64();
-                    hasU64 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "F32"u8))
-                {
-                    member = "F32";
-                    if (hasF32)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                            i32 = reader.ReadInt32();
+                            hasI32 = true;
+                            continue;
+                        }
 
-                    f32 = reader.ReadSingle();
-                    hasF32 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "F64"u8))
-                {
-                    member = "F64";
-                    if (hasF64)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "U32"u8))
+                        {
+                            member = "U32";
+                            if (hasU32)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
 
-                    f64 = reader.ReadDouble();
-                    hasF64 = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Letter"u8))
-                {
-                    member = "Letter";
-                    if (hasLetter)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                            u32 = reader.ReadUInt32();
+                            hasU32 = true;
+                            continue;
+                        }
 
-                    letter = reader.ReadChar();
-                    hasLetter = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Money"u8))
-                {
-                    member = "Money";
-                    if (hasMoney)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "I64"u8))
+                        {
+                            member = "I64";
+                            if (hasI64)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
 
-                    money = formatters.Money.Deserialize(ref reader, options);
-                    hasMoney = true;
+                            i64 = reader.ReadInt64();
+                            hasI64 = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "U64"u8))
+                        {
+                            member = "U64";
+                            if (hasU64)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
+
+                            u64 = reader.ReadUInt64();
+                            hasU64 = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "F32"u8))
+                        {
+                            member = "F32";
+                            if (hasF32)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
+
+                            f32 = reader.ReadSingle();
+                            hasF32 = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "F64"u8))
+                        {
+                            member = "F64";
+                            if (hasF64)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
+
+                            f64 = reader.ReadDouble();
+                            hasF64 = true;
+                            continue;
+                        }
+
+                        break;
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Flag"u8))
+                        {
+                            member = "Flag";
+                            if (hasFlag)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
+
+                            flag = reader.ReadBoolean();
+                            hasFlag = true;
+                            continue;
+                        }
+
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Money"u8))
+                        {
+                            member = "Money";
+                            if (hasMoney)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
+
+                            money = formatters.Money.Deserialize(ref reader, options);
+                            hasMoney = true;
+                            continue;
+                        }
+
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Letter"u8))
+                        {
+                            member = "Letter";
+                            if (hasLetter)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Primitives", member);
+                            }
+
+                            letter = reader.ReadChar();
+                            hasLetter = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

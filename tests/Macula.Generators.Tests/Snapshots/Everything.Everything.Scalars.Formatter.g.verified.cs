@@ -30,29 +30,29 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(12);
-        writer.WriteString("Text"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x54, 0x65, 0x78, 0x74 }); // "Text"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Text);
-        writer.WriteString("MaybeText"u8);
+        writer.WriteRaw(new byte[] { 0xA9, 0x4D, 0x61, 0x79, 0x62, 0x65, 0x54, 0x65, 0x78, 0x74 }); // "MaybeText"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.MaybeText);
-        writer.WriteString("Bytes"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x42, 0x79, 0x74, 0x65, 0x73 }); // "Bytes"
         formatters.Bytes.Serialize(ref writer, value.Bytes, options);
-        writer.WriteString("MaybeBytes"u8);
+        writer.WriteRaw(new byte[] { 0xAA, 0x4D, 0x61, 0x79, 0x62, 0x65, 0x42, 0x79, 0x74, 0x65, 0x73 }); // "MaybeBytes"
         formatters.MaybeBytes.Serialize(ref writer, value.MaybeBytes, options);
-        writer.WriteString("Id"u8);
+        writer.WriteRaw(new byte[] { 0xA2, 0x49, 0x64 }); // "Id"
         formatters.Id.Serialize(ref writer, value.Id, options);
-        writer.WriteString("When"u8);
-        formatters.When.Serialize(ref writer, value.When, options);
-        writer.WriteString("WhenOffset"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x57, 0x68, 0x65, 0x6E }); // "When"
+        writer.Write(value.When);
+        writer.WriteRaw(new byte[] { 0xAA, 0x57, 0x68, 0x65, 0x6E, 0x4F, 0x66, 0x66, 0x73, 0x65, 0x74 }); // "WhenOffset"
         formatters.WhenOffset.Serialize(ref writer, value.WhenOffset, options);
-        writer.WriteString("Duration"u8);
+        writer.WriteRaw(new byte[] { 0xA8, 0x44, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6F, 0x6E }); // "Duration"
         formatters.Duration.Serialize(ref writer, value.Duration, options);
-        writer.WriteString("Color"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x43, 0x6F, 0x6C, 0x6F, 0x72 }); // "Color"
         formatters.Color.Serialize(ref writer, value.Color, options);
-        writer.WriteString("Huge"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x48, 0x75, 0x67, 0x65 }); // "Huge"
         formatters.Huge.Serialize(ref writer, value.Huge, options);
-        writer.WriteString("Signed"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x53, 0x69, 0x67, 0x6E, 0x65, 0x64 }); // "Signed"
         formatters.Signed.Serialize(ref writer, value.Signed, options);
-        writer.WriteString("Wide"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x57, 0x69, 0x64, 0x65 }); // "Wide"
         formatters.Wide.Serialize(ref writer, value.Wide, options);
     }
 
@@ -97,142 +97,181 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Text"u8))
+                switch (key.Length)
                 {
-                    member = "Text";
-                    if (hasText)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                    case 2:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Id"u8))
+                        {
+                            member = "Id";
+                            if (hasId)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
 
-                    text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasText = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "MaybeText"u8))
-                {
-                    member = "MaybeText";
-                    if (hasMaybeText)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                            id = formatters.Id.Deserialize(ref reader, options);
+                            hasId = true;
+                            continue;
+                        }
 
-                    maybeText = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasMaybeText = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Bytes"u8))
-                {
-                    member = "Bytes";
-                    if (hasBytes)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                        break;
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Text"u8))
+                        {
+                            member = "Text";
+                            if (hasText)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
 
-                    bytes = formatters.Bytes.Deserialize(ref reader, options)!;
-                    hasBytes = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "MaybeBytes"u8))
-                {
-                    member = "MaybeBytes";
-                    if (hasMaybeBytes)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                            text = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasText = true;
+                            continue;
+                        }
 
-                    maybeBytes = formatters.MaybeBytes.Deserialize(ref reader, options);
-                    hasMaybeBytes = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Id"u8))
-                {
-                    member = "Id";
-                    if (hasId)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "When"u8))
+                        {
+                            member = "When";
+                            if (hasWhen)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
 
-                    id = formatters.Id.Deserialize(ref reader, options);
-                    hasId = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "When"u8))
-                {
-                    member = "When";
-                    if (hasWhen)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                            when = reader.ReadDateTime();
+                            hasWhen = true;
+                            continue;
+                        }
 
-                    when = formatters.When.Deserialize(ref reader, options);
-                    hasWhen = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "WhenOffset"u8))
-                {
-                    member = "WhenOffset";
-                    if (hasWhenOffset)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Huge"u8))
+                        {
+                            member = "Huge";
+                            if (hasHuge)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
 
-                    whenOffset = formatters.WhenOffset.Deserialize(ref reader, options);
-                    hasWhenOffset = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Duration"u8))
-                {
-                    member = "Duration";
-                    if (hasDuration)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                            huge = formatters.Huge.Deserialize(ref reader, options);
+                            hasHuge = true;
+                            continue;
+                        }
 
-                    duration = formatters.Duration.Deserialize(ref reader, options);
-                    hasDuration = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Color"u8))
-                {
-                    member = "Color";
-                    if (hasColor)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Wide"u8))
+                        {
+                            member = "Wide";
+                            if (hasWide)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
 
-                    color = formatters.Color.Deserialize(ref reader, options);
-                    hasColor = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Huge"u8))
-                {
-                    member = "Huge";
-                    if (hasHuge)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                            wide = formatters.Wide.Deserialize(ref reader, options);
+                            hasWide = true;
+                            continue;
+                        }
 
-                    huge = formatters.Huge.Deserialize(ref reader, options);
-                    hasHuge = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Signed"u8))
-                {
-                    member = "Signed";
-                    if (hasSigned)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Bytes"u8))
+                        {
+                            member = "Bytes";
+                            if (hasBytes)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
 
-                    signed = formatters.Signed.Deserialize(ref reader, options);
-                    hasSigned = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Wide"u8))
-                {
-                    member = "Wide";
-                    if (hasWide)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
-                    }
+                            bytes = formatters.Bytes.Deserialize(ref reader, options)!;
+                            hasBytes = true;
+                            continue;
+                        }
 
-                    wide = formatters.Wide.Deserialize(ref reader, options);
-                    hasWide = true;
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Color"u8))
+                        {
+                            member = "Color";
+                            if (hasColor)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
+
+                            color = formatters.Color.Deserialize(ref reader, options);
+                            hasColor = true;
+                            continue;
+                        }
+
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Signed"u8))
+                        {
+                            member = "Signed";
+                            if (hasSigned)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
+
+                            signed = formatters.Signed.Deserialize(ref reader, options);
+                            hasSigned = true;
+                            continue;
+                        }
+
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Duration"u8))
+                        {
+                            member = "Duration";
+                            if (hasDuration)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
+
+                            duration = formatters.Duration.Deserialize(ref reader, options);
+                            hasDuration = true;
+                            continue;
+                        }
+
+                        break;
+                    case 9:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "MaybeText"u8))
+                        {
+                            member = "MaybeText";
+                            if (hasMaybeText)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
+
+                            maybeText = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasMaybeText = true;
+                            continue;
+                        }
+
+                        break;
+                    case 10:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "MaybeBytes"u8))
+                        {
+                            member = "MaybeBytes";
+                            if (hasMaybeBytes)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
+
+                            maybeBytes = formatters.MaybeBytes.Deserialize(ref reader, options);
+                            hasMaybeBytes = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "WhenOffset"u8))
+                        {
+                            member = "WhenOffset";
+                            if (hasWhenOffset)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Scalars", member);
+                            }
+
+                            whenOffset = formatters.WhenOffset.Deserialize(ref reader, options);
+                            hasWhenOffset = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -254,7 +293,6 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
         public readonly global::MessagePack.Formatters.IMessagePackFormatter<byte[]?> Bytes;
         public readonly global::MessagePack.Formatters.IMessagePackFormatter<byte[]?> MaybeBytes;
         public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.Guid> Id;
-        public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTime> When;
         public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTimeOffset> WhenOffset;
         public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::System.TimeSpan> Duration;
         public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Everything.Color> Color;
@@ -268,7 +306,6 @@ internal sealed class ScalarsFormatter : global::MessagePack.Formatters.IMessage
             Bytes = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]?>(resolver);
             MaybeBytes = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]?>(resolver);
             Id = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid>(resolver);
-            When = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTime>(resolver);
             WhenOffset = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTimeOffset>(resolver);
             Duration = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.TimeSpan>(resolver);
             Color = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Everything.Color>(resolver);

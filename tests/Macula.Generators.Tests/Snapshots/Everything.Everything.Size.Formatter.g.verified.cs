@@ -18,18 +18,18 @@ internal sealed class SizeFormatter : global::MessagePack.Formatters.IMessagePac
     public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Everything.Size value, global::MessagePack.MessagePackSerializerOptions options)
     {
         writer.WriteMapHeader(2);
-        writer.WriteString("Width"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x57, 0x69, 0x64, 0x74, 0x68 }); // "Width"
         writer.Write(value.Width);
-        writer.WriteString("Height"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x48, 0x65, 0x69, 0x67, 0x68, 0x74 }); // "Height"
         writer.Write(value.Height);
     }
 
     public global::Everything.Size Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
     {
         options.Security.DepthStep(ref reader);
-        int width = default;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Everything.Size();
         bool hasWidth = false;
-        int height = default;
         bool hasHeight = false;
         string? member = null;
         try
@@ -39,32 +39,41 @@ internal sealed class SizeFormatter : global::MessagePack.Formatters.IMessagePac
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Width"u8))
+                switch (key.Length)
                 {
-                    member = "Width";
-                    if (hasWidth)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Size", member);
-                    }
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Width"u8))
+                        {
+                            member = "Width";
+                            if (hasWidth)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Size", member);
+                            }
 
-                    width = reader.ReadInt32();
-                    hasWidth = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Height"u8))
-                {
-                    member = "Height";
-                    if (hasHeight)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Size", member);
-                    }
+                            result.Width = reader.ReadInt32();
+                            hasWidth = true;
+                            continue;
+                        }
 
-                    height = reader.ReadInt32();
-                    hasHeight = true;
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Height"u8))
+                        {
+                            member = "Height";
+                            if (hasHeight)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.Size", member);
+                            }
+
+                            result.Height = reader.ReadInt32();
+                            hasHeight = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -73,18 +82,6 @@ internal sealed class SizeFormatter : global::MessagePack.Formatters.IMessagePac
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Everything.Size();
-        if (hasWidth)
-        {
-            result.Width = width;
-        }
-
-        if (hasHeight)
-        {
-            result.Height = height;
-        }
-
         return result;
     }
 }

@@ -29,11 +29,11 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
         {
             var formatters = Formatters.For(options);
             writer.WriteMapHeader(3);
-            writer.WriteString("Name"u8);
+            writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x61, 0x6D, 0x65 }); // "Name"
             global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
-            writer.WriteString("Children"u8);
+            writer.WriteRaw(new byte[] { 0xA8, 0x43, 0x68, 0x69, 0x6C, 0x64, 0x72, 0x65, 0x6E }); // "Children"
             formatters.Children.Serialize(ref writer, value.Children, options);
-            writer.WriteString("Next"u8);
+            writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x65, 0x78, 0x74 }); // "Next"
             formatters.Next.Serialize(ref writer, value.Next, options);
         }
         finally
@@ -52,11 +52,10 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
         options.Security.DepthStep(ref reader);
         global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var formatters = Formatters.For(options);
-        string name = default!;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Everything.TreeNode();
         bool hasName = false;
-        global::System.Collections.Generic.List<global::Everything.TreeNode> children = default!;
         bool hasChildren = false;
-        global::Everything.TreeNode? next = default;
         bool hasNext = false;
         string? member = null;
         try
@@ -66,43 +65,54 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                switch (key.Length)
                 {
-                    member = "Name";
-                    if (hasName)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                        {
+                            member = "Name";
+                            if (hasName)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
+                            }
 
-                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasName = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Children"u8))
-                {
-                    member = "Children";
-                    if (hasChildren)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
-                    }
+                            result.Name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasName = true;
+                            continue;
+                        }
 
-                    children = formatters.Children.Deserialize(ref reader, options)!;
-                    hasChildren = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Next"u8))
-                {
-                    member = "Next";
-                    if (hasNext)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Next"u8))
+                        {
+                            member = "Next";
+                            if (hasNext)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
+                            }
 
-                    next = formatters.Next.Deserialize(ref reader, options);
-                    hasNext = true;
+                            result.Next = formatters.Next.Deserialize(ref reader, options);
+                            hasNext = true;
+                            continue;
+                        }
+
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Children"u8))
+                        {
+                            member = "Children";
+                            if (hasChildren)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Everything.TreeNode", member);
+                            }
+
+                            result.Children = formatters.Children.Deserialize(ref reader, options)!;
+                            hasChildren = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -111,23 +121,6 @@ internal sealed class TreeNodeFormatter : global::MessagePack.Formatters.IMessag
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Everything.TreeNode();
-        if (hasName)
-        {
-            result.Name = name;
-        }
-
-        if (hasChildren)
-        {
-            result.Children = children;
-        }
-
-        if (hasNext)
-        {
-            result.Next = next;
-        }
-
         return result;
     }
 

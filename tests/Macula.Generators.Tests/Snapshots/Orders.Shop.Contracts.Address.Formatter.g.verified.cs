@@ -29,11 +29,11 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
         }
 
         writer.WriteMapHeader(3);
-        writer.WriteString("Street"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x53, 0x74, 0x72, 0x65, 0x65, 0x74 }); // "Street"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Street);
-        writer.WriteString("City"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x43, 0x69, 0x74, 0x79 }); // "City"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.City);
-        writer.WriteString("PostalCode"u8);
+        writer.WriteRaw(new byte[] { 0xAA, 0x50, 0x6F, 0x73, 0x74, 0x61, 0x6C, 0x43, 0x6F, 0x64, 0x65 }); // "PostalCode"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.PostalCode);
     }
 
@@ -59,43 +59,56 @@ internal sealed class AddressFormatter : global::MessagePack.Formatters.IMessage
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Street"u8))
+                switch (key.Length)
                 {
-                    member = "Street";
-                    if (hasStreet)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "City"u8))
+                        {
+                            member = "City";
+                            if (hasCity)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
+                            }
 
-                    street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasStreet = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "City"u8))
-                {
-                    member = "City";
-                    if (hasCity)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
-                    }
+                            city = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasCity = true;
+                            continue;
+                        }
 
-                    city = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasCity = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "PostalCode"u8))
-                {
-                    member = "PostalCode";
-                    if (hasPostalCode)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
-                    }
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Street"u8))
+                        {
+                            member = "Street";
+                            if (hasStreet)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
+                            }
 
-                    postalCode = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasPostalCode = true;
+                            street = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasStreet = true;
+                            continue;
+                        }
+
+                        break;
+                    case 10:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "PostalCode"u8))
+                        {
+                            member = "PostalCode";
+                            if (hasPostalCode)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Address", member);
+                            }
+
+                            postalCode = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasPostalCode = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

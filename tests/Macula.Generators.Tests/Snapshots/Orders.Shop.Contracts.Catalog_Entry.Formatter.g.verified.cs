@@ -25,9 +25,9 @@ internal sealed class Catalog_EntryFormatter : global::MessagePack.Formatters.IM
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(2);
-        writer.WriteString("Sku"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x53, 0x6B, 0x75 }); // "Sku"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Sku);
-        writer.WriteString("Category"u8);
+        writer.WriteRaw(new byte[] { 0xA8, 0x43, 0x61, 0x74, 0x65, 0x67, 0x6F, 0x72, 0x79 }); // "Category"
         formatters.Category.Serialize(ref writer, value.Category, options);
     }
 
@@ -52,32 +52,41 @@ internal sealed class Catalog_EntryFormatter : global::MessagePack.Formatters.IM
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Sku"u8))
+                switch (key.Length)
                 {
-                    member = "Sku";
-                    if (hasSku)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Catalog.Entry", member);
-                    }
+                    case 3:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Sku"u8))
+                        {
+                            member = "Sku";
+                            if (hasSku)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Catalog.Entry", member);
+                            }
 
-                    sku = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasSku = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Category"u8))
-                {
-                    member = "Category";
-                    if (hasCategory)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Catalog.Entry", member);
-                    }
+                            sku = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasSku = true;
+                            continue;
+                        }
 
-                    category = formatters.Category.Deserialize(ref reader, options)!;
-                    hasCategory = true;
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Category"u8))
+                        {
+                            member = "Category";
+                            if (hasCategory)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Catalog.Entry", member);
+                            }
+
+                            category = formatters.Category.Deserialize(ref reader, options)!;
+                            hasCategory = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

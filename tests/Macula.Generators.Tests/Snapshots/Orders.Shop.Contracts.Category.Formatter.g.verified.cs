@@ -29,9 +29,9 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
         {
             var formatters = Formatters.For(options);
             writer.WriteMapHeader(2);
-            writer.WriteString("Name"u8);
+            writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x61, 0x6D, 0x65 }); // "Name"
             global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
-            writer.WriteString("Children"u8);
+            writer.WriteRaw(new byte[] { 0xA8, 0x43, 0x68, 0x69, 0x6C, 0x64, 0x72, 0x65, 0x6E }); // "Children"
             formatters.Children.Serialize(ref writer, value.Children, options);
         }
         finally
@@ -50,9 +50,9 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
         options.Security.DepthStep(ref reader);
         global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var formatters = Formatters.For(options);
-        string name = default!;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shop.Contracts.Category();
         bool hasName = false;
-        global::System.Collections.Generic.List<global::Shop.Contracts.Category> children = default!;
         bool hasChildren = false;
         string? member = null;
         try
@@ -62,32 +62,41 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                switch (key.Length)
                 {
-                    member = "Name";
-                    if (hasName)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Category", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                        {
+                            member = "Name";
+                            if (hasName)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Category", member);
+                            }
 
-                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasName = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Children"u8))
-                {
-                    member = "Children";
-                    if (hasChildren)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Category", member);
-                    }
+                            result.Name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasName = true;
+                            continue;
+                        }
 
-                    children = formatters.Children.Deserialize(ref reader, options)!;
-                    hasChildren = true;
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Children"u8))
+                        {
+                            member = "Children";
+                            if (hasChildren)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Category", member);
+                            }
+
+                            result.Children = formatters.Children.Deserialize(ref reader, options)!;
+                            hasChildren = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -96,18 +105,6 @@ internal sealed class CategoryFormatter : global::MessagePack.Formatters.IMessag
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shop.Contracts.Category();
-        if (hasName)
-        {
-            result.Name = name;
-        }
-
-        if (hasChildren)
-        {
-            result.Children = children;
-        }
-
         return result;
     }
 

@@ -48,18 +48,26 @@ internal static class OrderServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "id";
+                    id = formatters.Id.Deserialize(ref reader, options);
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "id";
-                            id = formatters.Id.Deserialize(ref reader, options);
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "id";
+                                id = formatters.Id.Deserialize(ref reader, options);
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -130,18 +138,26 @@ internal static class OrderServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "order";
+                    order = formatters.Order.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "order";
-                            order = formatters.Order.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "order";
+                                order = formatters.Order.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -220,26 +236,38 @@ internal static class OrderServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 3)
                 {
-                    switch (i)
+                    member = "status";
+                    status = formatters.Status.Deserialize(ref reader, options);
+                    member = "since";
+                    since = formatters.Since.Deserialize(ref reader, options);
+                    member = "limit";
+                    limit = reader.ReadInt32();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "status";
-                            status = formatters.Status.Deserialize(ref reader, options);
-                            break;
-                        case 1:
-                            member = "since";
-                            since = formatters.Since.Deserialize(ref reader, options);
-                            break;
-                        case 2:
-                            member = "limit";
-                            limit = reader.ReadInt32();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "status";
+                                status = formatters.Status.Deserialize(ref reader, options);
+                                break;
+                            case 1:
+                                member = "since";
+                                since = formatters.Since.Deserialize(ref reader, options);
+                                break;
+                            case 2:
+                                member = "limit";
+                                limit = reader.ReadInt32();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -312,18 +340,26 @@ internal static class OrderServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "ids";
+                    ids = formatters.Ids.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "ids";
-                            ids = formatters.Ids.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "ids";
+                                ids = formatters.Ids.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -380,6 +416,8 @@ internal static class OrderServiceMessages
         public CategoriesAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
+            // Built first, then given each member that arrives: one that does not keeps its initializer.
+            var result = new CategoriesAsyncArguments();
             string? member = null;
             try
             {
@@ -401,8 +439,7 @@ internal static class OrderServiceMessages
             }
 
             reader.Depth--;
-            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-            return new CategoriesAsyncArguments();
+            return result;
         }
     }
 
@@ -439,18 +476,26 @@ internal static class OrderServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "prefix";
+                    prefix = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "prefix";
-                            prefix = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "prefix";
+                                prefix = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }

@@ -52,22 +52,32 @@ internal static class ShippingServiceMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "to";
+                    to = formatters.To.Deserialize(ref reader, options)!;
+                    member = "lines";
+                    lines = formatters.Lines.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "to";
-                            to = formatters.To.Deserialize(ref reader, options)!;
-                            break;
-                        case 1:
-                            member = "lines";
-                            lines = formatters.Lines.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "to";
+                                to = formatters.To.Deserialize(ref reader, options)!;
+                                break;
+                            case 1:
+                                member = "lines";
+                                lines = formatters.Lines.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }

@@ -19,9 +19,9 @@ internal sealed class MoneyFormatter : global::MessagePack.Formatters.IMessagePa
     {
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(2);
-        writer.WriteString("Amount"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x41, 0x6D, 0x6F, 0x75, 0x6E, 0x74 }); // "Amount"
         formatters.Amount.Serialize(ref writer, value.Amount, options);
-        writer.WriteString("Currency"u8);
+        writer.WriteRaw(new byte[] { 0xA8, 0x43, 0x75, 0x72, 0x72, 0x65, 0x6E, 0x63, 0x79 }); // "Currency"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Currency);
     }
 
@@ -41,32 +41,41 @@ internal sealed class MoneyFormatter : global::MessagePack.Formatters.IMessagePa
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Amount"u8))
+                switch (key.Length)
                 {
-                    member = "Amount";
-                    if (hasAmount)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Money", member);
-                    }
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Amount"u8))
+                        {
+                            member = "Amount";
+                            if (hasAmount)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Money", member);
+                            }
 
-                    amount = formatters.Amount.Deserialize(ref reader, options);
-                    hasAmount = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Currency"u8))
-                {
-                    member = "Currency";
-                    if (hasCurrency)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Money", member);
-                    }
+                            amount = formatters.Amount.Deserialize(ref reader, options);
+                            hasAmount = true;
+                            continue;
+                        }
 
-                    currency = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasCurrency = true;
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Currency"u8))
+                        {
+                            member = "Currency";
+                            if (hasCurrency)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Money", member);
+                            }
+
+                            currency = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasCurrency = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

@@ -25,17 +25,17 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(6);
-        writer.WriteString("Id"u8);
+        writer.WriteRaw(new byte[] { 0xA2, 0x49, 0x64 }); // "Id"
         formatters.Id.Serialize(ref writer, value.Id, options);
-        writer.WriteString("Status"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x53, 0x74, 0x61, 0x74, 0x75, 0x73 }); // "Status"
         formatters.Status.Serialize(ref writer, value.Status, options);
-        writer.WriteString("PlacedAt"u8);
+        writer.WriteRaw(new byte[] { 0xA8, 0x50, 0x6C, 0x61, 0x63, 0x65, 0x64, 0x41, 0x74 }); // "PlacedAt"
         formatters.PlacedAt.Serialize(ref writer, value.PlacedAt, options);
-        writer.WriteString("Lines"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x4C, 0x69, 0x6E, 0x65, 0x73 }); // "Lines"
         formatters.Lines.Serialize(ref writer, value.Lines, options);
-        writer.WriteString("ShipTo"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x53, 0x68, 0x69, 0x70, 0x54, 0x6F }); // "ShipTo"
         formatters.ShipTo.Serialize(ref writer, value.ShipTo, options);
-        writer.WriteString("Tags"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x54, 0x61, 0x67, 0x73 }); // "Tags"
         formatters.Tags.Serialize(ref writer, value.Tags, options);
     }
 
@@ -68,76 +68,99 @@ internal sealed class OrderFormatter : global::MessagePack.Formatters.IMessagePa
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Id"u8))
+                switch (key.Length)
                 {
-                    member = "Id";
-                    if (hasId)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
-                    }
+                    case 2:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Id"u8))
+                        {
+                            member = "Id";
+                            if (hasId)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                            }
 
-                    id = formatters.Id.Deserialize(ref reader, options);
-                    hasId = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Status"u8))
-                {
-                    member = "Status";
-                    if (hasStatus)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
-                    }
+                            id = formatters.Id.Deserialize(ref reader, options);
+                            hasId = true;
+                            continue;
+                        }
 
-                    status = formatters.Status.Deserialize(ref reader, options);
-                    hasStatus = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "PlacedAt"u8))
-                {
-                    member = "PlacedAt";
-                    if (hasPlacedAt)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
-                    }
+                        break;
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Tags"u8))
+                        {
+                            member = "Tags";
+                            if (hasTags)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                            }
 
-                    placedAt = formatters.PlacedAt.Deserialize(ref reader, options);
-                    hasPlacedAt = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Lines"u8))
-                {
-                    member = "Lines";
-                    if (hasLines)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
-                    }
+                            tags = formatters.Tags.Deserialize(ref reader, options)!;
+                            hasTags = true;
+                            continue;
+                        }
 
-                    lines = formatters.Lines.Deserialize(ref reader, options)!;
-                    hasLines = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "ShipTo"u8))
-                {
-                    member = "ShipTo";
-                    if (hasShipTo)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
-                    }
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Lines"u8))
+                        {
+                            member = "Lines";
+                            if (hasLines)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                            }
 
-                    shipTo = formatters.ShipTo.Deserialize(ref reader, options);
-                    hasShipTo = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Tags"u8))
-                {
-                    member = "Tags";
-                    if (hasTags)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
-                    }
+                            lines = formatters.Lines.Deserialize(ref reader, options)!;
+                            hasLines = true;
+                            continue;
+                        }
 
-                    tags = formatters.Tags.Deserialize(ref reader, options)!;
-                    hasTags = true;
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Status"u8))
+                        {
+                            member = "Status";
+                            if (hasStatus)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                            }
+
+                            status = formatters.Status.Deserialize(ref reader, options);
+                            hasStatus = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "ShipTo"u8))
+                        {
+                            member = "ShipTo";
+                            if (hasShipTo)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                            }
+
+                            shipTo = formatters.ShipTo.Deserialize(ref reader, options);
+                            hasShipTo = true;
+                            continue;
+                        }
+
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "PlacedAt"u8))
+                        {
+                            member = "PlacedAt";
+                            if (hasPlacedAt)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.Order", member);
+                            }
+
+                            placedAt = formatters.PlacedAt.Deserialize(ref reader, options);
+                            hasPlacedAt = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

@@ -30,13 +30,13 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(4);
-        writer.WriteString("Sku"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x53, 0x6B, 0x75 }); // "Sku"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Sku);
-        writer.WriteString("Quantity"u8);
+        writer.WriteRaw(new byte[] { 0xA8, 0x51, 0x75, 0x61, 0x6E, 0x74, 0x69, 0x74, 0x79 }); // "Quantity"
         writer.Write(value.Quantity);
-        writer.WriteString("UnitPrice"u8);
+        writer.WriteRaw(new byte[] { 0xA9, 0x55, 0x6E, 0x69, 0x74, 0x50, 0x72, 0x69, 0x63, 0x65 }); // "UnitPrice"
         formatters.UnitPrice.Serialize(ref writer, value.UnitPrice, options);
-        writer.WriteString("Note"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x6F, 0x74, 0x65 }); // "Note"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Note);
     }
 
@@ -65,54 +65,71 @@ internal sealed class OrderLineFormatter : global::MessagePack.Formatters.IMessa
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Sku"u8))
+                switch (key.Length)
                 {
-                    member = "Sku";
-                    if (hasSku)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
-                    }
+                    case 3:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Sku"u8))
+                        {
+                            member = "Sku";
+                            if (hasSku)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
+                            }
 
-                    sku = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasSku = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Quantity"u8))
-                {
-                    member = "Quantity";
-                    if (hasQuantity)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
-                    }
+                            sku = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasSku = true;
+                            continue;
+                        }
 
-                    quantity = reader.ReadInt32();
-                    hasQuantity = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "UnitPrice"u8))
-                {
-                    member = "UnitPrice";
-                    if (hasUnitPrice)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
-                    }
+                        break;
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Note"u8))
+                        {
+                            member = "Note";
+                            if (hasNote)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
+                            }
 
-                    unitPrice = formatters.UnitPrice.Deserialize(ref reader, options);
-                    hasUnitPrice = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Note"u8))
-                {
-                    member = "Note";
-                    if (hasNote)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
-                    }
+                            note = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasNote = true;
+                            continue;
+                        }
 
-                    note = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasNote = true;
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Quantity"u8))
+                        {
+                            member = "Quantity";
+                            if (hasQuantity)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
+                            }
+
+                            quantity = reader.ReadInt32();
+                            hasQuantity = true;
+                            continue;
+                        }
+
+                        break;
+                    case 9:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "UnitPrice"u8))
+                        {
+                            member = "UnitPrice";
+                            if (hasUnitPrice)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shop.Contracts.OrderLine", member);
+                            }
+
+                            unitPrice = formatters.UnitPrice.Deserialize(ref reader, options);
+                            hasUnitPrice = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

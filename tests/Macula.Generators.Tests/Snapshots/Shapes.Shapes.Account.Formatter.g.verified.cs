@@ -25,21 +25,21 @@ internal sealed class AccountFormatter : global::MessagePack.Formatters.IMessage
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(8);
-        writer.WriteString("Owner"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x4F, 0x77, 0x6E, 0x65, 0x72 }); // "Owner"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Owner);
-        writer.WriteString("Version"u8);
+        writer.WriteRaw(new byte[] { 0xA7, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6F, 0x6E }); // "Version"
         writer.Write(value.Version);
-        writer.WriteString("Balance"u8);
+        writer.WriteRaw(new byte[] { 0xA7, 0x42, 0x61, 0x6C, 0x61, 0x6E, 0x63, 0x65 }); // "Balance"
         formatters.Balance.Serialize(ref writer, value.Balance, options);
-        writer.WriteString("Tags"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x54, 0x61, 0x67, 0x73 }); // "Tags"
         formatters.Tags.Serialize(ref writer, value.Tags, options);
-        writer.WriteString("Limits"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x4C, 0x69, 0x6D, 0x69, 0x74, 0x73 }); // "Limits"
         formatters.Limits.Serialize(ref writer, value.Limits, options);
-        writer.WriteString("Region"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x52, 0x65, 0x67, 0x69, 0x6F, 0x6E }); // "Region"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Region);
-        writer.WriteString("Tier"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x54, 0x69, 0x65, 0x72 }); // "Tier"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Tier);
-        writer.WriteString("Score"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x53, 0x63, 0x6F, 0x72, 0x65 }); // "Score"
         writer.Write(value.Score);
     }
 
@@ -76,98 +76,123 @@ internal sealed class AccountFormatter : global::MessagePack.Formatters.IMessage
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Owner"u8))
+                switch (key.Length)
                 {
-                    member = "Owner";
-                    if (hasOwner)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Tags"u8))
+                        {
+                            member = "Tags";
+                            if (hasTags)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
+                            }
 
-                    owner = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasOwner = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Version"u8))
-                {
-                    member = "Version";
-                    if (hasVersion)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
-                    }
+                            tags = formatters.Tags.Deserialize(ref reader, options)!;
+                            hasTags = true;
+                            continue;
+                        }
 
-                    version = reader.ReadInt32();
-                    hasVersion = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Balance"u8))
-                {
-                    member = "Balance";
-                    if (hasBalance)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Tier"u8))
+                        {
+                            member = "Tier";
+                            if (hasTier)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
+                            }
 
-                    balance = formatters.Balance.Deserialize(ref reader, options);
-                    hasBalance = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Tags"u8))
-                {
-                    member = "Tags";
-                    if (hasTags)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
-                    }
+                            tier = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasTier = true;
+                            continue;
+                        }
 
-                    tags = formatters.Tags.Deserialize(ref reader, options)!;
-                    hasTags = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Limits"u8))
-                {
-                    member = "Limits";
-                    if (hasLimits)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
-                    }
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Owner"u8))
+                        {
+                            member = "Owner";
+                            if (hasOwner)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
+                            }
 
-                    limits = formatters.Limits.Deserialize(ref reader, options)!;
-                    hasLimits = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Region"u8))
-                {
-                    member = "Region";
-                    if (hasRegion)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
-                    }
+                            owner = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasOwner = true;
+                            continue;
+                        }
 
-                    region = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasRegion = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Tier"u8))
-                {
-                    member = "Tier";
-                    if (hasTier)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Score"u8))
+                        {
+                            member = "Score";
+                            if (hasScore)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
+                            }
 
-                    tier = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasTier = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Score"u8))
-                {
-                    member = "Score";
-                    if (hasScore)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
-                    }
+                            score = reader.ReadInt32();
+                            hasScore = true;
+                            continue;
+                        }
 
-                    score = reader.ReadInt32();
-                    hasScore = true;
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Limits"u8))
+                        {
+                            member = "Limits";
+                            if (hasLimits)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
+                            }
+
+                            limits = formatters.Limits.Deserialize(ref reader, options)!;
+                            hasLimits = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Region"u8))
+                        {
+                            member = "Region";
+                            if (hasRegion)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
+                            }
+
+                            region = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasRegion = true;
+                            continue;
+                        }
+
+                        break;
+                    case 7:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Version"u8))
+                        {
+                            member = "Version";
+                            if (hasVersion)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
+                            }
+
+                            version = reader.ReadInt32();
+                            hasVersion = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Balance"u8))
+                        {
+                            member = "Balance";
+                            if (hasBalance)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Account", member);
+                            }
+
+                            balance = formatters.Balance.Deserialize(ref reader, options);
+                            hasBalance = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

@@ -29,7 +29,7 @@ internal sealed class BaseFormatter : global::MessagePack.Formatters.IMessagePac
         }
 
         writer.WriteMapHeader(1);
-        writer.WriteString("A"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x41 }); // "A"
         writer.Write(value.A);
     }
 
@@ -41,7 +41,8 @@ internal sealed class BaseFormatter : global::MessagePack.Formatters.IMessagePac
         }
 
         options.Security.DepthStep(ref reader);
-        int a = default;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shapes.Base();
         bool hasA = false;
         string? member = null;
         try
@@ -51,21 +52,26 @@ internal sealed class BaseFormatter : global::MessagePack.Formatters.IMessagePac
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "A"u8))
+                switch (key.Length)
                 {
-                    member = "A";
-                    if (hasA)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Base", member);
-                    }
+                    case 1:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "A"u8))
+                        {
+                            member = "A";
+                            if (hasA)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Base", member);
+                            }
 
-                    a = reader.ReadInt32();
-                    hasA = true;
+                            result.A = reader.ReadInt32();
+                            hasA = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -74,13 +80,6 @@ internal sealed class BaseFormatter : global::MessagePack.Formatters.IMessagePac
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shapes.Base();
-        if (hasA)
-        {
-            result.A = a;
-        }
-
         return result;
     }
 }

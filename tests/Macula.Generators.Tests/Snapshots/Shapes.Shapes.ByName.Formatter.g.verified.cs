@@ -24,9 +24,9 @@ internal sealed class ByNameFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         writer.WriteMapHeader(2);
-        writer.WriteString("Id"u8);
+        writer.WriteRaw(new byte[] { 0xA2, 0x49, 0x64 }); // "Id"
         writer.Write(value.Id);
-        writer.WriteString("n"u8);
+        writer.WriteRaw(new byte[] { 0xA1, 0x6E }); // "n"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
     }
 
@@ -38,9 +38,9 @@ internal sealed class ByNameFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         options.Security.DepthStep(ref reader);
-        int id = default;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shapes.ByName();
         bool hasId = false;
-        string? name = default;
         bool hasName = false;
         string? member = null;
         try
@@ -50,32 +50,41 @@ internal sealed class ByNameFormatter : global::MessagePack.Formatters.IMessageP
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Id"u8))
+                switch (key.Length)
                 {
-                    member = "Id";
-                    if (hasId)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.ByName", member);
-                    }
+                    case 1:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "n"u8))
+                        {
+                            member = "n";
+                            if (hasName)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.ByName", member);
+                            }
 
-                    id = reader.ReadInt32();
-                    hasId = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "n"u8))
-                {
-                    member = "n";
-                    if (hasName)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.ByName", member);
-                    }
+                            result.Name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasName = true;
+                            continue;
+                        }
 
-                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasName = true;
+                        break;
+                    case 2:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Id"u8))
+                        {
+                            member = "Id";
+                            if (hasId)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.ByName", member);
+                            }
+
+                            result.Id = reader.ReadInt32();
+                            hasId = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -84,18 +93,6 @@ internal sealed class ByNameFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shapes.ByName();
-        if (hasId)
-        {
-            result.Id = id;
-        }
-
-        if (hasName)
-        {
-            result.Name = name;
-        }
-
         return result;
     }
 }

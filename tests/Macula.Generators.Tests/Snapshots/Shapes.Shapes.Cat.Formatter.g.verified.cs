@@ -24,9 +24,9 @@ internal sealed class CatFormatter : global::MessagePack.Formatters.IMessagePack
         }
 
         writer.WriteMapHeader(2);
-        writer.WriteString("Name"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x61, 0x6D, 0x65 }); // "Name"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
-        writer.WriteString("Lives"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x4C, 0x69, 0x76, 0x65, 0x73 }); // "Lives"
         writer.Write(value.Lives);
     }
 
@@ -50,32 +50,41 @@ internal sealed class CatFormatter : global::MessagePack.Formatters.IMessagePack
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                switch (key.Length)
                 {
-                    member = "Name";
-                    if (hasName)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Cat", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                        {
+                            member = "Name";
+                            if (hasName)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Cat", member);
+                            }
 
-                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasName = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Lives"u8))
-                {
-                    member = "Lives";
-                    if (hasLives)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Cat", member);
-                    }
+                            name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasName = true;
+                            continue;
+                        }
 
-                    lives = reader.ReadInt32();
-                    hasLives = true;
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Lives"u8))
+                        {
+                            member = "Lives";
+                            if (hasLives)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Cat", member);
+                            }
+
+                            lives = reader.ReadInt32();
+                            hasLives = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

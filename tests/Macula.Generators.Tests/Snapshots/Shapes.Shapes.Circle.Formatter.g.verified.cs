@@ -24,9 +24,9 @@ internal sealed class CircleFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         writer.WriteMapHeader(2);
-        writer.WriteString("Color"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x43, 0x6F, 0x6C, 0x6F, 0x72 }); // "Color"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Color);
-        writer.WriteString("Radius"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x52, 0x61, 0x64, 0x69, 0x75, 0x73 }); // "Radius"
         writer.Write(value.Radius);
     }
 
@@ -38,9 +38,9 @@ internal sealed class CircleFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         options.Security.DepthStep(ref reader);
-        string? color = default;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shapes.Circle();
         bool hasColor = false;
-        double radius = default;
         bool hasRadius = false;
         string? member = null;
         try
@@ -50,32 +50,41 @@ internal sealed class CircleFormatter : global::MessagePack.Formatters.IMessageP
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Color"u8))
+                switch (key.Length)
                 {
-                    member = "Color";
-                    if (hasColor)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Circle", member);
-                    }
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Color"u8))
+                        {
+                            member = "Color";
+                            if (hasColor)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Circle", member);
+                            }
 
-                    color = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasColor = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Radius"u8))
-                {
-                    member = "Radius";
-                    if (hasRadius)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Circle", member);
-                    }
+                            result.Color = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasColor = true;
+                            continue;
+                        }
 
-                    radius = reader.ReadDouble();
-                    hasRadius = true;
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Radius"u8))
+                        {
+                            member = "Radius";
+                            if (hasRadius)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Circle", member);
+                            }
+
+                            result.Radius = reader.ReadDouble();
+                            hasRadius = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -84,18 +93,6 @@ internal sealed class CircleFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shapes.Circle();
-        if (hasColor)
-        {
-            result.Color = color;
-        }
-
-        if (hasRadius)
-        {
-            result.Radius = radius;
-        }
-
         return result;
     }
 }

@@ -24,9 +24,9 @@ internal sealed class DogFormatter : global::MessagePack.Formatters.IMessagePack
         }
 
         writer.WriteMapHeader(2);
-        writer.WriteString("Name"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x61, 0x6D, 0x65 }); // "Name"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
-        writer.WriteString("Good"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x47, 0x6F, 0x6F, 0x64 }); // "Good"
         writer.Write(value.Good);
     }
 
@@ -50,32 +50,39 @@ internal sealed class DogFormatter : global::MessagePack.Formatters.IMessagePack
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                switch (key.Length)
                 {
-                    member = "Name";
-                    if (hasName)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Dog", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                        {
+                            member = "Name";
+                            if (hasName)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Dog", member);
+                            }
 
-                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasName = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Good"u8))
-                {
-                    member = "Good";
-                    if (hasGood)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Dog", member);
-                    }
+                            name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasName = true;
+                            continue;
+                        }
 
-                    good = reader.ReadBoolean();
-                    hasGood = true;
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Good"u8))
+                        {
+                            member = "Good";
+                            if (hasGood)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Dog", member);
+                            }
+
+                            good = reader.ReadBoolean();
+                            hasGood = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

@@ -48,18 +48,26 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "account";
+                    account = formatters.Account.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "account";
-                            account = formatters.Account.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "account";
+                                account = formatters.Account.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -138,26 +146,38 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 3)
                 {
-                    switch (i)
+                    member = "keyed";
+                    keyed = formatters.Keyed.Deserialize(ref reader, options)!;
+                    member = "byName";
+                    byName = formatters.ByName.Deserialize(ref reader, options)!;
+                    member = "stringKeys";
+                    stringKeys = formatters.StringKeys.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "keyed";
-                            keyed = formatters.Keyed.Deserialize(ref reader, options)!;
-                            break;
-                        case 1:
-                            member = "byName";
-                            byName = formatters.ByName.Deserialize(ref reader, options)!;
-                            break;
-                        case 2:
-                            member = "stringKeys";
-                            stringKeys = formatters.StringKeys.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "keyed";
+                                keyed = formatters.Keyed.Deserialize(ref reader, options)!;
+                                break;
+                            case 1:
+                                member = "byName";
+                                byName = formatters.ByName.Deserialize(ref reader, options)!;
+                                break;
+                            case 2:
+                                member = "stringKeys";
+                                stringKeys = formatters.StringKeys.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -232,18 +252,26 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "shape";
+                    shape = formatters.Shape.Deserialize(ref reader, options);
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "shape";
-                            shape = formatters.Shape.Deserialize(ref reader, options);
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "shape";
+                                shape = formatters.Shape.Deserialize(ref reader, options);
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -314,18 +342,26 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "animal";
+                    animal = formatters.Animal.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "animal";
-                            animal = formatters.Animal.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "animal";
+                                animal = formatters.Animal.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -396,18 +432,26 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "value";
+                    value2 = formatters.Value.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "value";
-                            value2 = formatters.Value.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "value";
+                                value2 = formatters.Value.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -478,18 +522,26 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "page";
+                    page = formatters.Page.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "page";
-                            page = formatters.Page.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "page";
+                                page = formatters.Page.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -560,18 +612,26 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "page";
+                    page = formatters.Page.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "page";
-                            page = formatters.Page.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "page";
+                                page = formatters.Page.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -642,18 +702,26 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "node";
+                    node = formatters.Node.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "node";
-                            node = formatters.Node.Deserialize(ref reader, options)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "node";
+                                node = formatters.Node.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -730,26 +798,38 @@ internal static class ShapesMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 3)
                 {
-                    switch (i)
+                    member = "a";
+                    a = reader.ReadInt32();
+                    member = "b";
+                    b = reader.ReadInt32();
+                    member = "c";
+                    c = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "a";
-                            a = reader.ReadInt32();
-                            break;
-                        case 1:
-                            member = "b";
-                            b = reader.ReadInt32();
-                            break;
-                        case 2:
-                            member = "c";
-                            c = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "a";
+                                a = reader.ReadInt32();
+                                break;
+                            case 1:
+                                member = "b";
+                                b = reader.ReadInt32();
+                                break;
+                            case 2:
+                                member = "c";
+                                c = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }

@@ -38,12 +38,8 @@ internal sealed class KeyedFormatter : global::MessagePack.Formatters.IMessagePa
         }
 
         options.Security.DepthStep(ref reader);
-        int id = default;
-        bool hasId = false;
-        string? name = default;
-        bool hasName = false;
-        double ratio = default;
-        bool hasRatio = false;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shapes.Keyed();
         string? member = null;
         try
         {
@@ -54,18 +50,15 @@ internal sealed class KeyedFormatter : global::MessagePack.Formatters.IMessagePa
                 {
                     case 0:
                         member = "Id";
-                        id = reader.ReadInt32();
-                        hasId = true;
+                        result.Id = reader.ReadInt32();
                         break;
                     case 2:
                         member = "Name";
-                        name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                        hasName = true;
+                        result.Name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
                         break;
                     case 3:
                         member = "Ratio";
-                        ratio = reader.ReadDouble();
-                        hasRatio = true;
+                        result.Ratio = reader.ReadDouble();
                         break;
                     default:
                         member = null;
@@ -80,23 +73,6 @@ internal sealed class KeyedFormatter : global::MessagePack.Formatters.IMessagePa
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shapes.Keyed();
-        if (hasId)
-        {
-            result.Id = id;
-        }
-
-        if (hasName)
-        {
-            result.Name = name;
-        }
-
-        if (hasRatio)
-        {
-            result.Ratio = ratio;
-        }
-
         return result;
     }
 }

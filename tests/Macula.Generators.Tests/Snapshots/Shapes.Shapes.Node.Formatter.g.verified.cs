@@ -29,11 +29,11 @@ internal sealed class NodeFormatter : global::MessagePack.Formatters.IMessagePac
         {
             var formatters = Formatters.For(options);
             writer.WriteMapHeader(3);
-            writer.WriteString("Name"u8);
+            writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x61, 0x6D, 0x65 }); // "Name"
             global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Name);
-            writer.WriteString("Next"u8);
+            writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x65, 0x78, 0x74 }); // "Next"
             formatters.Next.Serialize(ref writer, value.Next, options);
-            writer.WriteString("Children"u8);
+            writer.WriteRaw(new byte[] { 0xA8, 0x43, 0x68, 0x69, 0x6C, 0x64, 0x72, 0x65, 0x6E }); // "Children"
             formatters.Children.Serialize(ref writer, value.Children, options);
         }
         finally
@@ -52,11 +52,10 @@ internal sealed class NodeFormatter : global::MessagePack.Formatters.IMessagePac
         options.Security.DepthStep(ref reader);
         global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         var formatters = Formatters.For(options);
-        string? name = default;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shapes.Node();
         bool hasName = false;
-        global::Shapes.Node? next = default;
         bool hasNext = false;
-        global::System.Collections.Generic.List<global::Shapes.Node> children = default!;
         bool hasChildren = false;
         string? member = null;
         try
@@ -66,43 +65,54 @@ internal sealed class NodeFormatter : global::MessagePack.Formatters.IMessagePac
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                switch (key.Length)
                 {
-                    member = "Name";
-                    if (hasName)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Node", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Name"u8))
+                        {
+                            member = "Name";
+                            if (hasName)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Node", member);
+                            }
 
-                    name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasName = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Next"u8))
-                {
-                    member = "Next";
-                    if (hasNext)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Node", member);
-                    }
+                            result.Name = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasName = true;
+                            continue;
+                        }
 
-                    next = formatters.Next.Deserialize(ref reader, options);
-                    hasNext = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Children"u8))
-                {
-                    member = "Children";
-                    if (hasChildren)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Node", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Next"u8))
+                        {
+                            member = "Next";
+                            if (hasNext)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Node", member);
+                            }
 
-                    children = formatters.Children.Deserialize(ref reader, options)!;
-                    hasChildren = true;
+                            result.Next = formatters.Next.Deserialize(ref reader, options);
+                            hasNext = true;
+                            continue;
+                        }
+
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Children"u8))
+                        {
+                            member = "Children";
+                            if (hasChildren)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Node", member);
+                            }
+
+                            result.Children = formatters.Children.Deserialize(ref reader, options)!;
+                            hasChildren = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -111,23 +121,6 @@ internal sealed class NodeFormatter : global::MessagePack.Formatters.IMessagePac
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shapes.Node();
-        if (hasName)
-        {
-            result.Name = name;
-        }
-
-        if (hasNext)
-        {
-            result.Next = next;
-        }
-
-        if (hasChildren)
-        {
-            result.Children = children;
-        }
-
         return result;
     }
 

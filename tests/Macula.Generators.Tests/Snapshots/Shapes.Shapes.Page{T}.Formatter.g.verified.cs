@@ -25,11 +25,11 @@ internal sealed class PageFormatter<T> : global::MessagePack.Formatters.IMessage
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(3);
-        writer.WriteString("Items"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x49, 0x74, 0x65, 0x6D, 0x73 }); // "Items"
         formatters.Items.Serialize(ref writer, value.Items, options);
-        writer.WriteString("Total"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x54, 0x6F, 0x74, 0x61, 0x6C }); // "Total"
         writer.Write(value.Total);
-        writer.WriteString("Next"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x4E, 0x65, 0x78, 0x74 }); // "Next"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Next);
     }
 
@@ -56,43 +56,54 @@ internal sealed class PageFormatter<T> : global::MessagePack.Formatters.IMessage
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Items"u8))
+                switch (key.Length)
                 {
-                    member = "Items";
-                    if (hasItems)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Page<T>", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Next"u8))
+                        {
+                            member = "Next";
+                            if (hasNext)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Page<T>", member);
+                            }
 
-                    items = formatters.Items.Deserialize(ref reader, options)!;
-                    hasItems = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Total"u8))
-                {
-                    member = "Total";
-                    if (hasTotal)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Page<T>", member);
-                    }
+                            next = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasNext = true;
+                            continue;
+                        }
 
-                    total = reader.ReadInt32();
-                    hasTotal = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Next"u8))
-                {
-                    member = "Next";
-                    if (hasNext)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Page<T>", member);
-                    }
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Items"u8))
+                        {
+                            member = "Items";
+                            if (hasItems)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Page<T>", member);
+                            }
 
-                    next = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasNext = true;
+                            items = formatters.Items.Deserialize(ref reader, options)!;
+                            hasItems = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Total"u8))
+                        {
+                            member = "Total";
+                            if (hasTotal)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Page<T>", member);
+                            }
+
+                            total = reader.ReadInt32();
+                            hasTotal = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))

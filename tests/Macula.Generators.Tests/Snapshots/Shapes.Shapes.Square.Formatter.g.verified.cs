@@ -24,9 +24,9 @@ internal sealed class SquareFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         writer.WriteMapHeader(2);
-        writer.WriteString("Color"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x43, 0x6F, 0x6C, 0x6F, 0x72 }); // "Color"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Color);
-        writer.WriteString("Side"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x53, 0x69, 0x64, 0x65 }); // "Side"
         writer.Write(value.Side);
     }
 
@@ -38,9 +38,9 @@ internal sealed class SquareFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         options.Security.DepthStep(ref reader);
-        string? color = default;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shapes.Square();
         bool hasColor = false;
-        double side = default;
         bool hasSide = false;
         string? member = null;
         try
@@ -50,32 +50,41 @@ internal sealed class SquareFormatter : global::MessagePack.Formatters.IMessageP
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Color"u8))
+                switch (key.Length)
                 {
-                    member = "Color";
-                    if (hasColor)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Square", member);
-                    }
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Side"u8))
+                        {
+                            member = "Side";
+                            if (hasSide)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Square", member);
+                            }
 
-                    color = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasColor = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Side"u8))
-                {
-                    member = "Side";
-                    if (hasSide)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Square", member);
-                    }
+                            result.Side = reader.ReadDouble();
+                            hasSide = true;
+                            continue;
+                        }
 
-                    side = reader.ReadDouble();
-                    hasSide = true;
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Color"u8))
+                        {
+                            member = "Color";
+                            if (hasColor)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Square", member);
+                            }
+
+                            result.Color = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasColor = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -84,18 +93,6 @@ internal sealed class SquareFormatter : global::MessagePack.Formatters.IMessageP
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shapes.Square();
-        if (hasColor)
-        {
-            result.Color = color;
-        }
-
-        if (hasSide)
-        {
-            result.Side = side;
-        }
-
         return result;
     }
 }

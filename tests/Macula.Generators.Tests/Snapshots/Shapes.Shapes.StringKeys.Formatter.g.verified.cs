@@ -24,9 +24,9 @@ internal sealed class StringKeysFormatter : global::MessagePack.Formatters.IMess
         }
 
         writer.WriteMapHeader(2);
-        writer.WriteString("id"u8);
+        writer.WriteRaw(new byte[] { 0xA2, 0x69, 0x64 }); // "id"
         writer.Write(value.Id);
-        writer.WriteString("label"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x6C, 0x61, 0x62, 0x65, 0x6C }); // "label"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Label);
     }
 
@@ -38,9 +38,9 @@ internal sealed class StringKeysFormatter : global::MessagePack.Formatters.IMess
         }
 
         options.Security.DepthStep(ref reader);
-        int id = default;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shapes.StringKeys();
         bool hasId = false;
-        string? label = default;
         bool hasLabel = false;
         string? member = null;
         try
@@ -50,32 +50,41 @@ internal sealed class StringKeysFormatter : global::MessagePack.Formatters.IMess
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "id"u8))
+                switch (key.Length)
                 {
-                    member = "id";
-                    if (hasId)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.StringKeys", member);
-                    }
+                    case 2:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "id"u8))
+                        {
+                            member = "id";
+                            if (hasId)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.StringKeys", member);
+                            }
 
-                    id = reader.ReadInt32();
-                    hasId = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "label"u8))
-                {
-                    member = "label";
-                    if (hasLabel)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.StringKeys", member);
-                    }
+                            result.Id = reader.ReadInt32();
+                            hasId = true;
+                            continue;
+                        }
 
-                    label = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
-                    hasLabel = true;
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "label"u8))
+                        {
+                            member = "label";
+                            if (hasLabel)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.StringKeys", member);
+                            }
+
+                            result.Label = global::Macula.Serialization.FormatterSupport.ReadString(ref reader);
+                            hasLabel = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -84,18 +93,6 @@ internal sealed class StringKeysFormatter : global::MessagePack.Formatters.IMess
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shapes.StringKeys();
-        if (hasId)
-        {
-            result.Id = id;
-        }
-
-        if (hasLabel)
-        {
-            result.Label = label;
-        }
-
         return result;
     }
 }

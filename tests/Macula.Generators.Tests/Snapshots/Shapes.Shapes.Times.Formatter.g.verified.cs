@@ -25,39 +25,39 @@ internal sealed class TimesFormatter : global::MessagePack.Formatters.IMessagePa
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(17);
-        writer.WriteString("At"u8);
+        writer.WriteRaw(new byte[] { 0xA2, 0x41, 0x74 }); // "At"
         formatters.At.Serialize(ref writer, value.At, options);
-        writer.WriteString("Day"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x44, 0x61, 0x79 }); // "Day"
         formatters.Day.Serialize(ref writer, value.Day, options);
-        writer.WriteString("Time"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x54, 0x69, 0x6D, 0x65 }); // "Time"
         formatters.Time.Serialize(ref writer, value.Time, options);
-        writer.WriteString("Half"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x48, 0x61, 0x6C, 0x66 }); // "Half"
         formatters.Half.Serialize(ref writer, value.Half, options);
-        writer.WriteString("Wide"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x57, 0x69, 0x64, 0x65 }); // "Wide"
         formatters.Wide.Serialize(ref writer, value.Wide, options);
-        writer.WriteString("WideUnsigned"u8);
+        writer.WriteRaw(new byte[] { 0xAC, 0x57, 0x69, 0x64, 0x65, 0x55, 0x6E, 0x73, 0x69, 0x67, 0x6E, 0x65, 0x64 }); // "WideUnsigned"
         formatters.WideUnsigned.Serialize(ref writer, value.WideUnsigned, options);
-        writer.WriteString("Big"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x42, 0x69, 0x67 }); // "Big"
         formatters.Big.Serialize(ref writer, value.Big, options);
-        writer.WriteString("Link"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x4C, 0x69, 0x6E, 0x6B }); // "Link"
         formatters.Link.Serialize(ref writer, value.Link, options);
-        writer.WriteString("Release"u8);
+        writer.WriteRaw(new byte[] { 0xA7, 0x52, 0x65, 0x6C, 0x65, 0x61, 0x73, 0x65 }); // "Release"
         formatters.Release.Serialize(ref writer, value.Release, options);
-        writer.WriteString("Pair"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x50, 0x61, 0x69, 0x72 }); // "Pair"
         formatters.Pair.Serialize(ref writer, value.Pair, options);
-        writer.WriteString("Set"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x53, 0x65, 0x74 }); // "Set"
         formatters.Set.Serialize(ref writer, value.Set, options);
-        writer.WriteString("Ints"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x49, 0x6E, 0x74, 0x73 }); // "Ints"
         formatters.Ints.Serialize(ref writer, value.Ints, options);
-        writer.WriteString("List"u8);
+        writer.WriteRaw(new byte[] { 0xA4, 0x4C, 0x69, 0x73, 0x74 }); // "List"
         formatters.List.Serialize(ref writer, value.List, options);
-        writer.WriteString("Collection"u8);
+        writer.WriteRaw(new byte[] { 0xAA, 0x43, 0x6F, 0x6C, 0x6C, 0x65, 0x63, 0x74, 0x69, 0x6F, 0x6E }); // "Collection"
         formatters.Collection.Serialize(ref writer, value.Collection, options);
-        writer.WriteString("Map"u8);
+        writer.WriteRaw(new byte[] { 0xA3, 0x4D, 0x61, 0x70 }); // "Map"
         formatters.Map.Serialize(ref writer, value.Map, options);
-        writer.WriteString("Immutable"u8);
+        writer.WriteRaw(new byte[] { 0xA9, 0x49, 0x6D, 0x6D, 0x75, 0x74, 0x61, 0x62, 0x6C, 0x65 }); // "Immutable"
         formatters.Immutable.Serialize(ref writer, value.Immutable, options);
-        writer.WriteString("Bytes"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x42, 0x79, 0x74, 0x65, 0x73 }); // "Bytes"
         formatters.Bytes.Serialize(ref writer, value.Bytes, options);
     }
 
@@ -70,39 +70,24 @@ internal sealed class TimesFormatter : global::MessagePack.Formatters.IMessagePa
 
         options.Security.DepthStep(ref reader);
         var formatters = Formatters.For(options);
-        global::System.DateTimeOffset at = default;
+        // Built first, then given each member that arrives: one that does not keeps its initializer.
+        var result = new global::Shapes.Times();
         bool hasAt = false;
-        global::System.DateOnly day = default;
         bool hasDay = false;
-        global::System.TimeOnly time = default;
         bool hasTime = false;
-        global::System.Half half = default;
         bool hasHalf = false;
-        global::System.Int128 wide = default;
         bool hasWide = false;
-        global::System.UInt128 wideUnsigned = default;
         bool hasWideUnsigned = false;
-        global::System.Numerics.BigInteger big = default;
         bool hasBig = false;
-        global::System.Uri? link = default;
         bool hasLink = false;
-        global::System.Version? release = default;
         bool hasRelease = false;
-        (int Count, string Label) pair = default;
         bool hasPair = false;
-        global::System.Collections.Generic.HashSet<string> set = default!;
         bool hasSet = false;
-        global::System.Collections.Generic.ISet<int> ints = default!;
         bool hasInts = false;
-        global::System.Collections.Generic.IReadOnlyList<string> list = default!;
         bool hasList = false;
-        global::System.Collections.Generic.IReadOnlyCollection<int> collection = default!;
         bool hasCollection = false;
-        global::System.Collections.Generic.IReadOnlyDictionary<string, int> map = default!;
         bool hasMap = false;
-        global::System.Collections.Immutable.ImmutableArray<int> immutable = default;
         bool hasImmutable = false;
-        global::System.ReadOnlyMemory<byte> bytes = default;
         bool hasBytes = false;
         string? member = null;
         try
@@ -112,197 +97,248 @@ internal sealed class TimesFormatter : global::MessagePack.Formatters.IMessagePa
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "At"u8))
+                switch (key.Length)
                 {
-                    member = "At";
-                    if (hasAt)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                    case 2:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "At"u8))
+                        {
+                            member = "At";
+                            if (hasAt)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    at = formatters.At.Deserialize(ref reader, options);
-                    hasAt = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Day"u8))
-                {
-                    member = "Day";
-                    if (hasDay)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                            result.At = formatters.At.Deserialize(ref reader, options);
+                            hasAt = true;
+                            continue;
+                        }
 
-                    day = formatters.Day.Deserialize(ref reader, options);
-                    hasDay = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Time"u8))
-                {
-                    member = "Time";
-                    if (hasTime)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                        break;
+                    case 3:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Day"u8))
+                        {
+                            member = "Day";
+                            if (hasDay)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    time = formatters.Time.Deserialize(ref reader, options);
-                    hasTime = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Half"u8))
-                {
-                    member = "Half";
-                    if (hasHalf)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                            result.Day = formatters.Day.Deserialize(ref reader, options);
+                            hasDay = true;
+                            continue;
+                        }
 
-                    half = formatters.Half.Deserialize(ref reader, options);
-                    hasHalf = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Wide"u8))
-                {
-                    member = "Wide";
-                    if (hasWide)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Big"u8))
+                        {
+                            member = "Big";
+                            if (hasBig)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    wide = formatters.Wide.Deserialize(ref reader, options);
-                    hasWide = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "WideUnsigned"u8))
-                {
-                    member = "WideUnsigned";
-                    if (hasWideUnsigned)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                            result.Big = formatters.Big.Deserialize(ref reader, options);
+                            hasBig = true;
+                            continue;
+                        }
 
-                    wideUnsigned = formatters.WideUnsigned.Deserialize(ref reader, options);
-                    hasWideUnsigned = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Big"u8))
-                {
-                    member = "Big";
-                    if (hasBig)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Set"u8))
+                        {
+                            member = "Set";
+                            if (hasSet)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    big = formatters.Big.Deserialize(ref reader, options);
-                    hasBig = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Link"u8))
-                {
-                    member = "Link";
-                    if (hasLink)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                            result.Set = formatters.Set.Deserialize(ref reader, options)!;
+                            hasSet = true;
+                            continue;
+                        }
 
-                    link = formatters.Link.Deserialize(ref reader, options);
-                    hasLink = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Release"u8))
-                {
-                    member = "Release";
-                    if (hasRelease)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Map"u8))
+                        {
+                            member = "Map";
+                            if (hasMap)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    release = formatters.Release.Deserialize(ref reader, options);
-                    hasRelease = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Pair"u8))
-                {
-                    member = "Pair";
-                    if (hasPair)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                            result.Map = formatters.Map.Deserialize(ref reader, options)!;
+                            hasMap = true;
+                            continue;
+                        }
 
-                    pair = formatters.Pair.Deserialize(ref reader, options);
-                    hasPair = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Set"u8))
-                {
-                    member = "Set";
-                    if (hasSet)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                        break;
+                    case 4:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Time"u8))
+                        {
+                            member = "Time";
+                            if (hasTime)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    set = formatters.Set.Deserialize(ref reader, options)!;
-                    hasSet = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Ints"u8))
-                {
-                    member = "Ints";
-                    if (hasInts)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                            result.Time = formatters.Time.Deserialize(ref reader, options);
+                            hasTime = true;
+                            continue;
+                        }
 
-                    ints = formatters.Ints.Deserialize(ref reader, options)!;
-                    hasInts = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "List"u8))
-                {
-                    member = "List";
-                    if (hasList)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Half"u8))
+                        {
+                            member = "Half";
+                            if (hasHalf)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    list = formatters.List.Deserialize(ref reader, options)!;
-                    hasList = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Collection"u8))
-                {
-                    member = "Collection";
-                    if (hasCollection)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                            result.Half = formatters.Half.Deserialize(ref reader, options);
+                            hasHalf = true;
+                            continue;
+                        }
 
-                    collection = formatters.Collection.Deserialize(ref reader, options)!;
-                    hasCollection = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Map"u8))
-                {
-                    member = "Map";
-                    if (hasMap)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Wide"u8))
+                        {
+                            member = "Wide";
+                            if (hasWide)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    map = formatters.Map.Deserialize(ref reader, options)!;
-                    hasMap = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Immutable"u8))
-                {
-                    member = "Immutable";
-                    if (hasImmutable)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                            result.Wide = formatters.Wide.Deserialize(ref reader, options);
+                            hasWide = true;
+                            continue;
+                        }
 
-                    immutable = formatters.Immutable.Deserialize(ref reader, options);
-                    hasImmutable = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Bytes"u8))
-                {
-                    member = "Bytes";
-                    if (hasBytes)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
-                    }
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Link"u8))
+                        {
+                            member = "Link";
+                            if (hasLink)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
 
-                    bytes = formatters.Bytes.Deserialize(ref reader, options);
-                    hasBytes = true;
+                            result.Link = formatters.Link.Deserialize(ref reader, options);
+                            hasLink = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Pair"u8))
+                        {
+                            member = "Pair";
+                            if (hasPair)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
+
+                            result.Pair = formatters.Pair.Deserialize(ref reader, options);
+                            hasPair = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Ints"u8))
+                        {
+                            member = "Ints";
+                            if (hasInts)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
+
+                            result.Ints = formatters.Ints.Deserialize(ref reader, options)!;
+                            hasInts = true;
+                            continue;
+                        }
+
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "List"u8))
+                        {
+                            member = "List";
+                            if (hasList)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
+
+                            result.List = formatters.List.Deserialize(ref reader, options)!;
+                            hasList = true;
+                            continue;
+                        }
+
+                        break;
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Bytes"u8))
+                        {
+                            member = "Bytes";
+                            if (hasBytes)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
+
+                            result.Bytes = formatters.Bytes.Deserialize(ref reader, options);
+                            hasBytes = true;
+                            continue;
+                        }
+
+                        break;
+                    case 7:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Release"u8))
+                        {
+                            member = "Release";
+                            if (hasRelease)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
+
+                            result.Release = formatters.Release.Deserialize(ref reader, options);
+                            hasRelease = true;
+                            continue;
+                        }
+
+                        break;
+                    case 9:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Immutable"u8))
+                        {
+                            member = "Immutable";
+                            if (hasImmutable)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
+
+                            result.Immutable = formatters.Immutable.Deserialize(ref reader, options);
+                            hasImmutable = true;
+                            continue;
+                        }
+
+                        break;
+                    case 10:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Collection"u8))
+                        {
+                            member = "Collection";
+                            if (hasCollection)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
+
+                            result.Collection = formatters.Collection.Deserialize(ref reader, options)!;
+                            hasCollection = true;
+                            continue;
+                        }
+
+                        break;
+                    case 12:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "WideUnsigned"u8))
+                        {
+                            member = "WideUnsigned";
+                            if (hasWideUnsigned)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Shapes.Times", member);
+                            }
+
+                            result.WideUnsigned = formatters.WideUnsigned.Deserialize(ref reader, options);
+                            hasWideUnsigned = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
@@ -311,93 +347,6 @@ internal sealed class TimesFormatter : global::MessagePack.Formatters.IMessagePa
         }
 
         reader.Depth--;
-        // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-        var result = new global::Shapes.Times();
-        if (hasAt)
-        {
-            result.At = at;
-        }
-
-        if (hasDay)
-        {
-            result.Day = day;
-        }
-
-        if (hasTime)
-        {
-            result.Time = time;
-        }
-
-        if (hasHalf)
-        {
-            result.Half = half;
-        }
-
-        if (hasWide)
-        {
-            result.Wide = wide;
-        }
-
-        if (hasWideUnsigned)
-        {
-            result.WideUnsigned = wideUnsigned;
-        }
-
-        if (hasBig)
-        {
-            result.Big = big;
-        }
-
-        if (hasLink)
-        {
-            result.Link = link;
-        }
-
-        if (hasRelease)
-        {
-            result.Release = release;
-        }
-
-        if (hasPair)
-        {
-            result.Pair = pair;
-        }
-
-        if (hasSet)
-        {
-            result.Set = set;
-        }
-
-        if (hasInts)
-        {
-            result.Ints = ints;
-        }
-
-        if (hasList)
-        {
-            result.List = list;
-        }
-
-        if (hasCollection)
-        {
-            result.Collection = collection;
-        }
-
-        if (hasMap)
-        {
-            result.Map = map;
-        }
-
-        if (hasImmutable)
-        {
-            result.Immutable = immutable;
-        }
-
-        if (hasBytes)
-        {
-            result.Bytes = bytes;
-        }
-
         return result;
     }
 

@@ -50,22 +50,32 @@ internal static class TickerMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "symbol";
+                    symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                    member = "count";
+                    count2 = reader.ReadInt32();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "symbol";
-                            symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                            break;
-                        case 1:
-                            member = "count";
-                            count2 = reader.ReadInt32();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "symbol";
+                                symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                                break;
+                            case 1:
+                                member = "count";
+                                count2 = reader.ReadInt32();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -117,22 +127,32 @@ internal static class TickerMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "from";
+                    from = reader.ReadInt32();
+                    member = "to";
+                    to = reader.ReadInt32();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "from";
-                            from = reader.ReadInt32();
-                            break;
-                        case 1:
-                            member = "to";
-                            to = reader.ReadInt32();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "from";
+                                from = reader.ReadInt32();
+                                break;
+                            case 1:
+                                member = "to";
+                                to = reader.ReadInt32();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -168,6 +188,8 @@ internal static class TickerMessages
         public NamesAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
         {
             options.Security.DepthStep(ref reader);
+            // Built first, then given each member that arrives: one that does not keeps its initializer.
+            var result = new NamesAsyncArguments();
             string? member = null;
             try
             {
@@ -189,8 +211,7 @@ internal static class TickerMessages
             }
 
             reader.Depth--;
-            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
-            return new NamesAsyncArguments();
+            return result;
         }
     }
 
@@ -231,22 +252,32 @@ internal static class TickerMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "size";
+                    size = reader.ReadInt32();
+                    member = "count";
+                    count2 = reader.ReadInt32();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "size";
-                            size = reader.ReadInt32();
-                            break;
-                        case 1:
-                            member = "count";
-                            count2 = reader.ReadInt32();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "size";
+                                size = reader.ReadInt32();
+                                break;
+                            case 1:
+                                member = "count";
+                                count2 = reader.ReadInt32();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -298,22 +329,32 @@ internal static class TickerMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 2)
                 {
-                    switch (i)
+                    member = "after";
+                    after = reader.ReadInt32();
+                    member = "early";
+                    early = reader.ReadBoolean();
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "after";
-                            after = reader.ReadInt32();
-                            break;
-                        case 1:
-                            member = "early";
-                            early = reader.ReadBoolean();
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "after";
+                                after = reader.ReadInt32();
+                                break;
+                            case 1:
+                                member = "early";
+                                early = reader.ReadBoolean();
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }
@@ -361,18 +402,26 @@ internal static class TickerMessages
             try
             {
                 int count = reader.ReadArrayHeader();
-                for (int i = 0; i < count; i++)
+                if (count == 1)
                 {
-                    switch (i)
+                    member = "symbol";
+                    symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
                     {
-                        case 0:
-                            member = "symbol";
-                            symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                            break;
-                        default:
-                            member = null;
-                            reader.Skip(); // a member this version does not know
-                            break;
+                        switch (i)
+                        {
+                            case 0:
+                                member = "symbol";
+                                symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
                     }
                 }
             }

@@ -25,11 +25,11 @@ internal sealed class TickFormatter : global::MessagePack.Formatters.IMessagePac
 
         var formatters = Formatters.For(options);
         writer.WriteMapHeader(3);
-        writer.WriteString("Symbol"u8);
+        writer.WriteRaw(new byte[] { 0xA6, 0x53, 0x79, 0x6D, 0x62, 0x6F, 0x6C }); // "Symbol"
         global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.Symbol);
-        writer.WriteString("Price"u8);
+        writer.WriteRaw(new byte[] { 0xA5, 0x50, 0x72, 0x69, 0x63, 0x65 }); // "Price"
         formatters.Price.Serialize(ref writer, value.Price, options);
-        writer.WriteString("Sequence"u8);
+        writer.WriteRaw(new byte[] { 0xA8, 0x53, 0x65, 0x71, 0x75, 0x65, 0x6E, 0x63, 0x65 }); // "Sequence"
         writer.Write(value.Sequence);
     }
 
@@ -56,43 +56,56 @@ internal sealed class TickFormatter : global::MessagePack.Formatters.IMessagePac
             {
                 member = null;
                 global::System.ReadOnlySpan<byte> key = global::MessagePack.Internal.CodeGenHelpers.ReadStringSpan(ref reader);
-                if (global::System.MemoryExtensions.SequenceEqual(key, "Symbol"u8))
+                switch (key.Length)
                 {
-                    member = "Symbol";
-                    if (hasSymbol)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
-                    }
+                    case 5:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Price"u8))
+                        {
+                            member = "Price";
+                            if (hasPrice)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
+                            }
 
-                    symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
-                    hasSymbol = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Price"u8))
-                {
-                    member = "Price";
-                    if (hasPrice)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
-                    }
+                            price = formatters.Price.Deserialize(ref reader, options);
+                            hasPrice = true;
+                            continue;
+                        }
 
-                    price = formatters.Price.Deserialize(ref reader, options);
-                    hasPrice = true;
-                }
-                else if (global::System.MemoryExtensions.SequenceEqual(key, "Sequence"u8))
-                {
-                    member = "Sequence";
-                    if (hasSequence)
-                    {
-                        throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
-                    }
+                        break;
+                    case 6:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Symbol"u8))
+                        {
+                            member = "Symbol";
+                            if (hasSymbol)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
+                            }
 
-                    sequence = reader.ReadInt64();
-                    hasSequence = true;
+                            symbol = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                            hasSymbol = true;
+                            continue;
+                        }
+
+                        break;
+                    case 8:
+                        if (global::System.MemoryExtensions.SequenceEqual(key, "Sequence"u8))
+                        {
+                            member = "Sequence";
+                            if (hasSequence)
+                            {
+                                throw global::Macula.Serialization.FormatterSupport.DuplicateMember("Feeds.Tick", member);
+                            }
+
+                            sequence = reader.ReadInt64();
+                            hasSequence = true;
+                            continue;
+                        }
+
+                        break;
                 }
-                else
-                {
-                    reader.Skip(); // a member this version does not know
-                }
+
+                reader.Skip(); // a member this version does not know
             }
         }
         catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
