@@ -62,6 +62,9 @@ public sealed class MaculaOptions
     /// <summary>The maximum attempts of clients that do not set their own; empty for min(3, providers).</summary>
     public int? MaxAttempts { get; set; }
 
-    /// <summary>Compression of what the node sends (<see cref="MaculaNodeOptions.Compression"/>). Default off.</summary>
-    public CompressionOptions Compression { get; set; } = CompressionOptions.Off;
+    /// <summary>Whether the node LZ4-compresses the bodies it sends (<see cref="MaculaNodeOptions.Compression"/>). Default off.</summary>
+    public bool CompressionEnabled { get; set; }
+
+    /// <summary>The smallest body the node compresses (<see cref="CompressionOptions.MinBytes"/>). Default 1024.</summary>
+    public int CompressionMinBytes { get; set; } = CompressionOptions.Off.MinBytes;
 }

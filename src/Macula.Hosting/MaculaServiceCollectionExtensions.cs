@@ -152,7 +152,7 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemory
                 DiscoveryCacheTtl = o.DiscoveryCacheTtl,
                 ShutdownGracePeriod = o.ShutdownGracePeriod,
                 Resolvers = [.. resolvers.Select(r => r.Resolver)],
-                Compression = o.Compression,
+                Compression = new CompressionOptions { Enabled = o.CompressionEnabled, MinBytes = o.CompressionMinBytes },
                 OnEvent = e => MaculaLogEvents.Log(logger, e),
             }, cancellationToken).ConfigureAwait(false);
             _node.TrySetResult(node);
@@ -265,6 +265,11 @@ internal sealed class MaculaOptionsValidator : IValidateOptions<MaculaOptions>
         if (options.ShutdownGracePeriod < TimeSpan.Zero)
         {
             failures.Add($"Macula:ShutdownGracePeriod {options.ShutdownGracePeriod} must not be negative.");
+        }
+
+        if (options.CompressionMinBytes < 0)
+        {
+            failures.Add($"Macula:CompressionMinBytes {options.CompressionMinBytes} must not be negative.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

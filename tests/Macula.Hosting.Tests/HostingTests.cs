@@ -94,6 +94,46 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_formatter_resolver_added_to_the_builder_is_asked_first_and_compression_binds_from_configuration()
+    {
+        var network = new InMemoryNetwork();
+        var watcher = new WatchingResolver();
+        using var provider = BuildHost(network, "provider", s => s.AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>(), new()
+        {
+            ["Macula:CompressionEnabled"] = "true",
+            ["Macula:CompressionMinBytes"] = "16",
+        });
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "client", DisableDefaults = true });
+        builder.Services.AddMacula(o => o.UseInMemory(network).AddFormatterResolver(watcher));
+        builder.Services.AddMaculaClient<IGreeter>();
+        using var client = builder.Build();
+        await provider.StartAsync();
+        await client.StartAsync();
+
+        Assert.StartsWith("Hello watcher", await client.Services.GetRequiredService<IGreeter>().GreetAsync("watcher"));
+        Assert.Contains(typeof(string), watcher.Asked);
+
+        var providerNode = await provider.Services.GetRequiredService<Task<MaculaNode>>();
+        Assert.Equal(new CompressionOptions { Enabled = true, MinBytes = 16 }, providerNode.Options.Compression);
+        var clientNode = await client.Services.GetRequiredService<Task<MaculaNode>>();
+        Assert.Same(watcher, Assert.Single(clientNode.Options.Resolvers));
+        await client.StopAsync();
+        await provider.StopAsync();
+    }
+
+    /// <summary>A resolver that has no formatters of its own and records what it was asked for.</summary>
+    private sealed class WatchingResolver : MessagePack.IFormatterResolver
+    {
+        public ConcurrentBag<Type> Asked { get; } = [];
+
+        public MessagePack.Formatters.IMessagePackFormatter<T>? GetFormatter<T>()
+        {
+            Asked.Add(typeof(T));
+            return null;
+        }
+    }
+
+    [Fact]
     public async Task Options_bind_from_the_Macula_configuration_section()
     {
         var network = new InMemoryNetwork();
