@@ -95,18 +95,19 @@ public sealed class MeshTests(MeshFixture mesh)
     [Fact]
     public async Task Call_echoes_a_dto_as_json()
     {
-        const string parcel = """["box", 12, [1.5, 2, 3.25], {"fragile-side": 1, "up": 2}, true, null]""";
+        // A DTO is a map keyed by member name, so a JSON object; the members may come in any order.
+        const string parcel = """{"Weight": 12, "Label": "box", "Size": [1.5, 2, 3.25], "Tags": {"fragile-side": 1, "up": 2}, "Fragile": true, "Note": null}""";
         var result = (await MaculaTool.RunAsync(mesh.Args("call", "Parcels", "EchoAsync", "--args", $"[{parcel}]"))).Succeeded();
 
         var echoed = result.Json();
-        Assert.Equal(JsonValueKind.Array, echoed.ValueKind);
-        Assert.Equal("box", echoed[0].GetString());
-        Assert.Equal(12, echoed[1].GetInt32());
-        Assert.Equal([1.5, 2, 3.25], echoed[2].EnumerateArray().Select(e => e.GetDouble()));
-        Assert.Equal(1, echoed[3].GetProperty("fragile-side").GetInt32());
-        Assert.Equal(2, echoed[3].GetProperty("up").GetInt32());
-        Assert.True(echoed[4].GetBoolean());
-        Assert.Equal(JsonValueKind.Null, echoed[5].ValueKind);
+        Assert.Equal(JsonValueKind.Object, echoed.ValueKind);
+        Assert.Equal("box", echoed.GetProperty("Label").GetString());
+        Assert.Equal(12, echoed.GetProperty("Weight").GetInt32());
+        Assert.Equal([1.5, 2, 3.25], echoed.GetProperty("Size").EnumerateArray().Select(e => e.GetDouble()));
+        Assert.Equal(1, echoed.GetProperty("Tags").GetProperty("fragile-side").GetInt32());
+        Assert.Equal(2, echoed.GetProperty("Tags").GetProperty("up").GetInt32());
+        Assert.True(echoed.GetProperty("Fragile").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, echoed.GetProperty("Note").ValueKind);
     }
 
     [Fact]
@@ -129,9 +130,9 @@ public sealed class MeshTests(MeshFixture mesh)
     [Fact]
     public async Task Call_with_json_output_writes_one_compact_line()
     {
-        var result = (await MaculaTool.RunAsync(mesh.Args("call", "Parcels", "EchoAsync", "--json", "--args", """[["a", 1, [], {}, false, "n"]]"""))).Succeeded();
+        var result = (await MaculaTool.RunAsync(mesh.Args("call", "Parcels", "EchoAsync", "--json", "--args", """[{"Label": "a", "Weight": 1, "Size": [], "Tags": {}, "Fragile": false, "Note": "n"}]"""))).Succeeded();
 
-        Assert.Equal("""["a",1,[],{},false,"n"]""" + Environment.NewLine, result.Stdout);
+        Assert.Equal("""{"Label":"a","Weight":1,"Size":[],"Tags":{},"Fragile":false,"Note":"n"}""" + Environment.NewLine, result.Stdout);
     }
 
     [Theory]

@@ -1,6 +1,6 @@
 namespace Macula.Cli.Tests;
 
-/// <summary>A DTO: on the wire an array of its members in declaration order, so JSON gives it as an array too.</summary>
+/// <summary>A DTO: on the wire a map keyed by member name, so JSON gives it as an object too.</summary>
 public sealed record Parcel(string Label, int Weight, double[] Size, Dictionary<string, int> Tags, bool Fragile, string? Note);
 
 /// <summary>The service the providers of the tests serve; the CLI calls it without knowing its types.</summary>
