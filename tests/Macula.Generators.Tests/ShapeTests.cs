@@ -155,9 +155,41 @@ internal static class ShapeSources
             public List<Node> Children { get; set; } = new();
         }
 
+        /// <summary>A type whose author chose its formatter, and a member with a formatter of its own.</summary>
+        [MessagePackFormatter(typeof(CodeFormatter))]
+        public sealed class Code
+        {
+            public string Value { get; set; } = "";
+        }
+
+        public sealed class CodeFormatter : MessagePack.Formatters.IMessagePackFormatter<Code?>
+        {
+            public void Serialize(ref MessagePackWriter writer, Code? value, MessagePackSerializerOptions options) => writer.Write(value is null ? null : "#" + value.Value);
+
+            public Code? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadString() is { } text ? new Code { Value = text.Substring(1) } : null;
+        }
+
+        public sealed class ShoutFormatter : MessagePack.Formatters.IMessagePackFormatter<string?>
+        {
+            public static readonly ShoutFormatter Instance = new();
+
+            public void Serialize(ref MessagePackWriter writer, string? value, MessagePackSerializerOptions options) => writer.Write(value?.ToUpperInvariant());
+
+            public string? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => reader.ReadString()?.ToLowerInvariant();
+        }
+
+        public sealed class Labelled
+        {
+            [MessagePackFormatter(typeof(ShoutFormatter))]
+            public string? Name { get; set; }
+
+            public Code? Code { get; set; }
+        }
+
         [MaculaService]
         public interface IShapes
         {
+            Task<Labelled> LabelledAsync(Labelled labelled);
             Task<Account> AccountAsync(Account account);
             Task<Keyed> KeyedAsync(Keyed keyed, ByName byName, StringKeys stringKeys);
             Task<Shape?> ShapeAsync(Shape? shape);
@@ -197,6 +229,7 @@ internal static class ShapeSources
             public Task<Page<string>> NamesAsync(Page<string> page) => Task.FromResult(page);
             public Task<Node> NodeAsync(Node node) => Task.FromResult(node);
             public Task<string> DefaultsAsync(int a, int b = 5, string c = "x") => Task.FromResult($"{a}|{b}|{c}");
+            public Task<Labelled> LabelledAsync(Labelled labelled) => Task.FromResult(labelled);
         }
 
         public static class Scenario
@@ -390,6 +423,16 @@ internal static class ShapeSources
                 Assert.Equal(sent, invoker.Requests.Count);
             }
 
+            public static async Task FormattersNamedByMessagePackFormatterAreUsed()
+            {
+                var (client, invoker) = Connect();
+                var back = await client.LabelledAsync(new Labelled { Name = "quiet", Code = new Code { Value = "x7" } });
+                Assert.Equal(("quiet", "x7"), (back.Name, back.Code!.Value));
+
+                // [{"Name": "QUIET", "Code": "#x7"}]
+                Assert.Equal("9182A44E616D65A55155494554A4436F6465A3237837", Convert.ToHexString(invoker.Requests[^1]));
+            }
+
             public static async Task MissingArgumentsTakeTheirDefaults()
             {
                 var (client, _) = Connect();
@@ -440,4 +483,7 @@ public sealed class ShapeTests(ShapesAssembly shapes) : IClassFixture<ShapesAsse
 
     [Fact]
     public Task Missing_arguments_take_their_defaults() => shapes.RunAsync("MissingArgumentsTakeTheirDefaults");
+
+    [Fact]
+    public Task Formatters_named_by_MessagePackFormatter_are_used() => shapes.RunAsync("FormattersNamedByMessagePackFormatterAreUsed");
 }

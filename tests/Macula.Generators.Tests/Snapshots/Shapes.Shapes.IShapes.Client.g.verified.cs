@@ -22,6 +22,17 @@ internal sealed class ShapesClient : global::Shapes.IShapes, global::Macula.Rpc.
     object global::Macula.Rpc.IMaculaProxy.WithInvoker(global::Macula.Rpc.IMaculaInvoker invoker) => new global::Macula.Generated.Shapes.ShapesClient(invoker);
 
     /// <inheritdoc />
+    public global::System.Threading.Tasks.Task<global::Shapes.Labelled> LabelledAsync(global::Shapes.Labelled labelled)
+    {
+        return _invoker.InvokeAsync<global::Macula.Generated.Shapes.ShapesMessages.LabelledAsyncArguments, global::Shapes.Labelled>(
+            global::Macula.Generated.Shapes.ShapesDescriptor.LabelledAsync,
+            new global::Macula.Generated.Shapes.ShapesMessages.LabelledAsyncArguments(labelled),
+            global::Macula.Generated.Shapes.ShapesMessages.LabelledAsyncArgumentsFormatter.Instance,
+            global::Macula.Serialization.ResolvedFormatter<global::Shapes.Labelled>.Instance,
+            default).AsTask();
+    }
+
+    /// <inheritdoc />
     public global::System.Threading.Tasks.Task<global::Shapes.Account> AccountAsync(global::Shapes.Account account)
     {
         return _invoker.InvokeAsync<global::Macula.Generated.Shapes.ShapesMessages.AccountAsyncArguments, global::Shapes.Account>(

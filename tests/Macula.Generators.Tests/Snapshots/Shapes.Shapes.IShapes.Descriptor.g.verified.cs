@@ -13,28 +13,31 @@ namespace Macula.Generated.Shapes;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class ShapesDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor AccountAsync = new global::Macula.Rpc.MethodDescriptor("AccountAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor LabelledAsync = new global::Macula.Rpc.MethodDescriptor("LabelledAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
-    public static readonly global::Macula.Rpc.MethodDescriptor KeyedAsync = new global::Macula.Rpc.MethodDescriptor("KeyedAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor AccountAsync = new global::Macula.Rpc.MethodDescriptor("AccountAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
-    public static readonly global::Macula.Rpc.MethodDescriptor ShapeAsync = new global::Macula.Rpc.MethodDescriptor("ShapeAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor KeyedAsync = new global::Macula.Rpc.MethodDescriptor("KeyedAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
-    public static readonly global::Macula.Rpc.MethodDescriptor AnimalAsync = new global::Macula.Rpc.MethodDescriptor("AnimalAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor ShapeAsync = new global::Macula.Rpc.MethodDescriptor("ShapeAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
-    public static readonly global::Macula.Rpc.MethodDescriptor BaseAsync = new global::Macula.Rpc.MethodDescriptor("BaseAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor AnimalAsync = new global::Macula.Rpc.MethodDescriptor("AnimalAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
-    public static readonly global::Macula.Rpc.MethodDescriptor PageAsync = new global::Macula.Rpc.MethodDescriptor("PageAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor BaseAsync = new global::Macula.Rpc.MethodDescriptor("BaseAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
-    public static readonly global::Macula.Rpc.MethodDescriptor NamesAsync = new global::Macula.Rpc.MethodDescriptor("NamesAsync", 6, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor PageAsync = new global::Macula.Rpc.MethodDescriptor("PageAsync", 6, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
-    public static readonly global::Macula.Rpc.MethodDescriptor NodeAsync = new global::Macula.Rpc.MethodDescriptor("NodeAsync", 7, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor NamesAsync = new global::Macula.Rpc.MethodDescriptor("NamesAsync", 7, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
-    public static readonly global::Macula.Rpc.MethodDescriptor DefaultsAsync = new global::Macula.Rpc.MethodDescriptor("DefaultsAsync", 8, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor NodeAsync = new global::Macula.Rpc.MethodDescriptor("NodeAsync", 8, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+
+    public static readonly global::Macula.Rpc.MethodDescriptor DefaultsAsync = new global::Macula.Rpc.MethodDescriptor("DefaultsAsync", 9, idempotent: true, timeoutMs: 0, maxAttempts: 0);
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Shapes.IShapes> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Shapes.IShapes>(
         "Shapes",
         new global::Macula.Rpc.MethodDescriptor[]
         {
+            LabelledAsync,
             AccountAsync,
             KeyedAsync,
             ShapeAsync,

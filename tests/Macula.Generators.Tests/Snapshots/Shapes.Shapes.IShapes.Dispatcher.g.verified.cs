@@ -26,6 +26,19 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
         {
             case 0:
             {
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.LabelledAsyncArgumentsFormatter.Instance, options);
+                try
+                {
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync<global::Shapes.Labelled>(_implementation.LabelledAsync(args.labelled), result, global::Macula.Serialization.ResolvedFormatter<global::Shapes.Labelled>.Instance, options);
+                }
+                catch (global::System.Exception exception)
+                {
+                    return global::System.Threading.Tasks.ValueTask.FromException(exception);
+                }
+            }
+
+            case 1:
+            {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.AccountAsyncArgumentsFormatter.Instance, options);
                 try
                 {
@@ -37,7 +50,7 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
                 }
             }
 
-            case 1:
+            case 2:
             {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.KeyedAsyncArgumentsFormatter.Instance, options);
                 try
@@ -50,7 +63,7 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
                 }
             }
 
-            case 2:
+            case 3:
             {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.ShapeAsyncArgumentsFormatter.Instance, options);
                 try
@@ -63,7 +76,7 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
                 }
             }
 
-            case 3:
+            case 4:
             {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.AnimalAsyncArgumentsFormatter.Instance, options);
                 try
@@ -76,7 +89,7 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
                 }
             }
 
-            case 4:
+            case 5:
             {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.BaseAsyncArgumentsFormatter.Instance, options);
                 try
@@ -89,7 +102,7 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
                 }
             }
 
-            case 5:
+            case 6:
             {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.PageAsyncArgumentsFormatter.Instance, options);
                 try
@@ -102,7 +115,7 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
                 }
             }
 
-            case 6:
+            case 7:
             {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.NamesAsyncArgumentsFormatter.Instance, options);
                 try
@@ -115,7 +128,7 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
                 }
             }
 
-            case 7:
+            case 8:
             {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.NodeAsyncArgumentsFormatter.Instance, options);
                 try
@@ -128,7 +141,7 @@ internal sealed class ShapesDispatcher : global::Macula.Rpc.IServiceDispatcher
                 }
             }
 
-            case 8:
+            case 9:
             {
                 var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Shapes.ShapesMessages.DefaultsAsyncArgumentsFormatter.Instance, options);
                 try

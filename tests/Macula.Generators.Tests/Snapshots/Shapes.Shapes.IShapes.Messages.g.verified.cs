@@ -13,6 +13,96 @@ namespace Macula.Generated.Shapes;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class ShapesMessages
 {
+    /// <summary>The arguments of <c>IShapes.LabelledAsync</c>.</summary>
+    public readonly struct LabelledAsyncArguments
+    {
+        public readonly global::Shapes.Labelled labelled;
+
+        public LabelledAsyncArguments(global::Shapes.Labelled labelled)
+        {
+            this.labelled = labelled;
+        }
+    }
+
+    /// <summary>
+    /// Writes and reads <see cref="LabelledAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class LabelledAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<LabelledAsyncArguments>
+    {
+        public static readonly LabelledAsyncArgumentsFormatter Instance = new LabelledAsyncArgumentsFormatter();
+
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, LabelledAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            var formatters = Formatters.For(options);
+            writer.WriteArrayHeader(1);
+            formatters.Labelled.Serialize(ref writer, value.labelled, options);
+        }
+
+        public LabelledAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            options.Security.DepthStep(ref reader);
+            var formatters = Formatters.For(options);
+            global::Shapes.Labelled labelled = default!;
+            string? member = null;
+            try
+            {
+                int count = reader.ReadArrayHeader();
+                if (count == 1)
+                {
+                    member = "labelled";
+                    labelled = formatters.Labelled.Deserialize(ref reader, options)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        switch (i)
+                        {
+                            case 0:
+                                member = "labelled";
+                                labelled = formatters.Labelled.Deserialize(ref reader, options)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IShapes.LabelledAsync", member);
+            }
+
+            reader.Depth--;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new LabelledAsyncArguments(labelled);
+        }
+
+        /// <summary>The formatters of the members not written in place, from the options' resolver, looked up once per resolver.</summary>
+        private sealed class Formatters
+        {
+            private static Formatters? s_last;
+
+            public readonly global::MessagePack.IFormatterResolver Resolver;
+            public readonly global::MessagePack.Formatters.IMessagePackFormatter<global::Shapes.Labelled?> Labelled;
+
+            private Formatters(global::MessagePack.IFormatterResolver resolver)
+            {
+                Resolver = resolver;
+                Labelled = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Shapes.Labelled?>(resolver);
+            }
+
+            public static Formatters For(global::MessagePack.MessagePackSerializerOptions options)
+            {
+                var last = s_last;
+                return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);
+            }
+        }
+    }
+
     /// <summary>The arguments of <c>IShapes.AccountAsync</c>.</summary>
     public readonly struct AccountAsyncArguments
     {
