@@ -6,8 +6,9 @@ using Macula.Benchmarks.Harness;
 namespace Macula.Benchmarks.E2e;
 
 /// <summary>
-/// Raw request/reply with the Go NATS client: <c>shared/peers/natsgo-bench</c>, built from Debian's packages into a
-/// temporary directory (never into the repository), run once per round and payload size against the same server.
+/// Raw request/reply with the Go NATS client: <c>benchmarks/peers/natsgo</c>, built from Debian's packages (Go and
+/// nats.go, GOPATH mode, offline) into a temporary directory (never into the repository), run once per round and
+/// payload size against the same server.
 /// </summary>
 internal sealed class GoPeer : IDisposable
 {
@@ -32,8 +33,7 @@ internal sealed class GoPeer : IDisposable
             return new GoPeer(Path.GetFullPath(binary), null, "?");
         }
 
-        string source = FindSource() ?? throw new DirectoryNotFoundException(
-            "shared/peers/natsgo-bench was not found beside the repository or above it; pass --natsgo <binary> or set MACULA_PEERS_DIR.");
+        string source = Path.Combine(DotnetPeer.RepoPeersDirectory(), "natsgo");
         string temp = Directory.CreateTempSubdirectory("natsgo-bench-").FullName;
         string output = Path.Combine(temp, "natsgo-bench");
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -91,17 +91,12 @@ internal sealed class GoPeer : IDisposable
                 throw new InvalidOperationException($"natsgo-bench failed ({process.ExitCode}): {await stderr.ConfigureAwait(false)}");
             }
 
-            using var json = JsonDocument.Parse(stdout);
-            var root = json.RootElement;
-            Version = root.GetProperty("client_version").GetString() ?? "?";
-            var sequential = root.GetProperty("sequential");
-            var concurrent = root.GetProperty("concurrent");
-            return new Figures(
-                sequential.GetProperty("p50_us").GetDouble(),
-                sequential.GetProperty("p99_us").GetDouble(),
-                concurrent.GetProperty("rps").GetDouble(),
-                double.NaN,
-                double.NaN);
+            using (var json = JsonDocument.Parse(stdout))
+            {
+                Version = json.RootElement.GetProperty("client_version").GetString() ?? "?";
+            }
+
+            return DotnetPeer.ParseFigures(stdout, "natsgo-bench");
         }
         finally
         {
@@ -118,24 +113,4 @@ internal sealed class GoPeer : IDisposable
     }
 
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string? FindSource()
-    {
-        if (Environment.GetEnvironmentVariable("MACULA_PEERS_DIR") is { Length: > 0 } peers)
-        {
-            return Path.Combine(peers, "natsgo-bench");
-        }
-
-        // From the repository, the peers are ../shared/peers; from a worktree deeper down, further up.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "peers", "natsgo-bench");
-            if (File.Exists(Path.Combine(candidate, "build.sh")))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 }
