@@ -40,6 +40,12 @@ internal static class E2eBenchmark
             Console.Error.WriteLine($"e2e: stopped after {wall.Elapsed.TotalSeconds:0} s, the limit of {options.MaxDuration.TotalMinutes:0.#} min (--max-minutes).");
             return 2;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A peer or a server failed: say which and why; the finally below stops every process the run started.
+            Console.Error.WriteLine($"e2e: failed after {wall.Elapsed.TotalSeconds:0} s: {e}");
+            return 1;
+        }
         finally
         {
             ChildProcesses.StopAll();
