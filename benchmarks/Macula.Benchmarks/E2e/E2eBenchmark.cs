@@ -82,8 +82,8 @@ internal static class E2eBenchmark
         Check(await AspNetPeer.AddAsync(http, 20, 22).ConfigureAwait(false) == 42, "HTTP add");
         Check((await AspNetPeer.EchoAsync(http, document).ConfigureAwait(false)).Lines.Count == 16, "HTTP echo");
 
-        // JIT tiering settles in the first thousands of calls; the Go peer has no JIT and warms up per run.
-        for (int i = 0; i < options.JitWarmup; i++)
+        // JIT tiering settles in the first thousands of calls; the peers get as many calls before round 1 (E2ePeers).
+        for (int i = 0; i < options.InitialWarmup; i++)
         {
             await proxy.AddAsync(1, 2, cancellationToken).ConfigureAwait(false);
             await proxy.EchoAsync(document, cancellationToken).ConfigureAwait(false);
@@ -97,17 +97,12 @@ internal static class E2eBenchmark
             return 0;
         }
 
-        using var peers = await E2ePeers.StartAsync(options, server.Url, cancellationToken).ConfigureAwait(false);
+        using var peers = await E2ePeers.StartAsync(options, server.Url, go, cancellationToken).ConfigureAwait(false);
         var results = new Dictionary<(string System, string Kind), List<Figures>>();
         for (int round = 1; round <= options.Rounds; round++)
         {
             Console.WriteLine($"e2e: round {round}/{options.Rounds} (load {Stats.LoadAverage()})");
             await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
-            if (go is not null)
-            {
-                Record(results, Go, "add", await go.RunAsync(server.Url, 16, plan, cancellationToken).ConfigureAwait(false));
-            }
-
             foreach (var peer in peers.All)
             {
                 Record(results, peer.Name, "add", await peer.RunAsync("add", plan, cancellationToken).ConfigureAwait(false));
@@ -119,11 +114,6 @@ internal static class E2eBenchmark
             }
 
             await MeasureAsync(results, Macula, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
-            if (go is not null)
-            {
-                Record(results, Go, "1k", await go.RunAsync(server.Url, 1024, plan, cancellationToken).ConfigureAwait(false));
-            }
-
             foreach (var peer in peers.All)
             {
                 Record(results, peer.Name, "1k", await peer.RunAsync("1k", plan, cancellationToken).ConfigureAwait(false));
@@ -136,7 +126,7 @@ internal static class E2eBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine(Report(results, options, server.Version, go?.Version, peers, loadBefore, Stats.LoadAverage(), wall.Elapsed));
+        Console.WriteLine(Report(results, options, server.Version, peers, loadBefore, Stats.LoadAverage(), wall.Elapsed));
         return 0;
     }
 
@@ -206,18 +196,13 @@ internal static class E2eBenchmark
         }
     }
 
-    private static string Report(Dictionary<(string System, string Kind), List<Figures>> results, E2eOptions options, string natsVersion, string? goVersion, E2ePeers peers, string loadBefore, string loadAfter, TimeSpan wall)
+    private static string Report(Dictionary<(string System, string Kind), List<Figures>> results, E2eOptions options, string natsVersion, E2ePeers peers, string loadBefore, string loadAfter, TimeSpan wall)
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.AppendLine(inv, $"e2e results: medians of {options.Rounds} rounds (ratios: median of the per-round ratios); per round {options.Warmup} warm-up calls, {options.Sequential} sequential calls, {options.Total} calls with {options.InFlight} in flight; {options.JitWarmup} calls of each kind before round 1 for the .NET systems");
-        text.AppendLine(inv, $"nats-server {natsVersion}; nats.go {goVersion ?? "(skipped)"}; {peers.Versions()}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after; {wall.TotalSeconds:0} s");
+        text.AppendLine(inv, $"e2e results: medians of {options.Rounds} rounds (ratios: median of the per-round ratios); per round {options.Warmup} warm-up calls, {options.Sequential} sequential calls, {options.Total} calls with {options.InFlight} in flight; {options.InitialWarmup} calls of each kind before round 1");
+        text.AppendLine(inv, $"nats-server {natsVersion}; {peers.Versions()}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after; {wall.TotalSeconds:0} s");
         var systems = new List<string> { Macula };
-        if (goVersion is not null)
-        {
-            systems.Add(Go);
-        }
-
         systems.AddRange(peers.All.Select(p => p.Name));
         if (!options.SkipAspNet)
         {
@@ -300,8 +285,8 @@ internal sealed record E2eOptions
 
     public bool SkipOrleans { get; init; }
 
-    /// <summary>Calls of each kind before round 1 for the .NET systems, for JIT tiering.</summary>
-    public int JitWarmup { get; init; } = 3000;
+    /// <summary>Calls of each kind for every system once before round 1 (JIT tiering, connections, pools).</summary>
+    public int InitialWarmup { get; init; } = 3000;
 
     public TimeSpan MaxDuration { get; init; } = TimeSpan.FromMinutes(8);
 
@@ -326,10 +311,10 @@ internal sealed record E2eOptions
                 "--skip-nats-core" => options with { SkipNatsCore = true },
                 "--skip-grpc" => options with { SkipGrpc = true },
                 "--skip-orleans" => options with { SkipOrleans = true },
-                "--jit-warmup" => options with { JitWarmup = Int() },
-                "--quick" => options with { Rounds = 2, Warmup = 50, Sequential = 200, Total = 500, JitWarmup = 100, MaxDuration = TimeSpan.FromMinutes(3) },
+                "--initial-warmup" => options with { InitialWarmup = Int() },
+                "--quick" => options with { Rounds = 2, Warmup = 50, Sequential = 200, Total = 500, InitialWarmup = 100, MaxDuration = TimeSpan.FromMinutes(3) },
                 "--max-minutes" => options with { MaxDuration = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) },
-                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --jit-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --profile --max-minutes M."),
+                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --initial-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --profile --max-minutes M."),
             };
         }
 

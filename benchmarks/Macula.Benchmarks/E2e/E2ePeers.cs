@@ -3,9 +3,10 @@ using System.Globalization;
 namespace Macula.Benchmarks.E2e;
 
 /// <summary>
-/// The .NET peers of the e2e run (<c>benchmarks/peers/</c>), each a server process and a client process:
-/// raw request/reply with NATS.Client.Core on the run's nats-server, gRPC unary calls over h2c, and Orleans grain
-/// calls with localhost clustering. Started together, warmed up like the in-process systems, stopped together.
+/// The peers of the e2e run (<c>benchmarks/peers/</c>), each a server process and a client process: raw
+/// request/reply with nats.go and with NATS.Client.Core on the run's nats-server, gRPC unary calls over h2c, and
+/// Orleans grain calls with localhost clustering. Started together, warmed up like the in-process systems (the same
+/// number of calls of each kind before round 1), stopped together.
 /// </summary>
 internal sealed class E2ePeers : IDisposable
 {
@@ -13,27 +14,32 @@ internal sealed class E2ePeers : IDisposable
     internal const string Grpc = "gRPC";
     internal const string Orleans = "Orleans";
 
-    private E2ePeers(IReadOnlyList<DotnetPeer> all) => All = all;
+    private E2ePeers(IReadOnlyList<ProcessPeer> all) => All = all;
 
-    /// <summary>In the order they run in each round, after Macula and nats.go.</summary>
-    public IReadOnlyList<DotnetPeer> All { get; }
+    /// <summary>In the order they run in each round, after Macula.</summary>
+    public IReadOnlyList<ProcessPeer> All { get; }
 
-    public static async Task<E2ePeers> StartAsync(E2eOptions options, string natsUrl, CancellationToken cancellationToken)
+    public static async Task<E2ePeers> StartAsync(E2eOptions options, string natsUrl, GoPeer? go, CancellationToken cancellationToken)
     {
-        var wanted = new List<(string Name, string Directory, string Assembly, string[] ServerArgs)>();
+        var wanted = new List<(string Name, Func<Task<ProcessPeer>> Start)>();
+        if (go is not null)
+        {
+            wanted.Add((E2eBenchmark.Go, () => go.StartAsync(natsUrl, cancellationToken)));
+        }
+
         if (!options.SkipNatsCore)
         {
-            wanted.Add((NatsCore, "NatsCore", "Macula.Peers.NatsCore", [natsUrl]));
+            wanted.Add((NatsCore, () => ProcessPeer.StartDotnetAsync(NatsCore, "NatsCore", "Macula.Peers.NatsCore", [natsUrl], cancellationToken)));
         }
 
         if (!options.SkipGrpc)
         {
-            wanted.Add((Grpc, "Grpc", "Macula.Peers.Grpc", []));
+            wanted.Add((Grpc, () => ProcessPeer.StartDotnetAsync(Grpc, "Grpc", "Macula.Peers.Grpc", [], cancellationToken)));
         }
 
         if (!options.SkipOrleans)
         {
-            wanted.Add((Orleans, "Orleans", "Macula.Peers.Orleans", []));
+            wanted.Add((Orleans, () => ProcessPeer.StartDotnetAsync(Orleans, "Orleans", "Macula.Peers.Orleans", [], cancellationToken)));
         }
 
         if (wanted.Count == 0)
@@ -41,8 +47,8 @@ internal sealed class E2ePeers : IDisposable
             return new E2ePeers([]);
         }
 
-        Console.WriteLine($"e2e: starting the .NET peers ({string.Join(", ", wanted.Select(w => w.Name))}), each a server and a client process ...");
-        var starting = wanted.Select(w => DotnetPeer.StartAsync(w.Name, w.Directory, w.Assembly, w.ServerArgs, cancellationToken)).ToArray();
+        Console.WriteLine($"e2e: starting the peers ({string.Join(", ", wanted.Select(w => w.Name))}), each a server and a client process ...");
+        var starting = wanted.Select(w => w.Start()).ToArray();
         try
         {
             await Task.WhenAll(starting).ConfigureAwait(false);
@@ -62,7 +68,7 @@ internal sealed class E2ePeers : IDisposable
         {
             foreach (var peer in peers.All)
             {
-                await peer.WarmAsync(options.JitWarmup, cancellationToken).ConfigureAwait(false);
+                await peer.WarmAsync(options.InitialWarmup, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -74,9 +80,9 @@ internal sealed class E2ePeers : IDisposable
         return peers;
     }
 
-    /// <summary>"NATS.Client.Core 3.3.2; gRPC 2.85.0; ..." for the report's header.</summary>
+    /// <summary>"nats.go 1.22.1; NATS.Client.Core 3.3.2; Grpc.Net.Client 2.85.0; ..." for the report's header.</summary>
     public string Versions() => All.Count == 0
-        ? "no .NET peers"
+        ? "no peers"
         : string.Join("; ", All.Select(p => string.Create(CultureInfo.InvariantCulture, $"{ClientLibrary(p.Name)} {p.Version}")));
 
     public void Dispose()

@@ -1,39 +1,35 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using Macula.Benchmarks.Harness;
 
 namespace Macula.Benchmarks.E2e;
 
 /// <summary>
 /// Raw request/reply with the Go NATS client: <c>benchmarks/peers/natsgo</c>, built from Debian's packages (Go and
-/// nats.go, GOPATH mode, offline) into a temporary directory (never into the repository), run once per round and
-/// payload size against the same server.
+/// nats.go, GOPATH mode, offline) into a temporary directory (never into the repository, deleted on dispose), run
+/// as a responder process and a requester process against the run's server.
 /// </summary>
 internal sealed class GoPeer : IDisposable
 {
+    private const string Subject = "peer.natsgo.echo";
     private readonly string? _tempDir;
 
-    private GoPeer(string binary, string? tempDir, string version)
+    private GoPeer(string binary, string? tempDir)
     {
         Binary = binary;
         _tempDir = tempDir;
-        Version = version;
     }
 
     public string Binary { get; }
-
-    public string Version { get; set; }
 
     /// <summary>Uses <paramref name="binary"/> if given, else builds the peer from its sources.</summary>
     public static async Task<GoPeer> PrepareAsync(string? binary, CancellationToken cancellationToken)
     {
         if (binary is not null)
         {
-            return new GoPeer(Path.GetFullPath(binary), null, "?");
+            return new GoPeer(Path.GetFullPath(binary), null);
         }
 
-        string source = Path.Combine(DotnetPeer.RepoPeersDirectory(), "natsgo");
+        string source = Path.Combine(ProcessPeer.RepoPeersDirectory(), "natsgo");
         string temp = Directory.CreateTempSubdirectory("natsgo-bench-").FullName;
         string output = Path.Combine(temp, "natsgo-bench");
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -62,47 +58,15 @@ internal sealed class GoPeer : IDisposable
             ChildProcesses.Stop(process);
         }
 
-        return new GoPeer(output, temp, "?");
+        return new GoPeer(output, temp);
     }
 
-    /// <summary>One run of the peer: its own warm-up, then the sequential and the concurrent phase.</summary>
-    public async Task<Figures> RunAsync(string natsUrl, int payloadBytes, RoundPlan plan, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[]
-        {
-            "-s", natsUrl, "-subject", "peer.echo",
-            "-size", Str(payloadBytes), "-warmup", Str(plan.Warmup), "-n", Str(plan.Sequential), "-t", Str(plan.Total), "-c", Str(plan.InFlight),
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = ChildProcesses.Start(start, "natsgo-bench");
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromMinutes(2));
-            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-            string stdout = await process.StandardOutput.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"natsgo-bench failed ({process.ExitCode}): {await stderr.ConfigureAwait(false)}");
-            }
-
-            using (var json = JsonDocument.Parse(stdout))
-            {
-                Version = json.RootElement.GetProperty("client_version").GetString() ?? "?";
-            }
-
-            return DotnetPeer.ParseFigures(stdout, "natsgo-bench");
-        }
-        finally
-        {
-            ChildProcesses.Stop(process);
-        }
-    }
+    /// <summary>
+    /// The responder (<c>-respond</c>) and the requester (<c>-drive</c>), each its own process on the run's
+    /// nats-server, driven like the .NET peers: warmed up once, then one command per round and payload.
+    /// </summary>
+    public Task<ProcessPeer> StartAsync(string natsUrl, CancellationToken cancellationToken) =>
+        ProcessPeer.StartAsync(E2eBenchmark.Go, Binary, ["-respond", "-s", natsUrl, "-subject", Subject], url => ["-drive", "-s", url, "-subject", Subject], cancellationToken);
 
     public void Dispose()
     {
@@ -112,5 +76,4 @@ internal sealed class GoPeer : IDisposable
         }
     }
 
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

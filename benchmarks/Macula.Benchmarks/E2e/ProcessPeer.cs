@@ -9,18 +9,19 @@ using Macula.Benchmarks.Harness;
 namespace Macula.Benchmarks.E2e;
 
 /// <summary>
-/// A .NET peer of the e2e run (<c>benchmarks/peers/&lt;dir&gt;</c>): its server and its client, each a process of the
+/// A peer of the e2e run (<c>benchmarks/peers/&lt;dir&gt;</c>): its server and its client, each a process of the
 /// peer's own executable, driven over their standard input and output (the protocol is in
-/// <c>benchmarks/peers/Shared/PeerHost.cs</c>). The client measures with the same <see cref="CallLoop"/> as the
-/// Macula side and reports its own process's allocation. Both stop when their input closes, and are killed if not.
+/// <c>benchmarks/peers/Shared/PeerHost.cs</c>; the Go peer speaks it too). The .NET clients measure with the same
+/// <see cref="CallLoop"/> as the Macula side; every client reports its own process's allocation. Both processes stop
+/// when their input closes, and are killed if not.
 /// </summary>
-internal sealed class DotnetPeer : IDisposable
+internal sealed class ProcessPeer : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly PeerProcess _server;
     private readonly PeerProcess _client;
 
-    private DotnetPeer(string name, PeerProcess server, PeerProcess client, string version)
+    private ProcessPeer(string name, PeerProcess server, PeerProcess client, string version)
     {
         Name = name;
         _server = server;
@@ -34,21 +35,31 @@ internal sealed class DotnetPeer : IDisposable
     public string Version { get; }
 
     /// <summary>
-    /// Starts the server (<c>serve</c> and <paramref name="serverArgs"/>), waits for its address, then starts the
-    /// client on that address and waits until it has checked one call of each kind.
+    /// A .NET peer: starts the server (<c>serve</c> and <paramref name="serverArgs"/>), waits for its address, then
+    /// starts the client (<c>client &lt;address&gt;</c>) and waits until it has checked one call of each kind.
     /// </summary>
-    public static async Task<DotnetPeer> StartAsync(string name, string directory, string assembly, string[] serverArgs, CancellationToken cancellationToken)
+    public static Task<ProcessPeer> StartDotnetAsync(string name, string directory, string assembly, string[] serverArgs, CancellationToken cancellationToken)
     {
         string dll = PeerAssembly(directory, assembly);
-        var server = PeerProcess.Start(name + " server", dll, ["serve", .. serverArgs]);
+        string host = DotnetHost();
+        return StartAsync(name, host, [dll, "serve", .. serverArgs], address => [dll, "client", address], cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="executable"/> with <paramref name="serverArgs"/>, waits for its <c>READY &lt;address&gt;</c>,
+    /// then starts it again with <paramref name="clientArgs"/> of that address and waits for <c>READY &lt;version&gt;</c>.
+    /// </summary>
+    public static async Task<ProcessPeer> StartAsync(string name, string executable, string[] serverArgs, Func<string, string[]> clientArgs, CancellationToken cancellationToken)
+    {
+        var server = PeerProcess.Start(name + " server", executable, serverArgs);
         try
         {
             string address = await server.ReadReplyAsync("READY ", StartTimeout, cancellationToken).ConfigureAwait(false);
-            var client = PeerProcess.Start(name + " client", dll, ["client", address]);
+            var client = PeerProcess.Start(name + " client", executable, clientArgs(address));
             try
             {
                 string version = await client.ReadReplyAsync("READY ", StartTimeout, cancellationToken).ConfigureAwait(false);
-                return new DotnetPeer(name, server, client, version);
+                return new ProcessPeer(name, server, client, version);
             }
             catch
             {
@@ -119,7 +130,7 @@ internal sealed class DotnetPeer : IDisposable
     /// </summary>
     private static string PeerAssembly(string directory, string assembly)
     {
-        string configuration = typeof(DotnetPeer).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+        string configuration = typeof(ProcessPeer).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
         string peers = RepoPeersDirectory();
         string dll = Path.Combine(peers, directory, "bin", configuration, "net10.0", assembly + ".dll");
         return File.Exists(dll)
@@ -142,6 +153,20 @@ internal sealed class DotnetPeer : IDisposable
         throw new DirectoryNotFoundException($"benchmarks/peers was not found above {AppContext.BaseDirectory}.");
     }
 
+    /// <summary>The <c>dotnet</c> host that runs this process, so the peers run on the same runtime.</summary>
+    private static string DotnetHost()
+    {
+        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            return self;
+        }
+
+        // The runtime lives in <dotnet root>/shared/Microsoft.NETCore.App/<version>/.
+        string root = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        string host = Path.Combine(root, "dotnet");
+        return File.Exists(host) ? host : "dotnet";
+    }
+
     /// <summary>One process of a peer: lines in on its standard input, lines out on its standard output.</summary>
     private sealed class PeerProcess : IDisposable
     {
@@ -156,15 +181,14 @@ internal sealed class DotnetPeer : IDisposable
 
         public string Name { get; }
 
-        public static PeerProcess Start(string name, string dll, string[] args)
+        public static PeerProcess Start(string name, string executable, string[] args)
         {
-            var start = new ProcessStartInfo(DotnetHost())
+            var start = new ProcessStartInfo(executable)
             {
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            start.ArgumentList.Add(dll);
             foreach (string arg in args)
             {
                 start.ArgumentList.Add(arg);
@@ -241,20 +265,6 @@ internal sealed class DotnetPeer : IDisposable
             {
                 return _stderr.Length == 0 ? "(nothing on stderr)" : _stderr.ToString();
             }
-        }
-
-        /// <summary>The <c>dotnet</c> host that runs this process, so the peers run on the same runtime.</summary>
-        private static string DotnetHost()
-        {
-            if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            {
-                return self;
-            }
-
-            // The runtime lives in <dotnet root>/shared/Microsoft.NETCore.App/<version>/.
-            string root = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-            string host = Path.Combine(root, "dotnet");
-            return File.Exists(host) ? host : "dotnet";
         }
     }
 }
