@@ -211,8 +211,15 @@ internal sealed class ProcessPeer : IDisposable
 
         public void Send(string line)
         {
-            _process.StandardInput.WriteLine(line);
-            _process.StandardInput.Flush();
+            try
+            {
+                _process.StandardInput.WriteLine(line);
+                _process.StandardInput.Flush();
+            }
+            catch (IOException e)
+            {
+                throw new InvalidOperationException($"The {Name} is gone: {Stderr()}", e);
+            }
         }
 
         /// <summary>The rest of the first output line that starts with <paramref name="prefix"/>; other lines are skipped.</summary>
