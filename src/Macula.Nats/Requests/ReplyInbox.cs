@@ -1,0 +1,104 @@
+using System.Buffers;
+using Macula.Transport;
+using NATS.Client.Core;
+
+namespace Macula.Nats.Requests;
+
+/// <summary>
+/// The one reply subscription of a transport (<c>_INBOX.&lt;nuid&gt;.*</c>): every request's reply subject is this
+/// prefix and the request's id. A subclass of NATS.Client.Core's <see cref="NatsSubBase"/> so that a reply is read
+/// straight from the socket reader's buffers into its waiter, without a channel or a message copy in between.
+/// </summary>
+internal sealed class ReplyInbox : NatsSubBase
+{
+    private readonly ReplyTable _table;
+    private readonly string _prefix;
+    private readonly NatsHeaders _scratch = new();
+
+    public ReplyInbox(INatsConnection connection, string prefix, ReplyTable table)
+        : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
+    {
+        _prefix = prefix;
+        _table = table;
+    }
+
+    /// <summary>The reply subject of request <paramref name="id"/>.</summary>
+    public string ReplySubject(long id)
+    {
+        int digits = 1;
+        for (long rest = id / 10; rest > 0; rest /= 10)
+        {
+            digits++;
+        }
+
+        return string.Create(_prefix.Length + digits, (_prefix, id), static (span, state) =>
+        {
+            state._prefix.AsSpan().CopyTo(span);
+            state.id.TryFormat(span[state._prefix.Length..], out _, default, System.Globalization.CultureInfo.InvariantCulture);
+        });
+    }
+
+    protected override ValueTask ReceiveInternalAsync(string subject, string? replyTo, ReadOnlySequence<byte>? headersBuffer, ReadOnlySequence<byte> payloadBuffer)
+    {
+        if (subject.Length <= _prefix.Length || !long.TryParse(subject.AsSpan(_prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id))
+        {
+            return default;
+        }
+
+        var pending = _table.TryRemove(id);
+        if (pending is null)
+        {
+            // Late: the request timed out, was cancelled or was failed by a lost connection.
+            return default;
+        }
+
+        if (payloadBuffer.Length == 0 && IsNoResponders(headersBuffer))
+        {
+            pending.Fail(new MaculaTransportException(TransportErrorKind.NoResponders, $"No responders: nobody is subscribed to '{pending.Subject}'; the request was not delivered."));
+            return default;
+        }
+
+        try
+        {
+            pending.Complete(new TransportMessage(subject, replyTo, ReadHeaders(headersBuffer), payloadBuffer.ToArray()));
+        }
+        catch (Exception ex) when (ex is NatsException or FormatException or ArgumentException)
+        {
+            pending.Fail(new MaculaTransportException(TransportErrorKind.ProtocolError, $"The reply to the request on '{pending.Subject}' has malformed headers: {ex.Message}", ex));
+        }
+
+        return default;
+    }
+
+    protected override void TryComplete()
+    {
+    }
+
+    /// <summary>A status message (<c>NATS/1.0 503</c>) that the server sends when nobody listens.</summary>
+    private static bool IsNoResponders(ReadOnlySequence<byte>? headers)
+    {
+        if (headers is not { Length: >= 12 } h)
+        {
+            return false;
+        }
+
+        Span<byte> status = stackalloc byte[12];
+        h.Slice(0, 12).CopyTo(status);
+        return status[8..12].SequenceEqual(" 503"u8);
+    }
+
+    /// <summary>Parses with NATS.Client.Core's header parser into one reused <see cref="NatsHeaders"/> (this runs on the socket reader, one message at a time).</summary>
+    private MaculaHeaders? ReadHeaders(ReadOnlySequence<byte>? buffer)
+    {
+        if (buffer is not { } headers)
+        {
+            return null;
+        }
+
+        _scratch.Clear();
+        Connection.HeaderParser.ParseHeaders(new SequenceReader<byte>(headers), _scratch);
+        var result = HeaderMapping.ToMacula(_scratch);
+        _scratch.Clear();
+        return result;
+    }
+}
