@@ -127,10 +127,14 @@ public sealed record NatsOptions
             throw new ArgumentException("NatsOptions.Password is set but NatsOptions.User is not.", nameof(Password));
         }
 
-        int methods = (User is not null ? 1 : 0) + (Token is not null ? 1 : 0) + (CredsFile is not null ? 1 : 0) + (NKeySeedFile is not null ? 1 : 0);
-        if (methods > 1)
+        var methods = new List<string>(4);
+        AddIfSet(methods, User, nameof(User));
+        AddIfSet(methods, Token, nameof(Token));
+        AddIfSet(methods, CredsFile, nameof(CredsFile));
+        AddIfSet(methods, NKeySeedFile, nameof(NKeySeedFile));
+        if (methods.Count > 1)
         {
-            throw new ArgumentException("NatsOptions.User, Token, CredsFile and NKeySeedFile: more than one is set; use one way to authenticate.", User is not null && Token is not null ? nameof(Token) : nameof(CredsFile));
+            throw new ArgumentException($"{string.Join(" and ", methods.ConvertAll(m => "NatsOptions." + m))} are all set: use one way to authenticate.", methods[1]);
         }
 
         RequireFile(CredsFile, nameof(CredsFile));
@@ -203,6 +207,14 @@ public sealed record NatsOptions
             LoggerFactory = LoggerFactory ?? NatsOpts.Default.LoggerFactory,
         };
         return ConfigureNatsOpts is null ? opts : ConfigureNatsOpts(opts);
+    }
+
+    private static void AddIfSet(List<string> names, string? value, string name)
+    {
+        if (value is not null)
+        {
+            names.Add(name);
+        }
     }
 
     private static void RequireFile(string? path, string name)

@@ -39,6 +39,9 @@ internal static class NatsErrors
                 AuthenticationException tls => "TLS handshake failed: " + tls.Message,
                 SocketException socket => socket.SocketErrorCode == SocketError.TimedOut ? "timed out" : socket.Message,
                 TimeoutException => "no answer within the connect timeout",
+
+                // NATS.Client.Core's wrapper only repeats the URL, which the caller's message names already.
+                NatsException when e.InnerException is not null && e.Message.StartsWith("can not start to connect nats server", StringComparison.Ordinal) => string.Empty,
                 _ => e.Message,
             };
 

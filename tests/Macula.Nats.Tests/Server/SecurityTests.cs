@@ -18,7 +18,7 @@ public sealed class SecurityTests
         {
             var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await wrong.ConnectAsync());
             Assert.Equal(TransportErrorKind.ConnectionRefused, e.Kind);
-            Assert.Contains("Authorization Violation", e.Message);
+            Assert.Contains("Authorization Violation", e.Message, StringComparison.OrdinalIgnoreCase);
             Assert.Contains(server.Url, e.Message);
             Assert.False(wrong.IsConnected);
         }
@@ -48,7 +48,7 @@ public sealed class SecurityTests
         {
             var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await wrong.ConnectAsync());
             Assert.Equal(TransportErrorKind.ConnectionRefused, e.Kind);
-            Assert.Contains("Authorization Violation", e.Message);
+            Assert.Contains("Authorization Violation", e.Message, StringComparison.OrdinalIgnoreCase);
         }
 
         await using var right = new NatsTransport(TestTimes.Options(server.Url) with { Token = "t0ken" });
@@ -89,7 +89,8 @@ public sealed class SecurityTests
         await using var transport = new NatsTransport(TestTimes.Options($"tls://127.0.0.1:{server.Port}"));
         var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await transport.ConnectAsync());
         Assert.Equal(TransportErrorKind.ConnectionRefused, e.Kind);
-        Assert.Contains("does not offer TLS", e.Message);
+        Assert.Contains("does not support TLS", e.Message);
+        Assert.Contains($"127.0.0.1:{server.Port}", e.Message);
     }
 
     private static async Task AssertRoundTripAsync(NatsTransport transport)

@@ -62,8 +62,8 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
         Assert.Equal(Enumerable.Range(1, 50).Select(i => (i * 2).ToString(System.Globalization.CultureInfo.InvariantCulture)), replies);
 
         // The inbox is one wildcard subscription for all 50 requests.
-        Assert.Single(requesterTransport.Connection.SubscriptionSubjects(), s => s.StartsWith("_INBOX.", StringComparison.Ordinal));
-        Assert.EndsWith(".*", requesterTransport.Connection.SubscriptionSubjects().Single());
+        Assert.Single(requesterTransport.SubscriptionSubjects(), s => s.StartsWith("_INBOX.", StringComparison.Ordinal));
+        Assert.EndsWith(".*", requesterTransport.SubscriptionSubjects().Single());
     }
 
     [Fact]
@@ -168,37 +168,6 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
             await a.RequestAsync("silent.cancel", "hi"u8.ToArray(), null, TimeSpan.FromSeconds(60), cts.Token));
-    }
-
-    [Fact]
-    public async Task Unsubscribe_with_max_delivers_exactly_that_many_then_ends()
-    {
-        var a = await ConnectAsync();
-        var b = await ConnectAsync();
-        var got = Channel.CreateUnbounded<TransportMessage>();
-        var subscription = b.Connection.Subscribe("limited", null, m => got.Writer.WriteAsync(m));
-        b.Connection.UnsubscribeAfter(subscription, 3);
-        await b.FlushAsync(TestTimes.Wait);
-
-        for (int i = 0; i < 6; i++)
-        {
-            await a.PublishAsync("limited", new[] { (byte)i });
-        }
-
-        await a.FlushAsync(TestTimes.Wait);
-        for (int i = 0; i < 3; i++)
-        {
-            Assert.Equal(i, (await ReadAsync(got)).Payload.Span[0]);
-        }
-
-        await subscription.Completion.WaitAsync(TestTimes.Wait);
-        await b.FlushAsync(TestTimes.Wait);
-        Assert.False(got.Reader.TryRead(out _));
-        Assert.DoesNotContain("limited", b.Connection.SubscriptionSubjects());
-
-        // The server no longer has the subscription: a request to it finds no responders.
-        var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await a.RequestAsync("limited", "x"u8.ToArray(), null, TimeSpan.FromSeconds(30)));
-        Assert.Equal(TransportErrorKind.NoResponders, e.Kind);
     }
 
     [Fact]
