@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
+using NATS.NKeys;
 
 namespace Macula.Nats;
 
@@ -16,11 +17,14 @@ public sealed record NatsOptions
     public static NatsOptions Default { get; } = new();
 
     /// <summary>
-    /// The servers to connect to: <c>nats://host:port</c>, <c>tls://host:port</c> (TLS required), <c>ws://host:port</c>
+    /// The servers to connect to, in order (see <see cref="RandomizeServers"/>): <c>nats://host:port</c>, <c>tls://host:port</c> (TLS required), <c>ws://host:port</c>
     /// or <c>wss://host:port</c> (WebSocket), or <c>host:port</c>. Credentials may be given in the URL
     /// (<c>nats://user:pass@host:port</c>, <c>nats://token@host:port</c>). Servers a cluster announces are added while connected.
     /// </summary>
     public IReadOnlyList<string> Servers { get; init; } = ["nats://127.0.0.1:4222"];
+
+    /// <summary>Try the servers in a random order (spreading clients over a cluster) instead of the order given. Default false.</summary>
+    public bool RandomizeServers { get; init; }
 
     /// <summary>The connection name the server shows in its monitoring.</summary>
     public string? Name { get; init; }
@@ -139,6 +143,11 @@ public sealed record NatsOptions
 
         RequireFile(CredsFile, nameof(CredsFile));
         RequireFile(NKeySeedFile, nameof(NKeySeedFile));
+        if (NKeySeedFile is not null)
+        {
+            _ = ReadNKeySeed(NKeySeedFile);
+        }
+
         RequireFile(TlsCaFile, nameof(TlsCaFile));
         RequireFile(TlsCertFile, nameof(TlsCertFile));
         RequireFile(TlsKeyFile, nameof(TlsKeyFile));
@@ -178,8 +187,13 @@ public sealed record NatsOptions
             Password = Password,
             Token = Token,
             CredsFile = CredsFile,
-            NKeyFile = NKeySeedFile,
         };
+        if (NKeySeedFile is not null)
+        {
+            var (seed, publicKey) = ReadNKeySeed(NKeySeedFile);
+            auth = auth with { Seed = seed, NKey = publicKey };
+        }
+
         var tls = NatsTlsOpts.Default with
         {
             CaFile = TlsCaFile,
@@ -190,6 +204,7 @@ public sealed record NatsOptions
         var opts = NatsOpts.Default with
         {
             Url = string.Join(",", Servers),
+            NoRandomize = !RandomizeServers,
             Name = Name ?? "macula",
             AuthOpts = auth,
             TlsOpts = tls,
@@ -207,6 +222,32 @@ public sealed record NatsOptions
             LoggerFactory = LoggerFactory ?? NatsOpts.Default.LoggerFactory,
         };
         return ConfigureNatsOpts is null ? opts : ConfigureNatsOpts(opts);
+    }
+
+    /// <summary>
+    /// The seed in <paramref name="path"/> and its public key. NATS.Client.Core's own <c>NKeyFile</c> wants the public
+    /// key on a line of its own too; a seed file as <c>nk -gen user</c> writes it holds only the seed.
+    /// </summary>
+    private static (string Seed, string PublicKey) ReadNKeySeed(string path)
+    {
+        foreach (string raw in File.ReadLines(path))
+        {
+            string line = raw.Trim();
+            if (line.StartsWith("SU", StringComparison.Ordinal))
+            {
+                try
+                {
+                    using var pair = KeyPair.FromSeed(line.AsSpan());
+                    return (line, pair.GetPublicKey());
+                }
+                catch (NKeysException ex)
+                {
+                    throw new ArgumentException($"NatsOptions.NKeySeedFile '{path}' holds a user seed that is not valid: {ex.Message}", nameof(NKeySeedFile), ex);
+                }
+            }
+        }
+
+        throw new ArgumentException($"NatsOptions.NKeySeedFile '{path}' holds no user NKey seed (a line starting with 'SU').", nameof(NKeySeedFile));
     }
 
     private static void AddIfSet(List<string> names, string? value, string name)

@@ -31,6 +31,7 @@ public sealed class OptionsTests
         { NatsOptions.Default with { CredsFile = "/nonexistent/user.creds" }, "CredsFile" },
         { NatsOptions.Default with { NKeySeedFile = "/nonexistent/user.nk" }, "NKeySeedFile" },
         { NatsOptions.Default with { TlsCertFile = typeof(OptionsTests).Assembly.Location }, "TlsKeyFile" },
+        { NatsOptions.Default with { NKeySeedFile = typeof(OptionsTests).Assembly.Location }, "NKeySeedFile" },
     };
 
     [Theory]
@@ -93,8 +94,12 @@ public sealed class OptionsTests
         Assert.Equal(TimeSpan.FromSeconds(11), opts.RequestTimeout);
         Assert.Equal(77, opts.SubPendingChannelCapacity);
 
-        var nkey = (NatsOptions.Default with { NKeySeedFile = file, TlsRequired = true }).ToNatsOpts();
-        Assert.Equal(file, nkey.AuthOpts.NKeyFile);
+        var (publicKey, seed) = Infrastructure.NatsAuth.NewUserNKey();
+        string seedFile = Path.GetTempFileName();
+        File.WriteAllText(seedFile, seed + "\n");
+        var nkey = (NatsOptions.Default with { NKeySeedFile = seedFile, TlsRequired = true }).ToNatsOpts();
+        File.Delete(seedFile);
+        Assert.Equal((seed, publicKey), (nkey.AuthOpts.Seed, nkey.AuthOpts.NKey));
         Assert.Equal(TlsMode.Require, nkey.TlsOpts.Mode);
         var basic = (NatsOptions.Default with { User = "u", Password = "p" }).ToNatsOpts();
         Assert.Equal(("u", "p"), (basic.AuthOpts.Username, basic.AuthOpts.Password));
