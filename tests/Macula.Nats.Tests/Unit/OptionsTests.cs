@@ -94,7 +94,7 @@ public sealed class OptionsTests
         Assert.Equal(TimeSpan.FromSeconds(11), opts.RequestTimeout);
         Assert.Equal(77, opts.SubPendingChannelCapacity);
 
-        var (publicKey, seed) = Infrastructure.NatsAuth.NewUserNKey();
+        var (publicKey, seed) = NatsAuth.NewUserNKey();
         string seedFile = Path.GetTempFileName();
         File.WriteAllText(seedFile, seed + "\n");
         var nkey = (NatsOptions.Default with { NKeySeedFile = seedFile, TlsRequired = true }).ToNatsOpts();

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using NATS.NKeys;
 
-namespace Macula.Nats.Tests.Infrastructure;
+namespace Macula.Testing;
 
 /// <summary>
 /// NKeys and decentralised-auth JWTs made in the test with NATS.NKeys: an operator, an account it signed, users the
