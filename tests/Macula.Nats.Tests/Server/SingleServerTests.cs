@@ -67,6 +67,21 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_subscription_is_live_on_the_server_when_subscribe_returns()
+    {
+        // The request comes from another connection, so only the server's confirmation of the SUB orders the two.
+        IMaculaTransport responder = await ConnectAsync();
+        IMaculaTransport requester = await ConnectAsync();
+        for (int i = 0; i < 50; i++)
+        {
+            string subject = $"live.{i}";
+            await using var sub = await responder.SubscribeAsync(subject, async m => await responder.PublishAsync(m.ReplyTo!, m.Payload));
+            var reply = await requester.RequestAsync(subject, new[] { (byte)i }, null, TimeSpan.FromSeconds(10));
+            Assert.Equal(i, reply.Payload.Span[0]);
+        }
+    }
+
+    [Fact]
     public async Task Headers_round_trip_on_publish_request_and_reply()
     {
         IMaculaTransport a = await ConnectAsync();
