@@ -14,6 +14,8 @@ internal sealed class PendingReply : IValueTaskSource<TransportMessage>
     private static readonly TimerCallback OnTimer = static state => ((PendingReply)state!).TimerFired();
     private static readonly Action<object?, CancellationToken> OnCancel = static (state, token) => ((PendingReply)state!).Cancelled(token);
 
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly ReplyTable _table;
     private readonly Timer _timer;
     private ManualResetValueTaskSourceCore<TransportMessage> _core = new() { RunContinuationsAsynchronously = true };
@@ -50,7 +52,8 @@ internal sealed class PendingReply : IValueTaskSource<TransportMessage>
     /// <summary>Arms the timer and the caller's token, once the request is in the table.</summary>
     public void Arm(CancellationToken cancellationToken)
     {
-        _timer.Change(Timeout, System.Threading.Timeout.InfiniteTimeSpan);
+        // Timer's limit is about 49 days; a longer timeout is as good as none.
+        _timer.Change(Timeout < MaxTimer ? Timeout : MaxTimer, System.Threading.Timeout.InfiniteTimeSpan);
         if (cancellationToken.CanBeCanceled)
         {
             _cancellation = cancellationToken.UnsafeRegister(OnCancel, this);

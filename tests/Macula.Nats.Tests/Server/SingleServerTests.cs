@@ -315,6 +315,37 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
         await TestTimes.WaitUntilAsync(() => Volatile.Read(ref count) == 1000, "all 1000 messages arrived");
     }
 
+    [Fact]
+    public async Task On_the_apps_own_connection_macula_shares_it_and_disposing_the_transport_leaves_it_open()
+    {
+        await using var app = new NATS.Client.Core.NatsConnection(NATS.Client.Core.NatsOpts.Default with { Url = fixture.Url, Name = "the-app" });
+        await app.ConnectAsync();
+        var appSub = await app.SubscribeCoreAsync<string>("app.events");
+        var events = new EventLog();
+        var shared = new NatsTransport(app, events.Sink);
+        await shared.ConnectAsync();
+        Assert.Same(app, shared.Connection);
+        IMaculaTransport other = await ConnectAsync();
+
+        // Macula's request/reply and the app's own subscription on the one connection.
+        _ = await ((IMaculaTransport)shared).SubscribeAsync("macula.side", async m => await shared.PublishAsync(m.ReplyTo!, m.Payload));
+        var reply = await other.RequestAsync("macula.side", "x"u8.ToArray(), null, TimeSpan.FromSeconds(10));
+        Assert.Equal("x", Encoding.UTF8.GetString(reply.Payload.Span));
+        await other.PublishAsync("app.events", "for the app"u8.ToArray());
+        Assert.Equal("for the app", (await appSub.Msgs.ReadAsync().AsTask().WaitAsync(TestTimes.Wait)).Data);
+
+        await shared.DisposeAsync();
+        Assert.Equal(NATS.Client.Core.NatsConnectionState.Open, app.ConnectionState);
+        Assert.DoesNotContain(events.All, e => e.Kind == NatsEventKind.Closed);
+        await other.PublishAsync("app.events", "still here"u8.ToArray());
+        Assert.Equal("still here", (await appSub.Msgs.ReadAsync().AsTask().WaitAsync(TestTimes.Wait)).Data);
+
+        // The subscription left undisposed went with the transport: nobody answers its subject any more.
+        var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await other.RequestAsync("macula.side", "x"u8.ToArray(), null, TimeSpan.FromSeconds(30)));
+        Assert.Equal(TransportErrorKind.NoResponders, e.Kind);
+        await appSub.DisposeAsync();
+    }
+
     private async Task<NatsTransport> ConnectAsync(EventLog? events = null)
     {
         var transport = new NatsTransport(TestTimes.Options(fixture.Url) with { OnEvent = events?.Sink });
