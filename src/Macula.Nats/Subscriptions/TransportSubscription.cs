@@ -39,7 +39,15 @@ internal sealed class TransportSubscription : IAsyncDisposable
         _owner.Forget(this);
         try
         {
-            await _sub.DrainAsync().ConfigureAwait(false);
+            // Without a connection no more can arrive; NATS.Client.Core drops the subscription on the next one.
+            if (_owner.Connection.ConnectionState == NatsConnectionState.Open)
+            {
+                await _sub.DrainAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await _sub.UnsubscribeAsync().ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException)
         {

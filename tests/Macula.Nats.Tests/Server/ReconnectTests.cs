@@ -205,6 +205,33 @@ public sealed class ReconnectTests
     }
 
     [Fact]
+    public async Task A_server_entering_lame_duck_mode_is_reported_and_the_client_moves_to_another_server()
+    {
+        string dir = Directory.CreateTempSubdirectory("macula-ldm-").FullName;
+        try
+        {
+            string config = Path.Combine(dir, "ldm.conf");
+            File.WriteAllText(config, "lame_duck_grace_period: \"500ms\"\nlame_duck_duration: \"30s\"\n");
+            await using var leaving = await NatsServerProcess.StartNewAsync("-c", config);
+            await using var staying = await NatsServerProcess.StartNewAsync();
+            var events = new EventLog();
+            await using var transport = new NatsTransport(TestTimes.Options(leaving.Url, staying.Url) with { OnEvent = events.Sink });
+            await transport.ConnectAsync();
+            Assert.Equal(leaving.Url, transport.ConnectedServer);
+
+            leaving.EnterLameDuckMode();
+            var ldm = await events.WaitForAsync(NatsEventKind.LameDuckMode);
+            Assert.Contains($"127.0.0.1:{leaving.Port}", ldm.Message);
+            await events.WaitForAsync(NatsEventKind.Reconnected, TimeSpan.FromSeconds(30));
+            Assert.Equal(staying.Url, transport.ConnectedServer);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Connecting_to_a_port_nobody_listens_on_is_refused_naming_the_server()
     {
         int port = NatsServerProcess.FreePort();

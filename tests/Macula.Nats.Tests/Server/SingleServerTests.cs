@@ -236,6 +236,49 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_handler_that_falls_far_behind_is_reported_as_a_slow_consumer_without_stalling_the_connection()
+    {
+        var events = new EventLog();
+        IMaculaTransport a = await ConnectAsync();
+        var bTransport = new NatsTransport(TestTimes.Options(fixture.Url) with { OnEvent = events.Sink, ConfigureNatsOpts = o => o with { SubPendingChannelCapacity = 16 } });
+        _transports.Add(bTransport);
+        await bTransport.ConnectAsync();
+        IMaculaTransport b = bTransport;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new List<int>();
+        await using var slow = await b.SubscribeAsync("behind", async m =>
+        {
+            await release.Task;
+            lock (seen)
+            {
+                seen.Add(BitConverter.ToInt32(m.Payload.Span));
+            }
+        });
+        var fast = Channel.CreateUnbounded<TransportMessage>();
+        await using var other = await b.SubscribeAsync("ahead", m => fast.Writer.WriteAsync(m));
+
+        for (int i = 0; i < 200; i++)
+        {
+            await a.PublishAsync("behind", BitConverter.GetBytes(i));
+        }
+
+        await a.PublishAsync("ahead", "go"u8.ToArray());
+        Assert.Equal("go", Encoding.UTF8.GetString((await ReadAsync(fast)).Payload.Span));
+        Assert.Contains("'behind'", (await events.WaitForAsync(NatsEventKind.SlowConsumer)).Message);
+        await events.WaitForAsync(NatsEventKind.MessageDropped);
+
+        release.SetResult();
+        await bTransport.FlushAsync(TestTimes.Wait);
+        await TestTimes.WaitUntilAsync(() => { lock (seen) { return seen.Count >= 16; } }, "the slow handler caught up with what was kept");
+        await Task.Delay(200);
+        lock (seen)
+        {
+            Assert.InRange(seen.Count, 16, 199);
+            Assert.Equal(seen.Order(), seen);
+        }
+    }
+
+    [Fact]
     public async Task A_handler_that_throws_is_reported_and_delivery_goes_on()
     {
         var events = new EventLog();
