@@ -13,7 +13,7 @@ internal sealed class ReplyInbox : NatsSubBase
 {
     private readonly ReplyTable _table;
     private readonly string _prefix;
-    private readonly NatsHeaders _scratch = new();
+    private NatsHeaders _scratch = new();
 
     public ReplyInbox(INatsConnection connection, string prefix, ReplyTable table)
         : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
@@ -52,15 +52,17 @@ internal sealed class ReplyInbox : NatsSubBase
             return default;
         }
 
-        if (payloadBuffer.Length == 0 && IsNoResponders(headersBuffer))
-        {
-            pending.Fail(new MaculaTransportException(TransportErrorKind.NoResponders, $"No responders: nobody is subscribed to '{pending.Subject}'; the request was not delivered."));
-            return default;
-        }
-
         try
         {
-            pending.Complete(new TransportMessage(subject, replyTo, ReadHeaders(headersBuffer), payloadBuffer.ToArray()));
+            var headers = ReadHeaders(headersBuffer, out int status);
+            if (status == 503 && payloadBuffer.Length == 0)
+            {
+                // The server's no-responders status, which NATS.Client.Core hands to the reply subscription.
+                pending.Fail(new MaculaTransportException(TransportErrorKind.NoResponders, $"No responders: nobody is subscribed to '{pending.Subject}'; the request was not delivered."));
+                return default;
+            }
+
+            pending.Complete(new TransportMessage(subject, replyTo, headers, payloadBuffer.ToArray()));
         }
         catch (Exception ex) when (ex is NatsException or FormatException or ArgumentException)
         {
@@ -74,22 +76,10 @@ internal sealed class ReplyInbox : NatsSubBase
     {
     }
 
-    /// <summary>A status message (<c>NATS/1.0 503</c>) that the server sends when nobody listens.</summary>
-    private static bool IsNoResponders(ReadOnlySequence<byte>? headers)
-    {
-        if (headers is not { Length: >= 12 } h)
-        {
-            return false;
-        }
-
-        Span<byte> status = stackalloc byte[12];
-        h.Slice(0, 12).CopyTo(status);
-        return status[8..12].SequenceEqual(" 503"u8);
-    }
-
     /// <summary>Parses with NATS.Client.Core's header parser into one reused <see cref="NatsHeaders"/> (this runs on the socket reader, one message at a time).</summary>
-    private MaculaHeaders? ReadHeaders(ReadOnlySequence<byte>? buffer)
+    private MaculaHeaders? ReadHeaders(ReadOnlySequence<byte>? buffer, out int status)
     {
+        status = 0;
         if (buffer is not { } headers)
         {
             return null;
@@ -97,8 +87,15 @@ internal sealed class ReplyInbox : NatsSubBase
 
         _scratch.Clear();
         Connection.HeaderParser.ParseHeaders(new SequenceReader<byte>(headers), _scratch);
+        status = _scratch.Code;
         var result = HeaderMapping.ToMacula(_scratch);
         _scratch.Clear();
+        if (status != 0)
+        {
+            // Clear keeps the status code (its setter is NATS.Client.Core's own): a status message spoils the scratch.
+            _scratch = new NatsHeaders();
+        }
+
         return result;
     }
 }

@@ -163,6 +163,22 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task An_empty_reply_after_a_no_responders_is_a_reply()
+    {
+        IMaculaTransport a = await ConnectAsync();
+        IMaculaTransport b = await ConnectAsync();
+        await using var empty = await b.SubscribeAsync("empty.reply", async m => await b.PublishAsync(m.ReplyTo!, ReadOnlyMemory<byte>.Empty, new MaculaHeaders { { "Macula-Status", "ok" } }));
+        for (int i = 0; i < 3; i++)
+        {
+            var none = await Assert.ThrowsAsync<MaculaTransportException>(async () => await a.RequestAsync("nobody.at.all", "x"u8.ToArray(), null, TimeSpan.FromSeconds(30)));
+            Assert.Equal(TransportErrorKind.NoResponders, none.Kind);
+            var reply = await a.RequestAsync("empty.reply", "x"u8.ToArray(), null, TimeSpan.FromSeconds(10));
+            Assert.True(reply.Payload.IsEmpty);
+            Assert.Equal("ok", reply.Headers!["Macula-Status"]);
+        }
+    }
+
+    [Fact]
     public async Task A_request_without_a_reply_times_out()
     {
         IMaculaTransport a = await ConnectAsync();
