@@ -3,7 +3,7 @@ namespace Macula.Hosting;
 /// <summary>Which bus a hosted node uses.</summary>
 public enum MaculaTransportKind
 {
-    /// <summary>A NATS server or cluster (<see cref="MaculaOptions.Servers"/>).</summary>
+    /// <summary>A NATS server or cluster (<see cref="MaculaOptions.Nats"/>, or the app's own <c>INatsConnection</c>).</summary>
     Nats = 0,
 
     /// <summary>An in-process mesh: every node of the process shares one <see cref="InMemoryNetwork"/>.</summary>
@@ -12,7 +12,7 @@ public enum MaculaTransportKind
 
 /// <summary>
 /// Settings of a hosted Macula node, bindable from the configuration section <c>Macula</c>
-/// (for example <c>"Macula": { "Realm": "prod", "Servers": [ "nats://10.0.0.5:4222" ], "DefaultStrategy": "RoundRobin" }</c>).
+/// (for example <c>"Macula": { "Realm": "prod", "Nats": { "Servers": [ "tls://10.0.0.5:4222" ], "CredsFile": "/etc/macula/app.creds" }, "DefaultStrategy": "RoundRobin" }</c>).
 /// Validated when the host starts; a bad value stops the start with a message that names the option.
 /// </summary>
 public sealed class MaculaOptions
@@ -29,17 +29,8 @@ public sealed class MaculaOptions
     /// <summary>The bus. Default NATS.</summary>
     public MaculaTransportKind Transport { get; set; } = MaculaTransportKind.Nats;
 
-    /// <summary>NATS server URLs (<c>nats://host:port</c> or <c>tls://host:port</c>). Default <c>nats://127.0.0.1:4222</c>.</summary>
-    public List<string> Servers { get; set; } = [];
-
-    /// <summary>NATS user name, with <see cref="Password"/>.</summary>
-    public string? User { get; set; }
-
-    /// <summary>NATS password.</summary>
-    public string? Password { get; set; }
-
-    /// <summary>NATS authentication token.</summary>
-    public string? Token { get; set; }
+    /// <summary>The NATS connection: servers, credentials, TLS (the section <c>Macula:Nats</c>).</summary>
+    public MaculaNatsOptions Nats { get; set; } = new();
 
     /// <summary>Metadata advertised with the services this node provides.</summary>
     public Dictionary<string, string> Metadata { get; set; } = [];

@@ -9,7 +9,12 @@ public sealed record MaculaNodeOptions
     /// <summary>The realm: nodes of different realms never see each other on a shared bus. Default <c>default</c>.</summary>
     public string Realm { get; init; } = "default";
 
-    /// <summary>The bus the node talks over; the node owns it and disposes it. Required.</summary>
+    /// <summary>
+    /// The bus the node talks over; the node owns it and disposes it. Required. Over NATS, a
+    /// <c>Macula.Nats.NatsTransport</c> made from <c>NatsOptions</c> (servers, user/password, token, NKey seed, JWT
+    /// creds, TLS CA and client certificate, TLS-first, WebSocket URLs), from a whole NATS.Client.Core <c>NatsOpts</c>,
+    /// or over the app's own <c>INatsConnection</c>, which disposing the transport leaves open.
+    /// </summary>
     public IMaculaTransport? Transport { get; init; }
 
     /// <summary>This node's id (letters, digits, '-' and '_'); a random one is generated when <see langword="null"/>.</summary>
