@@ -15,6 +15,22 @@ public sealed record MaculaNodeOptions
     /// <summary>This node's id (letters, digits, '-' and '_'); a random one is generated when <see langword="null"/>.</summary>
     public string? NodeId { get; init; }
 
+    /// <summary>
+    /// This node's key pair, which signs what it says for itself on the bus. An ephemeral one is made when
+    /// <see langword="null"/>; persist one with <see cref="NodeIdentity.LoadOrCreate"/>. The node id defaults to the
+    /// one derived from it.
+    /// </summary>
+    public NodeIdentity? Identity { get; init; }
+
+    /// <summary>
+    /// A <see cref="NodeCertificate"/> (text form) from a realm key that binds <see cref="NodeId"/> to
+    /// <see cref="Identity"/>'s key: needed for a chosen node id in <see cref="TrustMode.Enforced"/> mode.
+    /// </summary>
+    public string? Certificate { get; init; }
+
+    /// <summary>Whose records, withdrawals and DHT replies this node accepts. Default <see cref="TrustOptions.Default"/> (open).</summary>
+    public TrustOptions Trust { get; init; } = TrustOptions.Default;
+
     /// <summary>Metadata advertised with every service this node provides (for example a name and a version).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 
