@@ -56,6 +56,7 @@ internal static class MaculaCli
         root.Subcommands.Add(CallCommand.Create(options, console));
         root.Subcommands.Add(DhtCommand.Create(options, console));
         root.Subcommands.Add(PingCommand.Create(options, console));
+        root.Subcommands.Add(KeysCommand.Create(options, console));
         return root;
     }
 
