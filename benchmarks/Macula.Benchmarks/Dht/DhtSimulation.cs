@@ -48,7 +48,7 @@ public static class DhtSimulation
         long joinMessages = 0;
         for (int i = 0; i < nodes; i++)
         {
-            var node = new DhtNode(new DhtContact($"node-{i:00000}"), options, network, TimeProvider.System, seed + i);
+            var node = new DhtNode(new DhtContact($"node-{i:00000}"), options, network, TimeProvider.System, DhtSecurity.Open("sim"), seed + i);
             network.Add(node);
             if (all.Count > 0)
             {
@@ -69,6 +69,12 @@ public static class DhtSimulation
             {
                 Console.WriteLine($"  joined {i + 1} nodes, {clock.Elapsed.TotalSeconds:0.0} s");
             }
+        }
+
+        // Senders are probed before they enter routing tables; let the last probes finish before measuring.
+        while (all.Any(n => n.ProbesInFlight > 0))
+        {
+            await Task.Delay(10).ConfigureAwait(false);
         }
 
         long memoryAfter = GC.GetTotalMemory(forceFullCollection: true);
@@ -97,7 +103,7 @@ public static class DhtSimulation
             foreach (var p in chosen)
             {
                 var record = new ProviderRecord(p.Self.NodeId, $"macula.sim.rpc.svc{s}.{p.Self.NodeId}", new Dictionary<string, string> { ["version"] = "1.0.0" }, TimeSpan.FromMinutes(5), now);
-                await p.StoreAsync(key, [record], CancellationToken.None).ConfigureAwait(false);
+                await p.StoreAsync(key, [p.Security.Sign(key, record)], CancellationToken.None).ConfigureAwait(false);
             }
         }
 

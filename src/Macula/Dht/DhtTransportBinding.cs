@@ -87,9 +87,10 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
     {
         var node = Node;
         DhtResponse response;
+        var request = new FindNodeRequest(node.Self, node.Self.Id) { FromClient = node.IsClient };
         try
         {
-            response = await RequestAsync(DhtSubjects.Bootstrap(_realm), new FindNodeRequest(node.Self, node.Self.Id), cancellationToken).ConfigureAwait(false);
+            response = await RequestAsync(DhtSubjects.Bootstrap(_realm), request, cancellationToken).ConfigureAwait(false);
         }
         catch (DhtRpcException ex)
         {
@@ -107,8 +108,26 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
             return false;
         }
 
+        var proof = node.Security.CheckProof(nodes.Sender.NodeId, request.Nonce, nodes.Proof, node.Time.GetUtcNow());
+        if (!proof.Accepted)
+        {
+            node.Reject("reply: bootstrap " + proof.Reason);
+            return false;
+        }
+
         node.Observe(nodes.Sender);
-        node.AddContacts(nodes.Contacts);
+
+        // The contacts it names are only hints: each enters the routing table once it answers a PING with its proof.
+        var pings = new List<Task<bool>>(nodes.Contacts.Count);
+        foreach (var contact in nodes.Contacts)
+        {
+            if (contact.Id != node.Self.Id)
+            {
+                pings.Add(node.PingAsync(contact, cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(pings).ConfigureAwait(false);
         return true;
     }
 

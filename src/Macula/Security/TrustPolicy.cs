@@ -64,6 +64,12 @@ internal sealed class TrustPolicy
             return EvaluateCertificate(nodeId, publicKey, certificate, now);
         }
 
+        if (!derived && LooksDerived(nodeId))
+        {
+            // Ids of this shape are reserved for ids derived from keys: nobody may squat another key's id.
+            return TrustVerdict.Refuse($"node id '{Quote(nodeId)}' has the form of a derived id but is not derived from its key");
+        }
+
         if (_options.Mode == TrustMode.Open)
         {
             return new TrustVerdict(true, derived, "");
@@ -131,6 +137,25 @@ internal sealed class TrustPolicy
 
         _certificates[text] = certificate;
         return certificate;
+    }
+
+    /// <summary>Whether <paramref name="nodeId"/> has the form of an id derived from a key: 32 lowercase hex digits.</summary>
+    public static bool LooksDerived(string nodeId)
+    {
+        if (nodeId.Length != 32)
+        {
+            return false;
+        }
+
+        foreach (char c in nodeId)
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Quotes text from the wire in a log line: at most 64 characters.</summary>
