@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (nats-server, python3-msgpack from Debian), builds, runs every test project and
+# Installs what the tests need (nats-server, python3-msgpack, python3-cryptography from Debian), builds, runs every test project and
 # prints one closing line "N passed, M failed". Exits non-zero when anything failed or no test ran.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -7,6 +7,7 @@ cd "$(dirname "$0")"
 need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 /usr/bin/python3 -c 'import msgpack' >/dev/null 2>&1 || need+=(python3-msgpack)
+/usr/bin/python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' >/dev/null 2>&1 || need+=(python3-cryptography)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} from Debian's packages..."
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

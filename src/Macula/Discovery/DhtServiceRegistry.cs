@@ -130,15 +130,17 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
             throw new ArgumentException($"The provider record of '{service}' takes {size} bytes, more than DhtOptions.MaxRecordBytes ({Node.Options.MaxRecordBytes}).", nameof(record));
         }
 
-        await ServeAsync(cancellationToken).ConfigureAwait(false);
-        await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
         var key = DhtId.ForService(service);
         var signed = Node.Security.Sign(key, record);
         var own = Node.Security.Check(key, signed, Node.Time.GetUtcNow());
         if (!own.Accepted)
         {
+            // Checked before the node starts serving: a node every peer would refuse must not answer bootstraps either.
             throw new InvalidOperationException($"This node cannot advertise '{service}': its own trust policy refuses it ({own.Reason}). In enforced mode, trust its key (TrustOptions.TrustedNodeKeys) or give it a certificate (MaculaNodeOptions.Certificate).");
         }
+
+        await ServeAsync(cancellationToken).ConfigureAwait(false);
+        await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
 
         int stored = await Node.StoreAsync(key, [signed], cancellationToken).ConfigureAwait(false);
         if (stored == 0)

@@ -28,7 +28,7 @@ public sealed class Calc(string name) : ICalc
 public sealed class NodeOverNatsTests(NatsServerFixture fixture)
 {
     private Task<MaculaNode> StartNodeAsync(string realm, string nodeId) =>
-        MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = nodeId, Transport = new NatsTransport(fixture.Url) });
+        MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = nodeId, Transport = new NatsTransport(fixture.Url), IncludeErrorDetails = true });
 
     [Fact]
     public async Task Providers_are_discovered_through_the_dht_and_called_over_nats()
@@ -121,7 +121,7 @@ public sealed class WireContractTests(NatsServerFixture fixture)
     public async Task Python_calls_a_dotnet_provider_with_a_raw_socket()
     {
         string realm = "py" + Guid.NewGuid().ToString("N")[..6];
-        await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "dotnet-p", Transport = new NatsTransport(fixture.Url) });
+        await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "dotnet-p", Transport = new NatsTransport(fixture.Url), IncludeErrorDetails = true });
         await using var served = await provider.ProvideAsync<ICalc>(new Calc("dotnet-p"));
 
         var ok = await RunPythonAsync("call", fixture.Url, realm, "Calc", "dotnet-p", "AddAsync", "[42, 8]");
@@ -145,7 +145,8 @@ public sealed class WireContractTests(NatsServerFixture fixture)
     public async Task Python_serves_a_dotnet_client_after_advertising_in_the_dht()
     {
         string realm = "pys" + Guid.NewGuid().ToString("N")[..6];
-        await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "dotnet-client", Transport = new NatsTransport(fixture.Url) });
+        // The only DHT server of the realm: Python asks it to bootstrap and stores its signed record on it.
+        await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "dotnet-client", Transport = new NatsTransport(fixture.Url), Dht = DhtOptions.Default with { Mode = DhtMode.Server } });
 
         using var python = StartPython("serve", fixture.Url, realm, "Calc", "py-node", "2");
         try

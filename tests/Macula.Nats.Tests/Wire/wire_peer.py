@@ -4,10 +4,13 @@ docs/dht.md: it calls a .NET provider ("call") and serves a .NET client ("serve"
 import datetime
 import hashlib
 import json
+import os
 import socket
 import sys
 
 import msgpack
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 
 class Nats:
@@ -106,23 +109,36 @@ def call(url, realm, service, node, method, args):
     print(json.dumps({"nats_status": status_line, "status": status, "body": body}))
 
 
+def signed_record(realm, key, node, subject, metadata, ttl_ms):
+    """A provider record and its seal, signed as docs/security.md says: Ed25519 over the context and the canonical
+    MessagePack of [realm, key, node_id, subject, metadata sorted by key, ttl_ms, advertised_at_ms]."""
+    signer = Ed25519PrivateKey.generate()
+    public_key = signer.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    now_ms = int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
+    canonical = msgpack.packb([realm, key, node, subject, dict(sorted(metadata.items())), ttl_ms, now_ms], use_bin_type=True)
+    signature = signer.sign(b"macula/record/v1\0" + canonical)
+    advertised = msgpack.Timestamp.from_unix_nano(now_ms * 1_000_000)
+    return [node, subject, metadata, ttl_ms, advertised, [public_key, signature, None]]
+
+
 def serve(url, realm, service, node, calls):
     nats = Nats(url)
     subject = f"macula.{realm}.rpc.{service}.{node}"
     nats.sub(subject)
-    now = msgpack.Timestamp.from_datetime(datetime.datetime.now(datetime.timezone.utc))
-    record = [node, subject, {"lang": "python"}, 60_000, now]
     key = hashlib.sha256(("svc:" + service).encode()).digest()
-    # Bootstrap: one DHT node answers FIND_NODE with the nodes it knows; store the record on all of them.
-    find = msgpack.packb([1, 2, node, hashlib.sha256(node.encode()).digest()], use_bin_type=True)
+    record = signed_record(realm, key, node, subject, {"lang": "python"}, 60_000)
+    # Bootstrap: one DHT node answers FIND_NODE with the nodes it knows; store the record on all of them. This peer
+    # never answers DHT requests, so it says it is a client (flags = 1) and nobody probes it.
+    find = msgpack.packb([2, 2, node, os.urandom(16), 1, hashlib.sha256(node.encode()).digest()], use_bin_type=True)
     _, _, _, _, reply = nats.request(f"macula.{realm}.dht.bootstrap", {}, find)
     nodes_reply = msgpack.unpackb(reply, raw=False)
-    assert nodes_reply[1] == 18, nodes_reply
-    targets = [nodes_reply[2]] + list(nodes_reply[3])
+    assert nodes_reply[0] == 2 and nodes_reply[1] == 18, nodes_reply
+    targets = [nodes_reply[2]] + list(nodes_reply[4])
     for target in targets:
-        store = msgpack.packb([1, 4, node, key, [record]], use_bin_type=True)
+        store = msgpack.packb([2, 4, node, os.urandom(16), 1, key, [record]], use_bin_type=True)
         _, _, _, _, stored = nats.request(f"macula.{realm}.dht.{target}", {}, store)
-        assert msgpack.unpackb(stored, raw=False)[1] == 20
+        stored_reply = msgpack.unpackb(stored, raw=False)
+        assert stored_reply[1] == 20 and stored_reply[4] == 1, stored_reply
     print("READY " + ",".join(targets), flush=True)
     served = 0
     while served < calls:
