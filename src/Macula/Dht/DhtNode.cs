@@ -22,6 +22,11 @@ internal sealed partial class DhtNode
     private readonly Random _random;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DhtId, DateTimeOffset> _verifiedPeers = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DhtId, DateTimeOffset> _probed = new();
+    private const int MaxDeferredSenders = 64;
+    private const int MaxDeferredPerSender = 16;
+    private int _deferredSenders;
+    private readonly object _deferGate = new();
+    private readonly Dictionary<DhtId, List<(DhtId Key, SignedRecord Record, bool Bound)>?> _probing = [];
     private readonly LogThrottle _rejections = new(perSecond: 10);
     private int _probesInFlight;
 
@@ -106,7 +111,14 @@ internal sealed partial class DhtNode
                             Reject($"STORE from {request.Sender}: node id '{DhtSecurity.Quote(record.NodeId)}' is held by another key");
                             break;
                         case StoreOutcome.Full:
-                            Reject($"STORE from {request.Sender}: the key takes no new provider now (full, or too many newcomers at once)");
+                            Reject($"STORE from {request.Sender}: the key holds as many providers as it may");
+                            break;
+                        case StoreOutcome.Throttled when !verifiedSender && Defer(request.Sender, store.Key, record, verdict.NameBound):
+                            // Kept until the sender's probe answers: a new provider that stores before its probe
+                            // came back is not turned away while a flood of unproven senders is throttled.
+                            break;
+                        case StoreOutcome.Throttled:
+                            Reject($"STORE from {request.Sender}: the key takes no new provider now (too many newcomers at once)");
                             break;
                     }
                 }
@@ -177,6 +189,11 @@ internal sealed partial class DhtNode
         }
 
         Remember(_probed, sender.Id, now);
+        lock (_deferGate)
+        {
+            _probing[sender.Id] = null;
+        }
+
         _ = ProbeAsync(sender);
         return false;
     }
@@ -186,7 +203,24 @@ internal sealed partial class DhtNode
         try
         {
             await Task.Yield();
-            await PingAsync(sender, CancellationToken.None).ConfigureAwait(false);
+            bool proved = false;
+            try
+            {
+                proved = await PingAsync(sender, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                List<(DhtId Key, SignedRecord Record, bool Bound)>? deferred;
+                lock (_deferGate)
+                {
+                    _probing.Remove(sender.Id, out deferred);
+                }
+
+                if (deferred is not null)
+                {
+                    AdmitDeferred(sender, deferred, proved);
+                }
+            }
         }
         catch (Exception ex)
         {
@@ -195,6 +229,60 @@ internal sealed partial class DhtNode
         finally
         {
             Interlocked.Decrement(ref _probesInFlight);
+        }
+    }
+
+    /// <summary>
+    /// Keeps a record a sender that is being probed could not place yet (at most <see cref="MaxDeferredPerSender"/>
+    /// per sender and <see cref="MaxDeferredSenders"/> senders): it is stored as from a proven sender if the probe
+    /// answers, and refused if it does not.
+    /// </summary>
+    private bool Defer(DhtContact sender, DhtId key, SignedRecord record, bool bound)
+    {
+        lock (_deferGate)
+        {
+            // Only while the sender's probe is on its way; and only so many, so a flood cannot park its records here.
+            if (!_probing.TryGetValue(sender.Id, out var list) || _deferredSenders >= MaxDeferredSenders && list is null)
+            {
+                return false;
+            }
+
+            if (list is null)
+            {
+                _probing[sender.Id] = list = [];
+                _deferredSenders++;
+            }
+
+            if (list.Count >= MaxDeferredPerSender)
+            {
+                return false;
+            }
+
+            list.Add((key, record, bound));
+            return true;
+        }
+    }
+
+    private void AdmitDeferred(DhtContact sender, List<(DhtId Key, SignedRecord Record, bool Bound)> deferred, bool proved)
+    {
+        lock (_deferGate)
+        {
+            _deferredSenders--;
+        }
+
+        var now = Time.GetUtcNow();
+        foreach (var (key, record, bound) in deferred)
+        {
+            if (!proved)
+            {
+                Reject($"STORE from {sender}: the key takes no new provider now, and the sender never proved its key");
+                continue;
+            }
+
+            if (Storage.Store(key, record, now, bound, verifiedSender: true) is not (StoreOutcome.Added or StoreOutcome.Updated))
+            {
+                Reject($"STORE from {sender}: the key holds as many providers as it may");
+            }
         }
     }
 

@@ -17,8 +17,11 @@ internal enum StoreOutcome
     /// <summary>The record had expired already.</summary>
     Expired,
 
-    /// <summary>The key or the node holds as many records as its bounds allow, or the key takes no newcomer right now.</summary>
+    /// <summary>The key or the node holds as many records as its bounds allow.</summary>
     Full,
+
+    /// <summary>The key takes no newcomer right now (too many at once, or from senders that never proved their key).</summary>
+    Throttled,
 
     /// <summary>The node id is held by a record signed with another key, and the new record's claim to it is not bound.</summary>
     Conflict,
@@ -163,7 +166,7 @@ internal sealed class DhtStorage
             }
             else if (withdrawnAt + _options.MaxRecordTtl > now)
             {
-                if (HasRoom(entry, now, verifiedSender))
+                if (CheckRoom(entry, now, verifiedSender) == Room.Yes)
                 {
                     entry.Tombstones[nodeId] = withdrawal;
                     _count++;
@@ -288,9 +291,12 @@ internal sealed class DhtStorage
             return StoreOutcome.Updated;
         }
 
-        if (!HasRoom(entry, now, verifiedSender))
+        switch (CheckRoom(entry, now, verifiedSender))
         {
-            return StoreOutcome.Full;
+            case Room.Full:
+                return StoreOutcome.Full;
+            case Room.Throttled:
+                return StoreOutcome.Throttled;
         }
 
         entry.Records[record.NodeId] = signed;
@@ -300,14 +306,21 @@ internal sealed class DhtStorage
 
     private static bool SameKey(Seal a, Seal b) => a.PublicKey.AsSpan().SequenceEqual(b.PublicKey);
 
-    private bool HasRoom(Entry entry, DateTimeOffset now, bool verifiedSender)
+    private enum Room
+    {
+        Yes,
+        Full,
+        Throttled,
+    }
+
+    private Room CheckRoom(Entry entry, DateTimeOffset now, bool verifiedSender)
     {
         if (entry.Records.Count + entry.Tombstones.Count >= _options.MaxProvidersPerKey)
         {
             PurgeEntry(entry, now);
             if (entry.Records.Count + entry.Tombstones.Count >= _options.MaxProvidersPerKey)
             {
-                return false;
+                return Room.Full;
             }
         }
 
@@ -320,11 +333,11 @@ internal sealed class DhtStorage
 
             if (_count >= _options.MaxRecordsPerNode)
             {
-                return false;
+                return Room.Full;
             }
         }
 
-        return entry.Admit(now, verifiedSender, _options);
+        return entry.Admit(now, verifiedSender, _options) ? Room.Yes : Room.Throttled;
     }
 
     private void Purge(DhtId key, Entry entry, DateTimeOffset now)
