@@ -172,6 +172,57 @@ public sealed class WireContractTests(NatsServerFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Attacks_from_a_raw_socket_with_the_attackers_own_key_change_nothing_and_are_logged()
+    {
+        string realm = "pya" + Guid.NewGuid().ToString("N")[..6];
+        var events = new System.Collections.Concurrent.ConcurrentQueue<MaculaEvent>();
+        var providers = new List<MaculaNode>();
+        await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "client", Transport = new NatsTransport(fixture.Url) });
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = $"p{i}", Transport = new NatsTransport(fixture.Url), OnEvent = events.Enqueue });
+                providers.Add(node);
+                await node.ProvideAsync<ICalc>(new Calc($"p{i}"));
+            }
+
+            var calc = client.CreateClient<ICalc>(new ClientOptions { Strategy = SelectionStrategy.RoundRobin });
+            for (int i = 0; i < 3; i++)
+            {
+                await calc.WhoAsync();
+            }
+
+            var result = await RunPythonAsync("attack", fixture.Url, realm, "Calc", "p0");
+
+            Assert.Equal(0, result.GetProperty("hijack_accepted").GetInt32());
+            Assert.False(result.GetProperty("unsigned_answered").GetBoolean());
+            Assert.Equal([0, 0], result.GetProperty("withdrawals_removed").EnumerateArray().Select(e => e.GetInt32()));
+            Assert.Empty(result.GetProperty("ghosts_handed_out").EnumerateArray());
+            var found = await client.FindProvidersAsync("Calc");
+            Assert.Equal(["p0", "p1", "p2"], found.Select(p => p.NodeId));
+            Assert.All(found, p => Assert.Equal($"macula.{realm}.rpc.Calc.{p.NodeId}", p.Subject));
+            var served = new List<string>();
+            for (int i = 0; i < 9; i++)
+            {
+                served.Add(await calc.WhoAsync());
+            }
+
+            Assert.Equal(3, served.Count(s => s == "p0"));
+            Assert.Contains(events, e => e.Kind == MaculaEventKind.BadMessage && e.Message.Contains("Refused STORE", StringComparison.Ordinal));
+            Assert.Contains(events, e => e.Kind == MaculaEventKind.BadMessage && e.Message.Contains("Refused DELETE", StringComparison.Ordinal));
+            Assert.All(providers, p => Assert.DoesNotContain(((Macula.Discovery.DhtServiceRegistry)p.Registry).Node.Routing.All(), c => c.NodeId.StartsWith("ghost-", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            foreach (var node in providers)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
     private static Process StartPython(params string[] args)
     {
         var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
