@@ -68,6 +68,8 @@ internal static class ToolNode
                 Transport = transport,
                 Realm = settings.Realm,
                 Metadata = new Dictionary<string, string> { ["role"] = "macula-cli" },
+                // A short-lived tool only asks: it must not sit in routing tables after it exits (docs/dht.md#client-mode).
+                Dht = DhtOptions.Default with { Mode = DhtMode.Client },
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is MaculaTransportException or TimeoutException or IOException)

@@ -32,6 +32,27 @@ public sealed class MaculaOptions
     /// <summary>The NATS connection: servers, credentials, TLS (the section <c>Macula:Nats</c>).</summary>
     public MaculaNatsOptions Nats { get; set; } = new();
 
+    /// <summary>
+    /// A file holding this node's identity seed (a NATS user nkey seed); created, readable by the owner only, when it
+    /// does not exist. Empty for <see cref="IdentitySeed"/>, or for an ephemeral identity when both are empty.
+    /// </summary>
+    public string? IdentityFile { get; set; }
+
+    /// <summary>This node's identity seed (<c>SU...</c>) itself, for secret stores that inject values rather than files.</summary>
+    public string? IdentitySeed { get; set; }
+
+    /// <summary>A node certificate (<c>MCERT1...</c>, from <c>macula keys sign</c>) that binds <see cref="NodeId"/> to the identity.</summary>
+    public string? Certificate { get; set; }
+
+    /// <summary>The realm's trust policy (<c>Macula:Trust:Mode</c>, <c>TrustedNodeKeys</c>, <c>TrustedRealmKeys</c>, <c>MaxClockSkew</c>).</summary>
+    public MaculaTrustOptions Trust { get; set; } = new();
+
+    /// <summary>
+    /// Whether exceptions of service implementations go back to callers with their type and message. Empty: on in the
+    /// Development environment only.
+    /// </summary>
+    public bool? IncludeErrorDetails { get; set; }
+
     /// <summary>Metadata advertised with the services this node provides.</summary>
     public Dictionary<string, string> Metadata { get; set; } = [];
 
@@ -52,4 +73,28 @@ public sealed class MaculaOptions
 
     /// <summary>The maximum attempts of clients that do not set their own; empty for min(3, providers).</summary>
     public int? MaxAttempts { get; set; }
+}
+
+/// <summary>The trust policy of a hosted node, bindable from <c>Macula:Trust</c>; see <see cref="TrustOptions"/>.</summary>
+public sealed class MaculaTrustOptions
+{
+    /// <summary>Open (any validly signed node) or Enforced (trusted keys only). Default Open.</summary>
+    public TrustMode Mode { get; set; } = TrustMode.Open;
+
+    /// <summary>Node public keys (<c>U...</c>) trusted in enforced mode.</summary>
+    public List<string> TrustedNodeKeys { get; set; } = [];
+
+    /// <summary>Realm public keys (<c>A...</c>) whose certificates are trusted in enforced mode.</summary>
+    public List<string> TrustedRealmKeys { get; set; } = [];
+
+    /// <summary>How far ahead of this node's clock a signed time may be. Default 30 s.</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TrustOptions.Default.MaxClockSkew;
+
+    internal TrustOptions ToTrustOptions() => new()
+    {
+        Mode = Mode,
+        TrustedNodeKeys = [.. TrustedNodeKeys],
+        TrustedRealmKeys = [.. TrustedRealmKeys],
+        MaxClockSkew = MaxClockSkew,
+    };
 }

@@ -148,7 +148,7 @@ internal sealed record SharedNatsConnection(NATS.Client.Core.INatsConnection Con
 internal sealed record MaculaProviderRegistration(Type ServiceType, Func<MaculaNode, IServiceProvider, CancellationToken, Task<IAsyncDisposable>> Start);
 
 /// <summary>Owns the node: started by the hosted service, awaited by clients made before the start.</summary>
-internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, IServiceProvider services, ILoggerFactory? loggerFactory = null)
+internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, IServiceProvider services, ILoggerFactory? loggerFactory = null, IHostEnvironment? environment = null)
 {
     private readonly TaskCompletionSource<MaculaNode> _node = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -162,10 +162,17 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemory
         var shared = services.GetService<SharedNatsConnection>()?.Connection ?? services.GetService<NATS.Client.Core.INatsConnection>();
         try
         {
+            var identity = !string.IsNullOrEmpty(o.IdentitySeed) ? NodeIdentity.FromSeed(o.IdentitySeed)
+                : !string.IsNullOrEmpty(o.IdentityFile) ? NodeIdentity.LoadOrCreate(o.IdentityFile)
+                : null;
             var node = await MaculaNode.StartAsync(new MaculaNodeOptions
             {
                 Realm = o.Realm,
                 NodeId = string.IsNullOrEmpty(o.NodeId) ? null : o.NodeId,
+                Identity = identity,
+                Certificate = string.IsNullOrEmpty(o.Certificate) ? null : o.Certificate,
+                Trust = o.Trust.ToTrustOptions(),
+                IncludeErrorDetails = o.IncludeErrorDetails ?? environment?.IsDevelopment() ?? false,
                 Transport = TransportFactory.Create(o, network, shared, factory, logger),
                 Metadata = o.Metadata,
                 AdvertiseTtl = o.AdvertiseTtl,

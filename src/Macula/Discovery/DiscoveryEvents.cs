@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Macula.Dht;
 using Macula.Serialization;
 using Macula.Transport;
 
@@ -21,7 +22,7 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
 
     public DiscoveryEvents(MaculaNode node) => _node = node;
 
-    public static string Subject(string realm, string service) => $"macula.{realm}.discovery.{service}";
+    public static string Subject(string realm, string service) => Subjects.Discovery(realm, service);
 
     /// <summary>Starts listening for announcements about <paramref name="service"/> (once per service).</summary>
     public void Watch(string service)
@@ -54,17 +55,21 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
     {
         int op;
         string? nodeId;
+        DateTimeOffset at;
+        Seal seal;
         try
         {
-            var reader = new MessagePackReader(message.Payload.Span);
+            var reader = new MessagePackReader(message.Payload.Span, maxDepth: 4);
             int count = reader.ReadArrayHeader();
-            if (count < 2)
+            if (count < 4)
             {
-                throw new MaculaSerializationException($"Expected an announcement [op, node_id], found an array of {count}", 0);
+                throw new MaculaSerializationException($"Expected an announcement [op, node_id, at_ms, seal], found an array of {count}", 0);
             }
 
             op = reader.ReadInt32();
             nodeId = reader.ReadString();
+            at = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(reader.ReadInt64(), 0, 253402300799999L));
+            seal = ReadSeal(ref reader);
         }
         catch (MaculaSerializationException ex)
         {
@@ -72,8 +77,15 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
-        if (nodeId is null || nodeId == _node.NodeId)
+        if (nodeId is null || nodeId == _node.NodeId || op is not (Advertised or Withdrawn))
         {
+            return ValueTask.CompletedTask;
+        }
+
+        var verdict = _node.Security.CheckAnnouncement(service, op, nodeId, at, seal, _node.Time.GetUtcNow());
+        if (!verdict.Accepted)
+        {
+            _node.OnRejected("announcement", $"discovery announcement on '{message.Subject}': {verdict.Reason}");
             return ValueTask.CompletedTask;
         }
 
@@ -83,21 +95,52 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
                 _node.Discovery.Invalidate(service);
                 break;
             case Withdrawn:
-                _node.Discovery.Evict(service, nodeId);
+                // Only the key that signed the cached record may evict it: a name is not enough.
+                if (!_node.Discovery.Evict(service, nodeId, seal.PublicKeyText))
+                {
+                    _node.OnRejected("announcement", $"discovery announcement on '{message.Subject}': '{DhtSecurity.Quote(nodeId)}' is cached with another key");
+                }
+
                 break;
         }
 
         return ValueTask.CompletedTask;
     }
 
+    private static Seal ReadSeal(ref MessagePackReader reader)
+    {
+        int fields = reader.ReadArrayHeader();
+        if (fields < 3)
+        {
+            throw new MaculaSerializationException($"Expected a seal [public_key, signature, certificate], found an array of {fields}", 0);
+        }
+
+        var key = reader.ReadBinarySpan().ToArray();
+        var signature = reader.ReadBinarySpan().ToArray();
+        string? certificate = reader.ReadString();
+        if (key.Length != Security.Signing.PublicKeySize || signature.Length != Security.Signing.SignatureSize || certificate?.Length > NodeCertificate.MaxTextLength)
+        {
+            throw new MaculaSerializationException("The announcement's seal has a key, signature or certificate of the wrong size", 0);
+        }
+
+        return new Seal(key, signature, certificate);
+    }
+
     /// <summary>Announces that this node joined or is leaving as a provider of <paramref name="service"/>; best effort.</summary>
     public async ValueTask AnnounceAsync(string service, int op)
     {
-        using var buffer = new PooledBufferWriter(64);
+        var at = DhtSecurity.TruncateToMilliseconds(_node.Time.GetUtcNow());
+        var seal = _node.Security.SignAnnouncement(service, op, _node.NodeId, at);
+        using var buffer = new PooledBufferWriter(256);
         var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(2);
+        writer.WriteArrayHeader(4);
         writer.Write(op);
         writer.Write(_node.NodeId);
+        writer.Write(at.ToUnixTimeMilliseconds());
+        writer.WriteArrayHeader(3);
+        writer.WriteBinary(seal.PublicKey);
+        writer.WriteBinary(seal.Signature);
+        writer.Write(seal.Certificate);
         try
         {
             await _node.Transport.PublishAsync(Subject(_node.Realm, service), buffer.WrittenMemory).ConfigureAwait(false);
