@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need (nats-server, python3-msgpack from Debian), builds, runs every test project and
+# Installs what the tests need from Debian (nats-server, python3-msgpack and python3-cryptography for the wire tests,
+# Go and nats.go for the e2e smoke test, clang, lld and zlib1g-dev for the NativeAOT publish), builds, runs every test
+# project and
 # prints one closing line "N passed, M failed". Exits non-zero when anything failed or no test ran.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -7,6 +9,13 @@ cd "$(dirname "$0")"
 need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 /usr/bin/python3 -c 'import msgpack' >/dev/null 2>&1 || need+=(python3-msgpack)
+# The e2e benchmark's smoke test builds its nats.go peer with Debian's Go and nats.go (benchmarks/peers/natsgo).
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/nats-io/nats.go ] || need+=(golang-github-nats-io-go-nats-dev)
+command -v clang >/dev/null 2>&1 || need+=(clang)
+command -v ld.lld >/dev/null 2>&1 || need+=(lld)
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
+/usr/bin/python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' >/dev/null 2>&1 || need+=(python3-cryptography)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} from Debian's packages..."
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

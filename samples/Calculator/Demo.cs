@@ -11,7 +11,8 @@ internal static class Demo
         var providers = new List<(MaculaNode Node, IAsyncDisposable Service)>();
         for (int i = 1; i <= 3; i++)
         {
-            var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport(), NodeId = $"provider-{i}" });
+            // A demo shows the remote exception; a production provider keeps IncludeErrorDetails off (the default).
+            var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport(), NodeId = $"provider-{i}", IncludeErrorDetails = true });
             providers.Add((node, await node.ProvideAsync<ICalculator>(new CalculatorService(node.NodeId))));
         }
 

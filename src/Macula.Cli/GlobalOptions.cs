@@ -10,7 +10,8 @@ namespace Macula.Cli;
 /// <param name="Json">Machine output instead of tables.</param>
 /// <param name="Timeout">Connecting, one call attempt, one ping.</param>
 /// <param name="Window">How long to gather the answers of every node of the realm.</param>
-internal sealed record GlobalSettings(IReadOnlyList<string> Servers, string Realm, bool Json, TimeSpan Timeout, TimeSpan Window);
+/// <param name="Credentials">How to authenticate and secure the connection: every field but the servers and timeouts.</param>
+internal sealed record GlobalSettings(IReadOnlyList<string> Servers, string Realm, bool Json, TimeSpan Timeout, TimeSpan Window, Macula.Nats.NatsOptions Credentials);
 
 /// <summary>The options shared by every command; recursive, so they may follow the command name.</summary>
 internal sealed class GlobalOptions
@@ -19,11 +20,29 @@ internal sealed class GlobalOptions
 
     public Option<string[]> Nats { get; } = new("--nats")
     {
-        Description = "NATS server URL (repeat the option or separate URLs with commas)",
+        Description = "NATS server URL: nats://, tls://, ws:// or wss:// (repeat the option or separate URLs with commas)",
         HelpName = "url",
         Recursive = true,
         DefaultValueFactory = _ => [DefaultServer],
     };
+
+    public Option<string?> Creds { get; } = new("--creds") { Description = "JWT credentials file (.creds) to authenticate with", HelpName = "file", Recursive = true };
+
+    public Option<string?> NKey { get; } = new("--nkey") { Description = "File holding an NKey user seed (SU...) to authenticate with", HelpName = "file", Recursive = true };
+
+    public Option<string?> User { get; } = new("--user") { Description = "User name to authenticate with (with --password)", HelpName = "name", Recursive = true };
+
+    public Option<string?> Password { get; } = new("--password") { Description = "Password of --user", HelpName = "password", Recursive = true };
+
+    public Option<string?> Token { get; } = new("--token") { Description = "Authentication token", HelpName = "token", Recursive = true };
+
+    public Option<string?> TlsCa { get; } = new("--tls-ca") { Description = "PEM file of the CA certificates to trust for the server", HelpName = "file", Recursive = true };
+
+    public Option<string?> TlsCert { get; } = new("--tls-cert") { Description = "PEM client certificate to present (with --tls-key)", HelpName = "file", Recursive = true };
+
+    public Option<string?> TlsKey { get; } = new("--tls-key") { Description = "PEM private key of --tls-cert", HelpName = "file", Recursive = true };
+
+    public Option<bool> TlsFirst { get; } = new("--tls-first") { Description = "Start TLS before any NATS traffic (server handshake_first)", Recursive = true };
 
     public Option<string> Realm { get; } = new("--realm")
     {
@@ -72,7 +91,7 @@ internal sealed class GlobalOptions
         });
     }
 
-    public IEnumerable<Option> All => [Nats, Realm, Json, Timeout, Window];
+    public IEnumerable<Option> All => [Nats, Creds, NKey, User, Password, Token, TlsCa, TlsCert, TlsKey, TlsFirst, Realm, Json, Timeout, Window];
 
     public GlobalSettings Read(ParseResult parse)
     {
@@ -90,7 +109,20 @@ internal sealed class GlobalOptions
             throw CliFailure.Usage("--nats names no server: give a URL such as " + DefaultServer + ".");
         }
 
-        return new GlobalSettings(servers, parse.GetValue(Realm) ?? "default", parse.GetValue(Json), parse.GetValue(Timeout) ?? DefaultTimeout, parse.GetValue(Window) ?? DefaultWindow);
+        var credentials = Macula.Nats.NatsOptions.Default with
+        {
+            Servers = servers,
+            CredsFile = parse.GetValue(Creds),
+            NKeySeedFile = parse.GetValue(NKey),
+            User = parse.GetValue(User),
+            Password = parse.GetValue(Password),
+            Token = parse.GetValue(Token),
+            TlsCaFile = parse.GetValue(TlsCa),
+            TlsCertFile = parse.GetValue(TlsCert),
+            TlsKeyFile = parse.GetValue(TlsKey),
+            TlsFirst = parse.GetValue(TlsFirst),
+        };
+        return new GlobalSettings(servers, parse.GetValue(Realm) ?? "default", parse.GetValue(Json), parse.GetValue(Timeout) ?? DefaultTimeout, parse.GetValue(Window) ?? DefaultWindow, credentials);
     }
 
     /// <summary>A positive duration: plain seconds (<c>5</c>, <c>2.5</c>) or with a unit (<c>500ms</c>, <c>3s</c>, <c>1m</c>).</summary>

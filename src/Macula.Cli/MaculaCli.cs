@@ -56,6 +56,7 @@ internal static class MaculaCli
         root.Subcommands.Add(CallCommand.Create(options, console));
         root.Subcommands.Add(DhtCommand.Create(options, console));
         root.Subcommands.Add(PingCommand.Create(options, console));
+        root.Subcommands.Add(KeysCommand.Create(options, console));
         return root;
     }
 
@@ -96,7 +97,7 @@ internal static class MaculaCli
     {
         CliFailure f => (f.ExitCode, f.Message),
         OperationCanceledException when cancellationToken.IsCancellationRequested => (ExitCodes.Interrupted, "interrupted"),
-        MaculaRemoteException r => (ExitCodes.RemoteError, $"the provider {r.NodeId} threw {r.RemoteType}: {r.RemoteMessage}"),
+        MaculaRemoteException r => (ExitCodes.RemoteError, r.RemoteType.Length > 0 ? $"the provider {r.NodeId} threw {r.RemoteType}: {r.RemoteMessage}" : $"the provider {r.NodeId} failed: {r.RemoteMessage}"),
         MaculaRpcException r => (ExitCodes.Failure, $"{r.Code}: {r.Message}"),
         MaculaTransportException t => (ExitCodes.Failure, $"NATS {t.Kind}: {t.Message}"),
         MaculaSerializationException s => (ExitCodes.Failure, "undecodable MessagePack: " + s.Message),

@@ -38,8 +38,20 @@ public static class MaculaLogEvents
     /// <summary>The NATS connection came back.</summary>
     public static readonly EventId Reconnected = new(1502, nameof(Reconnected));
 
-    /// <summary>A NATS protocol or server error.</summary>
+    /// <summary>A NATS server error (<c>-ERR</c>) or a failed subscription handler.</summary>
     public static readonly EventId TransportError = new(1503, nameof(TransportError));
+
+    /// <summary>An attempt to connect or reconnect to one NATS server failed (the server and the reason are named).</summary>
+    public static readonly EventId ConnectFailed = new(1504, nameof(ConnectFailed));
+
+    /// <summary>A subscription fell behind and NATS messages were dropped.</summary>
+    public static readonly EventId SlowConsumer = new(1505, nameof(SlowConsumer));
+
+    /// <summary>The NATS server is shutting down gracefully (lame duck mode).</summary>
+    public static readonly EventId LameDuckMode = new(1506, nameof(LameDuckMode));
+
+    /// <summary>The NATS connection closed for good (disposed, or it gave up reconnecting).</summary>
+    public static readonly EventId TransportClosed = new(1507, nameof(TransportClosed));
 
     /// <summary>Host configuration was invalid.</summary>
     public static readonly EventId InvalidOptions = new(1400, nameof(InvalidOptions));
@@ -52,6 +64,10 @@ public static class MaculaLogEvents
             Macula.Nats.NatsEventKind.Disconnected => (Disconnected, LogLevel.Warning),
             Macula.Nats.NatsEventKind.Reconnected => (Reconnected, LogLevel.Information),
             Macula.Nats.NatsEventKind.ServersDiscovered => (Connected, LogLevel.Debug),
+            Macula.Nats.NatsEventKind.ConnectFailed => (ConnectFailed, LogLevel.Warning),
+            Macula.Nats.NatsEventKind.SlowConsumer or Macula.Nats.NatsEventKind.MessageDropped => (SlowConsumer, LogLevel.Warning),
+            Macula.Nats.NatsEventKind.LameDuckMode => (LameDuckMode, LogLevel.Warning),
+            Macula.Nats.NatsEventKind.Closed => (TransportClosed, LogLevel.Information),
             _ => (TransportError, LogLevel.Warning),
         };
 

@@ -3,7 +3,7 @@ namespace Macula.Hosting;
 /// <summary>Which bus a hosted node uses.</summary>
 public enum MaculaTransportKind
 {
-    /// <summary>A NATS server or cluster (<see cref="MaculaOptions.Servers"/>).</summary>
+    /// <summary>A NATS server or cluster (<see cref="MaculaOptions.Nats"/>, or the app's own <c>INatsConnection</c>).</summary>
     Nats = 0,
 
     /// <summary>An in-process mesh: every node of the process shares one <see cref="InMemoryNetwork"/>.</summary>
@@ -12,7 +12,7 @@ public enum MaculaTransportKind
 
 /// <summary>
 /// Settings of a hosted Macula node, bindable from the configuration section <c>Macula</c>
-/// (for example <c>"Macula": { "Realm": "prod", "Servers": [ "nats://10.0.0.5:4222" ], "DefaultStrategy": "RoundRobin" }</c>).
+/// (for example <c>"Macula": { "Realm": "prod", "Nats": { "Servers": [ "tls://10.0.0.5:4222" ], "CredsFile": "/etc/macula/app.creds" }, "DefaultStrategy": "RoundRobin" }</c>).
 /// Validated when the host starts; a bad value stops the start with a message that names the option.
 /// </summary>
 public sealed class MaculaOptions
@@ -29,17 +29,29 @@ public sealed class MaculaOptions
     /// <summary>The bus. Default NATS.</summary>
     public MaculaTransportKind Transport { get; set; } = MaculaTransportKind.Nats;
 
-    /// <summary>NATS server URLs (<c>nats://host:port</c> or <c>tls://host:port</c>). Default <c>nats://127.0.0.1:4222</c>.</summary>
-    public List<string> Servers { get; set; } = [];
+    /// <summary>The NATS connection: servers, credentials, TLS (the section <c>Macula:Nats</c>).</summary>
+    public MaculaNatsOptions Nats { get; set; } = new();
 
-    /// <summary>NATS user name, with <see cref="Password"/>.</summary>
-    public string? User { get; set; }
+    /// <summary>
+    /// A file holding this node's identity seed (a NATS user nkey seed); created, readable by the owner only, when it
+    /// does not exist. Empty for <see cref="IdentitySeed"/>, or for an ephemeral identity when both are empty.
+    /// </summary>
+    public string? IdentityFile { get; set; }
 
-    /// <summary>NATS password.</summary>
-    public string? Password { get; set; }
+    /// <summary>This node's identity seed (<c>SU...</c>) itself, for secret stores that inject values rather than files.</summary>
+    public string? IdentitySeed { get; set; }
 
-    /// <summary>NATS authentication token.</summary>
-    public string? Token { get; set; }
+    /// <summary>A node certificate (<c>MCERT1...</c>, from <c>macula keys sign</c>) that binds <see cref="NodeId"/> to the identity.</summary>
+    public string? Certificate { get; set; }
+
+    /// <summary>The realm's trust policy (<c>Macula:Trust:Mode</c>, <c>TrustedNodeKeys</c>, <c>TrustedRealmKeys</c>, <c>MaxClockSkew</c>).</summary>
+    public MaculaTrustOptions Trust { get; set; } = new();
+
+    /// <summary>
+    /// Whether exceptions of service implementations go back to callers with their type and message. Empty: on in the
+    /// Development environment only.
+    /// </summary>
+    public bool? IncludeErrorDetails { get; set; }
 
     /// <summary>Metadata advertised with the services this node provides.</summary>
     public Dictionary<string, string> Metadata { get; set; } = [];
@@ -67,4 +79,28 @@ public sealed class MaculaOptions
 
     /// <summary>The smallest body the node compresses (<see cref="CompressionOptions.MinBytes"/>). Default 1024.</summary>
     public int CompressionMinBytes { get; set; } = CompressionOptions.Off.MinBytes;
+}
+
+/// <summary>The trust policy of a hosted node, bindable from <c>Macula:Trust</c>; see <see cref="TrustOptions"/>.</summary>
+public sealed class MaculaTrustOptions
+{
+    /// <summary>Open (any validly signed node) or Enforced (trusted keys only). Default Open.</summary>
+    public TrustMode Mode { get; set; } = TrustMode.Open;
+
+    /// <summary>Node public keys (<c>U...</c>) trusted in enforced mode.</summary>
+    public List<string> TrustedNodeKeys { get; set; } = [];
+
+    /// <summary>Realm public keys (<c>A...</c>) whose certificates are trusted in enforced mode.</summary>
+    public List<string> TrustedRealmKeys { get; set; } = [];
+
+    /// <summary>How far ahead of this node's clock a signed time may be. Default 30 s.</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TrustOptions.Default.MaxClockSkew;
+
+    internal TrustOptions ToTrustOptions() => new()
+    {
+        Mode = Mode,
+        TrustedNodeKeys = [.. TrustedNodeKeys],
+        TrustedRealmKeys = [.. TrustedRealmKeys],
+        MaxClockSkew = MaxClockSkew,
+    };
 }

@@ -83,13 +83,42 @@ public sealed class MaculaBuilder
     /// <summary>The service collection.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>Uses the NATS servers at <paramref name="servers"/> (e.g. <c>nats://127.0.0.1:4222</c>).</summary>
+    /// <summary>Uses the NATS servers at <paramref name="servers"/> (e.g. <c>nats://127.0.0.1:4222</c>), with the rest of <c>Macula:Nats</c>.</summary>
     public MaculaBuilder UseNats(params string[] servers)
     {
         Services.Configure<MaculaOptions>(o =>
         {
             o.Transport = MaculaTransportKind.Nats;
-            o.Servers = [.. servers];
+            o.Nats.Servers = [.. servers];
+            o.Nats.OwnConnection = true;
+        });
+        return this;
+    }
+
+    /// <summary>Uses NATS with the connection settings in code (after <c>Macula:Nats</c> is bound).</summary>
+    public MaculaBuilder UseNats(Action<MaculaNatsOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure<MaculaOptions>(o =>
+        {
+            o.Transport = MaculaTransportKind.Nats;
+            configure(o.Nats);
+        });
+        return this;
+    }
+
+    /// <summary>
+    /// Uses the application's own NATS connection: Macula's traffic shares it, and Macula never disposes it. A
+    /// connection registered in the container (NATS.Client.Hosting's <c>AddNats</c>) is used without this call.
+    /// </summary>
+    public MaculaBuilder UseNats(NATS.Client.Core.INatsConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        Services.Replace(ServiceDescriptor.Singleton(new SharedNatsConnection(connection)));
+        Services.Configure<MaculaOptions>(o =>
+        {
+            o.Transport = MaculaTransportKind.Nats;
+            o.Nats.OwnConnection = false;
         });
         return this;
     }
@@ -127,10 +156,13 @@ public sealed class MaculaBuilder
 
 internal sealed record MaculaResolverRegistration(IFormatterResolver Resolver);
 
+/// <summary>A connection handed to <see cref="MaculaBuilder.UseNats(NATS.Client.Core.INatsConnection)"/>.</summary>
+internal sealed record SharedNatsConnection(NATS.Client.Core.INatsConnection Connection);
+
 internal sealed record MaculaProviderRegistration(Type ServiceType, Func<MaculaNode, IServiceProvider, CancellationToken, Task<IAsyncDisposable>> Start);
 
 /// <summary>Owns the node: started by the hosted service, awaited by clients made before the start.</summary>
-internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, IEnumerable<MaculaResolverRegistration> resolvers, ILoggerFactory? loggerFactory = null)
+internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, IEnumerable<MaculaResolverRegistration> resolvers, IServiceProvider services, ILoggerFactory? loggerFactory = null, IHostEnvironment? environment = null)
 {
     private readonly TaskCompletionSource<MaculaNode> _node = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -139,14 +171,23 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemory
     public async Task<MaculaNode> StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var logger = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Macula");
+        var factory = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+        var logger = factory.CreateLogger("Macula");
+        var shared = services.GetService<SharedNatsConnection>()?.Connection ?? services.GetService<NATS.Client.Core.INatsConnection>();
         try
         {
+            var identity = !string.IsNullOrEmpty(o.IdentitySeed) ? NodeIdentity.FromSeed(o.IdentitySeed)
+                : !string.IsNullOrEmpty(o.IdentityFile) ? NodeIdentity.LoadOrCreate(o.IdentityFile)
+                : null;
             var node = await MaculaNode.StartAsync(new MaculaNodeOptions
             {
                 Realm = o.Realm,
                 NodeId = string.IsNullOrEmpty(o.NodeId) ? null : o.NodeId,
-                Transport = TransportFactory.Create(o, network, logger),
+                Identity = identity,
+                Certificate = string.IsNullOrEmpty(o.Certificate) ? null : o.Certificate,
+                Trust = o.Trust.ToTrustOptions(),
+                IncludeErrorDetails = o.IncludeErrorDetails ?? environment?.IsDevelopment() ?? false,
+                Transport = TransportFactory.Create(o, network, shared, factory, logger),
                 Metadata = o.Metadata,
                 AdvertiseTtl = o.AdvertiseTtl,
                 DiscoveryCacheTtl = o.DiscoveryCacheTtl,
@@ -218,17 +259,13 @@ internal sealed class MaculaOptionsValidator : IValidateOptions<MaculaOptions>
 
         if (options.Transport == MaculaTransportKind.Nats)
         {
-            foreach (string server in options.Servers)
+            try
             {
-                if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls") || uri.Port <= 0)
-                {
-                    failures.Add($"Macula:Servers has '{server}', which is not a nats://host:port or tls://host:port URL.");
-                }
+                options.Nats.ToNatsOptions("macula").Validate();
             }
-
-            if (options.Token is not null && options.User is not null)
+            catch (ArgumentException ex)
             {
-                failures.Add("Macula:Token and Macula:User are both set: use a token or a user and password, not both.");
+                failures.Add("Macula:Nats: " + ex.Message.Replace("NatsOptions.", "Macula:Nats:", StringComparison.Ordinal));
             }
         }
 

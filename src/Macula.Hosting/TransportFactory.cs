@@ -1,22 +1,28 @@
 using Macula.Nats;
 using Macula.Transport;
 using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
 
 namespace Macula.Hosting;
 
+/// <summary>The transport of a hosted node: in-memory, the app's own NATS connection, or one Macula opens.</summary>
 internal static class TransportFactory
 {
-    public static IMaculaTransport Create(MaculaOptions options, InMemoryNetwork network, ILogger logger) => options.Transport switch
+    public static IMaculaTransport Create(MaculaOptions options, InMemoryNetwork network, INatsConnection? shared, ILoggerFactory loggerFactory, ILogger logger)
     {
-        MaculaTransportKind.InMemory => network.CreateTransport(),
-        _ => new NatsTransport(new NatsOptions
+        if (options.Transport == MaculaTransportKind.InMemory)
         {
-            Servers = options.Servers.Count > 0 ? options.Servers : NatsOptions.Default.Servers,
-            Name = string.IsNullOrEmpty(options.NodeId) ? "macula" : "macula-" + options.NodeId,
-            User = options.User,
-            Password = options.Password,
-            Token = options.Token,
-            OnEvent = e => MaculaLogEvents.Log(logger, e),
-        }),
-    };
+            return network.CreateTransport();
+        }
+
+        Action<NatsEvent> onEvent = e => MaculaLogEvents.Log(logger, e);
+        if (shared is not null && !options.Nats.OwnConnection)
+        {
+            MaculaLogEvents.Log(logger, new NatsEvent(NatsEventKind.Connected, $"Using the application's NATS connection ({shared.Opts.Url}); Macula:Nats connection settings are not used."));
+            return new NatsTransport(shared, onEvent);
+        }
+
+        string name = string.IsNullOrEmpty(options.NodeId) ? "macula" : "macula-" + options.NodeId;
+        return new NatsTransport(options.Nats.ToNatsOptions(name) with { OnEvent = onEvent, LoggerFactory = loggerFactory });
+    }
 }

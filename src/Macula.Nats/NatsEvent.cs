@@ -9,19 +9,16 @@ public enum NatsEventKind
     /// <summary>The connection was lost; the client is reconnecting.</summary>
     Disconnected = 2,
 
-    /// <summary>The client connected again after a loss; subscriptions were restored.</summary>
+    /// <summary>The client connected again after a loss; NATS.Client.Core restored the subscriptions.</summary>
     Reconnected = 3,
 
     /// <summary>An attempt to connect to one server failed.</summary>
     ConnectFailed = 4,
 
-    /// <summary>The server sent bytes that are not valid NATS protocol; the connection was dropped.</summary>
-    ProtocolError = 5,
-
-    /// <summary>The server sent <c>-ERR</c>.</summary>
+    /// <summary>The server sent <c>-ERR</c> (for example a permissions violation, or an authorization error).</summary>
     ServerError = 6,
 
-    /// <summary>A subscription's handler fell so far behind that messages were dropped.</summary>
+    /// <summary>A subscription's handler fell so far behind that its pending messages filled up; messages are being dropped.</summary>
     SlowConsumer = 7,
 
     /// <summary>A subscription's handler threw; delivery goes on with the next message.</summary>
@@ -36,8 +33,8 @@ public enum NatsEventKind
     /// <summary>The client closed, because it was disposed or gave up reconnecting.</summary>
     Closed = 11,
 
-    /// <summary>Publishes buffered while disconnected were dropped because the client closed.</summary>
-    PublishesDropped = 12,
+    /// <summary>A message was dropped because its subscription's pending messages were full (see <see cref="SlowConsumer"/>).</summary>
+    MessageDropped = 13,
 }
 
 /// <summary>A diagnostic from a NATS connection, passed to <see cref="NatsOptions.OnEvent"/>.</summary>

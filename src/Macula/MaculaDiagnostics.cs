@@ -37,6 +37,8 @@ public static class MaculaDiagnostics
 
     internal static readonly Counter<long> DiscoveryLookups = Meter.CreateCounter<long>("macula.discovery.lookups", "{lookup}", "Lookups sent to the registry (cache misses).");
 
+    internal static readonly Counter<long> Rejections = Meter.CreateCounter<long>("macula.security.rejections", "{message}", "Records, withdrawals, DHT replies and announcements refused by the signature, trust or ownership rules, by kind.");
+
     internal static readonly Counter<long> DiscoveryCacheHits = Meter.CreateCounter<long>("macula.discovery.cache_hits", "{lookup}", "Lookups answered by the discovery cache.");
 
     private static int _openCircuits;

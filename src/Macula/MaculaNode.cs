@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Macula.Dht;
 using Macula.Discovery;
 using Macula.Rpc;
+using Macula.Security;
 using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;
@@ -16,6 +18,7 @@ public sealed class MaculaNode : IAsyncDisposable
     private readonly ConcurrentDictionary<ProviderHost, byte> _providers = new();
     private readonly CancellationTokenSource _stopping = new();
     private NodeIntrospection? _introspection;
+    private NodeIdentity? _ownedIdentity;
     private int _disposed;
 
     private MaculaNode(MaculaNodeOptions options, string nodeId, IServiceRegistry registry)
@@ -63,13 +66,15 @@ public sealed class MaculaNode : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        string nodeId = options.NodeId ?? NewNodeId();
+        var identity = options.Identity ?? NodeIdentity.Create();
+        string nodeId = options.NodeId ?? identity.DefaultNodeId;
+        var security = new DhtSecurity(options.Realm, identity, options.Certificate, new TrustPolicy(options.Trust, options.Realm));
         await options.Transport!.ConnectAsync(cancellationToken).ConfigureAwait(false);
         Action<MaculaEvent>? sink = options.OnEvent;
         var registry = await DhtServiceRegistry.StartAsync(
             options.Transport, options.Realm, nodeId, options.Dht, cancellationToken, options.TimeProvider,
-            sink is null ? null : message => sink(new MaculaEvent(MaculaEventKind.BadMessage, "DHT: " + message))).ConfigureAwait(false);
-        var node = new MaculaNode(options, nodeId, registry);
+            sink is null ? null : message => sink(new MaculaEvent(MaculaEventKind.BadMessage, "DHT: " + message)), security).ConfigureAwait(false);
+        var node = new MaculaNode(options, nodeId, registry) { _ownedIdentity = options.Identity is null ? identity : null };
         node._introspection = await NodeIntrospection.StartAsync(node, cancellationToken).ConfigureAwait(false);
         node.Raise(MaculaEventKind.Started, $"Node {nodeId} started in realm '{options.Realm}'.");
         return node;
@@ -234,6 +239,7 @@ public sealed class MaculaNode : IAsyncDisposable
         await Transport.DisposeAsync().ConfigureAwait(false);
         Raise(MaculaEventKind.Stopped, $"Node {NodeId} stopped.");
         _stopping.Dispose();
+        _ownedIdentity?.Dispose();
     }
 
     internal void Forget(ProviderHost host) => _providers.TryRemove(host, out _);
@@ -247,6 +253,20 @@ public sealed class MaculaNode : IAsyncDisposable
 
     internal void OnCircuitChanged(string service, string nodeId, CircuitState state) =>
         Raise(MaculaEventKind.CircuitChanged, $"The circuit of {service} on {nodeId} is now {state}.");
+
+    internal DhtSecurity Security => ((DhtServiceRegistry)Registry).Node.Security;
+
+    private readonly LogThrottle _rejectionLog = new(perSecond: 10);
+
+    /// <summary>Counts a refused message by kind and logs why (at most ten lines a second).</summary>
+    internal void OnRejected(string kind, string reason)
+    {
+        MaculaDiagnostics.Rejections.Add(1, new KeyValuePair<string, object?>("macula.rejected", kind));
+        if (_rejectionLog.TryTake(Time.GetUtcNow()))
+        {
+            Raise(MaculaEventKind.BadMessage, "Refused " + reason);
+        }
+    }
 
     internal void OnBadMessage(string subject, string what) => Raise(MaculaEventKind.BadMessage, $"Dropped a bad message on '{subject}': {what}.");
 
@@ -270,5 +290,4 @@ public sealed class MaculaNode : IAsyncDisposable
         }
     }
 
-    private static string NewNodeId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }

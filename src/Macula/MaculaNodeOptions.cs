@@ -11,11 +11,40 @@ public sealed record MaculaNodeOptions
     /// <summary>The realm: nodes of different realms never see each other on a shared bus. Default <c>default</c>.</summary>
     public string Realm { get; init; } = "default";
 
-    /// <summary>The bus the node talks over; the node owns it and disposes it. Required.</summary>
+    /// <summary>
+    /// The bus the node talks over; the node owns it and disposes it. Required. Over NATS, a
+    /// <c>Macula.Nats.NatsTransport</c> made from <c>NatsOptions</c> (servers, user/password, token, NKey seed, JWT
+    /// creds, TLS CA and client certificate, TLS-first, WebSocket URLs), from a whole NATS.Client.Core <c>NatsOpts</c>,
+    /// or over the app's own <c>INatsConnection</c>, which disposing the transport leaves open.
+    /// </summary>
     public IMaculaTransport? Transport { get; init; }
 
     /// <summary>This node's id (letters, digits, '-' and '_'); a random one is generated when <see langword="null"/>.</summary>
     public string? NodeId { get; init; }
+
+    /// <summary>
+    /// This node's key pair, which signs what it says for itself on the bus. An ephemeral one is made when
+    /// <see langword="null"/>; persist one with <see cref="NodeIdentity.LoadOrCreate"/>. The node id defaults to the
+    /// one derived from it.
+    /// </summary>
+    public NodeIdentity? Identity { get; init; }
+
+    /// <summary>
+    /// A <see cref="NodeCertificate"/> (text form) from a realm key that binds <see cref="NodeId"/> to
+    /// <see cref="Identity"/>'s key: needed for a chosen node id in <see cref="TrustMode.Enforced"/> mode.
+    /// </summary>
+    public string? Certificate { get; init; }
+
+    /// <summary>Whose records, withdrawals and DHT replies this node accepts. Default <see cref="TrustOptions.Default"/> (open).</summary>
+    public TrustOptions Trust { get; init; } = TrustOptions.Default;
+
+    /// <summary>
+    /// Whether an exception thrown by a service implementation goes back to the caller with its type and message
+    /// (<see cref="MaculaRemoteException.RemoteType"/>, <see cref="MaculaRemoteException.RemoteMessage"/>). Off by
+    /// default, as gRPC and MagicOnion do, because they can reveal internals to any caller on the bus; the error code
+    /// always goes back. Macula.Hosting turns it on in the Development environment.
+    /// </summary>
+    public bool IncludeErrorDetails { get; init; }
 
     /// <summary>Metadata advertised with every service this node provides (for example a name and a version).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
@@ -91,6 +120,26 @@ public sealed record MaculaNodeOptions
         if (ShutdownGracePeriod < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(ShutdownGracePeriod), ShutdownGracePeriod, "MaculaNodeOptions.ShutdownGracePeriod must not be negative.");
+        }
+
+        (Trust ?? throw new ArgumentNullException(nameof(Trust))).Validate();
+        if (Certificate is not null)
+        {
+            if (Identity is null)
+            {
+                throw new ArgumentException("MaculaNodeOptions.Certificate is set but MaculaNodeOptions.Identity is not: a certificate is for one key, so give the identity it was issued to.", nameof(Certificate));
+            }
+
+            if (!NodeCertificate.TryParse(Certificate, out var certificate, out string error))
+            {
+                throw new ArgumentException($"MaculaNodeOptions.Certificate is not a valid node certificate: {error}.", nameof(Certificate));
+            }
+
+            string nodeId = NodeId ?? Identity.DefaultNodeId;
+            if (certificate.NodePublicKey != Identity.PublicKey || certificate.NodeId != nodeId || certificate.Realm != Realm)
+            {
+                throw new ArgumentException($"MaculaNodeOptions.Certificate is for node '{certificate.NodeId}' with key {certificate.NodePublicKey} in realm '{certificate.Realm}', not for node '{nodeId}' with key {Identity.PublicKey} in realm '{Realm}'.", nameof(Certificate));
+            }
         }
 
         ArgumentNullException.ThrowIfNull(Metadata, nameof(Metadata));

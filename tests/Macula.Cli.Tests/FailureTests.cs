@@ -118,4 +118,14 @@ public sealed class FailureTests
     [InlineData("1e3")]
     public void Durations_refuse_what_is_not_a_positive_duration(string text) =>
         Assert.False(GlobalOptions.TryParseDuration(text, out _));
+
+    [Fact]
+    public void A_remote_error_whose_details_the_provider_withholds_is_explained_without_a_type()
+    {
+        var withheld = new MaculaRemoteException("", "The service implementation failed; the provider withholds the details.", "p1");
+        var detailed = new MaculaRemoteException("System.IO.IOException", "the disk is full", "p1");
+
+        Assert.Equal((3, "the provider p1 failed: The service implementation failed; the provider withholds the details."), MaculaCli.Explain(withheld, CancellationToken.None));
+        Assert.Equal((3, "the provider p1 threw System.IO.IOException: the disk is full"), MaculaCli.Explain(detailed, CancellationToken.None));
+    }
 }

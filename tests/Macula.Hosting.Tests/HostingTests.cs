@@ -32,8 +32,12 @@ public sealed class Greeter(CallScopeProbe probe, IHostEnvironment environment) 
     public Task<string> GreetAsync(string name, CancellationToken cancellationToken = default) =>
         Task.FromResult($"Hello {name} from {environment.ApplicationName} ({probe.GetHashCode() != 0})");
 
+    /// <summary>Completes when a slow call has started on a provider.</summary>
+    public static TaskCompletionSource SlowStarted { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public async Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken = default)
     {
+        SlowStarted.TrySetResult();
         await Task.Delay(milliseconds, cancellationToken);
         return environment.ApplicationName;
     }
@@ -192,8 +196,9 @@ public sealed class HostingTests
         var greeter = client.Services.GetRequiredService<IGreeter>();
         Assert.StartsWith("Hello", await greeter.GreetAsync("warm-up"));
 
+        Greeter.SlowStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
         var inFlight = greeter.SlowAsync(500);
-        await Task.Delay(100);
+        await Greeter.SlowStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await provider.StopAsync();
 
         Assert.Equal("draining", await inFlight.WaitAsync(TimeSpan.FromSeconds(10)));

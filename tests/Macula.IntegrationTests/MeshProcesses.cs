@@ -92,9 +92,12 @@ internal sealed class MeshProcess : IAsyncDisposable
         }
     }
 
-    public static MeshProcess Start(string name, string dll, string arguments)
+    public static MeshProcess Start(string name, string dll, string arguments) => StartFile(name, "dotnet", $"\"{dll}\" {arguments}");
+
+    /// <summary>Starts an executable, such as the sample published with NativeAOT.</summary>
+    public static MeshProcess StartFile(string name, string file, string arguments)
     {
-        var info = new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
+        var info = new ProcessStartInfo(file, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

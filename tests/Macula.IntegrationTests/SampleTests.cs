@@ -42,6 +42,48 @@ public sealed class SampleTests
     }
 
     [Fact]
+    public async Task Sample_published_with_native_aot_runs_the_demo_and_a_provider_client_pair_over_nats_server()
+    {
+        string publishDir = Directory.CreateTempSubdirectory("macula-aot-").FullName;
+        try
+        {
+            var (publishCode, publishOutput) = await Run.CommandAsync(
+                "dotnet", $"publish samples/Calculator -c Release -r linux-x64 -p:PublishAot=true -o \"{publishDir}\" -nologo",
+                RepoPaths.Root, TimeSpan.FromMinutes(12));
+            Assert.True(publishCode == 0, publishOutput);
+
+            // Zero trim and AOT warnings (IL2xxx, IL3xxx), from Macula's code and from the libraries under it.
+            Assert.DoesNotMatch(@"warning IL\d{4}", publishOutput);
+            string binary = Path.Combine(publishDir, "Calculator");
+            Assert.True(File.Exists(binary), publishOutput);
+            Assert.False(File.Exists(Path.Combine(publishDir, "Calculator.dll")), "a NativeAOT publish has no IL entry assembly");
+
+            var (demoCode, demoOutput) = await Run.CommandAsync(binary, "", publishDir, TimeSpan.FromMinutes(2));
+            Assert.True(demoCode == 0, demoOutput);
+            foreach (string line in ExpectedLines)
+            {
+                Assert.Contains(line, demoOutput);
+            }
+
+            await using var server = await NatsServerProcess.StartNewAsync();
+            await using var provider = MeshProcess.StartFile("aot-provider", binary, $"provider --nats {server.Url} --node-id aot-provider --realm aot");
+            await provider.WaitForLineAsync("ready ", TimeSpan.FromSeconds(60));
+            await using var client = MeshProcess.StartFile("aot-client", binary, $"client --nats {server.Url} --realm aot --calls 200 --concurrency 8 --timeout 10s");
+            Assert.True(await client.WaitForExitAsync(TimeSpan.FromMinutes(2)) == 0, client.Log);
+            var summary = ClientSummary.Parse(await client.WaitForLineAsync("summary ", TimeSpan.FromSeconds(5)));
+            Assert.True(summary.Succeeded == 200 && summary.Failed == 0, client.Log);
+
+            await provider.TerminateAsync();
+            Assert.True(await provider.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, provider.Log);
+            Assert.Contains(provider.Lines, l => l.StartsWith("stopped node=aot-provider", StringComparison.Ordinal) && l.Contains("add=200", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(publishDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Hosted_sample_injects_the_client_and_serves_it_from_di()
     {
         var (code, output) = await Run.CommandAsync("dotnet", "run --project samples/Calculator.Hosted -c Release", RepoPaths.Root, TimeSpan.FromMinutes(5));

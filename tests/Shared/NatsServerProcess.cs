@@ -151,6 +151,35 @@ public sealed class NatsServerProcess : IAsyncDisposable
         return at < 0 ? 0 : info[at..info.IndexOf(']', at)].Split(',').Length;
     }
 
+    /// <summary>Puts the server into lame duck mode (<c>nats-server --signal ldm=PID</c>): it tells its clients, then closes them.</summary>
+    public void EnterLameDuckMode()
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException($"nats-server on port {Port} is not running.");
+        }
+
+        using var signal = Process.Start(new ProcessStartInfo(Executable, ["--signal", "ldm=" + process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        signal.WaitForExit();
+    }
+
+    /// <summary>Stops the process without closing its sockets (SIGSTOP): a server that hangs.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Lets a paused server run again (SIGCONT).</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException($"nats-server on port {Port} is not running.");
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
     public void Kill()
     {
         var process = _process;

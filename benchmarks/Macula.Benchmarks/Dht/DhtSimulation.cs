@@ -48,7 +48,7 @@ public static class DhtSimulation
         long joinMessages = 0;
         for (int i = 0; i < nodes; i++)
         {
-            var node = new DhtNode(new DhtContact($"node-{i:00000}"), options, network, TimeProvider.System, seed + i);
+            var node = new DhtNode(new DhtContact($"node-{i:00000}"), options, network, TimeProvider.System, DhtSecurity.Open("sim"), seed + i);
             network.Add(node);
             if (all.Count > 0)
             {
@@ -69,6 +69,12 @@ public static class DhtSimulation
             {
                 Console.WriteLine($"  joined {i + 1} nodes, {clock.Elapsed.TotalSeconds:0.0} s");
             }
+        }
+
+        // Senders are probed before they enter routing tables; let the last probes finish before measuring.
+        while (all.Any(n => n.ProbesInFlight > 0))
+        {
+            await Task.Delay(10).ConfigureAwait(false);
         }
 
         long memoryAfter = GC.GetTotalMemory(forceFullCollection: true);
@@ -97,7 +103,7 @@ public static class DhtSimulation
             foreach (var p in chosen)
             {
                 var record = new ProviderRecord(p.Self.NodeId, $"macula.sim.rpc.svc{s}.{p.Self.NodeId}", new Dictionary<string, string> { ["version"] = "1.0.0" }, TimeSpan.FromMinutes(5), now);
-                await p.StoreAsync(key, [record], CancellationToken.None).ConfigureAwait(false);
+                await p.StoreAsync(key, [p.Security.Sign(key, record)], CancellationToken.None).ConfigureAwait(false);
             }
         }
 
@@ -162,12 +168,14 @@ public static class DhtSimulation
     /// <summary>Delivers requests by calling the peer's node; a crashed node is unreachable, as with no responders on NATS.</summary>
     private sealed class SimNetwork : IDhtRpc
     {
-        private readonly Dictionary<DhtId, DhtNode> _nodes = [];
-        private readonly HashSet<DhtId> _dead = [];
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<DhtId, DhtNode> _nodes = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<DhtId, byte> _dead = new();
         private readonly DhtCodec _codec;
         private readonly bool _useCodec;
         private readonly int _maxBytes;
-        private readonly PooledBufferWriter _buffer = new(4096);
+        // Probes run beside the main loop, so each thread encodes into its own buffer.
+        [ThreadStatic]
+        private static PooledBufferWriter? t_buffer;
 
         public SimNetwork(DhtOptions options, bool useCodec)
         {
@@ -176,13 +184,13 @@ public static class DhtSimulation
             _maxBytes = options.MaxMessageBytes;
         }
 
-        public void Add(DhtNode node) => _nodes.Add(node.Self.Id, node);
+        public void Add(DhtNode node) => _nodes[node.Self.Id] = node;
 
-        public void Kill(DhtNode node) => _dead.Add(node.Self.Id);
+        public void Kill(DhtNode node) => _dead[node.Self.Id] = 0;
 
         public ValueTask<DhtResponse> SendAsync(DhtContact target, DhtRequest request, CancellationToken cancellationToken)
         {
-            if (_dead.Contains(target.Id) || !_nodes.TryGetValue(target.Id, out var node))
+            if (_dead.ContainsKey(target.Id) || !_nodes.TryGetValue(target.Id, out var node))
             {
                 throw new DhtRpcException(DhtRpcFailure.Unreachable, $"{target} has crashed.");
             }
@@ -192,13 +200,14 @@ public static class DhtSimulation
                 return ValueTask.FromResult(node.Handle(request));
             }
 
-            _buffer.Clear();
-            DhtCodec.WriteRequest(_buffer, request);
-            var decodedRequest = _codec.ReadRequest(_buffer.WrittenMemory);
+            var buffer = t_buffer ??= new PooledBufferWriter(4096);
+            buffer.Clear();
+            DhtCodec.WriteRequest(buffer, request);
+            var decodedRequest = _codec.ReadRequest(buffer.WrittenMemory);
             var response = node.Handle(decodedRequest);
-            _buffer.Clear();
-            DhtCodec.WriteResponse(_buffer, response, _maxBytes);
-            return ValueTask.FromResult(_codec.ReadResponse(_buffer.WrittenMemory));
+            buffer.Clear();
+            DhtCodec.WriteResponse(buffer, response, _maxBytes);
+            return ValueTask.FromResult(_codec.ReadResponse(buffer.WrittenMemory));
         }
     }
 }

@@ -3,8 +3,12 @@ using Macula.Benchmarks.Harness;
 
 namespace Macula.Benchmarks.E2e;
 
-/// <summary>What one round of one system gave for one kind of call. NaN where the system does not report it.</summary>
-internal sealed record Figures(double P50Us, double P99Us, double CallsPerSecond, double BytesPerCall, double BytesPerCallConcurrent);
+/// <summary>
+/// What one round of one system gave for one kind of call. NaN where the system does not report it.
+/// <see cref="FirstWindowP50Us"/> and <see cref="RestP50Us"/> are the warm-up check: the p50 of the first measured
+/// window of sequential calls (<see cref="CallLoop.WarmupCheckWindow"/>) and of the calls after it.
+/// </summary>
+internal sealed record Figures(double P50Us, double P99Us, double CallsPerSecond, double BytesPerCall, double BytesPerCallConcurrent, double FirstWindowP50Us = double.NaN, double RestP50Us = double.NaN);
 
 /// <summary>Sizes of one round, the same for every system.</summary>
 internal sealed record RoundPlan(int Warmup, int Sequential, int Total, int InFlight);
@@ -16,6 +20,9 @@ internal sealed record RoundPlan(int Warmup, int Sequential, int Total, int InFl
 /// </summary>
 internal static class CallLoop
 {
+    /// <summary>The first tenth of the sequential calls, at most 500 (the Go peer takes the same).</summary>
+    public static int WarmupCheckWindow(int sequential) => Math.Clamp(sequential / 10, 1, 500);
+
     public static async Task<Figures> MeasureAsync(Func<Task> call, RoundPlan plan, CancellationToken cancellationToken)
     {
         for (int i = 0; i < plan.Warmup; i++)
@@ -42,6 +49,9 @@ internal static class CallLoop
         }
 
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        int window = WarmupCheckWindow(latencies.Length);
+        double firstWindowP50 = WindowP50(latencies.AsSpan(0, Math.Min(window, latencies.Length)));
+        double restP50 = WindowP50(latencies.AsSpan(Math.Min(window, latencies.Length)));
         Array.Sort(latencies);
 
         var counter = new Counter();
@@ -62,7 +72,16 @@ internal static class CallLoop
             Stats.Percentile(latencies, 99),
             plan.Total / seconds,
             (double)allocated / plan.Sequential,
-            (double)allocatedConcurrent / plan.Total);
+            (double)allocatedConcurrent / plan.Total,
+            firstWindowP50,
+            restP50);
+    }
+
+    private static double WindowP50(ReadOnlySpan<double> window)
+    {
+        double[] sorted = window.ToArray();
+        Array.Sort(sorted);
+        return Stats.Percentile(sorted, 50);
     }
 
     private static async Task WorkAsync(Func<Task> call, Counter counter, int total, CancellationToken cancellationToken)

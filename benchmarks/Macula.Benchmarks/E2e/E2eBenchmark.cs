@@ -9,14 +9,15 @@ namespace Macula.Benchmarks.E2e;
 
 /// <summary>
 /// <c>e2e</c>: Macula over a real nats-server side by side with its peers, in one run: raw request/reply with the Go
-/// NATS client on the same server, and an ASP.NET Core minimal API on Kestrel called with HttpClient. Rounds
-/// interleave the systems, so a change in the machine's load hits all of them; each figure is the median over rounds.
+/// NATS client and with NATS.Client.Core on the same server, gRPC (Grpc.AspNetCore + Grpc.Net.Client), Orleans grain
+/// calls, and an ASP.NET Core minimal API on Kestrel called with HttpClient. Rounds interleave the systems, so a change
+/// in the machine's load hits all of them; each figure is the median over rounds.
 /// </summary>
 internal static class E2eBenchmark
 {
-    private const string Macula = "Macula";
-    private const string Go = "nats.go";
-    private const string AspNet = "ASP.NET Core";
+    internal const string Macula = "Macula";
+    internal const string Go = "nats.go";
+    internal const string AspNet = "ASP.NET Core";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -39,6 +40,12 @@ internal static class E2eBenchmark
             Console.Error.WriteLine($"e2e: stopped after {wall.Elapsed.TotalSeconds:0} s, the limit of {options.MaxDuration.TotalMinutes:0.#} min (--max-minutes).");
             return 2;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A peer or a server failed: say which and why; the finally below stops every process the run started.
+            Console.Error.WriteLine($"e2e: failed after {wall.Elapsed.TotalSeconds:0} s: {e}");
+            return 1;
+        }
         finally
         {
             ChildProcesses.StopAll();
@@ -55,7 +62,7 @@ internal static class E2eBenchmark
         GoPeer? go = null;
         if (!options.SkipGo)
         {
-            Console.WriteLine("e2e: preparing the Go peer (shared/peers/natsgo-bench) ...");
+            Console.WriteLine("e2e: preparing the Go peer (benchmarks/peers/natsgo) ...");
             go = await GoPeer.PrepareAsync(options.GoBinary, cancellationToken).ConfigureAwait(false);
         }
 
@@ -75,8 +82,8 @@ internal static class E2eBenchmark
         Check(await AspNetPeer.AddAsync(http, 20, 22).ConfigureAwait(false) == 42, "HTTP add");
         Check((await AspNetPeer.EchoAsync(http, document).ConfigureAwait(false)).Lines.Count == 16, "HTTP echo");
 
-        // JIT tiering settles in the first thousands of calls; the Go peer has no JIT and warms up per run.
-        for (int i = 0; i < 3000; i++)
+        // JIT tiering settles in the first thousands of calls; the peers get as many calls before round 1 (E2ePeers).
+        for (int i = 0; i < options.InitialWarmup; i++)
         {
             await proxy.AddAsync(1, 2, cancellationToken).ConfigureAwait(false);
             await proxy.EchoAsync(document, cancellationToken).ConfigureAwait(false);
@@ -90,14 +97,15 @@ internal static class E2eBenchmark
             return 0;
         }
 
+        using var peers = await E2ePeers.StartAsync(options, server.Url, go, cancellationToken).ConfigureAwait(false);
         var results = new Dictionary<(string System, string Kind), List<Figures>>();
         for (int round = 1; round <= options.Rounds; round++)
         {
             Console.WriteLine($"e2e: round {round}/{options.Rounds} (load {Stats.LoadAverage()})");
             await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
-            if (go is not null)
+            foreach (var peer in peers.All)
             {
-                Record(results, Go, "add", await go.RunAsync(server.Url, 16, plan, cancellationToken).ConfigureAwait(false));
+                Record(results, peer.Name, "add", await peer.RunAsync("add", plan, cancellationToken).ConfigureAwait(false));
             }
 
             if (!options.SkipAspNet)
@@ -106,20 +114,19 @@ internal static class E2eBenchmark
             }
 
             await MeasureAsync(results, Macula, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
-            if (go is not null)
+            foreach (var peer in peers.All)
             {
-                Record(results, Go, "1k", await go.RunAsync(server.Url, 1024, plan, cancellationToken).ConfigureAwait(false));
+                Record(results, peer.Name, "1k", await peer.RunAsync("1k", plan, cancellationToken).ConfigureAwait(false));
             }
 
             if (!options.SkipAspNet)
             {
                 await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoAsync(http, document), plan, cancellationToken).ConfigureAwait(false);
             }
-
         }
 
         Console.WriteLine();
-        Console.WriteLine(Report(results, options, server.Version, go?.Version, loadBefore, Stats.LoadAverage(), wall.Elapsed));
+        Console.WriteLine(Report(results, options, server.Version, peers, loadBefore, Stats.LoadAverage(), wall.Elapsed));
         return 0;
     }
 
@@ -161,7 +168,7 @@ internal static class E2eBenchmark
 
         list.Add(figures);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {system,-13} {kind,-4} p50 {figures.P50Us,8:0.0} us  p99 {figures.P99Us,8:0.0} us  {figures.CallsPerSecond,9:0} calls/s  {Bytes(figures.BytesPerCall),6} B/call (c=1)  {Bytes(figures.BytesPerCallConcurrent),6} B/call (c=64)"));
+            $"  {system,-16} {kind,-4} p50 {figures.P50Us,8:0.0} us  p99 {figures.P99Us,8:0.0} us  {figures.CallsPerSecond,9:0} calls/s  {Bytes(figures.BytesPerCall),6} B/call (c=1)  {Bytes(figures.BytesPerCallConcurrent),6} B/call (c=64)  first {Bytes(figures.FirstWindowP50Us),5} us / rest {Bytes(figures.RestP50Us),5} us"));
     }
 
     private static async Task WaitForProviderAsync(IBenchService proxy, CancellationToken cancellationToken)
@@ -189,26 +196,21 @@ internal static class E2eBenchmark
         }
     }
 
-    private static string Report(Dictionary<(string System, string Kind), List<Figures>> results, E2eOptions options, string natsVersion, string? goVersion, string loadBefore, string loadAfter, TimeSpan wall)
+    private static string Report(Dictionary<(string System, string Kind), List<Figures>> results, E2eOptions options, string natsVersion, E2ePeers peers, string loadBefore, string loadAfter, TimeSpan wall)
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.AppendLine(inv, $"e2e results: medians of {options.Rounds} rounds (ratios: median of the per-round ratios); per round {options.Warmup} warm-up calls, {options.Sequential} sequential calls, {options.Total} calls with {options.InFlight} in flight");
-        text.AppendLine(inv, $"nats-server {natsVersion}; nats.go {goVersion ?? "(skipped)"}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after; {wall.TotalSeconds:0} s");
-        foreach (var (kind, title) in new[] { ("add", "Typed AddAsync (Macula) / 16 B request-reply (nats.go) / POST /add JSON (ASP.NET Core)"), ("1k", "1 KB DTO echo (Macula) / 1024 B request-reply (nats.go) / POST /echo JSON (ASP.NET Core)") })
+        text.AppendLine(inv, $"e2e results: medians of {options.Rounds} rounds (ratios: median of the per-round ratios); per round {options.Warmup} warm-up calls, {options.Sequential} sequential calls, {options.Total} calls with {options.InFlight} in flight; {options.InitialWarmup} calls of each kind before round 1");
+        text.AppendLine(inv, $"nats-server {natsVersion}; {peers.Versions()}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after; {wall.TotalSeconds:0} s");
+        var systems = new List<string> { Macula };
+        systems.AddRange(peers.All.Select(p => p.Name));
+        if (!options.SkipAspNet)
         {
-            text.AppendLine();
-            text.AppendLine("### " + title);
-            text.AppendLine();
-            text.AppendLine("| figure | Macula | nats.go | Macula / nats.go | ASP.NET Core | Macula / ASP.NET Core |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|");
-            Row(text, results, kind, "p50 latency, concurrency 1 (us)", f => f.P50Us, "0.0");
-            Row(text, results, kind, "p99 latency, concurrency 1 (us)", f => f.P99Us, "0.0");
-            Row(text, results, kind, $"throughput, concurrency {options.InFlight} (calls/s)", f => f.CallsPerSecond, "0");
-            Row(text, results, kind, "client allocation, concurrency 1 (B/call)", f => f.BytesPerCall, "0");
-            Row(text, results, kind, $"client allocation, concurrency {options.InFlight} (B/call)", f => f.BytesPerCallConcurrent, "0");
+            systems.Add(AspNet);
         }
 
+        E2eReport.AppendTables(text, results, systems, options.InFlight);
+        E2eReport.AppendWarmupCheck(text, results, systems);
         text.AppendLine();
         text.AppendLine("Goals:");
         double Median(string system, string kind, Func<Figures, double> pick) =>
@@ -226,27 +228,11 @@ internal static class E2eBenchmark
         return text.ToString();
     }
 
-    private static void Row(StringBuilder text, Dictionary<(string System, string Kind), List<Figures>> results, string kind, string figure, Func<Figures, double> pick, string format)
-    {
-        double Median(string system) => results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
-        double macula = Median(Macula);
-        double go = Median(Go);
-        double asp = Median(AspNet);
-        string Cell(double v) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
-        string Ratio(string peer)
-        {
-            double ratio = PairedRatio(results, kind, peer, pick);
-            return double.IsNaN(ratio) ? "n/a" : ratio.ToString("0.00", CultureInfo.InvariantCulture);
-        }
-
-        text.AppendLine(CultureInfo.InvariantCulture, $"| {figure} | {Cell(macula)} | {Cell(go)} | {Ratio(Go)} | {Cell(asp)} | {Ratio(AspNet)} |");
-    }
-
     /// <summary>
     /// The median over rounds of Macula's figure divided by the peer's in the same round: rounds interleave the
     /// systems, so a ratio within a round compares them under the same load, which the ratio of medians does not.
     /// </summary>
-    private static double PairedRatio(Dictionary<(string System, string Kind), List<Figures>> results, string kind, string peer, Func<Figures, double> pick)
+    internal static double PairedRatio(Dictionary<(string System, string Kind), List<Figures>> results, string kind, string peer, Func<Figures, double> pick)
     {
         if (!results.TryGetValue((Macula, kind), out var ours) || !results.TryGetValue((peer, kind), out var theirs))
         {
@@ -293,6 +279,15 @@ internal sealed record E2eOptions
 
     public bool SkipAspNet { get; init; }
 
+    public bool SkipNatsCore { get; init; }
+
+    public bool SkipGrpc { get; init; }
+
+    public bool SkipOrleans { get; init; }
+
+    /// <summary>Calls of each kind for every system once before round 1 (JIT tiering, connections, pools).</summary>
+    public int InitialWarmup { get; init; } = 3000;
+
     public TimeSpan MaxDuration { get; init; } = TimeSpan.FromMinutes(8);
 
     public static E2eOptions Parse(string[] args)
@@ -311,10 +306,15 @@ internal sealed record E2eOptions
                 "--c" => options with { InFlight = Int() },
                 "--natsgo" => options with { GoBinary = Next() },
                 "--skip-go" => options with { SkipGo = true },
-                "--profile" => options with { Profile = true, SkipGo = true },
+                "--profile" => options with { Profile = true, SkipGo = true, SkipNatsCore = true, SkipGrpc = true, SkipOrleans = true },
                 "--skip-aspnet" => options with { SkipAspNet = true },
+                "--skip-nats-core" => options with { SkipNatsCore = true },
+                "--skip-grpc" => options with { SkipGrpc = true },
+                "--skip-orleans" => options with { SkipOrleans = true },
+                "--initial-warmup" => options with { InitialWarmup = Int() },
+                "--quick" => options with { Rounds = 2, Warmup = 50, Sequential = 200, Total = 500, InitialWarmup = 100, MaxDuration = TimeSpan.FromMinutes(3) },
                 "--max-minutes" => options with { MaxDuration = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) },
-                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --natsgo PATH --skip-go --skip-aspnet --profile --max-minutes M."),
+                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --initial-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --profile --max-minutes M."),
             };
         }
 

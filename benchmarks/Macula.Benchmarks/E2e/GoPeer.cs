@@ -1,39 +1,35 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using Macula.Benchmarks.Harness;
 
 namespace Macula.Benchmarks.E2e;
 
 /// <summary>
-/// Raw request/reply with the Go NATS client: <c>shared/peers/natsgo-bench</c>, built from Debian's packages into a
-/// temporary directory (never into the repository), run once per round and payload size against the same server.
+/// Raw request/reply with the Go NATS client: <c>benchmarks/peers/natsgo</c>, built from Debian's packages (Go and
+/// nats.go, GOPATH mode, offline) into a temporary directory (never into the repository, deleted on dispose), run
+/// as a responder process and a requester process against the run's server.
 /// </summary>
 internal sealed class GoPeer : IDisposable
 {
+    private const string Subject = "peer.natsgo.echo";
     private readonly string? _tempDir;
 
-    private GoPeer(string binary, string? tempDir, string version)
+    private GoPeer(string binary, string? tempDir)
     {
         Binary = binary;
         _tempDir = tempDir;
-        Version = version;
     }
 
     public string Binary { get; }
-
-    public string Version { get; set; }
 
     /// <summary>Uses <paramref name="binary"/> if given, else builds the peer from its sources.</summary>
     public static async Task<GoPeer> PrepareAsync(string? binary, CancellationToken cancellationToken)
     {
         if (binary is not null)
         {
-            return new GoPeer(Path.GetFullPath(binary), null, "?");
+            return new GoPeer(Path.GetFullPath(binary), null);
         }
 
-        string source = FindSource() ?? throw new DirectoryNotFoundException(
-            "shared/peers/natsgo-bench was not found beside the repository or above it; pass --natsgo <binary> or set MACULA_PEERS_DIR.");
+        string source = Path.Combine(ProcessPeer.RepoPeersDirectory(), "natsgo");
         string temp = Directory.CreateTempSubdirectory("natsgo-bench-").FullName;
         string output = Path.Combine(temp, "natsgo-bench");
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -62,52 +58,15 @@ internal sealed class GoPeer : IDisposable
             ChildProcesses.Stop(process);
         }
 
-        return new GoPeer(output, temp, "?");
+        return new GoPeer(output, temp);
     }
 
-    /// <summary>One run of the peer: its own warm-up, then the sequential and the concurrent phase.</summary>
-    public async Task<Figures> RunAsync(string natsUrl, int payloadBytes, RoundPlan plan, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[]
-        {
-            "-s", natsUrl, "-subject", "peer.echo",
-            "-size", Str(payloadBytes), "-warmup", Str(plan.Warmup), "-n", Str(plan.Sequential), "-t", Str(plan.Total), "-c", Str(plan.InFlight),
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = ChildProcesses.Start(start, "natsgo-bench");
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromMinutes(2));
-            var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-            string stdout = await process.StandardOutput.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"natsgo-bench failed ({process.ExitCode}): {await stderr.ConfigureAwait(false)}");
-            }
-
-            using var json = JsonDocument.Parse(stdout);
-            var root = json.RootElement;
-            Version = root.GetProperty("client_version").GetString() ?? "?";
-            var sequential = root.GetProperty("sequential");
-            var concurrent = root.GetProperty("concurrent");
-            return new Figures(
-                sequential.GetProperty("p50_us").GetDouble(),
-                sequential.GetProperty("p99_us").GetDouble(),
-                concurrent.GetProperty("rps").GetDouble(),
-                double.NaN,
-                double.NaN);
-        }
-        finally
-        {
-            ChildProcesses.Stop(process);
-        }
-    }
+    /// <summary>
+    /// The responder (<c>-respond</c>) and the requester (<c>-drive</c>), each its own process on the run's
+    /// nats-server, driven like the .NET peers: warmed up once, then one command per round and payload.
+    /// </summary>
+    public Task<ProcessPeer> StartAsync(string natsUrl, CancellationToken cancellationToken) =>
+        ProcessPeer.StartAsync(E2eBenchmark.Go, Binary, ["-respond", "-s", natsUrl, "-subject", Subject], url => ["-drive", "-s", url, "-subject", Subject], cancellationToken);
 
     public void Dispose()
     {
@@ -117,25 +76,4 @@ internal sealed class GoPeer : IDisposable
         }
     }
 
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string? FindSource()
-    {
-        if (Environment.GetEnvironmentVariable("MACULA_PEERS_DIR") is { Length: > 0 } peers)
-        {
-            return Path.Combine(peers, "natsgo-bench");
-        }
-
-        // From the repository, the peers are ../shared/peers; from a worktree deeper down, further up.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "peers", "natsgo-bench");
-            if (File.Exists(Path.Combine(candidate, "build.sh")))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 }

@@ -66,7 +66,7 @@ internal static class CallCommand
         }
         catch (MaculaRemoteException ex)
         {
-            throw new CliFailure(ExitCodes.RemoteError, $"{service}.{method} threw {ex.RemoteType} on {ex.NodeId}: {ex.RemoteMessage}", ex);
+            throw new CliFailure(ExitCodes.RemoteError, ex.RemoteType.Length > 0 ? $"{service}.{method} threw {ex.RemoteType} on {ex.NodeId}: {ex.RemoteMessage}" : $"{service}.{method} failed on {ex.NodeId}: {ex.RemoteMessage}", ex);
         }
         catch (MaculaRpcException ex) when (ex.Code == MaculaErrorCode.ServiceNotFound)
         {

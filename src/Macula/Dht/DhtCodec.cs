@@ -6,15 +6,19 @@ using MessagePack;
 namespace Macula.Dht;
 
 /// <summary>
-/// The wire format of DHT messages (documented in docs/dht.md): every message is one MessagePack array
-/// <c>[version, op, sender, ...]</c>. Decoding is strict: anything malformed, oversized or out of bounds raises
+/// The wire format of DHT messages (documented in docs/dht.md): every request is one MessagePack array
+/// <c>[version, op, sender, nonce, flags, ...]</c> and every reply <c>[version, op, sender, proof, ...]</c>; records,
+/// withdrawals and proofs carry a seal <c>[public_key, signature, certificate]</c> (docs/security.md). Decoding is strict: anything malformed, oversized or out of bounds raises
 /// <see cref="DhtProtocolException"/> (or <see cref="MaculaSerializationException"/> for bad MessagePack), and the
 /// caller drops the message.
 /// </summary>
 internal sealed class DhtCodec
 {
     /// <summary>The protocol version written as the first element of every message.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The flag a client-mode node sets in its requests.</summary>
+    public const int ClientFlag = 1;
 
     /// <summary>The most contacts a NODES or VALUE reply may carry (the largest K allowed).</summary>
     public const int MaxContacts = 256;
@@ -45,18 +49,18 @@ internal sealed class DhtCodec
         switch (request)
         {
             case PingRequest:
-                WriteEnvelope(ref w, 3, request.Op, request.Sender);
+                WriteRequestEnvelope(ref w, 5, request);
                 break;
             case FindNodeRequest find:
-                WriteEnvelope(ref w, 4, request.Op, request.Sender);
+                WriteRequestEnvelope(ref w, 6, request);
                 WriteId(ref w, find.Target);
                 break;
             case FindValueRequest find:
-                WriteEnvelope(ref w, 4, request.Op, request.Sender);
+                WriteRequestEnvelope(ref w, 6, request);
                 WriteId(ref w, find.Key);
                 break;
             case StoreRequest store:
-                WriteEnvelope(ref w, 5, request.Op, request.Sender);
+                WriteRequestEnvelope(ref w, 7, request);
                 WriteId(ref w, store.Key);
                 w.WriteArrayHeader(store.Records.Count);
                 foreach (var record in store.Records)
@@ -66,10 +70,9 @@ internal sealed class DhtCodec
 
                 break;
             case DeleteRequest delete:
-                WriteEnvelope(ref w, 6, request.Op, request.Sender);
+                WriteRequestEnvelope(ref w, 7, request);
                 WriteId(ref w, delete.Key);
-                w.Write(delete.NodeId);
-                w.Write(delete.WithdrawnAt.UtcDateTime);
+                WriteTombstone(ref w, delete.Withdrawal);
                 break;
             default:
                 throw new ArgumentException($"Unknown DHT request {request.GetType().Name}.", nameof(request));
@@ -88,21 +91,21 @@ internal sealed class DhtCodec
         switch (response)
         {
             case PongResponse:
-                WriteEnvelope(ref w, 3, response.Op, response.Sender);
+                WriteResponseEnvelope(ref w, 4, response);
                 break;
             case NodesResponse nodes:
-                WriteEnvelope(ref w, 4, response.Op, response.Sender);
+                WriteResponseEnvelope(ref w, 5, response);
                 WriteContacts(ref w, nodes.Contacts);
                 break;
             case ValueResponse value:
                 WriteValue(output, value, maxBytes);
                 return;
             case StoredResponse stored:
-                WriteEnvelope(ref w, 4, response.Op, response.Sender);
+                WriteResponseEnvelope(ref w, 5, response);
                 w.Write(stored.Accepted);
                 break;
             case DeletedResponse deleted:
-                WriteEnvelope(ref w, 4, response.Op, response.Sender);
+                WriteResponseEnvelope(ref w, 5, response);
                 w.Write(deleted.Removed);
                 break;
             default:
@@ -113,7 +116,7 @@ internal sealed class DhtCodec
     }
 
     /// <summary>The encoded size of one record, in bytes.</summary>
-    public static int RecordSize(ProviderRecord record)
+    public static int RecordSize(SignedRecord record)
     {
         using var buffer = new PooledBufferWriter(256);
         var w = new MessagePackWriter(buffer);
@@ -140,38 +143,43 @@ internal sealed class DhtCodec
     private DhtRequest ReadRequest(ref MessagePackReader r)
     {
         int count = ReadEnvelope(ref r, out var op, out var sender);
+        if (count < 5)
+        {
+            throw new DhtProtocolException($"A DHT request is an array of at least 5 elements, not {count}.");
+        }
+
+        byte[] nonce = ReadNonce(ref r);
+        bool fromClient = (r.ReadInt32() & ClientFlag) != 0;
         DhtRequest request;
         switch (op)
         {
             case DhtOp.Ping:
-                Need(count, 3, op);
                 request = new PingRequest(sender);
                 break;
             case DhtOp.FindNode:
-                Need(count, 4, op);
+                Need(count, 6, op);
                 request = new FindNodeRequest(sender, ReadId(ref r));
                 break;
             case DhtOp.FindValue:
-                Need(count, 4, op);
+                Need(count, 6, op);
                 request = new FindValueRequest(sender, ReadId(ref r));
                 break;
             case DhtOp.Store:
-                Need(count, 5, op);
+                Need(count, 7, op);
                 var key = ReadId(ref r);
                 request = new StoreRequest(sender, key, ReadRecords(ref r));
                 break;
             case DhtOp.Delete:
-                Need(count, 6, op);
+                Need(count, 7, op);
                 var deleteKey = ReadId(ref r);
-                string nodeId = ReadNodeId(ref r, "DELETE node_id");
-                request = new DeleteRequest(sender, deleteKey, nodeId, ReadTimestamp(ref r));
+                request = new DeleteRequest(sender, deleteKey, ReadTombstone(ref r));
                 break;
             default:
                 throw new DhtProtocolException($"Unknown DHT request op {(int)op}.");
         }
 
         SkipRest(ref r, count, RequestLength(op));
-        return request;
+        return request with { Nonce = nonce, FromClient = fromClient };
     }
 
     /// <summary>Reads a reply; throws when it is not a well-formed reply within the bounds.</summary>
@@ -195,30 +203,32 @@ internal sealed class DhtCodec
     private DhtResponse ReadResponse(ref MessagePackReader r)
     {
         int count = ReadEnvelope(ref r, out var op, out var sender);
+        Need(count, 4, op);
+        var proof = ReadSeal(ref r);
         DhtResponse response;
         int expected;
         switch (op)
         {
             case DhtOp.Pong:
-                Need(count, expected = 3, op);
+                expected = 4;
                 response = new PongResponse(sender);
                 break;
             case DhtOp.Nodes:
-                Need(count, expected = 4, op);
+                Need(count, expected = 5, op);
                 response = new NodesResponse(sender, ReadContacts(ref r));
                 break;
             case DhtOp.Value:
-                Need(count, expected = 6, op);
+                Need(count, expected = 7, op);
                 var contacts = ReadContacts(ref r);
                 var records = ReadRecords(ref r);
                 response = new ValueResponse(sender, contacts, records, ReadTombstones(ref r));
                 break;
             case DhtOp.Stored:
-                Need(count, expected = 4, op);
+                Need(count, expected = 5, op);
                 response = new StoredResponse(sender, (int)Math.Min(r.ReadUInt32(), int.MaxValue));
                 break;
             case DhtOp.Deleted:
-                Need(count, expected = 4, op);
+                Need(count, expected = 5, op);
                 response = new DeletedResponse(sender, r.ReadBoolean());
                 break;
             default:
@@ -226,15 +236,14 @@ internal sealed class DhtCodec
         }
 
         SkipRest(ref r, count, expected);
-        return response;
+        return response with { Proof = proof };
     }
 
     private static int RequestLength(DhtOp op) => op switch
     {
-        DhtOp.Ping => 3,
-        DhtOp.FindNode or DhtOp.FindValue => 4,
-        DhtOp.Store => 5,
-        _ => 6,
+        DhtOp.Ping => 5,
+        DhtOp.FindNode or DhtOp.FindValue => 6,
+        _ => 7,
     };
 
     private static void WriteEnvelope(ref MessagePackWriter w, int count, DhtOp op, DhtContact sender)
@@ -243,6 +252,35 @@ internal sealed class DhtCodec
         w.Write(Version);
         w.Write((int)op);
         w.Write(sender.NodeId);
+    }
+
+    private static void WriteRequestEnvelope(ref MessagePackWriter w, int count, DhtRequest request)
+    {
+        WriteEnvelope(ref w, count, request.Op, request.Sender);
+        w.Write(request.Nonce.AsSpan());
+        w.Write(request.FromClient ? ClientFlag : 0);
+    }
+
+    private static void WriteResponseEnvelope(ref MessagePackWriter w, int count, DhtResponse response)
+    {
+        WriteEnvelope(ref w, count, response.Op, response.Sender);
+        WriteSeal(ref w, response.Proof ?? throw new ArgumentException($"A DHT {response.Op} reply has no proof.", nameof(response)));
+    }
+
+    private static void WriteSeal(ref MessagePackWriter w, Seal seal)
+    {
+        w.WriteArrayHeader(3);
+        w.Write(seal.PublicKey.AsSpan());
+        w.Write(seal.Signature.AsSpan());
+        w.Write(seal.Certificate);
+    }
+
+    private static void WriteTombstone(ref MessagePackWriter w, Tombstone t)
+    {
+        w.WriteArrayHeader(3);
+        w.Write(t.NodeId);
+        w.Write(t.WithdrawnAt.UtcDateTime);
+        WriteSeal(ref w, t.Seal);
     }
 
     private static void WriteId(ref MessagePackWriter w, DhtId id)
@@ -262,9 +300,10 @@ internal sealed class DhtCodec
         }
     }
 
-    private static void WriteRecord(ref MessagePackWriter w, ProviderRecord record)
+    private static void WriteRecord(ref MessagePackWriter w, SignedRecord signed)
     {
-        w.WriteArrayHeader(5);
+        var record = signed.Record;
+        w.WriteArrayHeader(6);
         w.Write(record.NodeId);
         w.Write(record.Subject);
         w.WriteMapHeader(record.Metadata.Count);
@@ -276,6 +315,7 @@ internal sealed class DhtCodec
 
         w.Write((ulong)Math.Max(0L, (long)record.Ttl.TotalMilliseconds));
         w.Write(record.AdvertisedAt.UtcDateTime);
+        WriteSeal(ref w, signed.Seal);
     }
 
     private static void WriteValue(IBufferWriter<byte> output, ValueResponse value, int maxBytes)
@@ -283,7 +323,7 @@ internal sealed class DhtCodec
         using var head = new PooledBufferWriter(1024);
         using var body = new PooledBufferWriter(1024);
         var hw = new MessagePackWriter(head);
-        WriteEnvelope(ref hw, 6, value.Op, value.Sender);
+        WriteResponseEnvelope(ref hw, 7, value);
         WriteContacts(ref hw, value.Contacts);
         hw.Flush();
 
@@ -292,14 +332,12 @@ internal sealed class DhtCodec
         bw.WriteArrayHeader(value.Tombstones.Count);
         foreach (var t in value.Tombstones)
         {
-            bw.WriteArrayHeader(2);
-            bw.Write(t.NodeId);
-            bw.Write(t.WithdrawnAt.UtcDateTime);
+            WriteTombstone(ref bw, t);
         }
 
         bw.Flush();
 
-        var ordered = new List<ProviderRecord>(value.Records);
+        var ordered = new List<SignedRecord>(value.Records);
         ordered.Sort(static (a, b) => b.AdvertisedAt.CompareTo(a.AdvertisedAt));
         using var records = new PooledBufferWriter(1024);
         var rw = new MessagePackWriter(records);
@@ -466,7 +504,66 @@ internal sealed class DhtCodec
         return contacts;
     }
 
-    private List<ProviderRecord> ReadRecords(ref MessagePackReader r)
+    private static byte[] ReadNonce(ref MessagePackReader r) =>
+        ReadFixedBinary(ref r, DhtRequest.NonceSize, "A DHT nonce");
+
+    private static byte[] ReadFixedBinary(ref MessagePackReader r, int size, string what)
+    {
+        var bytes = r.ReadBytes() ?? throw new DhtProtocolException($"{what} is nil.");
+        if (bytes.Length != size)
+        {
+            throw new DhtProtocolException($"{what} has {size} bytes, not {bytes.Length}.");
+        }
+
+        return bytes.ToArray();
+    }
+
+    private static Seal ReadSeal(ref MessagePackReader r)
+    {
+        int count = ReadArrayHeader(ref r);
+        if (count < 3)
+        {
+            throw new DhtProtocolException($"A seal has 3 elements, not {count}.");
+        }
+
+        byte[] publicKey = ReadFixedBinary(ref r, global::Macula.Security.Signing.PublicKeySize, "A seal's public key");
+        byte[] signature = ReadFixedBinary(ref r, global::Macula.Security.Signing.SignatureSize, "A seal's signature");
+        string? certificate = FormatterSupport.ReadString(ref r);
+        if (certificate is not null && certificate.Length > NodeCertificate.MaxTextLength)
+        {
+            throw new DhtProtocolException($"A seal's certificate has {certificate.Length} characters, more than {NodeCertificate.MaxTextLength}.");
+        }
+
+        for (int i = 3; i < count; i++)
+        {
+            Skip(ref r);
+        }
+
+        r.Depth--;
+        return new Seal(publicKey, signature, certificate);
+    }
+
+    private static Tombstone ReadTombstone(ref MessagePackReader r)
+    {
+        int fields = ReadArrayHeader(ref r);
+        if (fields < 3)
+        {
+            throw new DhtProtocolException($"A withdrawal has 3 elements, not {fields}.");
+        }
+
+        string nodeId = ReadNodeId(ref r, "withdrawn node_id");
+        var withdrawnAt = ReadTimestamp(ref r);
+        var seal = ReadSeal(ref r);
+        for (int j = 3; j < fields; j++)
+        {
+            Skip(ref r);
+        }
+
+        r.Depth--;
+        return new Tombstone(nodeId, withdrawnAt, seal);
+    }
+
+    private List<SignedRecord> ReadRecords(ref MessagePackReader r)
     {
         int count = ReadArrayHeader(ref r);
         if (count > _options.MaxProvidersPerKey)
@@ -474,7 +571,7 @@ internal sealed class DhtCodec
             throw new DhtProtocolException($"A DHT message carries {count} records, more than MaxProvidersPerKey ({_options.MaxProvidersPerKey}).");
         }
 
-        var records = new List<ProviderRecord>(count);
+        var records = new List<SignedRecord>(count);
         for (int i = 0; i < count; i++)
         {
             long start = r.Consumed;
@@ -489,12 +586,12 @@ internal sealed class DhtCodec
         return records;
     }
 
-    private static ProviderRecord ReadRecord(ref MessagePackReader r)
+    private static SignedRecord ReadRecord(ref MessagePackReader r)
     {
         int count = ReadArrayHeader(ref r);
-        if (count < 5)
+        if (count < 6)
         {
-            throw new DhtProtocolException($"A provider record has 5 elements, not {count}.");
+            throw new DhtProtocolException($"A provider record has 6 elements, not {count}.");
         }
 
         string nodeId = ReadNodeId(ref r, "record node_id");
@@ -536,13 +633,14 @@ internal sealed class DhtCodec
             throw new DhtProtocolException("A provider record was advertised too far in the future.");
         }
 
-        for (int i = 5; i < count; i++)
+        var seal = ReadSeal(ref r);
+        for (int i = 6; i < count; i++)
         {
             Skip(ref r);
         }
 
         r.Depth--;
-        return new ProviderRecord(nodeId, subject, metadata, TimeSpan.FromMilliseconds(ttlMs), advertisedAt);
+        return new SignedRecord(new ProviderRecord(nodeId, subject, metadata, TimeSpan.FromMilliseconds(ttlMs), advertisedAt), seal);
     }
 
     private List<Tombstone> ReadTombstones(ref MessagePackReader r)
@@ -556,20 +654,7 @@ internal sealed class DhtCodec
         var tombstones = new List<Tombstone>(count);
         for (int i = 0; i < count; i++)
         {
-            int fields = ReadArrayHeader(ref r);
-            if (fields < 2)
-            {
-                throw new DhtProtocolException($"A withdrawal marker has 2 elements, not {fields}.");
-            }
-
-            string nodeId = ReadNodeId(ref r, "withdrawn node_id");
-            tombstones.Add(new Tombstone(nodeId, ReadTimestamp(ref r)));
-            for (int j = 2; j < fields; j++)
-            {
-                Skip(ref r);
-            }
-
-            r.Depth--;
+            tombstones.Add(ReadTombstone(ref r));
         }
 
         r.Depth--;

@@ -8,11 +8,14 @@ internal sealed class LookupResult
     /// <summary>Up to K nodes closest to the target that answered, nearest first.</summary>
     public List<DhtContact> Closest { get; } = [];
 
-    /// <summary>For a value lookup: every provider record seen, merged by node id (newest advertised_at wins).</summary>
-    public Dictionary<string, ProviderRecord> Records { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// For a value lookup: every verified provider record seen, merged by node id (a record whose claim is bound to
+    /// its key beats one that is not; then the newest advertised_at wins).
+    /// </summary>
+    public Dictionary<string, (SignedRecord Signed, bool Bound)> Records { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>For a value lookup: every withdrawal seen, latest per node id.</summary>
-    public Dictionary<string, DateTimeOffset> Withdrawals { get; } = new(StringComparer.Ordinal);
+    /// <summary>For a value lookup: every verified withdrawal seen, latest per node id and key.</summary>
+    public List<Tombstone> Withdrawals { get; } = [];
 
     /// <summary>For a value lookup: the nodes that answered with at least one record or withdrawal.</summary>
     public List<DhtContact> Holders { get; } = [];
@@ -26,47 +29,76 @@ internal sealed class LookupResult
     /// <summary>Requests that got no reply.</summary>
     public int Failures { get; set; }
 
-    /// <summary>Merges records and withdrawals into the result (newest wins).</summary>
-    public void Merge(IReadOnlyList<ProviderRecord> records, IReadOnlyList<Tombstone> tombstones)
+    /// <summary>
+    /// Merges what a replica returned, after checking every record and withdrawal as a replica would: a replica is
+    /// not trusted to have done it, so a forged record is never returned, whoever held it.
+    /// </summary>
+    public void Merge(DhtNode node, DhtId key, IReadOnlyList<SignedRecord> records, IReadOnlyList<Tombstone> tombstones, DateTimeOffset now, DhtContact from)
     {
-        foreach (var record in records)
+        foreach (var signed in records)
         {
-            if (!Records.TryGetValue(record.NodeId, out var known) || record.AdvertisedAt > known.AdvertisedAt)
+            var verdict = node.Security.Check(key, signed, now);
+            if (!verdict.Accepted)
             {
-                Records[record.NodeId] = record;
+                node.Reject($"record returned by {from}: {verdict.Reason}");
+                continue;
+            }
+
+            if (!Records.TryGetValue(signed.NodeId, out var known) ||
+                (verdict.NameBound && !known.Bound) ||
+                (verdict.NameBound == known.Bound && signed.AdvertisedAt > known.Signed.AdvertisedAt))
+            {
+                Records[signed.NodeId] = (signed, verdict.NameBound);
             }
         }
 
         foreach (var t in tombstones)
         {
-            if (!Withdrawals.TryGetValue(t.NodeId, out var known) || t.WithdrawnAt > known)
+            var verdict = node.Security.Check(key, t, now);
+            if (!verdict.Accepted)
             {
-                Withdrawals[t.NodeId] = t.WithdrawnAt;
+                node.Reject($"DELETE marker returned by {from}: {verdict.Reason}");
+                continue;
             }
+
+            Withdrawals.Add(t);
         }
     }
 
-    /// <summary>The records neither expired at <paramref name="now"/> nor withdrawn after they were advertised, by node id.</summary>
+    /// <summary>
+    /// The records neither expired at <paramref name="now"/> nor withdrawn by their own key after they were
+    /// advertised, by node id, each carrying its verified public key.
+    /// </summary>
     public List<ProviderRecord> LiveRecords(DateTimeOffset now)
     {
         var live = new List<ProviderRecord>(Records.Count);
-        foreach (var record in Records.Values)
+        foreach (var (signed, _) in Records.Values)
         {
-            if (record.IsExpired(now))
+            var record = signed.Record;
+            if (record.IsExpired(now) || IsWithdrawn(signed))
             {
                 continue;
             }
 
-            if (Withdrawals.TryGetValue(record.NodeId, out var withdrawnAt) && withdrawnAt >= record.AdvertisedAt)
-            {
-                continue;
-            }
-
-            live.Add(record);
+            live.Add(record.PublicKey is null ? record with { PublicKey = signed.Seal.PublicKeyText } : record);
         }
 
         live.Sort(static (a, b) => string.CompareOrdinal(a.NodeId, b.NodeId));
         return live;
+    }
+
+    private bool IsWithdrawn(SignedRecord signed)
+    {
+        foreach (var t in Withdrawals)
+        {
+            if (string.Equals(t.NodeId, signed.NodeId, StringComparison.Ordinal) && t.WithdrawnAt >= signed.AdvertisedAt &&
+                t.Seal.PublicKey.AsSpan().SequenceEqual(signed.Seal.PublicKey))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 
@@ -95,7 +127,7 @@ internal sealed partial class DhtNode
         if (findValue)
         {
             var (records, tombstones) = Storage.Get(target, now);
-            result.Merge(records, tombstones);
+            result.Merge(this, target, records, tombstones, now, Self);
         }
 
         var candidates = new CandidateList(target, width);
@@ -136,7 +168,7 @@ internal sealed partial class DhtNode
                 contacts = value.Contacts;
                 if (value.Records.Count > 0 || value.Tombstones.Count > 0)
                 {
-                    result.Merge(value.Records, value.Tombstones);
+                    result.Merge(this, target, value.Records, value.Tombstones, Time.GetUtcNow(), candidate.Contact);
                     result.Holders.Add(candidate.Contact);
                 }
             }
@@ -161,7 +193,7 @@ internal sealed partial class DhtNode
 
     private async Task<(Candidate, DhtResponse?)> QueryAsync(Candidate candidate, DhtId target, bool findValue, CancellationToken cancellationToken)
     {
-        DhtRequest request = findValue ? new FindValueRequest(Self, target) : new FindNodeRequest(Self, target);
+        DhtRequest request = findValue ? new FindValueRequest(Self, target) { FromClient = IsClient } : new FindNodeRequest(Self, target) { FromClient = IsClient };
         var response = await SendAsync(candidate.Contact, request, cancellationToken).ConfigureAwait(false);
         return (candidate, response);
     }

@@ -12,17 +12,21 @@ internal sealed partial class DhtNode
     /// when it is one of them).
     /// </summary>
     /// <returns>How many nodes took the STORE.</returns>
-    public async Task<int> StoreAsync(DhtId key, IReadOnlyList<ProviderRecord> records, CancellationToken cancellationToken)
+    public async Task<int> StoreAsync(DhtId key, IReadOnlyList<SignedRecord> records, CancellationToken cancellationToken)
     {
         var lookup = await LookupAsync(key, findValue: false, cancellationToken).ConfigureAwait(false);
         var targets = ReplicaTargets(key, lookup.Closest, out bool self);
         int stored = 0;
-        if (self)
+        if (self && !IsClient)
         {
             var now = Time.GetUtcNow();
             foreach (var record in records)
             {
-                Storage.Store(key, record, now);
+                var verdict = Security.Check(key, record, now);
+                if (verdict.Accepted)
+                {
+                    Storage.Store(key, record, now, verdict.NameBound);
+                }
             }
 
             stored++;
@@ -32,11 +36,11 @@ internal sealed partial class DhtNode
     }
 
     /// <summary>
-    /// Withdraws provider <paramref name="nodeId"/> of <paramref name="key"/> on every node that holds the key: the K
-    /// closest, and any other node a value lookup found holding it.
+    /// Withdraws a provider of <paramref name="key"/> on every node that holds the key: the K closest, and any other
+    /// node a value lookup found holding it. <paramref name="withdrawal"/> is signed by the provider.
     /// </summary>
     /// <returns>How many nodes took the DELETE.</returns>
-    public async Task<int> DeleteAsync(DhtId key, string nodeId, DateTimeOffset withdrawnAt, CancellationToken cancellationToken)
+    public async Task<int> DeleteAsync(DhtId key, Tombstone withdrawal, CancellationToken cancellationToken)
     {
         var lookup = await LookupAsync(key, findValue: true, cancellationToken).ConfigureAwait(false);
         var targets = new List<DhtContact>(lookup.Closest);
@@ -48,8 +52,12 @@ internal sealed partial class DhtNode
             }
         }
 
-        Storage.Delete(key, nodeId, withdrawnAt, Time.GetUtcNow());
-        var request = new DeleteRequest(Self, key, nodeId, withdrawnAt);
+        if (!IsClient)
+        {
+            Storage.Delete(key, withdrawal, Time.GetUtcNow());
+        }
+
+        var request = new DeleteRequest(Self, key, withdrawal) { FromClient = IsClient };
         var sends = new Task<DhtResponse?>[targets.Count];
         for (int i = 0; i < targets.Count; i++)
         {
@@ -114,7 +122,7 @@ internal sealed partial class DhtNode
         return closestOthers.GetRange(0, count);
     }
 
-    private async Task<int> StoreOnAsync(List<DhtContact> targets, DhtId key, IReadOnlyList<ProviderRecord> records, CancellationToken cancellationToken)
+    private async Task<int> StoreOnAsync(List<DhtContact> targets, DhtId key, IReadOnlyList<SignedRecord> records, CancellationToken cancellationToken)
     {
         var chunks = Chunk(key, records);
         if (chunks.Count == 0 || targets.Count == 0)
@@ -154,10 +162,10 @@ internal sealed partial class DhtNode
     }
 
     /// <summary>Splits records into STOREs that each fit <see cref="DhtOptions.MaxMessageBytes"/>.</summary>
-    private List<StoreRequest> Chunk(DhtId key, IReadOnlyList<ProviderRecord> records)
+    private List<StoreRequest> Chunk(DhtId key, IReadOnlyList<SignedRecord> records)
     {
         var chunks = new List<StoreRequest>(1);
-        var current = new List<ProviderRecord>(records.Count);
+        var current = new List<SignedRecord>(records.Count);
         int budget = Options.MaxMessageBytes - StoreOverheadBytes;
         int used = 0;
         foreach (var record in records)
@@ -171,7 +179,7 @@ internal sealed partial class DhtNode
 
             if (current.Count > 0 && (used + size > budget || current.Count >= Options.MaxProvidersPerKey))
             {
-                chunks.Add(new StoreRequest(Self, key, current));
+                chunks.Add(new StoreRequest(Self, key, current) { FromClient = IsClient });
                 current = [];
                 used = 0;
             }
@@ -182,7 +190,7 @@ internal sealed partial class DhtNode
 
         if (current.Count > 0)
         {
-            chunks.Add(new StoreRequest(Self, key, current));
+            chunks.Add(new StoreRequest(Self, key, current) { FromClient = IsClient });
         }
 
         return chunks;

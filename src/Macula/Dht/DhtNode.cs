@@ -1,3 +1,5 @@
+using Macula.Security;
+
 namespace Macula.Dht;
 
 /// <summary>
@@ -10,17 +12,36 @@ internal sealed partial class DhtNode
     // A peer that times out this many times in a row leaves the table; one that has no subscriber leaves at once.
     private const int MaxConsecutiveFailures = 2;
 
+    // Senders met in requests are probed (PING) before they may enter the routing table; these bound that work.
+    private const int MaxProbesInFlight = 16;
+    private const int MaxRemembered = 16_384;
+    private static readonly TimeSpan ReprobeAfter = TimeSpan.FromMinutes(1);
+
     private readonly IDhtRpc _rpc;
     private readonly object _randomGate = new();
     private readonly Random _random;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DhtId, DateTimeOffset> _verifiedPeers = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DhtId, DateTimeOffset> _probed = new();
+    private const int MaxDeferredSenders = 64;
+    private const int MaxDeferredPerSender = 16;
+    private int _deferredSenders;
+    private readonly object _deferGate = new();
+    private readonly Dictionary<DhtId, List<(DhtId Key, SignedRecord Record, bool Bound)>?> _probing = [];
+    private readonly LogThrottle _rejections = new(perSecond: 10);
+    private const int MaxProbesQueued = 256;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<DhtContact> _probeQueue = new();
+    private int _probesInFlight;
+    private int _probesQueued;
 
-    public DhtNode(DhtContact self, DhtOptions options, IDhtRpc rpc, TimeProvider time, int? seed = null)
+    public DhtNode(DhtContact self, DhtOptions options, IDhtRpc rpc, TimeProvider time, DhtSecurity security, int? seed = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(security);
         Self = self;
         Options = options;
         _rpc = rpc;
         Time = time;
+        Security = security;
         _random = seed is { } s ? new Random(s) : new Random();
         Routing = new RoutingTable(self.Id, options.K);
         Storage = new DhtStorage(options, seed is { } s2 ? new Random(s2 ^ 0x5eed) : new Random());
@@ -38,39 +59,302 @@ internal sealed partial class DhtNode
 
     public DhtStatistics Stats { get; } = new();
 
+    /// <summary>Signs what this node says and checks what others say.</summary>
+    public DhtSecurity Security { get; }
+
+    /// <summary>
+    /// Whether this node only asks (client mode): its requests say so, so no node probes it, adds it to a routing
+    /// table or sends it STOREs. Set before the node serves, cleared when it starts serving.
+    /// </summary>
+    public bool IsClient { get; set; }
+
     /// <summary>Receives a line for every dropped message and every failure worth a log entry.</summary>
     public Action<string>? Diagnostic { get; set; }
 
-    /// <summary>Answers one request. Never throws for anything a peer can send.</summary>
+    /// <summary>
+    /// Answers one request, with this node's proof. Never throws for anything a peer can send. Records and
+    /// withdrawals are verified before they are stored; the sender enters the routing table only once it has proved
+    /// its key by answering a probe.
+    /// </summary>
     public DhtResponse Handle(DhtRequest request)
     {
         Stats.RequestReceived();
         var now = Time.GetUtcNow();
-        Observe(request.Sender);
+        bool verifiedSender = ConsiderSender(request, now);
+        DhtResponse response;
         switch (request)
         {
             case PingRequest:
-                return new PongResponse(Self);
+                response = new PongResponse(Self);
+                break;
             case FindNodeRequest find:
-                return new NodesResponse(Self, Routing.FindClosest(find.Target, Options.K, request.Sender.Id));
+                response = new NodesResponse(Self, Routing.FindClosest(find.Target, Options.K, request.Sender.Id));
+                break;
             case FindValueRequest find:
                 var (records, tombstones) = Storage.Get(find.Key, now);
-                return new ValueResponse(Self, Routing.FindClosest(find.Key, Options.K, request.Sender.Id), records, tombstones);
+                response = new ValueResponse(Self, Routing.FindClosest(find.Key, Options.K, request.Sender.Id), records, tombstones);
+                break;
             case StoreRequest store:
                 int accepted = 0;
                 foreach (var record in store.Records)
                 {
-                    if (Storage.Store(store.Key, record, now) is StoreOutcome.Added or StoreOutcome.Updated)
+                    var verdict = Security.Check(store.Key, record, now);
+                    if (!verdict.Accepted)
                     {
-                        accepted++;
+                        Reject($"STORE from {request.Sender}: {verdict.Reason}");
+                        continue;
+                    }
+
+                    switch (Storage.Store(store.Key, record, now, verdict.NameBound, verifiedSender))
+                    {
+                        case StoreOutcome.Added or StoreOutcome.Updated:
+                            accepted++;
+                            break;
+                        case StoreOutcome.Conflict:
+                            Reject($"STORE from {request.Sender}: node id '{DhtSecurity.Quote(record.NodeId)}' is held by another key");
+                            break;
+                        case StoreOutcome.Full:
+                            Reject($"STORE from {request.Sender}: the key holds as many providers as it may");
+                            break;
+                        case StoreOutcome.Throttled when !verifiedSender && Defer(request.Sender, store.Key, record, verdict.NameBound):
+                            // Kept until the sender's probe answers: a new provider that stores before its probe
+                            // came back is not turned away while a flood of unproven senders is throttled.
+                            break;
+                        case StoreOutcome.Throttled:
+                            Reject($"STORE from {request.Sender}: the key takes no new provider now (too many newcomers at once)");
+                            break;
                     }
                 }
 
-                return new StoredResponse(Self, accepted);
+                response = new StoredResponse(Self, accepted);
+                break;
             case DeleteRequest delete:
-                return new DeletedResponse(Self, Storage.Delete(delete.Key, delete.NodeId, delete.WithdrawnAt, now));
+                var withdrawal = Security.Check(delete.Key, delete.Withdrawal, now);
+                bool removed = false;
+                if (!withdrawal.Accepted)
+                {
+                    Reject($"DELETE from {request.Sender}: {withdrawal.Reason}");
+                }
+                else
+                {
+                    var outcome = Storage.Delete(delete.Key, delete.Withdrawal, now, withdrawal.NameBound, verifiedSender);
+                    removed = outcome == DeleteOutcome.Removed;
+                    if (outcome == DeleteOutcome.NotOwner)
+                    {
+                        Reject($"DELETE from {request.Sender}: '{DhtSecurity.Quote(delete.Withdrawal.NodeId)}' is held by another key: only its owner may withdraw it");
+                    }
+                }
+
+                response = new DeletedResponse(Self, removed);
+                break;
             default:
                 throw new ArgumentException($"Unknown DHT request {request.GetType().Name}.", nameof(request));
+        }
+
+        return response with { Proof = Security.Prove(Self.NodeId, request.Nonce) };
+    }
+
+    /// <summary>
+    /// Kademlia learns contacts from the requests it receives, but a request proves nothing: its sender may be made up.
+    /// A sender that proved its key lately is touched in the routing table; any other is probed with a PING (bounded),
+    /// and enters the table only if it answers with a valid proof. Client-mode senders are neither.
+    /// </summary>
+    /// <returns>Whether the sender proved its key lately.</returns>
+    private bool ConsiderSender(DhtRequest request, DateTimeOffset now)
+    {
+        var sender = request.Sender;
+        if (sender.Id == Self.Id)
+        {
+            return true;
+        }
+
+        bool verified = _verifiedPeers.TryGetValue(sender.Id, out var provedAt) && now - provedAt < Options.RefreshInterval;
+        if (request.FromClient || IsClient)
+        {
+            return verified;
+        }
+
+        if (verified)
+        {
+            Observe(sender);
+            return true;
+        }
+
+        if (_probed.TryGetValue(sender.Id, out var probedAt) && now - probedAt < ReprobeAfter)
+        {
+            return false;
+        }
+
+        Remember(_probed, sender.Id, now);
+        if (Interlocked.Increment(ref _probesInFlight) > MaxProbesInFlight)
+        {
+            // Busy: wait in a bounded queue (a burst of joins is learnt late, not lost; a flood of made-up senders
+            // only fills the queue).
+            Interlocked.Decrement(ref _probesInFlight);
+            if (Interlocked.Increment(ref _probesQueued) <= MaxProbesQueued)
+            {
+                lock (_deferGate)
+                {
+                    _probing.TryAdd(sender.Id, null);
+                }
+
+                _probeQueue.Enqueue(sender);
+                StartQueuedProbes();
+            }
+            else
+            {
+                Interlocked.Decrement(ref _probesQueued);
+            }
+
+            return false;
+        }
+
+        StartProbe(sender);
+        return false;
+    }
+
+    /// <summary>Starts queued probes while there is room (a probe that ended meanwhile may have found the queue empty).</summary>
+    private void StartQueuedProbes()
+    {
+        while (Volatile.Read(ref _probesInFlight) < MaxProbesInFlight && _probeQueue.TryDequeue(out var next))
+        {
+            Interlocked.Decrement(ref _probesQueued);
+            if (Interlocked.Increment(ref _probesInFlight) > MaxProbesInFlight)
+            {
+                Interlocked.Decrement(ref _probesInFlight);
+                Interlocked.Increment(ref _probesQueued);
+                _probeQueue.Enqueue(next);
+                return;
+            }
+
+            StartProbe(next);
+        }
+    }
+
+    private void StartProbe(DhtContact sender)
+    {
+        lock (_deferGate)
+        {
+            _probing.TryAdd(sender.Id, null);
+        }
+
+        _ = ProbeAsync(sender);
+    }
+
+    private async Task ProbeAsync(DhtContact sender)
+    {
+        try
+        {
+            await Task.Yield();
+            bool proved = false;
+            try
+            {
+                proved = await PingAsync(sender, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                List<(DhtId Key, SignedRecord Record, bool Bound)>? deferred;
+                lock (_deferGate)
+                {
+                    _probing.Remove(sender.Id, out deferred);
+                }
+
+                if (deferred is not null)
+                {
+                    AdmitDeferred(sender, deferred, proved);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Report($"probing {sender} failed: {ex.Message}");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _probesInFlight);
+            StartQueuedProbes();
+        }
+    }
+
+    /// <summary>
+    /// Keeps a record a sender that is being probed could not place yet (at most <see cref="MaxDeferredPerSender"/>
+    /// per sender and <see cref="MaxDeferredSenders"/> senders): it is stored as from a proven sender if the probe
+    /// answers, and refused if it does not.
+    /// </summary>
+    private bool Defer(DhtContact sender, DhtId key, SignedRecord record, bool bound)
+    {
+        lock (_deferGate)
+        {
+            // Only while the sender's probe is on its way; and only so many, so a flood cannot park its records here.
+            if (!_probing.TryGetValue(sender.Id, out var list) || _deferredSenders >= MaxDeferredSenders && list is null)
+            {
+                return false;
+            }
+
+            if (list is null)
+            {
+                _probing[sender.Id] = list = [];
+                _deferredSenders++;
+            }
+
+            if (list.Count >= MaxDeferredPerSender)
+            {
+                return false;
+            }
+
+            list.Add((key, record, bound));
+            return true;
+        }
+    }
+
+    private void AdmitDeferred(DhtContact sender, List<(DhtId Key, SignedRecord Record, bool Bound)> deferred, bool proved)
+    {
+        lock (_deferGate)
+        {
+            _deferredSenders--;
+        }
+
+        var now = Time.GetUtcNow();
+        foreach (var (key, record, bound) in deferred)
+        {
+            if (!proved)
+            {
+                Reject($"STORE from {sender}: the key takes no new provider now, and the sender never proved its key");
+                continue;
+            }
+
+            if (Storage.Store(key, record, now, bound, verifiedSender: true) is not (StoreOutcome.Added or StoreOutcome.Updated))
+            {
+                Reject($"STORE from {sender}: the key holds as many providers as it may");
+            }
+        }
+    }
+
+    /// <summary>Probes of request senders not answered yet.</summary>
+    internal int ProbesInFlight => Volatile.Read(ref _probesInFlight) + Volatile.Read(ref _probesQueued);
+
+    /// <summary>Whether <paramref name="id"/> proved its key to this node within the refresh interval.</summary>
+    public bool IsVerified(DhtId id) =>
+        _verifiedPeers.TryGetValue(id, out var at) && Time.GetUtcNow() - at < Options.RefreshInterval;
+
+    private static void Remember(System.Collections.Concurrent.ConcurrentDictionary<DhtId, DateTimeOffset> set, DhtId id, DateTimeOffset now)
+    {
+        if (set.Count >= MaxRemembered)
+        {
+            set.Clear(); // bounded: forgetting only costs another probe
+        }
+
+        set[id] = now;
+    }
+
+    /// <summary>Counts a refused record, withdrawal or reply, and logs it (at most ten lines a second).</summary>
+    internal void Reject(string reason)
+    {
+        Stats.Rejected();
+        MaculaDiagnostics.Rejections.Add(1, new KeyValuePair<string, object?>("macula.rejected", reason.StartsWith("reply", StringComparison.Ordinal) ? "reply" : reason.StartsWith("DELETE", StringComparison.Ordinal) ? "withdrawal" : "record"));
+        if (_rejections.TryTake(Time.GetUtcNow()))
+        {
+            Report("Refused " + reason);
         }
     }
 
@@ -164,10 +448,10 @@ internal sealed partial class DhtNode
         }
     }
 
-    /// <summary>Sends a PING; whether it was answered.</summary>
+    /// <summary>Sends a PING; whether it was answered with a valid proof.</summary>
     public async Task<bool> PingAsync(DhtContact contact, CancellationToken cancellationToken)
     {
-        return await SendAsync(contact, new PingRequest(Self), cancellationToken).ConfigureAwait(false) is not null;
+        return await SendAsync(contact, new PingRequest(Self) { FromClient = IsClient }, cancellationToken).ConfigureAwait(false) is not null;
     }
 
     /// <summary>
@@ -185,6 +469,17 @@ internal sealed partial class DhtNode
                 throw new DhtRpcException(DhtRpcFailure.BadReply, $"{target} answered {request.Op} with {response.Op} from {response.Sender}.");
             }
 
+            var now = Time.GetUtcNow();
+            var proof = Security.CheckProof(target.NodeId, request.Nonce, response.Proof, now);
+            if (!proof.Accepted)
+            {
+                Stats.RequestFailed();
+                Reject("reply: " + proof.Reason);
+                Routing.RecordFailure(target, definitive: false, MaxConsecutiveFailures);
+                return null;
+            }
+
+            Remember(_verifiedPeers, target.Id, now);
             Observe(target);
             return response;
         }

@@ -42,6 +42,25 @@ public sealed record DhtOptions
     /// <summary>The largest encoded provider record, in bytes (default 4 KiB).</summary>
     public int MaxRecordBytes { get; init; } = 4096;
 
+    /// <summary>
+    /// How many newcomers (providers or withdrawals of node ids a key does not hold yet) one key admits at once on one
+    /// replica; refilled at <see cref="NewEntriesPerKeyPerSecond"/>. Default 128. Updates of held entries are not counted.
+    /// </summary>
+    public int NewEntriesPerKeyBurst { get; init; } = 128;
+
+    /// <summary>The share of <see cref="NewEntriesPerKeyBurst"/> that senders which never proved their key (by a signed reply) may use together. Default 16.</summary>
+    public int NewEntriesPerKeyBurstUnverified { get; init; } = 16;
+
+    /// <summary>How fast a key's newcomer allowance refills, per second (an eighth of it for unverified senders). Default 2.</summary>
+    public double NewEntriesPerKeyPerSecond { get; init; } = 2;
+
+    /// <summary>
+    /// Whether this node serves the DHT (answers requests, stores records, sits in other nodes' routing tables) or only
+    /// asks, as a short-lived tool or a node that provides nothing does. Default <see cref="DhtMode.Auto"/>: a client
+    /// until the node provides its first service. See docs/dht.md#client-mode.
+    /// </summary>
+    public DhtMode Mode { get; init; } = DhtMode.Auto;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option with a bad value.</summary>
     public void Validate()
     {
@@ -54,6 +73,10 @@ public sealed record DhtOptions
         Check(MaxProvidersPerKey >= 1, nameof(MaxProvidersPerKey), MaxProvidersPerKey, "at least 1");
         Check(MaxRecordsPerNode >= MaxProvidersPerKey, nameof(MaxRecordsPerNode), MaxRecordsPerNode, "at least MaxProvidersPerKey");
         Check(MaxRecordBytes >= 64, nameof(MaxRecordBytes), MaxRecordBytes, "at least 64");
+        Check(NewEntriesPerKeyBurst >= 1, nameof(NewEntriesPerKeyBurst), NewEntriesPerKeyBurst, "at least 1");
+        Check(NewEntriesPerKeyBurstUnverified >= 0 && NewEntriesPerKeyBurstUnverified <= NewEntriesPerKeyBurst, nameof(NewEntriesPerKeyBurstUnverified), NewEntriesPerKeyBurstUnverified, "between 0 and NewEntriesPerKeyBurst");
+        Check(NewEntriesPerKeyPerSecond > 0 && double.IsFinite(NewEntriesPerKeyPerSecond), nameof(NewEntriesPerKeyPerSecond), NewEntriesPerKeyPerSecond, "positive");
+        Check(Enum.IsDefined(Mode), nameof(Mode), Mode, "Auto, Server or Client");
         // A reply must hold K contacts of the longest node id and one record of the largest size.
         int least = MaxRecordBytes + (K * 131) + 1024;
         Check(MaxMessageBytes >= least, nameof(MaxMessageBytes), MaxMessageBytes, $"at least MaxRecordBytes + 131 * K + 1024 ({least})");

@@ -11,6 +11,7 @@ internal sealed class DhtStatistics
     private long _requestsReceived;
     private long _messagesDropped;
     private long _evictions;
+    private long _rejected;
 
     /// <summary>Lookups run by this node (node and value lookups alike).</summary>
     public long Lookups => Interlocked.Read(ref _lookups);
@@ -35,6 +36,11 @@ internal sealed class DhtStatistics
 
     /// <summary>Contacts evicted from a full bucket because they failed a PING.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
+
+    /// <summary>Records, withdrawals and replies refused by the signature, trust or ownership rules.</summary>
+    public long Rejections => Interlocked.Read(ref _rejected);
+
+    public void Rejected() => Interlocked.Increment(ref _rejected);
 
     public void RecordLookup(int rounds, int messages)
     {

@@ -85,31 +85,76 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
     /// <returns>Whether another node answered.</returns>
     public async Task<bool> BootstrapAsync(CancellationToken cancellationToken)
     {
+        // The queue group hands each request to one member; a member whose reply does not prove a trusted key (an
+        // impostor, or an untrusted node in enforced mode) must not stop the newcomer, so another member is asked.
+        for (int attempt = 0; attempt < BootstrapAttempts; attempt++)
+        {
+            var outcome = await BootstrapOnceAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome != BootstrapOutcome.Refused)
+            {
+                return outcome == BootstrapOutcome.Joined;
+            }
+        }
+
+        return false;
+    }
+
+    private const int BootstrapAttempts = 3;
+
+    private enum BootstrapOutcome
+    {
+        Joined,
+        Nobody,
+        Refused,
+    }
+
+    private async Task<BootstrapOutcome> BootstrapOnceAsync(CancellationToken cancellationToken)
+    {
         var node = Node;
         DhtResponse response;
+        var request = new FindNodeRequest(node.Self, node.Self.Id) { FromClient = node.IsClient };
         try
         {
-            response = await RequestAsync(DhtSubjects.Bootstrap(_realm), new FindNodeRequest(node.Self, node.Self.Id), cancellationToken).ConfigureAwait(false);
+            response = await RequestAsync(DhtSubjects.Bootstrap(_realm), request, cancellationToken).ConfigureAwait(false);
         }
         catch (DhtRpcException ex)
         {
             if (ex.Failure == DhtRpcFailure.BadReply)
             {
                 node.ReportDropped(ex.Message);
+                return BootstrapOutcome.Refused;
             }
 
-            return false;
+            return BootstrapOutcome.Nobody;
         }
 
         // The queue group may hand this node its own request when it retries after joining the group.
         if (response is not NodesResponse nodes || response.Sender.Id == node.Self.Id)
         {
-            return false;
+            return BootstrapOutcome.Nobody;
+        }
+
+        var proof = node.Security.CheckProof(nodes.Sender.NodeId, request.Nonce, nodes.Proof, node.Time.GetUtcNow());
+        if (!proof.Accepted)
+        {
+            node.Reject("reply: bootstrap " + proof.Reason);
+            return BootstrapOutcome.Refused;
         }
 
         node.Observe(nodes.Sender);
-        node.AddContacts(nodes.Contacts);
-        return true;
+
+        // The contacts it names are only hints: each enters the routing table once it answers a PING with its proof.
+        var pings = new List<Task<bool>>(nodes.Contacts.Count);
+        foreach (var contact in nodes.Contacts)
+        {
+            if (contact.Id != node.Self.Id)
+            {
+                pings.Add(node.PingAsync(contact, cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(pings).ConfigureAwait(false);
+        return BootstrapOutcome.Joined;
     }
 
     /// <inheritdoc />

@@ -13,14 +13,20 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
     private readonly DhtTransportBinding _binding;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _rejoin = new(1, 1);
+    private readonly SemaphoreSlim _serve = new(1, 1);
+    private readonly DhtMode _mode;
     private Task _maintenance = Task.CompletedTask;
     private int _disposed;
 
-    private DhtServiceRegistry(DhtNode node, DhtTransportBinding binding)
+    private DhtServiceRegistry(DhtNode node, DhtTransportBinding binding, DhtMode mode)
     {
         Node = node;
         _binding = binding;
+        _mode = mode;
     }
+
+    /// <summary>Whether this node serves the DHT now (answers, stores, sits in routing tables).</summary>
+    internal bool IsServing => !Node.IsClient;
 
     /// <summary>The DHT node behind the registry (routing table, storage, statistics).</summary>
     internal DhtNode Node { get; }
@@ -34,7 +40,9 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
     /// <summary>
     /// Starts a DHT node on <paramref name="transport"/> and joins the realm's DHT: listens on its subject, asks the
     /// bootstrap subject for a first contact (none answering means this is the first node), looks itself up, then
-    /// joins the bootstrap queue group and starts its upkeep (bucket refresh, republish, expiry).
+    /// joins the bootstrap queue group and starts its upkeep (bucket refresh, republish, expiry). In client mode
+    /// (<see cref="DhtMode.Client"/>, or <see cref="DhtMode.Auto"/> until the first advertisement) it only asks: it
+    /// neither listens nor joins the bootstrap group.
     /// </summary>
     /// <exception cref="ArgumentException">A bad realm, node id or option (the message names it).</exception>
     public static async Task<DhtServiceRegistry> StartAsync(
@@ -44,7 +52,8 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
         DhtOptions options,
         CancellationToken cancellationToken,
         TimeProvider? timeProvider = null,
-        Action<string>? diagnostic = null)
+        Action<string>? diagnostic = null,
+        DhtSecurity? security = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(options);
@@ -66,21 +75,29 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
 
         await transport.ConnectAsync(cancellationToken).ConfigureAwait(false);
         var binding = new DhtTransportBinding(transport, realm, options);
-        var node = new DhtNode(new DhtContact(nodeId), options, binding, timeProvider ?? TimeProvider.System)
+        var node = new DhtNode(new DhtContact(nodeId), options, binding, timeProvider ?? TimeProvider.System, security ?? DhtSecurity.Open(realm))
         {
             Diagnostic = diagnostic,
+            IsClient = options.Mode != DhtMode.Server,
         };
         binding.Attach(node);
-        var registry = new DhtServiceRegistry(node, binding);
+        var registry = new DhtServiceRegistry(node, binding, options.Mode);
         try
         {
-            await binding.ListenAsync(cancellationToken).ConfigureAwait(false);
+            if (!node.IsClient)
+            {
+                await binding.ListenAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (await binding.BootstrapAsync(cancellationToken).ConfigureAwait(false))
             {
                 await node.JoinAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await binding.ListenForBootstrapAsync(cancellationToken).ConfigureAwait(false);
+            if (!node.IsClient)
+            {
+                await binding.ListenForBootstrapAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
@@ -107,14 +124,25 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
             throw new ArgumentException($"Provider record TTL {record.Ttl} must be positive and at most {DhtCodec.MaxWireTtl.TotalDays} days.", nameof(record));
         }
 
-        int size = DhtCodec.RecordSize(record);
+        int size = DhtCodec.RecordSize(Node.Security.Sign(DhtId.ForService(service), record));
         if (size > Node.Options.MaxRecordBytes)
         {
             throw new ArgumentException($"The provider record of '{service}' takes {size} bytes, more than DhtOptions.MaxRecordBytes ({Node.Options.MaxRecordBytes}).", nameof(record));
         }
 
+        var key = DhtId.ForService(service);
+        var signed = Node.Security.Sign(key, record);
+        var own = Node.Security.Check(key, signed, Node.Time.GetUtcNow());
+        if (!own.Accepted)
+        {
+            // Checked before the node starts serving: a node every peer would refuse must not answer bootstraps either.
+            throw new InvalidOperationException($"This node cannot advertise '{service}': its own trust policy refuses it ({own.Reason}). In enforced mode, trust its key (TrustOptions.TrustedNodeKeys) or give it a certificate (MaculaNodeOptions.Certificate).");
+        }
+
+        await ServeAsync(cancellationToken).ConfigureAwait(false);
         await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
-        int stored = await Node.StoreAsync(DhtId.ForService(service), [record], cancellationToken).ConfigureAwait(false);
+
+        int stored = await Node.StoreAsync(key, [signed], cancellationToken).ConfigureAwait(false);
         if (stored == 0)
         {
             throw new MaculaTransportException(TransportErrorKind.NoResponders, $"No DHT node took the advertisement of '{service}'.");
@@ -126,8 +154,14 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        if (!string.Equals(nodeId, Node.Self.NodeId, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Node '{Node.Self.NodeId}' cannot withdraw '{nodeId}': a withdrawal is signed by the provider itself, and replicas accept it only from the record's owner.", nameof(nodeId));
+        }
+
         await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
-        await Node.DeleteAsync(DhtId.ForService(service), nodeId, Node.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var key = DhtId.ForService(service);
+        await Node.DeleteAsync(key, Node.Security.SignWithdrawal(key, nodeId, Node.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -135,7 +169,57 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
-        return await Node.FindValueAsync(DhtId.ForService(service), cancellationToken).ConfigureAwait(false);
+        var key = DhtId.ForService(service);
+        var lookup = await Node.LookupAsync(key, findValue: true, cancellationToken).ConfigureAwait(false);
+        if (lookup.Closest.Count == 0 && lookup.Failures > 0)
+        {
+            // Every contact failed: they may all be gone (a client-mode node meets new servers only through its
+            // lookups), so rejoin through the bootstrap subject and ask once more.
+            await EnsureContactsAsync(cancellationToken).ConfigureAwait(false);
+            lookup = await Node.LookupAsync(key, findValue: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        return lookup.LiveRecords(Node.Time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Turns a client-mode node (<see cref="DhtMode.Auto"/>) into a server before its first advertisement: it listens on
+    /// its subject, joins the bootstrap group and looks itself up, so the nodes it meets probe it and add it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The node runs in <see cref="DhtMode.Client"/> mode.</exception>
+    private async ValueTask ServeAsync(CancellationToken cancellationToken)
+    {
+        if (!Node.IsClient)
+        {
+            return;
+        }
+
+        if (_mode == DhtMode.Client)
+        {
+            throw new InvalidOperationException("This node runs the DHT in client mode (DhtOptions.Mode = Client): it cannot provide services. Use DhtMode.Auto or DhtMode.Server.");
+        }
+
+        await _serve.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!Node.IsClient)
+            {
+                return;
+            }
+
+            await _binding.ListenAsync(cancellationToken).ConfigureAwait(false);
+            Node.IsClient = false;
+            if (Node.Routing.Count > 0 || await _binding.BootstrapAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await Node.JoinAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await _binding.ListenForBootstrapAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _serve.Release();
+        }
     }
 
     /// <summary>
@@ -154,7 +238,7 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
         await _rejoin.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Node.Routing.Count == 0 && await _binding.RejoinAsync(cancellationToken).ConfigureAwait(false))
+            if (Node.Routing.Count == 0 && await (Node.IsClient ? _binding.BootstrapAsync(cancellationToken) : _binding.RejoinAsync(cancellationToken)).ConfigureAwait(false))
             {
                 await Node.JoinAsync(cancellationToken).ConfigureAwait(false);
             }

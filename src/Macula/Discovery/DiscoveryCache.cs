@@ -94,14 +94,26 @@ internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable heal
     /// Drops one provider from the cached set, for a provider that is provably gone (nobody listens on its subject,
     /// or it is shutting down), so later calls stop choosing it before its record expires.
     /// </summary>
-    public void Evict(string service, string nodeId)
+    public void Evict(string service, string nodeId) => Evict(service, nodeId, publicKey: null);
+
+    /// <summary>
+    /// Drops one provider from the cached set when its record was signed by <paramref name="publicKey"/> (any key when
+    /// <see langword="null"/>: the caller saw the provider gone itself).
+    /// </summary>
+    /// <returns>False when the provider is cached under another key (nothing was evicted); true otherwise.</returns>
+    public bool Evict(string service, string nodeId, string? publicKey)
     {
         while (_cache.TryGetValue(service, out var set))
         {
             int index = Array.FindIndex(set.Entries, e => e.NodeId == nodeId);
             if (index < 0)
             {
-                return;
+                return true;
+            }
+
+            if (publicKey is not null && !string.Equals(set.Entries[index].Record.PublicKey, publicKey, StringComparison.Ordinal))
+            {
+                return false;
             }
 
             var kept = new ProviderEntry[set.Entries.Length - 1];
@@ -121,9 +133,11 @@ internal sealed class DiscoveryCache(IServiceRegistry registry, HealthTable heal
                 : _cache.TryUpdate(service, new ProviderSet(kept, set.ExpiresAt, first), set);
             if (done)
             {
-                return;
+                return true;
             }
         }
+
+        return true;
     }
 
     public async ValueTask<ProviderSet> RefreshAsync(string service, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Macula.Dht;
 using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;
@@ -23,7 +24,7 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
 
     public DiscoveryEvents(MaculaNode node) => _node = node;
 
-    public static string Subject(string realm, string service) => $"macula.{realm}.discovery.{service}";
+    public static string Subject(string realm, string service) => Subjects.Discovery(realm, service);
 
     /// <summary>Starts listening for announcements about <paramref name="service"/> (once per service).</summary>
     public void Watch(string service)
@@ -56,9 +57,12 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
     {
         int op;
         string? nodeId;
+        DateTimeOffset at;
+        Seal seal;
         try
         {
-            (op, nodeId) = MaculaSerializer.Deserialize(message.Payload, AnnouncementFormatter.Instance, _node.SerializerOptions);
+            var announcement = MaculaSerializer.Deserialize(message.Payload, AnnouncementFormatter.Instance, _node.SerializerOptions);
+            (op, nodeId, at, seal) = (announcement.Op, announcement.NodeId, announcement.At, announcement.Seal);
         }
         catch (MaculaSerializationException ex)
         {
@@ -66,8 +70,15 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
-        if (nodeId is null || nodeId == _node.NodeId)
+        if (nodeId is null || nodeId == _node.NodeId || op is not (Advertised or Withdrawn))
         {
+            return ValueTask.CompletedTask;
+        }
+
+        var verdict = _node.Security.CheckAnnouncement(service, op, nodeId, at, seal, _node.Time.GetUtcNow());
+        if (!verdict.Accepted)
+        {
+            _node.OnRejected("announcement", $"discovery announcement on '{message.Subject}': {verdict.Reason}");
             return ValueTask.CompletedTask;
         }
 
@@ -77,7 +88,12 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
                 _node.Discovery.Invalidate(service);
                 break;
             case Withdrawn:
-                _node.Discovery.Evict(service, nodeId);
+                // Only the key that signed the cached record may evict it: a name is not enough.
+                if (!_node.Discovery.Evict(service, nodeId, seal.PublicKeyText))
+                {
+                    _node.OnRejected("announcement", $"discovery announcement on '{message.Subject}': '{DhtSecurity.Quote(nodeId)}' is cached with another key");
+                }
+
                 break;
         }
 
@@ -87,11 +103,18 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
     /// <summary>Announces that this node joined or is leaving as a provider of <paramref name="service"/>; best effort.</summary>
     public async ValueTask AnnounceAsync(string service, int op)
     {
-        using var buffer = new PooledBufferWriter(64);
+        var at = DhtSecurity.TruncateToMilliseconds(_node.Time.GetUtcNow());
+        var seal = _node.Security.SignAnnouncement(service, op, _node.NodeId, at);
+        using var buffer = new PooledBufferWriter(256);
         var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(2);
+        writer.WriteArrayHeader(4);
         writer.Write(op);
         writer.Write(_node.NodeId);
+        writer.Write(at.ToUnixTimeMilliseconds());
+        writer.WriteArrayHeader(3);
+        writer.Write(seal.PublicKey.AsSpan());
+        writer.Write(seal.Signature.AsSpan());
+        writer.Write(seal.Certificate);
         writer.Flush();
         try
         {
@@ -117,34 +140,55 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
 }
 
 /// <summary>An announcement <c>[op, node_id]</c>; readers skip what later versions append.</summary>
-internal sealed class AnnouncementFormatter : IMessagePackFormatter<(int Op, string? NodeId)>
+internal sealed class AnnouncementFormatter : IMessagePackFormatter<Announcement>
 {
     public static readonly AnnouncementFormatter Instance = new();
 
-    public void Serialize(ref MessagePackWriter writer, (int Op, string? NodeId) value, MessagePackSerializerOptions options)
-    {
-        writer.WriteArrayHeader(2);
-        writer.Write(value.Op);
-        writer.Write(value.NodeId);
-    }
+    public void Serialize(ref MessagePackWriter writer, Announcement value, MessagePackSerializerOptions options) =>
+        throw new NotSupportedException("Announcements are written by DiscoveryEvents.AnnounceAsync.");
 
-    public (int Op, string? NodeId) Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    public Announcement Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         options.Security.DepthStep(ref reader);
         int count = reader.ReadArrayHeader();
-        if (count < 2)
+        if (count < 4)
         {
-            throw new MessagePackSerializationException($"Expected an announcement [op, node_id], found an array of {count}.");
+            throw new MessagePackSerializationException($"Expected an announcement [op, node_id, at_ms, seal], found an array of {count}.");
         }
 
         int op = reader.ReadInt32();
         string? nodeId = FormatterSupport.ReadString(ref reader);
-        for (int i = 2; i < count; i++)
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(reader.ReadInt64(), 0, 253402300799999L));
+        options.Security.DepthStep(ref reader);
+        int fields = reader.ReadArrayHeader();
+        if (fields < 3)
+        {
+            throw new MessagePackSerializationException($"Expected a seal [public_key, signature, certificate], found an array of {fields}.");
+        }
+
+        byte[] key = reader.ReadBytes() is { } k ? System.Buffers.BuffersExtensions.ToArray(k) : [];
+        byte[] signature = reader.ReadBytes() is { } g ? System.Buffers.BuffersExtensions.ToArray(g) : [];
+        string? certificate = FormatterSupport.ReadString(ref reader);
+        if (key.Length != Security.Signing.PublicKeySize || signature.Length != Security.Signing.SignatureSize || certificate?.Length > NodeCertificate.MaxTextLength)
+        {
+            throw new MessagePackSerializationException("The announcement's seal has a key, signature or certificate of the wrong size.");
+        }
+
+        for (int i = 3; i < fields; i++)
         {
             reader.Skip();
         }
 
         reader.Depth--;
-        return (op, nodeId);
+        for (int i = 4; i < count; i++)
+        {
+            reader.Skip();
+        }
+
+        reader.Depth--;
+        return new Announcement(op, nodeId, at, new Seal(key, signature, certificate));
     }
 }
+
+/// <summary>One discovery announcement as read from the wire, before it is verified.</summary>
+internal readonly record struct Announcement(int Op, string? NodeId, DateTimeOffset At, Seal Seal);

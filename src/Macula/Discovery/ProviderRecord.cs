@@ -8,6 +8,12 @@ namespace Macula.Discovery;
 /// <param name="AdvertisedAt">When the record was (re-)advertised.</param>
 public sealed record ProviderRecord(string NodeId, string Subject, IReadOnlyDictionary<string, string> Metadata, TimeSpan Ttl, DateTimeOffset AdvertisedAt)
 {
+    /// <summary>
+    /// The public key (a NATS user nkey, <c>U...</c>) of the node that signed this record, verified by every node
+    /// that stored or returned it; <see langword="null"/> on a record that has not been through the DHT yet.
+    /// </summary>
+    public string? PublicKey { get; init; }
+
     /// <summary>When the record expires.</summary>
     public DateTimeOffset ExpiresAt => AdvertisedAt + Ttl;
 

@@ -209,7 +209,7 @@ internal sealed class ProviderHost : IAsyncDisposable
             catch (Exception ex)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ErrorBody(MaculaErrorCode.ApplicationError, ex.Message, ex.GetType().FullName)).ConfigureAwait(false);
+                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _node.Options.IncludeErrorDetails)).ConfigureAwait(false);
                 return;
             }
             finally

@@ -378,7 +378,7 @@ internal sealed class ServiceClient : IMaculaInvoker
                 provider.Health.OnSuccess(Stopwatch.GetElapsedTime(started));
                 var all = attempts is null ? new List<MaculaAttempt>(1) : new List<MaculaAttempt>(attempts);
                 all.Add(new MaculaAttempt(provider.NodeId, failure, errorMessage, Stopwatch.GetElapsedTime(started)));
-                throw new MaculaRemoteException(errorType ?? "System.Exception", errorMessage, provider.NodeId, all);
+                throw new MaculaRemoteException(errorType ?? "", errorMessage, provider.NodeId, all);
             }
 
             cause = $"{failure}: {errorMessage}";

@@ -292,7 +292,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         var (message, type) = WireProtocol.ReadErrorBody(body);
         if (code == MaculaErrorCode.ApplicationError)
         {
-            throw new MaculaRemoteException(type ?? "System.Exception", message, _nodeId, _attempts);
+            throw new MaculaRemoteException(type ?? "", message, _nodeId, _attempts);
         }
 
         throw new MaculaRpcException(code, $"The stream {_label} from {_nodeId} ended with {code} after {_received} items: {message}", _attempts);

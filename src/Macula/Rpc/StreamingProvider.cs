@@ -104,7 +104,7 @@ internal sealed class StreamingProvider
             }
             catch (Exception ex)
             {
-                await PublishAsync(node, replyTo, MaculaErrorCode.ApplicationError.ToString(), WireProtocol.ErrorBody(MaculaErrorCode.ApplicationError, ex.Message, ex.GetType().FullName), null).ConfigureAwait(false);
+                await PublishAsync(node, replyTo, MaculaErrorCode.ApplicationError.ToString(), WireProtocol.ApplicationErrorBody(ex, node.Options.IncludeErrorDetails), null).ConfigureAwait(false);
                 return;
             }
 
@@ -209,8 +209,9 @@ internal sealed class StreamingProvider
         catch (Exception ex)
         {
             failure = MaculaErrorCode.ApplicationError;
-            error = ex.Message;
-            errorType = ex.GetType().FullName;
+            bool details = _node.Options.IncludeErrorDetails;
+            error = details ? ex.Message : WireProtocol.WithheldMessage;
+            errorType = details ? ex.GetType().FullName : null;
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
         }
         finally

@@ -23,7 +23,7 @@ internal static class WireProtocol
     /// <summary>MessagePack-CSharp's Lz4BlockArray layout (docs/wire-protocol.md, "Compression").</summary>
     public const string Lz4 = "lz4";
 
-    public static string RpcSubject(string realm, string service, string nodeId) => $"macula.{realm}.rpc.{service}.{nodeId}";
+    public static string RpcSubject(string realm, string service, string nodeId) => Subjects.Rpc(realm, service, nodeId);
 
     public static string FormatDeadline(DateTimeOffset deadline) => deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
@@ -76,6 +76,17 @@ internal static class WireProtocol
         Lz4BlockArray.Compress(body, compressed);
         return compressed.WrittenCount < body.Length;
     }
+
+    /// <summary>The message callers get for an application error when the provider withholds the details.</summary>
+    public const string WithheldMessage = "The service implementation failed; the provider withholds the details (MaculaNodeOptions.IncludeErrorDetails is off).";
+
+    /// <summary>
+    /// The error body of an exception thrown by a service implementation: its type and message only when the provider
+    /// opted in (<see cref="MaculaNodeOptions.IncludeErrorDetails"/>), since they can reveal internals to any caller.
+    /// </summary>
+    public static byte[] ApplicationErrorBody(Exception ex, bool includeDetails) => includeDetails
+        ? ErrorBody(MaculaErrorCode.ApplicationError, ex.Message, ex.GetType().FullName)
+        : ErrorBody(MaculaErrorCode.ApplicationError, WithheldMessage, null);
 
     /// <summary>Writes the error body: a map <c>{code, message, type}</c>.</summary>
     public static byte[] ErrorBody(MaculaErrorCode code, string message, string? type)

@@ -20,7 +20,7 @@ public interface IMaculaTransport : IAsyncDisposable
     ValueTask ConnectAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Publishes one message.</summary>
-    /// <exception cref="MaculaTransportException">Not sent (payload too large, closed, disconnected beyond the buffer).</exception>
+    /// <exception cref="MaculaTransportException">Not sent (payload too large, closed, or disconnected for longer than the transport waits).</exception>
     ValueTask PublishAsync(string subject, ReadOnlyMemory<byte> payload, MaculaHeaders? headers = null, string? replyTo = null, CancellationToken cancellationToken = default);
 
     /// <summary>Subscribes <paramref name="handler"/> to <paramref name="subject"/>; dispose the result to unsubscribe.</summary>
@@ -54,7 +54,7 @@ public enum TransportErrorKind
     /// <summary>The connection dropped while the request was in flight. The request may have been delivered.</summary>
     ConnectionLost = 3,
 
-    /// <summary>The message could not be sent (disconnected and the buffer is full, or not connected). It was not delivered.</summary>
+    /// <summary>The message could not be sent (not connected, or the connection did not come back in time). It was not delivered.</summary>
     NotSent = 4,
 
     /// <summary>The payload is larger than the server allows. It was not sent.</summary>

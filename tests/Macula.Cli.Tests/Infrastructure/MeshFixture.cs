@@ -58,6 +58,7 @@ public sealed class MeshFixture : IAsyncLifetime
             Transport = new NatsTransport(Server.Url),
             Realm = Realm,
             Metadata = new Dictionary<string, string> { ["name"] = name, ["version"] = "1.2.3" },
+            IncludeErrorDetails = true,
         });
         _cleanup.Add(node);
         await node.ProvideAsync<IParcels>(new Parcels());

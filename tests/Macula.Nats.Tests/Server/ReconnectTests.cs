@@ -9,14 +9,16 @@ namespace Macula.Nats.Tests.Server;
 public sealed class ReconnectTests
 {
     [Fact]
-    public async Task After_the_server_restarts_on_the_same_port_subscriptions_work_again_and_buffered_publishes_arrive()
+    public async Task After_the_server_restarts_on_the_same_port_subscriptions_work_again_and_a_publish_made_while_down_goes_out_once_it_is_back()
     {
         await using var server = await NatsServerProcess.StartNewAsync();
         var events = new EventLog();
         await using var subscriber = new NatsTransport(TestTimes.Options(server.Url) with { OnEvent = events.Sink });
-        await using var publisher = new NatsTransport(TestTimes.Options(server.Url) with { ReconnectBufferSize = 4096 });
+        await using var publisher = new NatsTransport(TestTimes.Options(server.Url) with { DisconnectedWait = TimeSpan.FromSeconds(20) });
+        await using var impatient = new NatsTransport(TestTimes.Options(server.Url) with { DisconnectedWait = TimeSpan.FromMilliseconds(300) });
         await subscriber.ConnectAsync();
         await publisher.ConnectAsync();
+        await impatient.ConnectAsync();
         var got = Channel.CreateUnbounded<string>();
         await using var sub = await ((IMaculaTransport)subscriber).SubscribeAsync("events.>", m => got.Writer.WriteAsync(Encoding.UTF8.GetString(m.Payload.Span)));
         await publisher.PublishAsync("events.a", "before"u8.ToArray());
@@ -24,23 +26,24 @@ public sealed class ReconnectTests
 
         server.Kill();
         await events.WaitForAsync(NatsEventKind.Disconnected);
-        await TestTimes.WaitUntilAsync(() => !publisher.IsConnected, "the publisher noticed the server is gone");
+        await TestTimes.WaitUntilAsync(() => !publisher.IsConnected && !impatient.IsConnected, "the publishers noticed the server is gone");
 
-        // While disconnected, publishes are buffered up to ReconnectBufferSize; past it they fail clearly.
-        await publisher.PublishAsync("events.b", Encoding.UTF8.GetBytes(new string('x', 1000)));
-        await publisher.PublishAsync("events.c", "buffered"u8.ToArray());
-        var full = await Assert.ThrowsAsync<MaculaTransportException>(async () => await publisher.PublishAsync("events.d", new byte[4000]));
+        // While disconnected, a publish waits for the connection up to DisconnectedWait; past it, it fails clearly
+        // and was never sent.
+        var full = await Assert.ThrowsAsync<MaculaTransportException>(async () => await impatient.PublishAsync("events.d", new byte[10]));
         Assert.Equal(TransportErrorKind.NotSent, full.Kind);
         Assert.True(full.NotDelivered);
-        Assert.Contains("ReconnectBufferSize", full.Message);
-        Assert.Contains("4096", full.Message);
+        Assert.Contains("DisconnectedWait", full.Message);
+        Assert.Contains("300 ms", full.Message);
 
+        var waiting = publisher.PublishAsync("events.c", "made while down"u8.ToArray()).AsTask();
+        Assert.False(waiting.IsCompleted);
         await server.StartAsync();
         await events.WaitForAsync(NatsEventKind.Reconnected);
-        await TestTimes.WaitUntilAsync(() => publisher.IsConnected, "the publisher reconnected");
+        await waiting.WaitAsync(TestTimes.Wait);
 
-        // The buffered publishes were sent once the subscriber's subscription was back (it restores first, the
-        // publisher may reconnect first, so wait for the subscriber before judging delivery of new messages).
+        // The publish made while down went out after the reconnect; the restored subscription may have come back
+        // after it, so publish once more after the subscriber is back before judging delivery.
         await subscriber.FlushAsync(TestTimes.Wait);
         await publisher.PublishAsync("events.e", "after"u8.ToArray());
         var seen = new List<string>();
@@ -50,28 +53,36 @@ public sealed class ReconnectTests
         }
 
         Assert.Equal(server.Url, subscriber.ConnectedServer);
+        Assert.DoesNotContain(seen, s => s.Length == 10);
     }
 
     [Fact]
-    public async Task Publishes_buffered_while_disconnected_are_delivered_after_reconnecting()
+    public async Task A_subscribe_and_publishes_made_while_disconnected_go_out_once_the_connection_is_back()
     {
-        // One transport both subscribes and publishes: on reconnect its subscriptions are restored before its
-        // buffered publishes go out, so every buffered message must come back to it.
+        // One transport both subscribes and publishes, in that order, while the server is down: once it is back the
+        // subscription is in place before the publishes, so every one must come back to it, in order.
         await using var server = await NatsServerProcess.StartNewAsync();
-        await using var transport = new NatsTransport(TestTimes.Options(server.Url));
+        await using var transport = new NatsTransport(TestTimes.Options(server.Url) with { DisconnectedWait = TimeSpan.FromSeconds(30) });
         await transport.ConnectAsync();
         server.Kill();
         await TestTimes.WaitUntilAsync(() => !transport.IsConnected, "the client noticed the server is gone");
 
-        // Subscribing while disconnected is allowed too: it is sent when a connection is up.
         var got = Channel.CreateUnbounded<string>();
-        await using var sub = await transport.SubscribeAsync("queued", m => got.Writer.WriteAsync(Encoding.UTF8.GetString(m.Payload.Span)));
-        for (int i = 0; i < 5; i++)
+        var work = Task.Run(async () =>
         {
-            await transport.PublishAsync("queued", Encoding.UTF8.GetBytes($"m{i}"));
-        }
+            var sub = await transport.SubscribeAsync("queued", m => got.Writer.WriteAsync(Encoding.UTF8.GetString(m.Payload.Span)));
+            for (int i = 0; i < 5; i++)
+            {
+                await transport.PublishAsync("queued", Encoding.UTF8.GetBytes($"m{i}"));
+            }
 
+            return sub;
+        });
+
+        await Task.Delay(200);
+        Assert.False(work.IsCompleted);
         await server.StartAsync();
+        await using var subscription = await work.WaitAsync(TestTimes.Wait);
         for (int i = 0; i < 5; i++)
         {
             Assert.Equal($"m{i}", await got.Reader.ReadAsync().AsTask().WaitAsync(TestTimes.Wait));
@@ -79,6 +90,42 @@ public sealed class ReconnectTests
 
         await transport.FlushAsync(TestTimes.Wait);
         Assert.False(got.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task A_stalled_server_is_detected_by_keepalive_and_a_waiting_request_fails_before_its_timeout()
+    {
+        await using var server = await NatsServerProcess.StartNewAsync();
+        var events = new EventLog();
+        await using var responder = new NatsTransport(TestTimes.Options(server.Url));
+        await using var requester = new NatsTransport(TestTimes.Options(server.Url) with { OnEvent = events.Sink, PingInterval = TimeSpan.FromMilliseconds(300), MaxPingsOut = 2 });
+        await responder.ConnectAsync();
+        await requester.ConnectAsync();
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var sub = await responder.SubscribeAsync("stalls", _ =>
+        {
+            received.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+
+        var request = ((IMaculaTransport)requester).RequestAsync("stalls", "hi"u8.ToArray(), null, TimeSpan.FromMinutes(5)).AsTask();
+        await received.Task.WaitAsync(TestTimes.Wait);
+
+        // Stopped, not killed: the socket stays open, the server just never answers a PING again.
+        server.Pause();
+        try
+        {
+            var e = await Assert.ThrowsAsync<MaculaTransportException>(() => request.WaitAsync(TestTimes.Wait));
+            Assert.Equal(TransportErrorKind.ConnectionLost, e.Kind);
+            await events.WaitForAsync(NatsEventKind.Disconnected);
+        }
+        finally
+        {
+            server.Resume();
+        }
+
+        await events.WaitForAsync(NatsEventKind.Reconnected);
+        Assert.True(requester.IsConnected);
     }
 
     [Fact]
@@ -152,9 +199,36 @@ public sealed class ReconnectTests
         var closed = await events.WaitForAsync(NatsEventKind.Closed);
         Assert.Contains("MaxReconnectAttempts", closed.Message);
         Assert.True(transport.IsClosed);
-        Assert.Equal(2, events.Count(NatsEventKind.ConnectFailed));
+        Assert.True(events.Count(NatsEventKind.ConnectFailed) >= 2, $"{events.Count(NatsEventKind.ConnectFailed)} failed attempts reported");
         var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await transport.PublishAsync("x", "y"u8.ToArray()));
         Assert.Equal(TransportErrorKind.Closed, e.Kind);
+    }
+
+    [Fact]
+    public async Task A_server_entering_lame_duck_mode_is_reported_and_the_client_moves_to_another_server()
+    {
+        string dir = Directory.CreateTempSubdirectory("macula-ldm-").FullName;
+        try
+        {
+            string config = Path.Combine(dir, "ldm.conf");
+            File.WriteAllText(config, "lame_duck_grace_period: \"500ms\"\nlame_duck_duration: \"30s\"\n");
+            await using var leaving = await NatsServerProcess.StartNewAsync("-c", config);
+            await using var staying = await NatsServerProcess.StartNewAsync();
+            var events = new EventLog();
+            await using var transport = new NatsTransport(TestTimes.Options(leaving.Url, staying.Url) with { OnEvent = events.Sink });
+            await transport.ConnectAsync();
+            Assert.Equal(leaving.Url, transport.ConnectedServer);
+
+            leaving.EnterLameDuckMode();
+            var ldm = await events.WaitForAsync(NatsEventKind.LameDuckMode);
+            Assert.Contains($"127.0.0.1:{leaving.Port}", ldm.Message);
+            await events.WaitForAsync(NatsEventKind.Reconnected, TimeSpan.FromSeconds(30));
+            Assert.Equal(staying.Url, transport.ConnectedServer);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

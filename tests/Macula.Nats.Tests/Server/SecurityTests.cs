@@ -1,6 +1,3 @@
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Macula.Nats.Tests.Infrastructure;
 using Macula.Transport;
@@ -18,7 +15,7 @@ public sealed class SecurityTests
         {
             var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await wrong.ConnectAsync());
             Assert.Equal(TransportErrorKind.ConnectionRefused, e.Kind);
-            Assert.Contains("Authorization Violation", e.Message);
+            Assert.Contains("Authorization Violation", e.Message, StringComparison.OrdinalIgnoreCase);
             Assert.Contains(server.Url, e.Message);
             Assert.False(wrong.IsConnected);
         }
@@ -48,7 +45,7 @@ public sealed class SecurityTests
         {
             var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await wrong.ConnectAsync());
             Assert.Equal(TransportErrorKind.ConnectionRefused, e.Kind);
-            Assert.Contains("Authorization Violation", e.Message);
+            Assert.Contains("Authorization Violation", e.Message, StringComparison.OrdinalIgnoreCase);
         }
 
         await using var right = new NatsTransport(TestTimes.Options(server.Url) with { Token = "t0ken" });
@@ -89,7 +86,8 @@ public sealed class SecurityTests
         await using var transport = new NatsTransport(TestTimes.Options($"tls://127.0.0.1:{server.Port}"));
         var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await transport.ConnectAsync());
         Assert.Equal(TransportErrorKind.ConnectionRefused, e.Kind);
-        Assert.Contains("does not offer TLS", e.Message);
+        Assert.Contains("does not support TLS", e.Message);
+        Assert.Contains($"127.0.0.1:{server.Port}", e.Message);
     }
 
     private static async Task AssertRoundTripAsync(NatsTransport transport)
@@ -98,54 +96,5 @@ public sealed class SecurityTests
         await using var sub = await t.SubscribeAsync("secure.echo", async m => await t.PublishAsync(m.ReplyTo!, m.Payload));
         var reply = await t.RequestAsync("secure.echo", "ping"u8.ToArray(), new MaculaHeaders { { "H", "v" } }, TimeSpan.FromSeconds(10));
         Assert.Equal("ping", Encoding.UTF8.GetString(reply.Payload.Span));
-    }
-
-    /// <summary>A throw-away CA and a server certificate for 127.0.0.1 it signed, as PEM files in a temp directory.</summary>
-    private sealed class TestPki : IDisposable
-    {
-        private readonly string _dir;
-
-        private TestPki(string dir)
-        {
-            _dir = dir;
-        }
-
-        public string CaFile => Path.Combine(_dir, "ca.pem");
-
-        public string ServerCertFile => Path.Combine(_dir, "server-cert.pem");
-
-        public string ServerKeyFile => Path.Combine(_dir, "server-key.pem");
-
-        public static TestPki Create()
-        {
-            var pki = new TestPki(Directory.CreateTempSubdirectory("macula-nats-tls-").FullName);
-            var now = DateTimeOffset.UtcNow;
-
-            using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var caRequest = new CertificateRequest("CN=Macula Test CA", caKey, HashAlgorithmName.SHA256);
-            caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-            caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-            using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
-
-            using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var serverRequest = new CertificateRequest("CN=127.0.0.1", serverKey, HashAlgorithmName.SHA256);
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddIpAddress(IPAddress.Loopback);
-            names.AddDnsName("localhost");
-            serverRequest.CertificateExtensions.Add(names.Build());
-            serverRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-            serverRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-            serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-            serverRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-            using var serverCert = serverRequest.Create(ca, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(16));
-
-            File.WriteAllText(pki.CaFile, ca.ExportCertificatePem());
-            File.WriteAllText(pki.ServerCertFile, serverCert.ExportCertificatePem());
-            File.WriteAllText(pki.ServerKeyFile, serverKey.ExportPkcs8PrivateKeyPem());
-            return pki;
-        }
-
-        public void Dispose() => Directory.Delete(_dir, recursive: true);
     }
 }

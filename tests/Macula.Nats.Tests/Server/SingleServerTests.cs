@@ -62,8 +62,23 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
         Assert.Equal(Enumerable.Range(1, 50).Select(i => (i * 2).ToString(System.Globalization.CultureInfo.InvariantCulture)), replies);
 
         // The inbox is one wildcard subscription for all 50 requests.
-        Assert.Single(requesterTransport.Connection.SubscriptionSubjects(), s => s.StartsWith("_INBOX.", StringComparison.Ordinal));
-        Assert.EndsWith(".*", requesterTransport.Connection.SubscriptionSubjects().Single());
+        Assert.Single(requesterTransport.SubscriptionSubjects(), s => s.StartsWith("_INBOX.", StringComparison.Ordinal));
+        Assert.EndsWith(".*", requesterTransport.SubscriptionSubjects().Single());
+    }
+
+    [Fact]
+    public async Task A_subscription_is_live_on_the_server_when_subscribe_returns()
+    {
+        // The request comes from another connection, so only the server's confirmation of the SUB orders the two.
+        IMaculaTransport responder = await ConnectAsync();
+        IMaculaTransport requester = await ConnectAsync();
+        for (int i = 0; i < 50; i++)
+        {
+            string subject = $"live.{i}";
+            await using var sub = await responder.SubscribeAsync(subject, async m => await responder.PublishAsync(m.ReplyTo!, m.Payload));
+            var reply = await requester.RequestAsync(subject, new[] { (byte)i }, null, TimeSpan.FromSeconds(10));
+            Assert.Equal(i, reply.Payload.Span[0]);
+        }
     }
 
     [Fact]
@@ -148,6 +163,22 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task An_empty_reply_after_a_no_responders_is_a_reply()
+    {
+        IMaculaTransport a = await ConnectAsync();
+        IMaculaTransport b = await ConnectAsync();
+        await using var empty = await b.SubscribeAsync("empty.reply", async m => await b.PublishAsync(m.ReplyTo!, ReadOnlyMemory<byte>.Empty, new MaculaHeaders { { "Macula-Status", "ok" } }));
+        for (int i = 0; i < 3; i++)
+        {
+            var none = await Assert.ThrowsAsync<MaculaTransportException>(async () => await a.RequestAsync("nobody.at.all", "x"u8.ToArray(), null, TimeSpan.FromSeconds(30)));
+            Assert.Equal(TransportErrorKind.NoResponders, none.Kind);
+            var reply = await a.RequestAsync("empty.reply", "x"u8.ToArray(), null, TimeSpan.FromSeconds(10));
+            Assert.True(reply.Payload.IsEmpty);
+            Assert.Equal("ok", reply.Headers!["Macula-Status"]);
+        }
+    }
+
+    [Fact]
     public async Task A_request_without_a_reply_times_out()
     {
         IMaculaTransport a = await ConnectAsync();
@@ -168,37 +199,6 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
             await a.RequestAsync("silent.cancel", "hi"u8.ToArray(), null, TimeSpan.FromSeconds(60), cts.Token));
-    }
-
-    [Fact]
-    public async Task Unsubscribe_with_max_delivers_exactly_that_many_then_ends()
-    {
-        var a = await ConnectAsync();
-        var b = await ConnectAsync();
-        var got = Channel.CreateUnbounded<TransportMessage>();
-        var subscription = b.Connection.Subscribe("limited", null, m => got.Writer.WriteAsync(m));
-        b.Connection.UnsubscribeAfter(subscription, 3);
-        await b.FlushAsync(TestTimes.Wait);
-
-        for (int i = 0; i < 6; i++)
-        {
-            await a.PublishAsync("limited", new[] { (byte)i });
-        }
-
-        await a.FlushAsync(TestTimes.Wait);
-        for (int i = 0; i < 3; i++)
-        {
-            Assert.Equal(i, (await ReadAsync(got)).Payload.Span[0]);
-        }
-
-        await subscription.Completion.WaitAsync(TestTimes.Wait);
-        await b.FlushAsync(TestTimes.Wait);
-        Assert.False(got.Reader.TryRead(out _));
-        Assert.DoesNotContain("limited", b.Connection.SubscriptionSubjects());
-
-        // The server no longer has the subscription: a request to it finds no responders.
-        var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await a.RequestAsync("limited", "x"u8.ToArray(), null, TimeSpan.FromSeconds(30)));
-        Assert.Equal(TransportErrorKind.NoResponders, e.Kind);
     }
 
     [Fact]
@@ -249,6 +249,49 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
         release.SetResult();
         await TestTimes.WaitUntilAsync(() => { lock (slowSeen) { return slowSeen.Count == 20; } }, "the slow handler saw every message");
         Assert.Equal(Enumerable.Range(0, 20), slowSeen);
+    }
+
+    [Fact]
+    public async Task A_handler_that_falls_far_behind_is_reported_as_a_slow_consumer_without_stalling_the_connection()
+    {
+        var events = new EventLog();
+        IMaculaTransport a = await ConnectAsync();
+        var bTransport = new NatsTransport(TestTimes.Options(fixture.Url) with { OnEvent = events.Sink, ConfigureNatsOpts = o => o with { SubPendingChannelCapacity = 16 } });
+        _transports.Add(bTransport);
+        await bTransport.ConnectAsync();
+        IMaculaTransport b = bTransport;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new List<int>();
+        await using var slow = await b.SubscribeAsync("behind", async m =>
+        {
+            await release.Task;
+            lock (seen)
+            {
+                seen.Add(BitConverter.ToInt32(m.Payload.Span));
+            }
+        });
+        var fast = Channel.CreateUnbounded<TransportMessage>();
+        await using var other = await b.SubscribeAsync("ahead", m => fast.Writer.WriteAsync(m));
+
+        for (int i = 0; i < 200; i++)
+        {
+            await a.PublishAsync("behind", BitConverter.GetBytes(i));
+        }
+
+        await a.PublishAsync("ahead", "go"u8.ToArray());
+        Assert.Equal("go", Encoding.UTF8.GetString((await ReadAsync(fast)).Payload.Span));
+        Assert.Contains("'behind'", (await events.WaitForAsync(NatsEventKind.SlowConsumer)).Message);
+        await events.WaitForAsync(NatsEventKind.MessageDropped);
+
+        release.SetResult();
+        await bTransport.FlushAsync(TestTimes.Wait);
+        await TestTimes.WaitUntilAsync(() => { lock (seen) { return seen.Count >= 16; } }, "the slow handler caught up with what was kept");
+        await Task.Delay(200);
+        lock (seen)
+        {
+            Assert.InRange(seen.Count, 16, 199);
+            Assert.Equal(seen.Order(), seen);
+        }
     }
 
     [Fact]
@@ -329,6 +372,37 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
 
         await a.DisposeAsync();
         await TestTimes.WaitUntilAsync(() => Volatile.Read(ref count) == 1000, "all 1000 messages arrived");
+    }
+
+    [Fact]
+    public async Task On_the_apps_own_connection_macula_shares_it_and_disposing_the_transport_leaves_it_open()
+    {
+        await using var app = new NATS.Client.Core.NatsConnection(NATS.Client.Core.NatsOpts.Default with { Url = fixture.Url, Name = "the-app" });
+        await app.ConnectAsync();
+        var appSub = await app.SubscribeCoreAsync<string>("app.events");
+        var events = new EventLog();
+        var shared = new NatsTransport(app, events.Sink);
+        await shared.ConnectAsync();
+        Assert.Same(app, shared.Connection);
+        IMaculaTransport other = await ConnectAsync();
+
+        // Macula's request/reply and the app's own subscription on the one connection.
+        _ = await ((IMaculaTransport)shared).SubscribeAsync("macula.side", async m => await shared.PublishAsync(m.ReplyTo!, m.Payload));
+        var reply = await other.RequestAsync("macula.side", "x"u8.ToArray(), null, TimeSpan.FromSeconds(10));
+        Assert.Equal("x", Encoding.UTF8.GetString(reply.Payload.Span));
+        await other.PublishAsync("app.events", "for the app"u8.ToArray());
+        Assert.Equal("for the app", (await appSub.Msgs.ReadAsync().AsTask().WaitAsync(TestTimes.Wait)).Data);
+
+        await shared.DisposeAsync();
+        Assert.Equal(NATS.Client.Core.NatsConnectionState.Open, app.ConnectionState);
+        Assert.DoesNotContain(events.All, e => e.Kind == NatsEventKind.Closed);
+        await other.PublishAsync("app.events", "still here"u8.ToArray());
+        Assert.Equal("still here", (await appSub.Msgs.ReadAsync().AsTask().WaitAsync(TestTimes.Wait)).Data);
+
+        // The subscription left undisposed went with the transport: nobody answers its subject any more.
+        var e = await Assert.ThrowsAsync<MaculaTransportException>(async () => await other.RequestAsync("macula.side", "x"u8.ToArray(), null, TimeSpan.FromSeconds(30)));
+        Assert.Equal(TransportErrorKind.NoResponders, e.Kind);
+        await appSub.DisposeAsync();
     }
 
     private async Task<NatsTransport> ConnectAsync(EventLog? events = null)

@@ -28,7 +28,7 @@ public sealed class Calc(string name) : ICalc
 public sealed class NodeOverNatsTests(NatsServerFixture fixture)
 {
     private Task<MaculaNode> StartNodeAsync(string realm, string nodeId) =>
-        MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = nodeId, Transport = new NatsTransport(fixture.Url) });
+        MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = nodeId, Transport = new NatsTransport(fixture.Url), IncludeErrorDetails = true });
 
     [Fact]
     public async Task Providers_are_discovered_through_the_dht_and_called_over_nats()
@@ -121,7 +121,7 @@ public sealed class WireContractTests(NatsServerFixture fixture)
     public async Task Python_calls_a_dotnet_provider_with_a_raw_socket()
     {
         string realm = "py" + Guid.NewGuid().ToString("N")[..6];
-        await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "dotnet-p", Transport = new NatsTransport(fixture.Url) });
+        await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "dotnet-p", Transport = new NatsTransport(fixture.Url), IncludeErrorDetails = true });
         await using var served = await provider.ProvideAsync<ICalc>(new Calc("dotnet-p"));
 
         var ok = await RunPythonAsync("call", fixture.Url, realm, "Calc", "dotnet-p", "AddAsync", "[42, 8]");
@@ -145,7 +145,8 @@ public sealed class WireContractTests(NatsServerFixture fixture)
     public async Task Python_serves_a_dotnet_client_after_advertising_in_the_dht()
     {
         string realm = "pys" + Guid.NewGuid().ToString("N")[..6];
-        await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "dotnet-client", Transport = new NatsTransport(fixture.Url) });
+        // The only DHT server of the realm: Python asks it to bootstrap and stores its signed record on it.
+        await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "dotnet-client", Transport = new NatsTransport(fixture.Url), Dht = DhtOptions.Default with { Mode = DhtMode.Server } });
 
         using var python = StartPython("serve", fixture.Url, realm, "Calc", "py-node", "2");
         try
@@ -167,6 +168,57 @@ public sealed class WireContractTests(NatsServerFixture fixture)
             if (!python.HasExited)
             {
                 python.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Attacks_from_a_raw_socket_with_the_attackers_own_key_change_nothing_and_are_logged()
+    {
+        string realm = "pya" + Guid.NewGuid().ToString("N")[..6];
+        var events = new System.Collections.Concurrent.ConcurrentQueue<MaculaEvent>();
+        var providers = new List<MaculaNode>();
+        await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "client", Transport = new NatsTransport(fixture.Url) });
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = $"p{i}", Transport = new NatsTransport(fixture.Url), OnEvent = events.Enqueue });
+                providers.Add(node);
+                await node.ProvideAsync<ICalc>(new Calc($"p{i}"));
+            }
+
+            var calc = client.CreateClient<ICalc>(new ClientOptions { Strategy = SelectionStrategy.RoundRobin });
+            for (int i = 0; i < 3; i++)
+            {
+                await calc.WhoAsync();
+            }
+
+            var result = await RunPythonAsync("attack", fixture.Url, realm, "Calc", "p0");
+
+            Assert.Equal(0, result.GetProperty("hijack_accepted").GetInt32());
+            Assert.False(result.GetProperty("unsigned_answered").GetBoolean());
+            Assert.Equal([0, 0], result.GetProperty("withdrawals_removed").EnumerateArray().Select(e => e.GetInt32()));
+            Assert.Empty(result.GetProperty("ghosts_handed_out").EnumerateArray());
+            var found = await client.FindProvidersAsync("Calc");
+            Assert.Equal(["p0", "p1", "p2"], found.Select(p => p.NodeId));
+            Assert.All(found, p => Assert.Equal($"macula.{realm}.rpc.Calc.{p.NodeId}", p.Subject));
+            var served = new List<string>();
+            for (int i = 0; i < 9; i++)
+            {
+                served.Add(await calc.WhoAsync());
+            }
+
+            Assert.Equal(3, served.Count(s => s == "p0"));
+            Assert.Contains(events, e => e.Kind == MaculaEventKind.BadMessage && e.Message.Contains("Refused STORE", StringComparison.Ordinal));
+            Assert.Contains(events, e => e.Kind == MaculaEventKind.BadMessage && e.Message.Contains("Refused DELETE", StringComparison.Ordinal));
+            Assert.All(providers, p => Assert.DoesNotContain(((Macula.Discovery.DhtServiceRegistry)p.Registry).Node.Routing.All(), c => c.NodeId.StartsWith("ghost-", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            foreach (var node in providers)
+            {
+                await node.DisposeAsync();
             }
         }
     }

@@ -37,7 +37,7 @@ public sealed class DhtChurnSimulationTests : IAsyncLifetime
     [Fact]
     public async Task Lookups_find_every_live_provider_before_and_after_30_percent_of_the_nodes_crash()
     {
-        var options = DhtOptions.Default with { RequestTimeout = TimeSpan.FromSeconds(5) };
+        var options = DhtOptions.Default with { RequestTimeout = TimeSpan.FromSeconds(5), Mode = DhtMode.Server };
         var random = new Random(20250101);
         var started = DateTime.UtcNow;
 

@@ -20,8 +20,8 @@ public sealed class DhtCodecTests
         "ping" => new PingRequest(Sender),
         "find_node" => new FindNodeRequest(Sender, DhtId.ForNode("x")),
         "find_value" => new FindValueRequest(Sender, Key),
-        "store" => new StoreRequest(Sender, Key, [DhtTestData.Record("p1", At), DhtTestData.Record("p2", At + TimeSpan.FromMilliseconds(1500))]),
-        _ => new DeleteRequest(Sender, Key, "p1", At),
+        "store" => new StoreRequest(Sender, Key, [DhtTestData.Record("p1", At).SignedFor(Key), DhtTestData.Record("p2", At + TimeSpan.FromMilliseconds(1500)).SignedFor(Key)]) { FromClient = true },
+        _ => new DeleteRequest(Sender, Key, DhtTestData.Withdrawal(Key, "p1", At)),
     };
 
     [Theory]
@@ -32,6 +32,8 @@ public sealed class DhtCodecTests
         var decoded = _codec.ReadRequest(Encode(request));
         Assert.Equal(request.Op, decoded.Op);
         Assert.Equal(Sender, decoded.Sender);
+        Assert.Equal(request.Nonce, decoded.Nonce);
+        Assert.Equal(request.FromClient, decoded.FromClient);
         switch (request)
         {
             case FindNodeRequest f: Assert.Equal(f.Target, ((FindNodeRequest)decoded).Target); break;
@@ -47,7 +49,8 @@ public sealed class DhtCodecTests
                 break;
             case DeleteRequest d:
                 var dd = (DeleteRequest)decoded;
-                Assert.Equal((d.Key, d.NodeId, d.WithdrawnAt), (dd.Key, dd.NodeId, dd.WithdrawnAt));
+                Assert.Equal(d.Key, dd.Key);
+                AssertSameWithdrawal(d.Withdrawal, dd.Withdrawal);
                 break;
         }
     }
@@ -56,11 +59,12 @@ public sealed class DhtCodecTests
     public void Responses_round_trip()
     {
         var contacts = new List<DhtContact> { new("a"), new("b") };
-        var value = new ValueResponse(Sender, contacts, [DhtTestData.Record("p1", At)], [new Tombstone("p9", At)]);
+        var value = new ValueResponse(Sender, contacts, [DhtTestData.Record("p1", At).SignedFor(Key)], [DhtTestData.Withdrawal(Key, "p9", At)]);
         var decoded = (ValueResponse)_codec.ReadResponse(EncodeResponse(value));
         Assert.Equal(contacts, decoded.Contacts);
         AssertSameRecord(value.Records[0], decoded.Records[0]);
-        Assert.Equal(value.Tombstones, decoded.Tombstones);
+        AssertSameWithdrawal(value.Tombstones.Single(), decoded.Tombstones.Single());
+        AssertSameSeal(Proved(value).Proof!, decoded.Proof!);
 
         Assert.Equal(contacts, ((NodesResponse)_codec.ReadResponse(EncodeResponse(new NodesResponse(Sender, contacts)))).Contacts);
         Assert.Equal(7, ((StoredResponse)_codec.ReadResponse(EncodeResponse(new StoredResponse(Sender, 7)))).Accepted);
@@ -71,9 +75,9 @@ public sealed class DhtCodecTests
     [Fact]
     public void A_value_reply_over_the_size_limit_keeps_its_newest_records()
     {
-        var records = Enumerable.Range(0, 100).Select(i => DhtTestData.Record($"p{i:000}", At + TimeSpan.FromSeconds(i))).ToList();
+        var records = Enumerable.Range(0, 100).Select(i => DhtTestData.Record($"p{i:000}", At + TimeSpan.FromSeconds(i)).SignedFor(Key)).ToList();
         int one = DhtCodec.RecordSize(records[0]);
-        int max = 50 + (10 * one);
+        int max = 200 + (10 * one);
         var bytes = EncodeResponse(new ValueResponse(Sender, [], records, []), maxBytes: max);
         Assert.True(bytes.Length <= max);
 
@@ -86,14 +90,15 @@ public sealed class DhtCodecTests
     public void The_wire_format_is_what_docs_say_checked_by_an_independent_decoder()
     {
         // python3-msgpack decodes the STORE and prints its shape; timestamps come back as msgpack Timestamps.
-        var store = new StoreRequest(Sender, Key, [DhtTestData.Record("p1", At, TimeSpan.FromSeconds(300))]);
+        var store = new StoreRequest(Sender, Key, [DhtTestData.Record("p1", At, TimeSpan.FromSeconds(300)).SignedFor(Key)]);
         string hex = Convert.ToHexString(Encode(store));
         const string script = """
             import sys, msgpack
             m = msgpack.unpackb(bytes.fromhex(sys.argv[1]), raw=False, timestamp=0)
-            v, op, sender, key, records = m
+            v, op, sender, nonce, flags, key, records = m
             r = records[0]
-            print(v, op, sender, key.hex(), len(records), r[0], r[1], sorted(r[2].items()), r[3], r[4].seconds, r[4].nanoseconds)
+            public_key, signature, certificate = r[5]
+            print(v, op, sender, len(nonce), flags, key.hex(), len(records), r[0], r[1], sorted(r[2].items()), r[3], r[4].seconds, r[4].nanoseconds, len(public_key), len(signature), certificate)
             """;
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("-c");
@@ -105,7 +110,7 @@ public sealed class DhtCodecTests
         Assert.True(process.WaitForExit(30_000));
         Assert.True(process.ExitCode == 0, error);
         Assert.Equal(
-            $"1 4 node-1 {Key} 1 p1 macula.test.rpc.Svc.p1 [('version', '1')] 300000 {At.ToUnixTimeSeconds()} 0",
+            $"2 4 node-1 16 0 {Key} 1 p1 macula.test.rpc.Svc.p1 [('version', '1')] 300000 {At.ToUnixTimeSeconds()} 0 32 64 None",
             output);
     }
 
@@ -114,10 +119,12 @@ public sealed class DhtCodecTests
     {
         using var buffer = new PooledBufferWriter();
         var w = new MessagePackWriter(buffer);
-        w.WriteArrayHeader(5);
-        w.Write(1);
+        w.WriteArrayHeader(7);
+        w.Write(2);
         w.Write(1);
         w.Write("node-1");
+        w.Write(new byte[16]);
+        w.Write(0);
         w.Write("a field of a later version");
         w.WriteMapHeader(0);
         w.Flush();
@@ -132,26 +139,45 @@ public sealed class DhtCodecTests
         data.Add("not an array", [0xc0]);
         data.Add("truncated", ping[..^2]);
         data.Add("trailing garbage", [.. ping, 0x01]);
-        data.Add("version 2", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(2); w.Write(1); w.Write("node-1"); }));
-        data.Add("unknown op", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(99); w.Write("node-1"); }));
-        data.Add("reply op as request", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(17); w.Write("node-1"); }));
-        data.Add("bad sender", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(1); w.Write("a.b.>"); }));
-        data.Add("nil sender", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(1); w.WriteNil(); }));
-        data.Add("short key", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(4); w.Write(1); w.Write(2); w.Write("node-1"); w.Write(new byte[31]); }));
-        data.Add("missing key", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(2); w.Write("node-1"); }));
+        data.Add("version 1", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(1); w.Write(1); w.Write("node-1"); }));
+        data.Add("no nonce", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(3); w.Write(2); w.Write(1); w.Write("node-1"); }));
+        data.Add("short nonce", Build((ref MessagePackWriter w) => { Envelope(ref w, 5, 1, nonce: 15); }));
+        data.Add("unknown op", Build((ref MessagePackWriter w) => { Envelope(ref w, 5, 99); }));
+        data.Add("reply op as request", Build((ref MessagePackWriter w) => { Envelope(ref w, 5, 17); }));
+        data.Add("bad sender", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(5); w.Write(2); w.Write(1); w.Write("a.b.>"); w.Write(new byte[16]); w.Write(0); }));
+        data.Add("nil sender", Build((ref MessagePackWriter w) => { w.WriteArrayHeader(5); w.Write(2); w.Write(1); w.WriteNil(); w.Write(new byte[16]); w.Write(0); }));
+        data.Add("short key", Build((ref MessagePackWriter w) => { Envelope(ref w, 6, 2); w.Write(new byte[31]); }));
+        data.Add("missing key", Build((ref MessagePackWriter w) => { Envelope(ref w, 5, 2); }));
         data.Add("zero ttl", Build((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(5); w.Write(1); w.Write(4); w.Write("node-1"); w.Write(new byte[32]);
-            w.WriteArrayHeader(1); w.WriteArrayHeader(5); w.Write("p"); w.Write("s"); w.WriteMapHeader(0); w.Write(0); w.Write(At.UtcDateTime);
+            Envelope(ref w, 7, 4); w.Write(new byte[32]);
+            w.WriteArrayHeader(1); w.WriteArrayHeader(6); w.Write("p"); w.Write("s"); w.WriteMapHeader(0); w.Write(0); w.Write(At.UtcDateTime); Seal(ref w);
         }));
         data.Add("duplicate metadata", Build((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(5); w.Write(1); w.Write(4); w.Write("node-1"); w.Write(new byte[32]);
-            w.WriteArrayHeader(1); w.WriteArrayHeader(5); w.Write("p"); w.Write("s"); w.WriteMapHeader(2); w.Write("k"); w.Write("1"); w.Write("k"); w.Write("2"); w.Write(1000); w.Write(At.UtcDateTime);
+            Envelope(ref w, 7, 4); w.Write(new byte[32]);
+            w.WriteArrayHeader(1); w.WriteArrayHeader(6); w.Write("p"); w.Write("s"); w.WriteMapHeader(2); w.Write("k"); w.Write("1"); w.Write("k"); w.Write("2"); w.Write(1000); w.Write(At.UtcDateTime); Seal(ref w);
+        }));
+        data.Add("unsigned record", Build((ref MessagePackWriter w) =>
+        {
+            Envelope(ref w, 7, 4); w.Write(new byte[32]);
+            w.WriteArrayHeader(1); w.WriteArrayHeader(5); w.Write("p"); w.Write("s"); w.WriteMapHeader(0); w.Write(1000); w.Write(At.UtcDateTime);
+        }));
+        data.Add("short public key", Build((ref MessagePackWriter w) =>
+        {
+            Envelope(ref w, 7, 4); w.Write(new byte[32]);
+            w.WriteArrayHeader(1); w.WriteArrayHeader(6); w.Write("p"); w.Write("s"); w.WriteMapHeader(0); w.Write(1000); w.Write(At.UtcDateTime);
+            w.WriteArrayHeader(3); w.Write(new byte[31]); w.Write(new byte[64]); w.WriteNil();
+        }));
+        data.Add("oversized certificate", Build((ref MessagePackWriter w) =>
+        {
+            Envelope(ref w, 7, 4); w.Write(new byte[32]);
+            w.WriteArrayHeader(1); w.WriteArrayHeader(6); w.Write("p"); w.Write("s"); w.WriteMapHeader(0); w.Write(1000); w.Write(At.UtcDateTime);
+            w.WriteArrayHeader(3); w.Write(new byte[32]); w.Write(new byte[64]); w.Write(new string('c', 2000));
         }));
         data.Add("deep nesting", Build((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(4); w.Write(1); w.Write(1); w.Write("node-1");
+            Envelope(ref w, 6, 1);
             for (int i = 0; i < 20; i++)
             {
                 w.WriteArrayHeader(1);
@@ -176,12 +202,52 @@ public sealed class DhtCodecTests
         var small = new DhtCodec(DhtOptions.Default with { MaxMessageBytes = 4096 + 256, MaxProvidersPerKey = 4 });
         Assert.Throws<DhtProtocolException>(() => small.ReadRequest(new byte[5000]));
 
-        var five = new StoreRequest(Sender, Key, Enumerable.Range(0, 5).Select(i => DhtTestData.Record($"p{i}", At)).ToList());
+        var five = new StoreRequest(Sender, Key, Enumerable.Range(0, 5).Select(i => DhtTestData.Record($"p{i}", At).SignedFor(Key)).ToList());
         Assert.Throws<DhtProtocolException>(() => small.ReadRequest(Encode(five)));
 
-        var big = new StoreRequest(Sender, Key, [DhtTestData.Record("p", At, version: new string('v', 5000))]);
+        var big = new StoreRequest(Sender, Key, [DhtTestData.Record("p", At, version: new string('v', 5000)).SignedFor(Key)]);
         Assert.Throws<DhtProtocolException>(() => new DhtCodec(DhtOptions.Default).ReadRequest(Encode(big)));
     }
+
+    private static void AssertSameRecord(SignedRecord expected, SignedRecord actual)
+    {
+        AssertSameRecord(expected.Record, actual.Record);
+        AssertSameSeal(expected.Seal, actual.Seal);
+    }
+
+    private static void AssertSameWithdrawal(Tombstone expected, Tombstone actual)
+    {
+        Assert.Equal((expected.NodeId, expected.WithdrawnAt), (actual.NodeId, actual.WithdrawnAt));
+        AssertSameSeal(expected.Seal, actual.Seal);
+    }
+
+    private static void AssertSameSeal(Seal expected, Seal actual)
+    {
+        Assert.Equal(expected.PublicKey, actual.PublicKey);
+        Assert.Equal(expected.Signature, actual.Signature);
+        Assert.Equal(expected.Certificate, actual.Certificate);
+    }
+
+    private static void Envelope(ref MessagePackWriter w, int count, int op, int nonce = 16)
+    {
+        w.WriteArrayHeader(count);
+        w.Write(2);
+        w.Write(op);
+        w.Write("node-1");
+        w.Write(new byte[nonce]);
+        w.Write(0);
+    }
+
+    private static void Seal(ref MessagePackWriter w)
+    {
+        w.WriteArrayHeader(3);
+        w.Write(new byte[32]);
+        w.Write(new byte[64]);
+        w.WriteNil();
+    }
+
+    private static DhtResponse Proved(DhtResponse response) =>
+        response.Proof is null ? response with { Proof = DhtTestData.SignerOf(response.Sender.NodeId).Prove(response.Sender.NodeId, new byte[16]) } : response;
 
     private static void AssertSameRecord(ProviderRecord expected, ProviderRecord actual)
     {
@@ -202,7 +268,7 @@ public sealed class DhtCodecTests
     private static byte[] EncodeResponse(DhtResponse response, int maxBytes = 256 * 1024)
     {
         using var buffer = new PooledBufferWriter();
-        DhtCodec.WriteResponse(buffer, response, maxBytes);
+        DhtCodec.WriteResponse(buffer, Proved(response), maxBytes);
         return buffer.WrittenSpan.ToArray();
     }
 

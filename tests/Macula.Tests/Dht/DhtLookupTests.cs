@@ -14,7 +14,7 @@ public sealed class DhtLookupTests
     {
         for (int i = 0; i < count; i++)
         {
-            var node = new DhtNode(new DhtContact($"n{i}"), options, _rpc, _time, seed: i);
+            var node = DhtTestData.Node($"n{i}", options, _rpc, _time, seed: i);
             _rpc.Nodes.Add(node.Self.Id, node);
             if (_nodes.Count > 0)
             {
@@ -63,15 +63,15 @@ public sealed class DhtLookupTests
         await BuildAsync(60, options);
         var key = DhtId.ForService("Calculator");
         var t0 = _time.GetUtcNow();
-        await _nodes[10].StoreAsync(key, [DhtTestData.Record("a", t0, version: "1")], default);
-        await _nodes[11].StoreAsync(key, [DhtTestData.Record("b", t0)], default);
+        await _nodes[10].StoreAsync(key, [DhtTestData.RecordOf("Calculator", "a", t0, version: "1").SignedFor(key)], default);
+        await _nodes[11].StoreAsync(key, [DhtTestData.RecordOf("Calculator", "b", t0).SignedFor(key)], default);
 
         // The replica nearest the key misses both later updates: a's re-advertisement and c's arrival.
         var holders = _nodes.Where(n => n.Storage.Get(key, t0).Records.Count == 2).OrderBy(n => n.Self.Id ^ key).ToList();
         Assert.Equal(6, holders.Count);
         var stale = holders[0];
         _time.Advance(TimeSpan.FromSeconds(5));
-        var update = new StoreRequest(_nodes[10].Self, key, [DhtTestData.Record("a", _time.GetUtcNow(), version: "2"), DhtTestData.Record("c", _time.GetUtcNow())]);
+        var update = new StoreRequest(_nodes[10].Self, key, [DhtTestData.RecordOf("Calculator", "a", _time.GetUtcNow(), version: "2").SignedFor(key), DhtTestData.RecordOf("Calculator", "c", _time.GetUtcNow()).SignedFor(key)]);
         foreach (var holder in holders.Skip(1))
         {
             holder.Handle(update);
@@ -94,7 +94,7 @@ public sealed class DhtLookupTests
         await BuildAsync(80, options);
         var key = DhtId.ForService("Calculator");
         var provider = _nodes[0];
-        await provider.StoreAsync(key, [DhtTestData.Record(provider.Self.NodeId, _time.GetUtcNow(), TimeSpan.FromHours(1))], default);
+        await provider.StoreAsync(key, [DhtTestData.RecordOf("Calculator", provider.Self.NodeId, _time.GetUtcNow(), TimeSpan.FromHours(1)).SignedFor(key)], default);
         var firstHolders = _nodes.Where(n => n.Storage.Get(key, _time.GetUtcNow()).Records.Count > 0).ToList();
         Assert.Equal(5, firstHolders.Count);
 
@@ -128,15 +128,15 @@ public sealed class DhtLookupTests
         await BuildAsync(60, options);
         var key = DhtId.ForService("Calculator");
         var t0 = _time.GetUtcNow();
-        await _nodes[0].StoreAsync(key, [DhtTestData.Record("a", t0, TimeSpan.FromHours(1))], default);
-        await _nodes[1].StoreAsync(key, [DhtTestData.Record("b", t0, TimeSpan.FromHours(1))], default);
+        await _nodes[0].StoreAsync(key, [DhtTestData.RecordOf("Calculator", "a", t0, TimeSpan.FromHours(1)).SignedFor(key)], default);
+        await _nodes[1].StoreAsync(key, [DhtTestData.RecordOf("Calculator", "b", t0, TimeSpan.FromHours(1)).SignedFor(key)], default);
 
         // One replica is unreachable during the DELETE and keeps the old record.
         var holders = _nodes.Where(n => n.Storage.Get(key, t0).Records.Count == 2).ToList();
         var missed = holders[0];
         _rpc.Dead.Add(missed.Self.Id);
         _time.Advance(TimeSpan.FromSeconds(1));
-        await _nodes[30].DeleteAsync(key, "a", _time.GetUtcNow(), default);
+        await _nodes[30].DeleteAsync(key, DhtTestData.Withdrawal(key, "a", _time.GetUtcNow()), default);
         _rpc.Dead.Remove(missed.Self.Id);
 
         foreach (var holder in holders.Skip(1))

@@ -37,7 +37,7 @@ public sealed class DhtRejoinTests : IAsyncLifetime
         var lateTransport = _transports[2];
         lateTransport.Faults.Subjects = "macula.*.dht.node-2";
         lateTransport.Faults.NoResponders = true;
-        await holder.AdvertiseAsync("Calculator", DhtTestData.Record("node-0", _time.GetUtcNow()), default);
+        await holder.AdvertiseAsync("Calculator", Own("node-0", _time.GetUtcNow()), default);
         lateTransport.Faults.Clear();
         Assert.Equal(0, late.Node.Storage.KeyCount);
 
@@ -64,7 +64,7 @@ public sealed class DhtRejoinTests : IAsyncLifetime
     {
         var first = await StartAsync("node-0");
         var second = await StartAsync("node-1");
-        await first.AdvertiseAsync("Calculator", DhtTestData.Record("provider-x", _time.GetUtcNow()), default);
+        await first.AdvertiseAsync("Calculator", Own("provider-x", _time.GetUtcNow()), default);
 
         var late = await StartAsync("node-2");
         for (int i = 0; i < 200 && late.Node.Storage.KeyCount == 0; i++)
@@ -82,7 +82,7 @@ public sealed class DhtRejoinTests : IAsyncLifetime
     {
         var transport = _network.CreateTransport();
         _transports.Add(transport);
-        var registry = await DhtServiceRegistry.StartAsync(transport, Realm, nodeId, DhtOptions.Default with { K = 5 }, default, _time);
+        var registry = await DhtServiceRegistry.StartAsync(transport, Realm, nodeId, DhtOptions.Default with { K = 5, Mode = DhtMode.Server }, default, _time);
         _registries.Add(registry);
         return registry;
     }
@@ -107,4 +107,6 @@ public sealed class DhtRejoinTests : IAsyncLifetime
             public ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
     }
+
+    private static ProviderRecord Own(string nodeId, DateTimeOffset at) => DhtTestData.RecordOf("Calculator", nodeId, at);
 }

@@ -17,7 +17,7 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
     private readonly ManualTimeProvider _time = new();
     private readonly ConcurrentQueue<string> _diagnostics = new();
 
-    private static DhtOptions Options => DhtOptions.Default with { K = 5, RequestTimeout = TimeSpan.FromSeconds(5) };
+    private static DhtOptions Options => DhtOptions.Default with { K = 5, RequestTimeout = TimeSpan.FromSeconds(5), Mode = DhtMode.Server };
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -52,10 +52,10 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
     {
         var nodes = await StartAsync(12);
         var now = _time.GetUtcNow();
-        await nodes[0].AdvertiseAsync("Calculator", DhtTestData.Record("node-0", now, version: "1"), default);
-        await nodes[1].AdvertiseAsync("Calculator", DhtTestData.Record("node-1", now), default);
+        await nodes[0].AdvertiseAsync("Calculator", Own("node-0", now, version: "1"), default);
+        await nodes[1].AdvertiseAsync("Calculator", Own("node-1", now), default);
         _time.Advance(TimeSpan.FromSeconds(1));
-        await nodes[0].AdvertiseAsync("Calculator", DhtTestData.Record("node-0", _time.GetUtcNow(), version: "2"), default);
+        await nodes[0].AdvertiseAsync("Calculator", Own("node-0", _time.GetUtcNow(), version: "2"), default);
 
         foreach (var node in nodes)
         {
@@ -73,15 +73,15 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
         var nodes = await StartAsync(12);
         var now = _time.GetUtcNow();
         var key = DhtId.ForService("Calculator");
-        await nodes[0].AdvertiseAsync("Calculator", DhtTestData.Record("node-0", now), default);
-        await nodes[1].AdvertiseAsync("Calculator", DhtTestData.Record("node-1", now), default);
+        await nodes[0].AdvertiseAsync("Calculator", Own("node-0", now), default);
+        await nodes[1].AdvertiseAsync("Calculator", Own("node-1", now), default);
         var replicas = nodes.Where(n => n.Node.Storage.Get(key, now).Records.Count == 2).ToList();
         Assert.True(replicas.Count >= Options.K, $"only {replicas.Count} replicas");
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        long sentBefore = nodes[7].Statistics.RequestsSent;
-        await nodes[7].WithdrawAsync("Calculator", "node-0", default);
-        Assert.True(nodes[7].Statistics.RequestsSent - sentBefore >= Options.K, "the DELETE did not go over the wire to the replicas");
+        long sentBefore = nodes[0].Statistics.RequestsSent;
+        await nodes[0].WithdrawAsync("Calculator", "node-0", default);
+        Assert.True(nodes[0].Statistics.RequestsSent - sentBefore >= Options.K, "the DELETE did not go over the wire to the replicas");
 
         foreach (var replica in replicas)
         {
@@ -98,8 +98,8 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
     {
         var nodes = await StartAsync(8);
         var now = _time.GetUtcNow();
-        await nodes[0].AdvertiseAsync("Calculator", DhtTestData.Record("node-0", now, TimeSpan.FromSeconds(30)), default);
-        await nodes[1].AdvertiseAsync("Calculator", DhtTestData.Record("node-1", now, TimeSpan.FromSeconds(300)), default);
+        await nodes[0].AdvertiseAsync("Calculator", Own("node-0", now, TimeSpan.FromSeconds(30)), default);
+        await nodes[1].AdvertiseAsync("Calculator", Own("node-1", now, TimeSpan.FromSeconds(300)), default);
 
         _time.Advance(TimeSpan.FromSeconds(31));
         Assert.Equal(["node-1"], (await nodes[4].LookupAsync("Calculator", default)).Select(r => r.NodeId));
@@ -153,7 +153,7 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
         await WaitUntilAsync(() => target.Statistics.MessagesDropped - dropped >= 4);
         Assert.Equal(4, _diagnostics.Count(d => d.Contains(subject, StringComparison.Ordinal)));
 
-        await target.AdvertiseAsync("Calculator", DhtTestData.Record("node-2", _time.GetUtcNow()), default);
+        await target.AdvertiseAsync("Calculator", Own("node-2", _time.GetUtcNow()), default);
         Assert.Equal(["node-2"], (await nodes[0].LookupAsync("Calculator", default)).Select(r => r.NodeId));
         Assert.True(await nodes[0].Node.PingAsync(target.Node.Self, default));
     }
@@ -173,7 +173,7 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
     public async Task A_node_alone_stores_locally_and_finds_its_own_records()
     {
         var nodes = await StartAsync(1);
-        await nodes[0].AdvertiseAsync("Calculator", DhtTestData.Record("node-0", _time.GetUtcNow()), default);
+        await nodes[0].AdvertiseAsync("Calculator", Own("node-0", _time.GetUtcNow()), default);
         Assert.Equal(["node-0"], (await nodes[0].LookupAsync("Calculator", default)).Select(r => r.NodeId));
     }
 
@@ -201,4 +201,7 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
             await Task.Delay(10);
         }
     }
+
+    private static ProviderRecord Own(string nodeId, DateTimeOffset at, TimeSpan? ttl = null, string? version = null) =>
+        DhtTestData.RecordOf("Calculator", nodeId, at, ttl, version);
 }

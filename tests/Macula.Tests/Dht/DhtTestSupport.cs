@@ -36,7 +36,9 @@ internal sealed class ScriptedRpc : IDhtRpc
             Sent.Add((target, request));
         }
 
-        return ValueTask.FromResult(_answer(target, request));
+        // A scripted peer signs its answers as a real one would, with its own key.
+        var response = _answer(target, request);
+        return ValueTask.FromResult(response.Proof is null ? response with { Proof = DhtTestData.SignerOf(target.NodeId).Prove(target.NodeId, request.Nonce) } : response);
     }
 }
 
@@ -60,6 +62,28 @@ internal sealed class DirectRpc : IDhtRpc
 
 internal static class DhtTestData
 {
+    /// <summary>The realm of the DHT tests' nodes and records.</summary>
+    public const string Realm = "test";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DhtSecurity> Signers = new(StringComparer.Ordinal);
+
+    /// <summary>The signer of node <paramref name="nodeId"/>: one key per name, so a name always signs with the same key.</summary>
+    public static DhtSecurity SignerOf(string nodeId) => Signers.GetOrAdd(nodeId, _ => DhtSecurity.Open(Realm));
+
+    /// <summary>A node of the test realm whose name signs with its own key (open trust mode).</summary>
+    public static DhtNode Node(string nodeId, DhtOptions options, IDhtRpc rpc, TimeProvider time, int? seed = null) =>
+        new(new DhtContact(nodeId), options, rpc, time, SignerOf(nodeId), seed);
+
+    /// <summary><paramref name="record"/> signed by its own node for <paramref name="key"/>.</summary>
+    public static SignedRecord SignedFor(this ProviderRecord record, DhtId key) => SignerOf(record.NodeId).Sign(key, record);
+
+    /// <summary>Node <paramref name="nodeId"/>'s own withdrawal from <paramref name="key"/>.</summary>
+    public static Tombstone Withdrawal(DhtId key, string nodeId, DateTimeOffset at) => SignerOf(nodeId).SignWithdrawal(key, nodeId, at);
+
+    /// <summary>A provider record of <paramref name="service"/> whose subject is its node's own, so replicas accept it.</summary>
+    public static ProviderRecord RecordOf(string service, string nodeId, DateTimeOffset advertisedAt, TimeSpan? ttl = null, string? version = null) =>
+        new(nodeId, $"macula.{Realm}.rpc.{service}.{nodeId}", new Dictionary<string, string> { ["version"] = version ?? "1" }, ttl ?? TimeSpan.FromMinutes(5), advertisedAt);
+
     public static ProviderRecord Record(string nodeId, DateTimeOffset advertisedAt, TimeSpan? ttl = null, string? version = null) =>
         new(nodeId, $"macula.test.rpc.Svc.{nodeId}", new Dictionary<string, string> { ["version"] = version ?? "1" }, ttl ?? TimeSpan.FromMinutes(5), advertisedAt);
 

@@ -92,7 +92,7 @@ public sealed class RoutingTableTests
     {
         var contacts = DhtTestData.ContactsInBucket(Self.Id, 0, 4);
         var rpc = new ScriptedRpc((target, request) => new PongResponse(target));
-        var node = new DhtNode(Self, DhtOptions.Default with { K = 3 }, rpc, TimeProvider.System);
+        var node = new DhtNode(Self, DhtOptions.Default with { K = 3 }, rpc, TimeProvider.System, DhtTestData.SignerOf(Self.NodeId));
         node.AddContacts(contacts.Take(3));
 
         node.Observe(contacts[3]);
@@ -109,7 +109,7 @@ public sealed class RoutingTableTests
     {
         var contacts = DhtTestData.ContactsInBucket(Self.Id, 0, 4);
         var rpc = new ScriptedRpc((target, request) => throw new DhtRpcException(DhtRpcFailure.Timeout, "no reply"));
-        var node = new DhtNode(Self, DhtOptions.Default with { K = 3 }, rpc, TimeProvider.System);
+        var node = new DhtNode(Self, DhtOptions.Default with { K = 3 }, rpc, TimeProvider.System, DhtTestData.SignerOf(Self.NodeId));
         node.AddContacts(contacts.Take(3));
 
         node.Observe(contacts[3]);

@@ -28,13 +28,29 @@ public sealed class CallTests
     [Fact]
     public async Task Application_exception_becomes_MaculaRemoteException_and_is_not_retried()
     {
-        await using var mesh = await ProbeMesh.StartAsync(3);
+        await using var mesh = await ProbeMesh.StartAsync(3, o => o with { IncludeErrorDetails = true });
         var probe = mesh.CreateClient();
 
         var ex = await Assert.ThrowsAsync<MaculaRemoteException>(() => probe.FailAsync("boom").AsTask());
         Assert.Equal(MaculaErrorCode.ApplicationError, ex.Code);
         Assert.Equal("System.InvalidOperationException", ex.RemoteType);
         Assert.Equal("boom", ex.RemoteMessage);
+        Assert.Equal(1, mesh.Providers.Sum(p => p.Impl.Calls));
+    }
+
+    [Fact]
+    public async Task Application_exception_details_stay_with_the_provider_by_default_but_the_code_goes_back()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(2);
+        var probe = mesh.CreateClient();
+
+        var ex = await Assert.ThrowsAsync<MaculaRemoteException>(() => probe.FailAsync("connection string=secret").AsTask());
+
+        Assert.Equal(MaculaErrorCode.ApplicationError, ex.Code);
+        Assert.Equal("", ex.RemoteType);
+        Assert.DoesNotContain("secret", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("InvalidOperationException", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("withholds the details", ex.RemoteMessage, StringComparison.Ordinal);
         Assert.Equal(1, mesh.Providers.Sum(p => p.Impl.Calls));
     }
 

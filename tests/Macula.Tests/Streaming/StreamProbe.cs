@@ -147,13 +147,13 @@ public sealed class StreamMesh : IAsyncDisposable
 
     public InMemoryTransport ClientTransport { get; private set; } = null!;
 
-    public static async Task<StreamMesh> StartAsync(int providers)
+    public static async Task<StreamMesh> StartAsync(int providers, bool includeErrorDetails = false)
     {
         var mesh = new StreamMesh();
         for (int i = 0; i < providers; i++)
         {
             var transport = mesh.Network.CreateTransport();
-            var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = transport, NodeId = $"p{i}", ShutdownGracePeriod = TimeSpan.FromMilliseconds(200) });
+            var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = transport, NodeId = $"p{i}", ShutdownGracePeriod = TimeSpan.FromMilliseconds(200), IncludeErrorDetails = includeErrorDetails });
             var impl = new StreamProbeImpl($"p{i}", mesh.Ledger);
             await node.ProvideAsync<IStreamProbe>(impl);
             mesh._nodes.Add(node);

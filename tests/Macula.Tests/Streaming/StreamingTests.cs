@@ -123,7 +123,7 @@ public sealed class StreamingTests
     [Fact]
     public async Task Exception_mid_stream_arrives_after_the_items_already_sent()
     {
-        await using var mesh = await StreamMesh.StartAsync(2);
+        await using var mesh = await StreamMesh.StartAsync(2, includeErrorDetails: true);
         var probe = mesh.CreateClient();
 
         var items = new List<int>();
@@ -141,6 +141,28 @@ public sealed class StreamingTests
         Assert.Equal("p0", ex.NodeId);
         Assert.Equal(1, mesh.Providers[0].Impl.Opened);
         Assert.Equal(0, mesh.Providers[1].Impl.Opened);
+    }
+
+    [Fact]
+    public async Task Exception_mid_stream_arrives_without_its_type_and_message_unless_the_provider_opts_in()
+    {
+        await using var mesh = await StreamMesh.StartAsync(1);
+        var probe = mesh.CreateClient();
+
+        var items = new List<int>();
+        var ex = await Assert.ThrowsAsync<MaculaRemoteException>(async () =>
+        {
+            await foreach (int item in probe.FailAfterAsync(2, "secret detail"))
+            {
+                items.Add(item);
+            }
+        }).WaitAsync(Bound);
+
+        Assert.Equal([0, 1], items);
+        Assert.Equal(MaculaErrorCode.ApplicationError, ex.Code);
+        Assert.Equal("", ex.RemoteType);
+        Assert.DoesNotContain("secret detail", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("withholds", ex.RemoteMessage, StringComparison.Ordinal);
     }
 
     [Fact]

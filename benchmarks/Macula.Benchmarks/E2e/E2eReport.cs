@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text;
+using Macula.Benchmarks.Harness;
+
+namespace Macula.Benchmarks.E2e;
+
+/// <summary>The tables of the e2e report: one per kind of call, a row per system, and the warm-up check.</summary>
+internal static class E2eReport
+{
+    private static readonly (string Kind, string Title)[] Kinds =
+    [
+        ("add", "Small call: typed AddAsync (Macula), 16 B request/reply (nats.go, NATS.Client.Core), unary Add (gRPC), grain AddAsync (Orleans), POST /add JSON (ASP.NET Core)"),
+        ("1k", "1 KB echo: DTO of 16 lines, ~1 KB MessagePack (Macula), 1024 B (nats.go, NATS.Client.Core), 1024-byte `bytes` (gRPC), 1024-byte `byte[]` (Orleans), the DTO as ~1.5 KB JSON (ASP.NET Core)"),
+    ];
+
+    public static void AppendTables(StringBuilder text, Dictionary<(string System, string Kind), List<Figures>> results, IReadOnlyList<string> systems, int inFlight)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var (kind, title) in Kinds)
+        {
+            text.AppendLine();
+            text.AppendLine("### " + title);
+            text.AppendLine();
+            text.AppendLine(inv, $"| system | p50, c=1 (us) | Macula / system | p99, c=1 (us) | throughput, c={inFlight} (calls/s) | Macula / system | client alloc, c=1 (B/call) | client alloc, c={inFlight} (B/call) |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (string system in systems)
+            {
+                string Cell(Func<Figures, double> pick, string format) => Format(Median(results, system, kind, pick), format);
+                string Ratio(Func<Figures, double> pick) => Format(E2eBenchmark.PairedRatio(results, kind, system, pick), "0.00");
+                text.AppendLine(inv, $"| {system} | {Cell(f => f.P50Us, "0.0")} | {Ratio(f => f.P50Us)} | {Cell(f => f.P99Us, "0.0")} | {Cell(f => f.CallsPerSecond, "0")} | {Ratio(f => f.CallsPerSecond)} | {Cell(f => f.BytesPerCall, "0")} | {Cell(f => f.BytesPerCallConcurrent, "0")} |");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The p50 of each round's first measured window of sequential calls over the p50 of the calls after it: near
+    /// 1.00 when the warm-up left nothing cold (JIT tiers, connections, pools) for the measured calls to pay for.
+    /// </summary>
+    public static void AppendWarmupCheck(StringBuilder text, Dictionary<(string System, string Kind), List<Figures>> results, IReadOnlyList<string> systems)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        text.AppendLine();
+        text.AppendLine("### Warm-up check: p50 of the first measured window / p50 of the rest (sequential calls; median and highest over rounds)");
+        text.AppendLine();
+        text.AppendLine("| system | add, median | add, highest | 1k, median | 1k, highest |");
+        text.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (string system in systems)
+        {
+            var cells = new List<string>();
+            foreach (var (kind, _) in Kinds)
+            {
+                var ratios = results.TryGetValue((system, kind), out var list)
+                    ? list.Select(f => f.FirstWindowP50Us / f.RestP50Us).Where(r => !double.IsNaN(r) && !double.IsInfinity(r)).ToArray()
+                    : [];
+                cells.Add(Format(Stats.Median(ratios), "0.00"));
+                cells.Add(Format(ratios.Length == 0 ? double.NaN : ratios.Max(), "0.00"));
+            }
+
+            text.AppendLine(inv, $"| {system} | {string.Join(" | ", cells)} |");
+        }
+    }
+
+    private static double Median(Dictionary<(string System, string Kind), List<Figures>> results, string system, string kind, Func<Figures, double> pick) =>
+        results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
+
+    private static string Format(double value, string format) => double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,101 @@
+using System.Buffers;
+using Macula.Transport;
+using NATS.Client.Core;
+
+namespace Macula.Nats.Requests;
+
+/// <summary>
+/// The one reply subscription of a transport (<c>_INBOX.&lt;nuid&gt;.*</c>): every request's reply subject is this
+/// prefix and the request's id. A subclass of NATS.Client.Core's <see cref="NatsSubBase"/> so that a reply is read
+/// straight from the socket reader's buffers into its waiter, without a channel or a message copy in between.
+/// </summary>
+internal sealed class ReplyInbox : NatsSubBase
+{
+    private readonly ReplyTable _table;
+    private readonly string _prefix;
+    private NatsHeaders _scratch = new();
+
+    public ReplyInbox(INatsConnection connection, string prefix, ReplyTable table)
+        : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
+    {
+        _prefix = prefix;
+        _table = table;
+    }
+
+    /// <summary>The reply subject of request <paramref name="id"/>.</summary>
+    public string ReplySubject(long id)
+    {
+        int digits = 1;
+        for (long rest = id / 10; rest > 0; rest /= 10)
+        {
+            digits++;
+        }
+
+        return string.Create(_prefix.Length + digits, (_prefix, id), static (span, state) =>
+        {
+            state._prefix.AsSpan().CopyTo(span);
+            state.id.TryFormat(span[state._prefix.Length..], out _, default, System.Globalization.CultureInfo.InvariantCulture);
+        });
+    }
+
+    protected override ValueTask ReceiveInternalAsync(string subject, string? replyTo, ReadOnlySequence<byte>? headersBuffer, ReadOnlySequence<byte> payloadBuffer)
+    {
+        if (subject.Length <= _prefix.Length || !long.TryParse(subject.AsSpan(_prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id))
+        {
+            return default;
+        }
+
+        var pending = _table.TryRemove(id);
+        if (pending is null)
+        {
+            // Late: the request timed out, was cancelled or was failed by a lost connection.
+            return default;
+        }
+
+        try
+        {
+            var headers = ReadHeaders(headersBuffer, out int status);
+            if (status == 503 && payloadBuffer.Length == 0)
+            {
+                // The server's no-responders status, which NATS.Client.Core hands to the reply subscription.
+                pending.Fail(new MaculaTransportException(TransportErrorKind.NoResponders, $"No responders: nobody is subscribed to '{pending.Subject}'; the request was not delivered."));
+                return default;
+            }
+
+            pending.Complete(new TransportMessage(subject, replyTo, headers, payloadBuffer.ToArray()));
+        }
+        catch (Exception ex) when (ex is NatsException or FormatException or ArgumentException)
+        {
+            pending.Fail(new MaculaTransportException(TransportErrorKind.ProtocolError, $"The reply to the request on '{pending.Subject}' has malformed headers: {ex.Message}", ex));
+        }
+
+        return default;
+    }
+
+    protected override void TryComplete()
+    {
+    }
+
+    /// <summary>Parses with NATS.Client.Core's header parser into one reused <see cref="NatsHeaders"/> (this runs on the socket reader, one message at a time).</summary>
+    private MaculaHeaders? ReadHeaders(ReadOnlySequence<byte>? buffer, out int status)
+    {
+        status = 0;
+        if (buffer is not { } headers)
+        {
+            return null;
+        }
+
+        _scratch.Clear();
+        Connection.HeaderParser.ParseHeaders(new SequenceReader<byte>(headers), _scratch);
+        status = _scratch.Code;
+        var result = HeaderMapping.ToMacula(_scratch);
+        _scratch.Clear();
+        if (status != 0)
+        {
+            // Clear keeps the status code (its setter is NATS.Client.Core's own): a status message spoils the scratch.
+            _scratch = new NatsHeaders();
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,93 @@
+using Macula.Transport;
+using NATS.Client.Core;
+
+namespace Macula.Nats.Subscriptions;
+
+/// <summary>
+/// One <see cref="IMaculaTransport.SubscribeAsync"/>: a NATS.Client.Core subscription and the loop that hands its
+/// messages to the handler in order, awaiting each. Disposing it drains: the UNSUB is confirmed by the server
+/// (a PING answered), and what the server had already routed to it is still handed to the handler before it stops,
+/// so a request routed to a stopping provider is answered rather than dropped.
+/// </summary>
+internal sealed class TransportSubscription : IAsyncDisposable
+{
+    private static readonly AsyncLocal<TransportSubscription?> Delivering = new();
+
+    private readonly INatsSub<byte[]> _sub;
+    private readonly MessageHandler _handler;
+    private readonly NatsTransport _owner;
+    private readonly Task _loop;
+    private int _disposed;
+
+    public TransportSubscription(INatsSub<byte[]> sub, MessageHandler handler, NatsTransport owner)
+    {
+        _sub = sub;
+        _handler = handler;
+        _owner = owner;
+        _loop = Task.Run(RunAsync);
+    }
+
+    public string Subject => _sub.Subject;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _owner.Forget(this);
+        try
+        {
+            // Without a connection no more can arrive; NATS.Client.Core drops the subscription on the next one.
+            if (_owner.Connection.ConnectionState == NatsConnectionState.Open)
+            {
+                await _sub.DrainAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await _sub.UnsubscribeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Best effort: a closed or lost connection has no more messages for this subscription anyway.
+        }
+
+        // A handler that disposes its own subscription must not wait for itself.
+        if (Delivering.Value != this)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        await _sub.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        Delivering.Value = this;
+        var reader = _sub.Msgs;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var msg))
+                {
+                    var message = new TransportMessage(msg.Subject, msg.ReplyTo, HeaderMapping.ToMacula(msg.Headers), msg.Data ?? []);
+                    try
+                    {
+                        await _handler(message).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        _owner.Report(NatsEventKind.HandlerFailed, $"The handler of the subscription to '{_sub.Subject}' threw {ex.GetType().Name}: {ex.Message}; delivery goes on with the next message.", ex);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is NatsException or InvalidOperationException)
+        {
+            _owner.Report(NatsEventKind.HandlerFailed, $"The subscription to '{_sub.Subject}' ended: {ex.Message}", ex);
+        }
+    }
+}
