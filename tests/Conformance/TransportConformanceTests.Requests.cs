@@ -159,7 +159,7 @@ public abstract partial class TransportConformanceTests
     }
 
     [Fact]
-    public async Task A_request_waiting_when_its_transport_is_disposed_fails_with_closed()
+    public async Task A_request_waiting_when_its_transport_is_disposed_fails_with_closed_and_may_have_been_delivered()
     {
         var requester = await ConnectAsync();
         var responder = await ConnectAsync();
@@ -176,5 +176,9 @@ public abstract partial class TransportConformanceTests
 
         var e = await Assert.ThrowsAsync<MaculaTransportException>(() => request.WaitAsync(Wait));
         Assert.Equal(TransportErrorKind.Closed, e.Kind);
+
+        // It reached the subscriber: closed, but not "not delivered".
+        Assert.False(e.NotDelivered);
+        Assert.Contains(Subject("disposed.while.waiting"), e.Message);
     }
 }
