@@ -171,13 +171,10 @@ public abstract partial class TransportConformanceTests
         };
         var reply = await requester.RequestAsync(Subject("svc.echo"), "payload"u8.ToArray(), headers, Wait);
 
+        // Names keep their case; a repeated name's values, added one after the other, keep their order.
         var request = await seen.Task.WaitAsync(Wait);
         Assert.NotNull(request.Headers);
-        foreach (string name in new[] { "Macula-Method", "traceparent", "X-Multi", "X-Unicode", "X-Empty" })
-        {
-            Assert.Equal(Values(headers, name), Values(request.Headers, name));
-        }
-
+        Assert.Equal(headers.ToList(), request.Headers.ToList());
         Assert.Equal(["one", "two"], Values(request.Headers, "x-multi"));
         Assert.Equal("", request.Headers["X-Empty"]);
         Assert.Equal("payload", Encoding.UTF8.GetString(request.Payload.Span));

@@ -63,8 +63,8 @@ public interface IMaculaTransport : IAsyncDisposable
 /// <param name="Subject">The subject the message was published to.</param>
 /// <param name="ReplyTo">The subject to reply to, or <see langword="null"/>.</param>
 /// <param name="Headers">
-/// The headers, or <see langword="null"/> when none were sent. Each name's values arrive in the order they were added;
-/// the order between different names is not kept (NATS.Client.Core groups the values by name).
+/// The headers, or <see langword="null"/> when none were sent. Names keep their case and each name's values their
+/// order; a name added again after another name may arrive next to its first value (NATS.Client.Core groups values by name).
 /// </param>
 /// <param name="Payload">The body.</param>
 public sealed record TransportMessage(string Subject, string? ReplyTo, MaculaHeaders? Headers, ReadOnlyMemory<byte> Payload);
