@@ -15,7 +15,7 @@ public sealed class InMemoryNetwork
     private Subscription[] _wildcards = [];
     private int _nextTransportId;
 
-    /// <summary>The largest payload accepted, in bytes (default 1 MiB, as a NATS server).</summary>
+    /// <summary>The largest message accepted, in bytes: payload and headers together, counted as NATS does (default 1 MiB, as a NATS server).</summary>
     public int MaxPayload { get; init; } = 1024 * 1024;
 
 

@@ -160,7 +160,7 @@ public sealed class InMemoryTransport : IMaculaTransport
             s.Close();
         }
 
-        // Every request waiting was routed to a subscriber, so it may have been delivered.
+        // A request still waiting may have reached a subscriber.
         foreach (var pending in _pending.Values)
         {
             pending.Reply.TrySetException(new MaculaTransportException(kind, kind == TransportErrorKind.ConnectionLost
@@ -216,8 +216,6 @@ public sealed class InMemoryTransport : IMaculaTransport
         }
     }
 
-    private readonly record struct PendingRequest(TaskCompletionSource<TransportMessage> Reply, string Subject);
-
     private void ThrowIfClosed()
     {
         if (_closed)
@@ -225,6 +223,8 @@ public sealed class InMemoryTransport : IMaculaTransport
             throw new MaculaTransportException(TransportErrorKind.Closed, "The in-memory transport is closed.");
         }
     }
+
+    private readonly record struct PendingRequest(TaskCompletionSource<TransportMessage> Reply, string Subject);
 }
 
 /// <summary>
