@@ -142,7 +142,8 @@ public sealed partial class NatsTransport
         }
         catch (NatsException ex) when (_connection.ConnectionState == NatsConnectionState.Failed)
         {
-            _replies.FailAll(TransportErrorKind.Closed, "The connection gave up reconnecting");
+            // What still waits was made after the last connection was lost, so it never went out.
+            _replies.FailAll(TransportErrorKind.Closed, "The connection gave up reconnecting", notDelivered: true);
             Report(NatsEventKind.Closed, $"Gave up reconnecting (MaxReconnectAttempts): {ex.Message}. The transport is closed.", ex);
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException or ObjectDisposedException)

@@ -17,6 +17,7 @@ public sealed partial class NatsTransport
     /// </remarks>
     public ValueTask PublishAsync(string subject, ReadOnlyMemory<byte> payload, MaculaHeaders? headers = null, string? replyTo = null, CancellationToken cancellationToken = default)
     {
+        SubjectMatcher.Validate(subject, allowWildcards: false);
         if (CheckSendable(subject, payload.Length, headers) is { } refused)
         {
             return ValueTask.FromException(refused);
@@ -89,25 +90,13 @@ public sealed partial class NatsTransport
         }
 
         int max = MaxPayload;
-        if (payloadLength > max || (headers is not null && payloadLength + HeaderBytes(headers) > max))
+        if (payloadLength > max || (headers is not null && payloadLength + headers.WireLength > max))
         {
-            int size = payloadLength + (headers is null ? 0 : HeaderBytes(headers));
+            int size = payloadLength + (headers is null ? 0 : headers.WireLength);
             return new MaculaTransportException(TransportErrorKind.PayloadTooLarge, $"The message to '{subject}' is {size} bytes (payload and headers), over the server's max_payload of {max} bytes; it was not sent.");
         }
 
         return null;
-    }
-
-    /// <summary>The size of the header block NATS.Client.Core writes: <c>NATS/1.0\r\n</c>, <c>name: value\r\n</c> each, <c>\r\n</c>.</summary>
-    private static int HeaderBytes(MaculaHeaders headers)
-    {
-        int size = 12;
-        foreach (var (name, value) in headers)
-        {
-            size += System.Text.Encoding.UTF8.GetByteCount(name) + System.Text.Encoding.UTF8.GetByteCount(value) + 4;
-        }
-
-        return size;
     }
 
     private NatsHeaders? RentHeaders(MaculaHeaders? headers)

@@ -21,6 +21,7 @@ public sealed partial class NatsTransport
     /// </remarks>
     public ValueTask<TransportMessage> RequestAsync(string subject, ReadOnlyMemory<byte> payload, MaculaHeaders? headers, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        SubjectMatcher.Validate(subject, allowWildcards: false);
         if (CheckSendable(subject, payload.Length, headers) is { } refused)
         {
             return ValueTask.FromException<TransportMessage>(refused);

@@ -16,6 +16,7 @@ public sealed partial class NatsTransport
     /// </summary>
     public async ValueTask<IAsyncDisposable> SubscribeAsync(string subject, MessageHandler handler, string? queueGroup = null, CancellationToken cancellationToken = default)
     {
+        SubjectMatcher.Validate(subject, allowWildcards: true);
         ArgumentNullException.ThrowIfNull(handler);
         ThrowIfDisposed();
         if (Volatile.Read(ref _connectCalled) == 0)

@@ -187,7 +187,7 @@ public sealed partial class NatsTransport : IMaculaTransport
         }
 
         Unhook();
-        _replies.FailAll(TransportErrorKind.Closed, "The transport was closed");
+        _replies.FailAll(TransportErrorKind.Closed, "The transport was closed while the request was waiting for its reply; it may have been delivered", notDelivered: false);
         TransportSubscription[] subscriptions;
         lock (_gate)
         {

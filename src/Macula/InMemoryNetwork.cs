@@ -15,7 +15,7 @@ public sealed class InMemoryNetwork
     private Subscription[] _wildcards = [];
     private int _nextTransportId;
 
-    /// <summary>The largest payload accepted, in bytes (default 1 MiB, as a NATS server).</summary>
+    /// <summary>The largest message accepted, in bytes: payload and headers together, counted as NATS does (default 1 MiB, as a NATS server).</summary>
     public int MaxPayload { get; init; } = 1024 * 1024;
 
 
@@ -90,8 +90,16 @@ public sealed class InMemoryNetwork
         {
             foreach (var group in groups.Values)
             {
-                group[Random.Shared.Next(group.Count)].Deliver(message);
-                routed++;
+                // One member, picked at random; past it to the next when it closed in the meantime.
+                int first = Random.Shared.Next(group.Count);
+                for (int i = 0; i < group.Count; i++)
+                {
+                    if (group[(first + i) % group.Count].Deliver(message))
+                    {
+                        routed++;
+                        break;
+                    }
+                }
             }
         }
 
@@ -108,8 +116,8 @@ public sealed class InMemoryNetwork
 
         if (s.QueueGroup is null)
         {
-            s.Deliver(message);
-            return 1;
+            // A subscription closing right now did not take it: not counted, so a request to it alone finds no responders.
+            return s.Deliver(message) ? 1 : 0;
         }
 
         groups ??= new Dictionary<string, List<Subscription>>(StringComparer.Ordinal);

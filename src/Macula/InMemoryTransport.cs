@@ -42,7 +42,7 @@ public sealed class InMemoryFaults
 public sealed class InMemoryTransport : IMaculaTransport
 {
     private readonly InMemoryNetwork _network;
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<TransportMessage>> _pending = new();
+    private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
     private readonly ConcurrentDictionary<Subscription, byte> _subscriptions = new();
     private readonly string _inboxPrefix;
     private readonly object _inboxGate = new();
@@ -82,8 +82,8 @@ public sealed class InMemoryTransport : IMaculaTransport
     {
         SubjectMatcher.Validate(subject, allowWildcards: false);
         ThrowIfClosed();
-        CheckSize(payload.Length);
-        _network.Route(this, new TransportMessage(subject, replyTo, headers, payload.ToArray()));
+        CheckSize(subject, payload.Length, headers);
+        _network.Route(this, new TransportMessage(subject, replyTo, headers?.Copy(), payload.ToArray()));
         return ValueTask.CompletedTask;
     }
 
@@ -104,17 +104,17 @@ public sealed class InMemoryTransport : IMaculaTransport
     {
         SubjectMatcher.Validate(subject, allowWildcards: false);
         ThrowIfClosed();
-        CheckSize(payload.Length);
+        CheckSize(subject, payload.Length, headers);
         cancellationToken.ThrowIfCancellationRequested();
         EnsureInbox();
 
         long id = Interlocked.Increment(ref _nextRequestId);
         var tcs = new TaskCompletionSource<TransportMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = tcs;
+        _pending[id] = new PendingRequest(tcs, subject);
         try
         {
             string replyTo = _inboxPrefix + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            int routed = _network.Route(this, new TransportMessage(subject, replyTo, headers, payload.ToArray()));
+            int routed = _network.Route(this, new TransportMessage(subject, replyTo, headers?.Copy(), payload.ToArray()));
             if (routed == 0 && !(Faults.Partitioned && Faults.AppliesTo(subject)))
             {
                 throw new MaculaTransportException(TransportErrorKind.NoResponders, $"No responders are subscribed to '{subject}'.");
@@ -160,11 +160,12 @@ public sealed class InMemoryTransport : IMaculaTransport
             s.Close();
         }
 
+        // A request still waiting may have reached a subscriber.
         foreach (var pending in _pending.Values)
         {
-            pending.TrySetException(new MaculaTransportException(kind, kind == TransportErrorKind.ConnectionLost
-                ? "The connection was lost while the request was in flight."
-                : "The transport was closed while the request was in flight."));
+            pending.Reply.TrySetException(new MaculaTransportException(kind, kind == TransportErrorKind.ConnectionLost
+                ? $"The connection was lost while the request on '{pending.Subject}' was waiting for its reply; it may have been delivered."
+                : $"The transport was closed while the request on '{pending.Subject}' was waiting for its reply; it may have been delivered.", notDelivered: false));
         }
 
         return ValueTask.CompletedTask;
@@ -197,19 +198,21 @@ public sealed class InMemoryTransport : IMaculaTransport
     {
         var suffix = message.Subject.AsSpan(_inboxPrefix.Length);
         if (long.TryParse(suffix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id) &&
-            _pending.TryGetValue(id, out var tcs))
+            _pending.TryGetValue(id, out var pending))
         {
-            tcs.TrySetResult(message);
+            pending.Reply.TrySetResult(message);
         }
 
         return ValueTask.CompletedTask;
     }
 
-    private void CheckSize(int length)
+    /// <summary>Counts the headers as a NATS server does, so a message that fits here fits on NATS too.</summary>
+    private void CheckSize(string subject, int payloadLength, MaculaHeaders? headers)
     {
-        if (length > MaxPayload)
+        int size = payloadLength + (headers?.WireLength ?? 0);
+        if (size > MaxPayload)
         {
-            throw new MaculaTransportException(TransportErrorKind.PayloadTooLarge, $"The payload of {length} bytes exceeds the maximum payload of {MaxPayload} bytes.");
+            throw new MaculaTransportException(TransportErrorKind.PayloadTooLarge, $"The message to '{subject}' is {size} bytes (payload and headers), over the maximum payload of {MaxPayload} bytes; it was not sent.");
         }
     }
 
@@ -220,13 +223,21 @@ public sealed class InMemoryTransport : IMaculaTransport
             throw new MaculaTransportException(TransportErrorKind.Closed, "The in-memory transport is closed.");
         }
     }
+
+    private readonly record struct PendingRequest(TaskCompletionSource<TransportMessage> Reply, string Subject);
 }
 
-/// <summary>One subscription: a queue of messages drained in order by one loop.</summary>
+/// <summary>
+/// One subscription: a queue of messages drained in order by one loop. Disposing it waits until the loop has handed the
+/// handler what was already queued, as the NATS transport's drain does.
+/// </summary>
 internal sealed class Subscription : IAsyncDisposable
 {
+    private static readonly AsyncLocal<Subscription?> Delivering = new();
+
     private readonly Channel<TransportMessage> _queue = Channel.CreateUnbounded<TransportMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly MessageHandler _handler;
+    private readonly Task _pump;
 
     public Subscription(InMemoryTransport owner, string subject, string? queueGroup, MessageHandler handler)
     {
@@ -235,7 +246,7 @@ internal sealed class Subscription : IAsyncDisposable
         QueueGroup = queueGroup;
         IsWildcard = SubjectMatcher.HasWildcard(subject);
         _handler = handler;
-        _ = Task.Run(PumpAsync);
+        _pump = Task.Run(PumpAsync);
     }
 
     public InMemoryTransport Owner { get; }
@@ -246,35 +257,41 @@ internal sealed class Subscription : IAsyncDisposable
 
     public bool IsWildcard { get; }
 
-    public void Deliver(TransportMessage message)
+    /// <summary>Queues a message; <see langword="false"/> when the subscription has closed and did not take it.</summary>
+    public bool Deliver(TransportMessage message)
     {
         var faults = Owner.Faults;
         bool faulted = faults.AppliesTo(message.Subject);
         if (faulted && faults.DropIncoming)
         {
-            return;
+            return true;
         }
 
         if (faulted && faults.Delay > TimeSpan.Zero)
         {
             _ = DeliverLaterAsync(message, faults.Delay);
-            return;
+            return true;
         }
 
-        _queue.Writer.TryWrite(message);
+        return _queue.Writer.TryWrite(message);
     }
 
     public void Close()
     {
         Owner.Forget(this);
-        _queue.Writer.TryComplete();
         Owner.Network.Remove(this);
+        _queue.Writer.TryComplete();
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Close();
-        return ValueTask.CompletedTask;
+
+        // A handler that disposes its own subscription must not wait for itself.
+        if (Delivering.Value != this)
+        {
+            await _pump.ConfigureAwait(false);
+        }
     }
 
     private async Task DeliverLaterAsync(TransportMessage message, TimeSpan delay)
@@ -285,6 +302,7 @@ internal sealed class Subscription : IAsyncDisposable
 
     private async Task PumpAsync()
     {
+        Delivering.Value = this;
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {

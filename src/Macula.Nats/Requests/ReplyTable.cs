@@ -107,6 +107,7 @@ internal sealed class ReplyTable
         }
     }
 
-    /// <summary>Fails every request waiting (the transport is closing).</summary>
-    public void FailAll(TransportErrorKind kind, string message) => FailOlderThan(int.MaxValue, p => new MaculaTransportException(kind, $"{message} (request on '{p.Subject}')."));
+    /// <summary>Fails every request waiting (the transport is closing); <paramref name="notDelivered"/> says whether any of them may have gone out.</summary>
+    public void FailAll(TransportErrorKind kind, string message, bool notDelivered) =>
+        FailOlderThan(int.MaxValue, p => new MaculaTransportException(kind, $"{message} (request on '{p.Subject}').", notDelivered));
 }

@@ -253,16 +253,7 @@ internal sealed partial class DhtNode
             }
             finally
             {
-                List<(DhtId Key, SignedRecord Record, bool Bound)>? deferred;
-                lock (_deferGate)
-                {
-                    _probing.Remove(sender.Id, out deferred);
-                }
-
-                if (deferred is not null)
-                {
-                    AdmitDeferred(sender, deferred, proved);
-                }
+                EndProbe(sender, proved);
             }
         }
         catch (Exception ex)
@@ -273,6 +264,26 @@ internal sealed partial class DhtNode
         {
             Interlocked.Decrement(ref _probesInFlight);
             StartQueuedProbes();
+        }
+    }
+
+    /// <summary>
+    /// The probe of <paramref name="sender"/> is over: its deferred records are stored or refused. A method of its own,
+    /// not inline in <see cref="ProbeAsync"/>'s finally: the trimmer (ILLink, SDK 10.0.401) drops the try/finally of a
+    /// <c>lock</c> nested in an async method's finally, so a trimmed app never released the lock and the node's next
+    /// DHT request from an unproven sender blocked its DHT subscription for good.
+    /// </summary>
+    private void EndProbe(DhtContact sender, bool proved)
+    {
+        List<(DhtId Key, SignedRecord Record, bool Bound)>? deferred;
+        lock (_deferGate)
+        {
+            _probing.Remove(sender.Id, out deferred);
+        }
+
+        if (deferred is not null)
+        {
+            AdmitDeferred(sender, deferred, proved);
         }
     }
 

@@ -65,6 +65,32 @@ public sealed class MaculaHeaders : IEnumerable<KeyValuePair<string, string>>
     /// <summary>Removes every value of <paramref name="name"/>.</summary>
     public bool Remove(string name) => _items.RemoveAll(i => string.Equals(i.Key, name, StringComparison.OrdinalIgnoreCase)) > 0;
 
+    /// <summary>
+    /// The size of these headers on the wire as NATS writes them (<c>NATS/1.0\r\n</c>, <c>name: value\r\n</c> each,
+    /// <c>\r\n</c>), which counts toward a transport's <see cref="IMaculaTransport.MaxPayload"/>.
+    /// </summary>
+    internal int WireLength
+    {
+        get
+        {
+            int size = 12;
+            foreach (var (name, value) in _items)
+            {
+                size += System.Text.Encoding.UTF8.GetByteCount(name) + System.Text.Encoding.UTF8.GetByteCount(value) + 4;
+            }
+
+            return size;
+        }
+    }
+
+    /// <summary>A copy, for a transport that hands the message on without writing it out.</summary>
+    internal MaculaHeaders Copy()
+    {
+        var copy = new MaculaHeaders(_items.Count);
+        copy._items.AddRange(_items);
+        return copy;
+    }
+
     /// <inheritdoc />
     public List<KeyValuePair<string, string>>.Enumerator GetEnumerator() => _items.GetEnumerator();
 

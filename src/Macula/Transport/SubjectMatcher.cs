@@ -40,37 +40,48 @@ internal static class SubjectMatcher
         }
     }
 
-    /// <summary>Throws when <paramref name="subject"/> is not a valid subject to publish to (or, with wildcards, to subscribe to).</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when <paramref name="subject"/> is not a valid subject to publish to (or,
+    /// with wildcards, to subscribe to). Allocates nothing for a valid subject: every transport calls it on every message.
+    /// </summary>
     public static void Validate(string subject, bool allowWildcards)
     {
         ArgumentException.ThrowIfNullOrEmpty(subject);
-        foreach (char c in subject)
+        var rest = subject.AsSpan();
+        while (true)
         {
-            if (c <= ' ' || c == 0x7f)
-            {
-                throw new ArgumentException($"Subject '{subject}' contains whitespace or a control character.", nameof(subject));
-            }
-        }
-
-        var tokens = subject.Split('.');
-        for (int i = 0; i < tokens.Length; i++)
-        {
-            string t = tokens[i];
-            if (t.Length == 0)
+            int dot = rest.IndexOf('.');
+            var token = dot < 0 ? rest : rest[..dot];
+            if (token.IsEmpty)
             {
                 throw new ArgumentException($"Subject '{subject}' has an empty token.", nameof(subject));
             }
 
-            bool wildcard = t == "*" || (t == ">" && i == tokens.Length - 1);
-            if (!allowWildcards && (t.Contains('*') || t.Contains('>')))
+            bool wildcard = token is "*" || (token is ">" && dot < 0);
+            foreach (char c in token)
             {
-                throw new ArgumentException($"Subject '{subject}' has a wildcard, which is only allowed when subscribing.", nameof(subject));
+                if (c <= ' ' || c == 0x7f)
+                {
+                    throw new ArgumentException($"Subject '{subject}' contains whitespace or a control character.", nameof(subject));
+                }
+
+                if (c is '*' or '>' && !allowWildcards)
+                {
+                    throw new ArgumentException($"Subject '{subject}' has a wildcard, which is only allowed when subscribing.", nameof(subject));
+                }
+
+                if (c is '*' or '>' && !wildcard)
+                {
+                    throw new ArgumentException($"Subject '{subject}' has a malformed wildcard token '{token}'.", nameof(subject));
+                }
             }
 
-            if (allowWildcards && !wildcard && (t.Contains('*') || t.Contains('>')))
+            if (dot < 0)
             {
-                throw new ArgumentException($"Subject '{subject}' has a malformed wildcard token '{t}'.", nameof(subject));
+                return;
             }
+
+            rest = rest[(dot + 1)..];
         }
     }
 }

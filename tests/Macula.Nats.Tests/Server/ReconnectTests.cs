@@ -5,7 +5,10 @@ using Macula.Transport;
 
 namespace Macula.Nats.Tests.Server;
 
-/// <summary>Each test runs its own nats-server, since it kills it.</summary>
+/// <summary>
+/// Each test runs its own nats-server, since it kills it. A request in flight when the server dies is in the
+/// conformance suite (<see cref="NatsTransportConformanceTests"/>).
+/// </summary>
 public sealed class ReconnectTests
 {
     [Fact]
@@ -126,33 +129,6 @@ public sealed class ReconnectTests
 
         await events.WaitForAsync(NatsEventKind.Reconnected);
         Assert.True(requester.IsConnected);
-    }
-
-    [Fact]
-    public async Task A_request_in_flight_when_the_server_dies_fails_at_once_with_connection_lost()
-    {
-        await using var server = await NatsServerProcess.StartNewAsync();
-        await using var responder = new NatsTransport(TestTimes.Options(server.Url));
-        IMaculaTransport requester = new NatsTransport(TestTimes.Options(server.Url));
-        await using var _ = requester;
-        await responder.ConnectAsync();
-        await requester.ConnectAsync();
-        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var sub = await responder.SubscribeAsync("never.answers", _ =>
-        {
-            received.TrySetResult();
-            return ValueTask.CompletedTask;
-        });
-
-        // A timeout far longer than the test's own bound: only ConnectionLost can end this request in time.
-        var request = requester.RequestAsync("never.answers", "hi"u8.ToArray(), null, TimeSpan.FromMinutes(5)).AsTask();
-        await received.Task.WaitAsync(TestTimes.Wait);
-        server.Kill();
-
-        var e = await Assert.ThrowsAsync<MaculaTransportException>(() => request.WaitAsync(TestTimes.Wait));
-        Assert.Equal(TransportErrorKind.ConnectionLost, e.Kind);
-        Assert.False(e.NotDelivered);
-        Assert.Contains(server.Url, e.Message);
     }
 
     [Fact]
