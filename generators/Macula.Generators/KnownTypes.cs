@@ -1,15 +1,17 @@
 namespace Macula.Generators;
 
 /// <summary>
-/// Every runtime type and static member the generated code names, and every attribute the parser looks for: when a
-/// runtime type moves, this file is the one edit, and <c>KnownTypesTests</c> names the entry that went stale.
+/// Every type and member of Macula's runtime, MessagePack-CSharp and the BCL that generated code names, and every
+/// attribute the parser looks for: when a runtime type moves, this file is the one edit, and <c>KnownTypesTests</c>
+/// names the entry that went stale.
 /// </summary>
 /// <remarks>
 /// Emitted names are <c>global::</c>-qualified C#; a generic type is named without its type arguments, which the
-/// emitter appends. A class named after a runtime type holds the static members generated code calls on it (and
-/// <c>Type</c>, the type itself, when the code names that too). <see cref="MetadataNames"/> are what Roslyn's
-/// <c>ToDisplayString()</c> gives for the symbols the parser matches. Names the parser recognizes as user types of the
-/// BCL (collections, tasks) stay in its tables beside the formatters they map to.
+/// emitter appends. A class named after a runtime type holds the members generated code names through it (static
+/// calls, explicit interface implementations), and <c>Type</c>, the type itself, when the code names that too.
+/// <see cref="MetadataNames"/> are what Roslyn's <c>ToDisplayString()</c> gives for the symbols the parser matches.
+/// The BCL types the parser recognizes by metadata name (tasks, collections, the built-in scalars) stay in its
+/// tables, beside the return kind or formatter each maps to.
 /// </remarks>
 internal static class KnownTypes
 {
