@@ -9,21 +9,20 @@ public sealed partial class MaculaServiceGenerator
     {
         private static string Client(ServiceModel service, ServiceNames names)
         {
-            string invoker = Rpc + ".IMaculaInvoker";
-            string proxy = Rpc + ".IMaculaProxy";
+            string invoker = KnownTypes.Rpc.IMaculaInvoker;
             var writer = StartFile(service.GeneratedNamespace);
             writer.Line("/// <summary>The client proxy of <see cref=\"" + service.InterfaceType + "\"/>: packs each call's arguments and sends it through an invoker.</summary>");
             TypeAttributes(writer);
-            writer.Open("internal sealed class " + names.Client + " : " + service.InterfaceType + ", " + proxy);
+            writer.Open("internal sealed class " + names.Client + " : " + service.InterfaceType + ", " + KnownTypes.Rpc.IMaculaProxy.Type);
             writer.Line("private readonly " + invoker + " " + names.InvokerField + ";");
             writer.Line();
             writer.Open("public " + names.Client + "(" + invoker + " invoker)");
-            writer.Line(names.InvokerField + " = invoker ?? throw new global::System.ArgumentNullException(nameof(invoker));");
+            writer.Line(names.InvokerField + " = invoker ?? throw new " + KnownTypes.System.ArgumentNullException + "(nameof(invoker));");
             writer.Close();
             writer.Line();
-            writer.Line(invoker + " " + proxy + ".Invoker => " + names.InvokerField + ";");
+            writer.Line(invoker + " " + KnownTypes.Rpc.IMaculaProxy.Invoker + " => " + names.InvokerField + ";");
             writer.Line();
-            writer.Line("object " + proxy + ".WithInvoker(" + invoker + " invoker) => new " + names.ClientType + "(invoker);");
+            writer.Line("object " + KnownTypes.Rpc.IMaculaProxy.WithInvoker + "(" + invoker + " invoker) => new " + names.ClientType + "(invoker);");
             for (int i = 0; i < service.Methods.Count; i++)
             {
                 writer.Line();
@@ -46,7 +45,7 @@ public sealed partial class MaculaServiceGenerator
 
             if (method.CancellationTokenName is not null)
             {
-                parameters.Add("global::System.Threading.CancellationToken " + method.CancellationTokenName);
+                parameters.Add(KnownTypes.System.CancellationToken + " " + method.CancellationTokenName);
             }
 
             string argumentsType = names.MessagesType + "." + methodNames.Arguments;

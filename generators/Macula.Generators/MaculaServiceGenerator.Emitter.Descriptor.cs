@@ -18,25 +18,25 @@ public sealed partial class MaculaServiceGenerator
             for (int i = 0; i < service.Methods.Count; i++)
             {
                 var method = service.Methods[i];
-                writer.Line("public static readonly " + Rpc + ".MethodDescriptor " + names.Methods[i].DescriptorField + " = new " + Rpc + ".MethodDescriptor(" +
+                writer.Line("public static readonly " + KnownTypes.Rpc.MethodDescriptor + " " + names.Methods[i].DescriptorField + " = new " + KnownTypes.Rpc.MethodDescriptor + "(" +
                     Literal(method.WireName) + ", " + Int(method.Index) + ", idempotent: " + Bool(method.Idempotent) +
                     ", timeoutMs: " + Int(method.TimeoutMs) + ", maxAttempts: " + Int(method.MaxAttempts) +
-                    (method.Compression switch { 1 => ", compression: global::Macula.MethodCompression.Off", 2 => ", compression: global::Macula.MethodCompression.Lz4", _ => string.Empty }) + ")" +
+                    (method.Compression switch { 1 => ", compression: " + KnownTypes.Macula.MethodCompression.Off, 2 => ", compression: " + KnownTypes.Macula.MethodCompression.Lz4, _ => string.Empty }) + ")" +
                     (method.ReturnKind == ReturnKind.AsyncEnumerable ? " { Streaming = true };" : ";"));
                 writer.Line();
             }
 
-            string descriptorType = Rpc + ".ServiceDescriptor<" + service.InterfaceType + ">";
+            string descriptorType = KnownTypes.Rpc.ServiceDescriptor + "<" + service.InterfaceType + ">";
             writer.Line("public static readonly " + descriptorType + " Instance = new " + descriptorType + "(");
             writer.Indent();
             writer.Line(Literal(service.ServiceName) + ",");
             if (service.Methods.Count == 0)
             {
-                writer.Line("global::System.Array.Empty<" + Rpc + ".MethodDescriptor>(),");
+                writer.Line(KnownTypes.System.Array.Empty + "<" + KnownTypes.Rpc.MethodDescriptor + ">(),");
             }
             else
             {
-                writer.Line("new " + Rpc + ".MethodDescriptor[]");
+                writer.Line("new " + KnownTypes.Rpc.MethodDescriptor + "[]");
                 writer.Line("{");
                 writer.Indent();
                 foreach (var method in names.Methods)
@@ -53,9 +53,9 @@ public sealed partial class MaculaServiceGenerator
             writer.Unindent();
             writer.Line();
             writer.Line("/// <summary>Registers the service with the runtime, which finds it without reflection (so trimming and AOT keep it).</summary>");
-            writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+            writer.Line("[" + KnownTypes.System.ModuleInitializer + "]");
             writer.Open("internal static void Register()");
-            writer.Line(Rpc + ".MaculaServiceRegistry.Register(Instance);");
+            writer.Line(KnownTypes.Rpc.MaculaServiceRegistry.Register + "(Instance);");
             writer.Close();
             writer.Close();
             return writer.ToString();

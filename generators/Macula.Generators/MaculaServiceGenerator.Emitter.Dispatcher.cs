@@ -12,17 +12,21 @@ public sealed partial class MaculaServiceGenerator
             var writer = StartFile(service.GeneratedNamespace);
             writer.Line("/// <summary>Runs calls to <see cref=\"" + service.InterfaceType + "\"/> on an implementation: decodes the arguments, calls it and writes its result.</summary>");
             TypeAttributes(writer);
-            writer.Open("internal sealed class " + names.Dispatcher + " : " + Rpc + ".IServiceDispatcher");
+            writer.Open("internal sealed class " + names.Dispatcher + " : " + KnownTypes.Rpc.IServiceDispatcher);
             writer.Line("private readonly " + service.InterfaceType + " _implementation;");
             writer.Line();
             writer.Open("public " + names.Dispatcher + "(" + service.InterfaceType + " implementation)");
-            writer.Line("_implementation = implementation ?? throw new global::System.ArgumentNullException(nameof(implementation));");
+            writer.Line("_implementation = implementation ?? throw new " + KnownTypes.System.ArgumentNullException + "(nameof(implementation));");
             writer.Close();
             writer.Line();
             writer.Line("/// <inheritdoc />");
-            writer.Open(
-                "public global::System.Threading.Tasks.ValueTask InvokeAsync(" + Rpc + ".MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, " +
-                Options + " options, global::System.Buffers.IBufferWriter<byte> result, global::System.Threading.CancellationToken cancellationToken)");
+            writer.Open("public " + KnownTypes.System.ValueTask.Type + " InvokeAsync(" + string.Join(
+                ", ",
+                KnownTypes.Rpc.MethodDescriptor + " method",
+                KnownTypes.System.ReadOnlyMemory + "<byte> arguments",
+                KnownTypes.MessagePack.MessagePackSerializerOptions + " options",
+                KnownTypes.System.IBufferWriter + "<byte> result",
+                KnownTypes.System.CancellationToken + " cancellationToken") + ")");
             writer.Line("// Arguments are decoded before the implementation runs, so a bad request throws here and never reaches it;");
             writer.Line("// what the implementation throws, even before its first await, fails the returned task instead.");
             writer.Open("switch (method.Index)");
@@ -42,7 +46,7 @@ public sealed partial class MaculaServiceGenerator
 
             writer.Line("default:");
             writer.Indent();
-            writer.Line("throw " + Rpc + ".GeneratedCodeSupport.UnknownMethod(" + Literal(service.ServiceName) + ", method);");
+            writer.Line("throw " + KnownTypes.Rpc.GeneratedCodeSupport.UnknownMethod + "(" + Literal(service.ServiceName) + ", method);");
             writer.Unindent();
             writer.Close();
             writer.Close();
@@ -59,9 +63,12 @@ public sealed partial class MaculaServiceGenerator
         private static void OpenStream(SourceWriter writer, ServiceModel service, ServiceNames names)
         {
             writer.Line("/// <inheritdoc />");
-            writer.Open(
-                "public " + Rpc + ".IMaculaStreamSource OpenStream(" + Rpc + ".MethodDescriptor method, global::System.ReadOnlyMemory<byte> arguments, " +
-                Options + " options, global::System.Threading.CancellationToken cancellationToken)");
+            writer.Open("public " + KnownTypes.Rpc.IMaculaStreamSource + " OpenStream(" + string.Join(
+                ", ",
+                KnownTypes.Rpc.MethodDescriptor + " method",
+                KnownTypes.System.ReadOnlyMemory + "<byte> arguments",
+                KnownTypes.MessagePack.MessagePackSerializerOptions + " options",
+                KnownTypes.System.CancellationToken + " cancellationToken") + ")");
             writer.Line("// As in InvokeAsync: a bad request throws here; what the implementation throws ends the stream instead.");
             writer.Open("switch (method.Index)");
             for (int i = 0; i < service.Methods.Count; i++)
@@ -77,11 +84,11 @@ public sealed partial class MaculaServiceGenerator
                 writer.Open();
                 writer.Line(Decode(method, methodNames, names));
                 writer.Open("try");
-                writer.Line("return " + Rpc + ".StreamingSupport.Items<" + method.Result!.Type + ">(" + ImplementationCall(method, methodNames) + ", " +
+                writer.Line("return " + KnownTypes.Rpc.StreamingSupport.Items + "<" + method.Result!.Type + ">(" + ImplementationCall(method, methodNames) + ", " +
                     ResultFormatter(method, methodNames, names) + ", options, cancellationToken);");
                 writer.Close();
-                writer.Open("catch (global::System.Exception exception)");
-                writer.Line("return " + Rpc + ".StreamingSupport.Failed(exception);");
+                writer.Open("catch (" + KnownTypes.System.Exception + " exception)");
+                writer.Line("return " + KnownTypes.Rpc.StreamingSupport.Failed + "(exception);");
                 writer.Close();
                 writer.Close();
                 writer.Line();
@@ -89,7 +96,7 @@ public sealed partial class MaculaServiceGenerator
 
             writer.Line("default:");
             writer.Indent();
-            writer.Line("throw " + Rpc + ".GeneratedCodeSupport.UnknownMethod(" + Literal(service.ServiceName) + ", method);");
+            writer.Line("throw " + KnownTypes.Rpc.GeneratedCodeSupport.UnknownMethod + "(" + Literal(service.ServiceName) + ", method);");
             writer.Unindent();
             writer.Close();
             writer.Close();
@@ -97,7 +104,7 @@ public sealed partial class MaculaServiceGenerator
 
         private static string Decode(MethodModel method, MethodNames methodNames, ServiceNames names)
         {
-            string decode = Rpc + ".GeneratedCodeSupport.ReadArguments(arguments, " + names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance, options);";
+            string decode = KnownTypes.Rpc.GeneratedCodeSupport.ReadArguments + "(arguments, " + names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance, options);";
             return method.Parameters.Count > 0 ? "var args = " + decode : decode;
         }
 
@@ -121,8 +128,8 @@ public sealed partial class MaculaServiceGenerator
         {
             string call = ImplementationCall(method, methodNames);
             string complete = method.Result is null
-                ? Rpc + ".GeneratedCodeSupport.WriteResultAsync(" + call + ", result)"
-                : Rpc + ".GeneratedCodeSupport.WriteResultAsync<" + method.Result.Type + ">(" + call + ", result, " + ResultFormatter(method, methodNames, names) + ", options)";
+                ? KnownTypes.Rpc.GeneratedCodeSupport.WriteResultAsync + "(" + call + ", result)"
+                : KnownTypes.Rpc.GeneratedCodeSupport.WriteResultAsync + "<" + method.Result.Type + ">(" + call + ", result, " + ResultFormatter(method, methodNames, names) + ", options)";
 
             writer.Line("case " + Int(method.Index) + ":");
             writer.Open();
@@ -130,8 +137,8 @@ public sealed partial class MaculaServiceGenerator
             writer.Open("try");
             writer.Line("return " + complete + ";");
             writer.Close();
-            writer.Open("catch (global::System.Exception exception)");
-            writer.Line("return global::System.Threading.Tasks.ValueTask.FromException(exception);");
+            writer.Open("catch (" + KnownTypes.System.Exception + " exception)");
+            writer.Line("return " + KnownTypes.System.ValueTask.FromException + "(exception);");
             writer.Close();
             writer.Close();
         }

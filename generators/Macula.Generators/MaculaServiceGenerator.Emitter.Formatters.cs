@@ -16,9 +16,9 @@ public sealed partial class MaculaServiceGenerator
             writer.Open("internal sealed class " + type.FormatterName + " : " + FormatterOf(type.Type));
             writer.Line("public static readonly " + type.FormatterName + " Instance = new " + type.FormatterName + "();");
             writer.Line();
-            writer.Line("public void Serialize(ref " + Writer + " writer, " + type.Type + " value, " + Options + " options) => writer.Write((" + underlying.Keyword + ")value);");
+            writer.Line(SerializeSignature(type.Type) + " => writer.Write((" + underlying.Keyword + ")value);");
             writer.Line();
-            writer.Line("public " + type.Type + " Deserialize(ref " + Reader + " reader, " + Options + " options) => (" + type.Type + ")reader." + underlying.ReadMethod + "();");
+            writer.Line(DeserializeSignature(type.Type) + " => (" + type.Type + ")reader." + underlying.ReadMethod + "();");
             writer.Close();
             return writer.ToString();
         }
@@ -58,7 +58,7 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("public static readonly " + name + " Instance = new " + name + "();");
             writer.Line();
 
-            writer.Open("public void Serialize(ref " + Writer + " writer, " + type.FormattedType + " value, " + Options + " options)");
+            writer.Open(SerializeSignature(type.FormattedType));
             if (!type.IsValueType)
             {
                 writer.Open("if (value is null)");
@@ -69,7 +69,7 @@ public sealed partial class MaculaServiceGenerator
                 if (!type.IsSealed)
                 {
                     writer.Open("if (value.GetType() != typeof(" + type.Type + "))");
-                    writer.Line("throw " + Support + ".DerivedType(value, " + Literal(type.DisplayName) + ");");
+                    writer.Line("throw " + KnownTypes.Serialization.FormatterSupport.DerivedType + "(value, " + Literal(type.DisplayName) + ");");
                     writer.Close();
                     writer.Line();
                 }
@@ -87,7 +87,7 @@ public sealed partial class MaculaServiceGenerator
             writer.Close();
             writer.Line();
 
-            writer.Open("public " + type.FormattedType + " Deserialize(ref " + Reader + " reader, " + Options + " options)");
+            writer.Open(DeserializeSignature(type.FormattedType));
             if (!type.IsValueType)
             {
                 writer.Open("if (reader.TryReadNil())");
@@ -141,7 +141,7 @@ public sealed partial class MaculaServiceGenerator
         {
             if (type.IsRecursive)
             {
-                writer.Line("global::System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();");
+                writer.Line(KnownTypes.System.RuntimeHelpers.EnsureSufficientExecutionStack + "();");
             }
         }
 
@@ -155,12 +155,12 @@ public sealed partial class MaculaServiceGenerator
             }
 
             writer.Line("// " + type.DisplayName + " can contain itself: a cycle stops at the depth limit instead of overflowing the stack.");
-            writer.Line(Support + ".EnterWrite(options, " + Literal(type.DisplayName) + ");");
+            writer.Line(KnownTypes.Serialization.FormatterSupport.EnterWrite + "(options, " + Literal(type.DisplayName) + ");");
             writer.Open("try");
             body();
             writer.Close();
             writer.Open("finally");
-            writer.Line(Support + ".ExitWrite();");
+            writer.Line(KnownTypes.Serialization.FormatterSupport.ExitWrite + "();");
             writer.Close();
         }
 
@@ -205,7 +205,7 @@ public sealed partial class MaculaServiceGenerator
             writer.Line(member.Model.Formatter.Inline switch
             {
                 null => "formatters." + member.Field + ".Serialize(ref writer, " + access + ", options);",
-                "String" => Support + ".WriteString(ref writer, " + access + ");",
+                "String" => KnownTypes.Serialization.FormatterSupport.WriteString + "(ref writer, " + access + ");",
                 _ => "writer.Write(" + access + ");",
             });
         }
@@ -251,7 +251,7 @@ public sealed partial class MaculaServiceGenerator
                 writer.Line("int count = reader.ReadMapHeader();");
                 writer.Open("for (int i = 0; i < count; i++)");
                 writer.Line("member = null;");
-                writer.Line("global::System.ReadOnlySpan<byte> key = " + MessagePack + ".Internal.CodeGenHelpers.ReadStringSpan(ref reader);");
+                writer.Line(KnownTypes.System.ReadOnlySpan + "<byte> key = " + KnownTypes.MessagePack.Internal.CodeGenHelpers.ReadStringSpan + "(ref reader);");
 
                 // Keys are told apart by length first: most members then need a single comparison.
                 var byLength = new SortedDictionary<int, List<WireMember>>();
@@ -275,12 +275,12 @@ public sealed partial class MaculaServiceGenerator
                         writer.Indent();
                         foreach (var member in pair.Value)
                         {
-                            writer.Open("if (global::System.MemoryExtensions.SequenceEqual(key, " + Utf8(member.Model.Key) + "))");
+                            writer.Open("if (" + KnownTypes.System.MemoryExtensions.SequenceEqual + "(key, " + Utf8(member.Model.Key) + "))");
                             writer.Line("member = " + Literal(member.Model.Key) + ";");
                             if (member.Model.Assignment != MemberAssignment.WriteOnly)
                             {
                                 writer.Open("if (" + member.Has + ")");
-                                writer.Line("throw " + Support + ".DuplicateMember(" + Literal(type.DisplayName) + ", member);");
+                                writer.Line("throw " + KnownTypes.Serialization.FormatterSupport.DuplicateMember + "(" + Literal(type.DisplayName) + ", member);");
                                 writer.Close();
                                 writer.Line();
                             }
@@ -352,8 +352,8 @@ public sealed partial class MaculaServiceGenerator
             }
 
             writer.Close();
-            writer.Open("catch (global::System.Exception ex) when (member is not null && !" + Support + ".IsAttributed(ex))");
-            writer.Line("throw " + Support + ".InMember(ex, " + Literal(type.DisplayName) + ", member);");
+            writer.Open("catch (" + KnownTypes.System.Exception + " ex) when (member is not null && !" + KnownTypes.Serialization.FormatterSupport.IsAttributed + "(ex))");
+            writer.Line("throw " + KnownTypes.Serialization.FormatterSupport.InMember + "(ex, " + Literal(type.DisplayName) + ", member);");
             writer.Close();
             writer.Line();
             writer.Line("reader.Depth--;");
@@ -413,7 +413,7 @@ public sealed partial class MaculaServiceGenerator
             return formatter.Inline switch
             {
                 null => "formatters." + member.Field + ".Deserialize(ref reader, options)" + bang,
-                "String" => Support + ".ReadString(ref reader)" + bang,
+                "String" => KnownTypes.Serialization.FormatterSupport.ReadString + "(ref reader)" + bang,
                 string inline => "reader.Read" + inline + "()",
             };
         }
@@ -454,7 +454,7 @@ public sealed partial class MaculaServiceGenerator
                 if (member.Model.Required)
                 {
                     writer.Open("if (!" + member.Has + ")");
-                    writer.Line("throw " + Support + ".MissingRequiredMember(" + Literal(type.DisplayName) + ", " + Literal(Identifiers.Unescape(member.Model.Name)) + ");");
+                    writer.Line("throw " + KnownTypes.Serialization.FormatterSupport.MissingRequiredMember + "(" + Literal(type.DisplayName) + ", " + Literal(Identifiers.Unescape(member.Model.Name)) + ");");
                     writer.Close();
                     writer.Line();
                 }
@@ -550,7 +550,7 @@ public sealed partial class MaculaServiceGenerator
         {
             writer.Open("if (" + member.Has + ")");
             writer.Line("// A get-only collection: the one the constructor made is cleared and given what arrived.");
-            writer.Line(Support + ".Fill<" + member.Model.FillElement + ">(result." + member.Model.Name + ", " + member.Local + ", " + Literal(type.DisplayName + "." + Identifiers.Unescape(member.Model.Name)) + ");");
+            writer.Line(KnownTypes.Serialization.FormatterSupport.Fill + "<" + member.Model.FillElement + ">(result." + member.Model.Name + ", " + member.Local + ", " + Literal(type.DisplayName + "." + Identifiers.Unescape(member.Model.Name)) + ");");
             writer.Close();
             writer.Line();
         }
@@ -568,7 +568,7 @@ public sealed partial class MaculaServiceGenerator
             writer.Open("private sealed class Formatters");
             writer.Line("private static Formatters? s_last;");
             writer.Line();
-            writer.Line("public readonly " + Resolver + " Resolver;");
+            writer.Line("public readonly " + KnownTypes.MessagePack.IFormatterResolver + " Resolver;");
             foreach (var member in members)
             {
                 if (member.Field is not null)
@@ -578,20 +578,20 @@ public sealed partial class MaculaServiceGenerator
             }
 
             writer.Line();
-            writer.Open("private Formatters(" + Resolver + " resolver)");
+            writer.Open("private Formatters(" + KnownTypes.MessagePack.IFormatterResolver + " resolver)");
             writer.Line("Resolver = resolver;");
             foreach (var member in members)
             {
                 if (member.Field is not null)
                 {
-                    string lookup = member.Model.Formatter.CustomFormatter ?? MessagePack + ".FormatterResolverExtensions.GetFormatterWithVerify<" + Nullable(member.Model.Formatter) + ">(resolver)";
+                    string lookup = member.Model.Formatter.CustomFormatter ?? KnownTypes.MessagePack.FormatterResolverExtensions.GetFormatterWithVerify + "<" + Nullable(member.Model.Formatter) + ">(resolver)";
                     writer.Line(member.Field + " = " + lookup + ";");
                 }
             }
 
             writer.Close();
             writer.Line();
-            writer.Open("public static Formatters For(" + Options + " options)");
+            writer.Open("public static Formatters For(" + KnownTypes.MessagePack.MessagePackSerializerOptions + " options)");
             writer.Line("var last = s_last;");
             writer.Line("return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);");
             writer.Close();
@@ -613,7 +613,7 @@ public sealed partial class MaculaServiceGenerator
             writer.Open("internal sealed class " + type.FormatterName + " : " + FormatterOf(type.FormattedType));
             writer.Line("public static readonly " + type.FormatterName + " Instance = new " + type.FormatterName + "();");
             writer.Line();
-            writer.Open("public void Serialize(ref " + Writer + " writer, " + type.FormattedType + " value, " + Options + " options)");
+            writer.Open(SerializeSignature(type.FormattedType));
             writer.Open("if (value is null)");
             writer.Line("writer.WriteNil();");
             writer.Line("return;");
@@ -634,12 +634,12 @@ public sealed partial class MaculaServiceGenerator
                 }
 
                 writer.Open(type.Cases.Count == 0 ? "if (true)" : "else");
-                writer.Line("throw " + Support + ".UnknownUnionCase(value, " + Literal(type.DisplayName) + ");");
+                writer.Line("throw " + KnownTypes.Serialization.FormatterSupport.UnknownUnionCase + "(value, " + Literal(type.DisplayName) + ");");
                 writer.Close();
             });
             writer.Close();
             writer.Line();
-            writer.Open("public " + type.FormattedType + " Deserialize(ref " + Reader + " reader, " + Options + " options)");
+            writer.Open(DeserializeSignature(type.FormattedType));
             writer.Open("if (reader.TryReadNil())");
             writer.Line("return null;");
             writer.Close();
@@ -649,7 +649,7 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("var formatters = Formatters.For(options);");
             writer.Line("int count = reader.ReadArrayHeader();");
             writer.Open("if (count != 2)");
-            writer.Line("throw " + Support + ".BadUnionShape(count, " + Literal(type.DisplayName) + ");");
+            writer.Line("throw " + KnownTypes.Serialization.FormatterSupport.BadUnionShape + "(count, " + Literal(type.DisplayName) + ");");
             writer.Close();
             writer.Line();
             writer.Line(type.FormattedType + " result;");
@@ -666,7 +666,7 @@ public sealed partial class MaculaServiceGenerator
 
             writer.Line("default:");
             writer.Indent();
-            writer.Line("throw " + Support + ".UnknownUnionTag(key, " + Literal(type.DisplayName) + ");");
+            writer.Line("throw " + KnownTypes.Serialization.FormatterSupport.UnknownUnionTag + "(key, " + Literal(type.DisplayName) + ");");
             writer.Unindent();
             writer.Close();
             writer.Line();
@@ -678,23 +678,23 @@ public sealed partial class MaculaServiceGenerator
             writer.Open("private sealed class Formatters");
             writer.Line("private static Formatters? s_last;");
             writer.Line();
-            writer.Line("public readonly " + Resolver + " Resolver;");
+            writer.Line("public readonly " + KnownTypes.MessagePack.IFormatterResolver + " Resolver;");
             foreach (var union in type.Cases)
             {
                 writer.Line("public readonly " + FormatterOf(union.IsValueType ? union.Type : union.Type + "?") + " " + union.Name + ";");
             }
 
             writer.Line();
-            writer.Open("private Formatters(" + Resolver + " resolver)");
+            writer.Open("private Formatters(" + KnownTypes.MessagePack.IFormatterResolver + " resolver)");
             writer.Line("Resolver = resolver;");
             foreach (var union in type.Cases)
             {
-                writer.Line(union.Name + " = " + MessagePack + ".FormatterResolverExtensions.GetFormatterWithVerify<" + (union.IsValueType ? union.Type : union.Type + "?") + ">(resolver);");
+                writer.Line(union.Name + " = " + KnownTypes.MessagePack.FormatterResolverExtensions.GetFormatterWithVerify + "<" + (union.IsValueType ? union.Type : union.Type + "?") + ">(resolver);");
             }
 
             writer.Close();
             writer.Line();
-            writer.Open("public static Formatters For(" + Options + " options)");
+            writer.Open("public static Formatters For(" + KnownTypes.MessagePack.MessagePackSerializerOptions + " options)");
             writer.Line("var last = s_last;");
             writer.Line("return last is not null && ReferenceEquals(last.Resolver, options.Resolver) ? last : s_last = new Formatters(options.Resolver);");
             writer.Close();
@@ -733,6 +733,14 @@ public sealed partial class MaculaServiceGenerator
 
             return "new byte[] { " + string.Join(", ", hex) + " }";
         }
+
+        /// <summary>The signature of <c>IMessagePackFormatter&lt;T&gt;.Serialize</c> for <paramref name="type"/>.</summary>
+        private static string SerializeSignature(string type) =>
+            "public void Serialize(ref " + KnownTypes.MessagePack.MessagePackWriter + " writer, " + type + " value, " + KnownTypes.MessagePack.MessagePackSerializerOptions + " options)";
+
+        /// <summary>The signature of <c>IMessagePackFormatter&lt;T&gt;.Deserialize</c> for <paramref name="type"/>.</summary>
+        private static string DeserializeSignature(string type) =>
+            "public " + type + " Deserialize(ref " + KnownTypes.MessagePack.MessagePackReader + " reader, " + KnownTypes.MessagePack.MessagePackSerializerOptions + " options)";
 
         /// <summary>A UTF-8 literal of a map key.</summary>
         private static string Utf8(string text) => Literal(text) + "u8";

@@ -27,10 +27,11 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("/// </summary>");
             TypeAttributes(writer);
             string name = model.ClassName;
-            writer.Open("internal sealed class " + name + " : " + Resolver);
+            writer.Open("internal sealed class " + name + " : " + KnownTypes.MessagePack.IFormatterResolver);
             writer.Line("public static readonly " + name + " Instance = new " + name + "();");
             writer.Line();
-            writer.Line("private static readonly global::System.Collections.Generic.Dictionary<global::System.Type, object> Formatters = new global::System.Collections.Generic.Dictionary<global::System.Type, object>");
+            string dictionary = KnownTypes.System.Dictionary + "<" + KnownTypes.System.Type + ", object>";
+            writer.Line("private static readonly " + dictionary + " Formatters = new " + dictionary);
             writer.Line("{");
             writer.Indent();
             foreach (var entry in model.Entries)
@@ -44,8 +45,8 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("public " + FormatterOf("T") + "? GetFormatter<T>() => Cache<T>.Formatter;");
             writer.Line();
             writer.Line("/// <summary>Registers the resolver with the runtime, which finds it without reflection (so trimming and AOT keep it).</summary>");
-            writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
-            writer.Line("internal static void Register() => " + Serialization + ".GeneratedFormatterResolvers.Register(Instance);");
+            writer.Line("[" + KnownTypes.System.ModuleInitializer + "]");
+            writer.Line("internal static void Register() => " + KnownTypes.Serialization.GeneratedFormatterResolvers.Register + "(Instance);");
             writer.Line();
             writer.Open("private static class Cache<T>");
             writer.Line("public static readonly " + FormatterOf("T") + "? Formatter =");

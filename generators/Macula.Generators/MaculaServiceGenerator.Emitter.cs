@@ -10,19 +10,10 @@ public sealed partial class MaculaServiceGenerator
     /// <summary>Turns the model into C# text. Sees no symbols: everything it needs is in the model.</summary>
     private static partial class Emitter
     {
-        private const string Serialization = "global::Macula.Serialization";
-        private const string Support = Serialization + ".FormatterSupport";
-        private const string Rpc = "global::Macula.Rpc";
-        private const string MessagePack = "global::MessagePack";
-        private const string Writer = MessagePack + ".MessagePackWriter";
-        private const string Reader = MessagePack + ".MessagePackReader";
-        private const string Options = MessagePack + ".MessagePackSerializerOptions";
-        private const string Resolver = MessagePack + ".IFormatterResolver";
-        private const string FormatterInterface = MessagePack + ".Formatters.IMessagePackFormatter";
-        private const string NeverBrowsable = "[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]";
+        private const string NeverBrowsable = "[" + KnownTypes.System.EditorBrowsable + "(" + KnownTypes.System.EditorBrowsableState.Never + ")]";
 
         private static readonly string GeneratedCode =
-            "[global::System.CodeDom.Compiler.GeneratedCode(\"Macula.Generators\", \"" +
+            "[" + KnownTypes.System.GeneratedCode + "(\"Macula.Generators\", \"" +
             (typeof(MaculaServiceGenerator).Assembly.GetName().Version?.ToString() ?? "0.0.0.0") +
             "\")]";
 
@@ -68,10 +59,10 @@ public sealed partial class MaculaServiceGenerator
 
         private static string Bool(bool value) => value ? "true" : "false";
 
-        private static string FormatterOf(string type) => FormatterInterface + "<" + type + ">";
+        private static string FormatterOf(string type) => KnownTypes.MessagePack.Formatters.IMessagePackFormatter + "<" + type + ">";
 
         /// <summary>The formatter clients and dispatchers use for a result or stream item: whatever the options' resolver gives.</summary>
-        private static string ResolvedFormatter(TypeRef type) => Serialization + ".ResolvedFormatter<" + type.Type + ">.Instance";
+        private static string ResolvedFormatter(TypeRef type) => KnownTypes.Serialization.ResolvedFormatter + "<" + type.Type + ">.Instance";
 
         private static string Int(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

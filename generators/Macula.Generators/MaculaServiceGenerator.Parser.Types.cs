@@ -57,7 +57,7 @@ public sealed partial class MaculaServiceGenerator
                         return resolved;
                     }
 
-                    return Composite(type, resolved, usage, "global::MessagePack.Formatters.ArrayFormatter", array.ElementType);
+                    return Composite(type, resolved, usage, KnownTypes.MessagePack.Formatters.ArrayFormatter, array.ElementType);
                 case INamedTypeSymbol named:
                     if (InlineName(named) is { } inline)
                     {
@@ -71,7 +71,7 @@ public sealed partial class MaculaServiceGenerator
 
                     if (named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
                     {
-                        return Composite(type, resolved, usage, "global::MessagePack.Formatters.NullableFormatter", named.TypeArguments[0]);
+                        return Composite(type, resolved, usage, KnownTypes.MessagePack.Formatters.NullableFormatter, named.TypeArguments[0]);
                     }
 
                     if (CollectionFormatter(named) is { } collection)
@@ -79,7 +79,7 @@ public sealed partial class MaculaServiceGenerator
                         return Composite(type, resolved, usage, collection, [.. named.TypeArguments]);
                     }
 
-                    if (FindAttribute(named.OriginalDefinition, FormatterAttribute, inherited: false) is { } typeFormatter)
+                    if (FindAttribute(named.OriginalDefinition, KnownTypes.MetadataNames.MessagePackFormatterAttribute, inherited: false) is { } typeFormatter)
                     {
                         // The type's author chose its formatter: it goes into the resolver as it is.
                         var problems = new List<DiagnosticInfo>();
@@ -327,7 +327,7 @@ public sealed partial class MaculaServiceGenerator
 
             foreach (var attribute in type.GetAttributes())
             {
-                if (attribute.AttributeClass?.ToDisplayString() != UnionAttribute)
+                if (attribute.AttributeClass?.ToDisplayString() != KnownTypes.MetadataNames.UnionAttribute)
                 {
                     continue;
                 }
@@ -387,7 +387,7 @@ public sealed partial class MaculaServiceGenerator
 
         private UserTypeModel? ObjectModel(INamedTypeSymbol type, Usage usage, List<DiagnosticInfo> problems)
         {
-            var contract = FindAttribute(type, MessagePackObjectAttribute, inherited: true);
+            var contract = FindAttribute(type, KnownTypes.MetadataNames.MessagePackObjectAttribute, inherited: true);
             bool keyAsPropertyName = contract is { ConstructorArguments.Length: 1 } && contract.ConstructorArguments[0].Value is true;
             var candidates = Candidates(type, problems);
             var constructor = FindConstructor(type, candidates, usage, problems);
@@ -396,7 +396,7 @@ public sealed partial class MaculaServiceGenerator
                 return null;
             }
 
-            bool setsRequired = constructor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == SetsRequiredMembersAttribute);
+            bool setsRequired = constructor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownTypes.MetadataNames.SetsRequiredMembersAttribute);
             var bound = new Dictionary<ISymbol, IParameterSymbol>(SymbolEqualityComparer.Default);
             foreach (var parameter in constructor.Parameters)
             {
@@ -519,7 +519,7 @@ public sealed partial class MaculaServiceGenerator
                         continue;
                     }
 
-                    var key = FindAttribute(member, KeyAttribute, inherited: false);
+                    var key = FindAttribute(member, KnownTypes.MetadataNames.KeyAttribute, inherited: false);
                     if (member.DeclaredAccessibility != Accessibility.Public)
                     {
                         if (key is not null)
@@ -564,7 +564,7 @@ public sealed partial class MaculaServiceGenerator
             IMethodSymbol? chosen = null;
             foreach (var constructor in type.InstanceConstructors)
             {
-                if (constructor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == SerializationConstructorAttribute))
+                if (constructor.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownTypes.MetadataNames.SerializationConstructorAttribute))
                 {
                     chosen = constructor;
                 }
@@ -736,7 +736,7 @@ public sealed partial class MaculaServiceGenerator
             var symbol = candidate.Symbol;
             var typeSyntax = SyntaxOf<PropertyDeclarationSyntax>(symbol)?.Type ?? SyntaxOf<ParameterSyntax>(symbol)?.Type ?? (SyntaxOf<VariableDeclaratorSyntax>(symbol)?.Parent as VariableDeclarationSyntax)?.Type;
             var usage = new Usage((symbol is IFieldSymbol ? "field '" : "property '") + owner.Name + "." + symbol.Name + "'", LocationInfo.From(typeSyntax) ?? location);
-            if (FindAttribute(symbol, FormatterAttribute, inherited: false) is { } attribute)
+            if (FindAttribute(symbol, KnownTypes.MetadataNames.MessagePackFormatterAttribute, inherited: false) is { } attribute)
             {
                 string? custom = FormatterActivation(attribute, candidate.Type, usage, problems);
                 return custom is null ? null : new TypeRef(Display(candidate.Type), null, candidate.Type.IsReferenceType, candidate.Type.IsValueType, custom);
@@ -987,14 +987,14 @@ public sealed partial class MaculaServiceGenerator
             return false;
         }
 
-        private static bool HasUnion(INamedTypeSymbol type) => FindAttribute(type, UnionAttribute, inherited: false) is not null;
+        private static bool HasUnion(INamedTypeSymbol type) => FindAttribute(type, KnownTypes.MetadataNames.UnionAttribute, inherited: false) is not null;
 
         private static bool IsIgnored(ISymbol member)
         {
             foreach (var attribute in member.GetAttributes())
             {
                 string? name = attribute.AttributeClass?.ToDisplayString();
-                if (name is IgnoreMemberAttribute or IgnoreDataMemberAttribute or "System.NonSerializedAttribute")
+                if (name is KnownTypes.MetadataNames.IgnoreMemberAttribute or KnownTypes.MetadataNames.IgnoreDataMemberAttribute or KnownTypes.MetadataNames.NonSerializedAttribute)
                 {
                     return true;
                 }
@@ -1085,7 +1085,7 @@ public sealed partial class MaculaServiceGenerator
                 case "System.Version":
                 case "System.Text.StringBuilder":
                 case "System.Collections.BitArray":
-                case "MessagePack.Nil":
+                case KnownTypes.MetadataNames.Nil:
                     return true;
                 case "System.Memory`1":
                 case "System.ReadOnlyMemory`1":
@@ -1100,50 +1100,48 @@ public sealed partial class MaculaServiceGenerator
         /// <summary>MessagePack-CSharp's formatter of a generic collection, tuple or wrapper, by its metadata name.</summary>
         private static string? CollectionFormatter(INamedTypeSymbol type)
         {
-            const string F = "global::MessagePack.Formatters.";
-            const string I = "global::MessagePack.ImmutableCollection.";
             return MetadataName(type.OriginalDefinition) switch
             {
-                "System.Collections.Generic.List`1" => F + "ListFormatter",
-                "System.Collections.Generic.IList`1" => F + "InterfaceListFormatter2",
-                "System.Collections.Generic.IReadOnlyList`1" => F + "InterfaceReadOnlyListFormatter",
-                "System.Collections.Generic.ICollection`1" => F + "InterfaceCollectionFormatter2",
-                "System.Collections.Generic.IReadOnlyCollection`1" => F + "InterfaceReadOnlyCollectionFormatter",
-                "System.Collections.Generic.IEnumerable`1" => F + "InterfaceEnumerableFormatter",
-                "System.Collections.Generic.HashSet`1" => F + "HashSetFormatter",
-                "System.Collections.Generic.ISet`1" => F + "InterfaceSetFormatter",
-                "System.Collections.Generic.IReadOnlySet`1" => F + "InterfaceReadOnlySetFormatter",
-                "System.Collections.Generic.LinkedList`1" => F + "LinkedListFormatter",
-                "System.Collections.Generic.Queue`1" => F + "QueueFormatter",
-                "System.Collections.Generic.Stack`1" => F + "StackFormatter",
-                "System.Collections.ObjectModel.ReadOnlyCollection`1" => F + "ReadOnlyCollectionFormatter",
-                "System.Collections.ObjectModel.ObservableCollection`1" => F + "ObservableCollectionFormatter",
-                "System.Collections.Generic.Dictionary`2" => F + "DictionaryFormatter",
-                "System.Collections.Generic.IDictionary`2" => F + "InterfaceDictionaryFormatter",
-                "System.Collections.Generic.IReadOnlyDictionary`2" => F + "InterfaceReadOnlyDictionaryFormatter",
-                "System.Collections.Generic.SortedDictionary`2" => F + "SortedDictionaryFormatter",
-                "System.Collections.Generic.SortedList`2" => F + "SortedListFormatter",
-                "System.Collections.ObjectModel.ReadOnlyDictionary`2" => F + "ReadOnlyDictionaryFormatter",
-                "System.Collections.Concurrent.ConcurrentDictionary`2" => F + "ConcurrentDictionaryFormatter",
-                "System.Collections.Generic.KeyValuePair`2" => F + "KeyValuePairFormatter",
-                "System.Collections.Immutable.ImmutableArray`1" => I + "ImmutableArrayFormatter",
-                "System.Collections.Immutable.ImmutableList`1" => I + "ImmutableListFormatter",
-                "System.Collections.Immutable.ImmutableHashSet`1" => I + "ImmutableHashSetFormatter",
-                "System.Collections.Immutable.ImmutableSortedSet`1" => I + "ImmutableSortedSetFormatter",
-                "System.Collections.Immutable.ImmutableQueue`1" => I + "ImmutableQueueFormatter",
-                "System.Collections.Immutable.ImmutableStack`1" => I + "ImmutableStackFormatter",
-                "System.Collections.Immutable.ImmutableDictionary`2" => I + "ImmutableDictionaryFormatter",
-                "System.Collections.Immutable.ImmutableSortedDictionary`2" => I + "ImmutableSortedDictionaryFormatter",
-                "System.Collections.Immutable.IImmutableList`1" => I + "InterfaceImmutableListFormatter",
-                "System.Collections.Immutable.IImmutableSet`1" => I + "InterfaceImmutableSetFormatter",
-                "System.Collections.Immutable.IImmutableDictionary`2" => I + "InterfaceImmutableDictionaryFormatter",
-                "System.Memory`1" => F + "MemoryFormatter",
-                "System.ReadOnlyMemory`1" => F + "ReadOnlyMemoryFormatter",
-                "System.ArraySegment`1" => F + "ArraySegmentFormatter",
+                "System.Collections.Generic.List`1" => KnownTypes.MessagePack.Formatters.ListFormatter,
+                "System.Collections.Generic.IList`1" => KnownTypes.MessagePack.Formatters.InterfaceListFormatter2,
+                "System.Collections.Generic.IReadOnlyList`1" => KnownTypes.MessagePack.Formatters.InterfaceReadOnlyListFormatter,
+                "System.Collections.Generic.ICollection`1" => KnownTypes.MessagePack.Formatters.InterfaceCollectionFormatter2,
+                "System.Collections.Generic.IReadOnlyCollection`1" => KnownTypes.MessagePack.Formatters.InterfaceReadOnlyCollectionFormatter,
+                "System.Collections.Generic.IEnumerable`1" => KnownTypes.MessagePack.Formatters.InterfaceEnumerableFormatter,
+                "System.Collections.Generic.HashSet`1" => KnownTypes.MessagePack.Formatters.HashSetFormatter,
+                "System.Collections.Generic.ISet`1" => KnownTypes.MessagePack.Formatters.InterfaceSetFormatter,
+                "System.Collections.Generic.IReadOnlySet`1" => KnownTypes.MessagePack.Formatters.InterfaceReadOnlySetFormatter,
+                "System.Collections.Generic.LinkedList`1" => KnownTypes.MessagePack.Formatters.LinkedListFormatter,
+                "System.Collections.Generic.Queue`1" => KnownTypes.MessagePack.Formatters.QueueFormatter,
+                "System.Collections.Generic.Stack`1" => KnownTypes.MessagePack.Formatters.StackFormatter,
+                "System.Collections.ObjectModel.ReadOnlyCollection`1" => KnownTypes.MessagePack.Formatters.ReadOnlyCollectionFormatter,
+                "System.Collections.ObjectModel.ObservableCollection`1" => KnownTypes.MessagePack.Formatters.ObservableCollectionFormatter,
+                "System.Collections.Generic.Dictionary`2" => KnownTypes.MessagePack.Formatters.DictionaryFormatter,
+                "System.Collections.Generic.IDictionary`2" => KnownTypes.MessagePack.Formatters.InterfaceDictionaryFormatter,
+                "System.Collections.Generic.IReadOnlyDictionary`2" => KnownTypes.MessagePack.Formatters.InterfaceReadOnlyDictionaryFormatter,
+                "System.Collections.Generic.SortedDictionary`2" => KnownTypes.MessagePack.Formatters.SortedDictionaryFormatter,
+                "System.Collections.Generic.SortedList`2" => KnownTypes.MessagePack.Formatters.SortedListFormatter,
+                "System.Collections.ObjectModel.ReadOnlyDictionary`2" => KnownTypes.MessagePack.Formatters.ReadOnlyDictionaryFormatter,
+                "System.Collections.Concurrent.ConcurrentDictionary`2" => KnownTypes.MessagePack.Formatters.ConcurrentDictionaryFormatter,
+                "System.Collections.Generic.KeyValuePair`2" => KnownTypes.MessagePack.Formatters.KeyValuePairFormatter,
+                "System.Collections.Immutable.ImmutableArray`1" => KnownTypes.MessagePack.ImmutableCollection.ImmutableArrayFormatter,
+                "System.Collections.Immutable.ImmutableList`1" => KnownTypes.MessagePack.ImmutableCollection.ImmutableListFormatter,
+                "System.Collections.Immutable.ImmutableHashSet`1" => KnownTypes.MessagePack.ImmutableCollection.ImmutableHashSetFormatter,
+                "System.Collections.Immutable.ImmutableSortedSet`1" => KnownTypes.MessagePack.ImmutableCollection.ImmutableSortedSetFormatter,
+                "System.Collections.Immutable.ImmutableQueue`1" => KnownTypes.MessagePack.ImmutableCollection.ImmutableQueueFormatter,
+                "System.Collections.Immutable.ImmutableStack`1" => KnownTypes.MessagePack.ImmutableCollection.ImmutableStackFormatter,
+                "System.Collections.Immutable.ImmutableDictionary`2" => KnownTypes.MessagePack.ImmutableCollection.ImmutableDictionaryFormatter,
+                "System.Collections.Immutable.ImmutableSortedDictionary`2" => KnownTypes.MessagePack.ImmutableCollection.ImmutableSortedDictionaryFormatter,
+                "System.Collections.Immutable.IImmutableList`1" => KnownTypes.MessagePack.ImmutableCollection.InterfaceImmutableListFormatter,
+                "System.Collections.Immutable.IImmutableSet`1" => KnownTypes.MessagePack.ImmutableCollection.InterfaceImmutableSetFormatter,
+                "System.Collections.Immutable.IImmutableDictionary`2" => KnownTypes.MessagePack.ImmutableCollection.InterfaceImmutableDictionaryFormatter,
+                "System.Memory`1" => KnownTypes.MessagePack.Formatters.MemoryFormatter,
+                "System.ReadOnlyMemory`1" => KnownTypes.MessagePack.Formatters.ReadOnlyMemoryFormatter,
+                "System.ArraySegment`1" => KnownTypes.MessagePack.Formatters.ArraySegmentFormatter,
                 "System.ValueTuple`1" or "System.ValueTuple`2" or "System.ValueTuple`3" or "System.ValueTuple`4" or
-                    "System.ValueTuple`5" or "System.ValueTuple`6" or "System.ValueTuple`7" or "System.ValueTuple`8" => F + "ValueTupleFormatter",
+                    "System.ValueTuple`5" or "System.ValueTuple`6" or "System.ValueTuple`7" or "System.ValueTuple`8" => KnownTypes.MessagePack.Formatters.ValueTupleFormatter,
                 "System.Tuple`1" or "System.Tuple`2" or "System.Tuple`3" or "System.Tuple`4" or
-                    "System.Tuple`5" or "System.Tuple`6" or "System.Tuple`7" or "System.Tuple`8" => F + "TupleFormatter",
+                    "System.Tuple`5" or "System.Tuple`6" or "System.Tuple`7" or "System.Tuple`8" => KnownTypes.MessagePack.Formatters.TupleFormatter,
                 _ => null,
             };
         }

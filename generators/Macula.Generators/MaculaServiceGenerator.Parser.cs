@@ -12,16 +12,6 @@ public sealed partial class MaculaServiceGenerator
     /// <summary>Turns one [MaculaService] declaration into a <see cref="ServiceParseResult"/>; the only place that sees symbols.</summary>
     private sealed partial class Parser
     {
-        private const string MaculaMethodAttribute = "Macula.MaculaMethodAttribute";
-        private const string MessagePackObjectAttribute = "MessagePack.MessagePackObjectAttribute";
-        private const string KeyAttribute = "MessagePack.KeyAttribute";
-        private const string IgnoreMemberAttribute = "MessagePack.IgnoreMemberAttribute";
-        private const string IgnoreDataMemberAttribute = "System.Runtime.Serialization.IgnoreDataMemberAttribute";
-        private const string UnionAttribute = "MessagePack.UnionAttribute";
-        private const string SerializationConstructorAttribute = "MessagePack.SerializationConstructorAttribute";
-        private const string FormatterAttribute = "MessagePack.MessagePackFormatterAttribute";
-        private const string SetsRequiredMembersAttribute = "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute";
-
         /// <summary>Types as the generated code writes them: global::-qualified, keeping the user's nullable annotations.</summary>
         private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
             .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
@@ -256,7 +246,7 @@ public sealed partial class MaculaServiceGenerator
             var settings = new MethodSettings();
             foreach (var attribute in method.GetAttributes())
             {
-                if (attribute.AttributeClass?.ToDisplayString() != MaculaMethodAttribute)
+                if (attribute.AttributeClass?.ToDisplayString() != KnownTypes.MetadataNames.MaculaMethodAttribute)
                 {
                     continue;
                 }

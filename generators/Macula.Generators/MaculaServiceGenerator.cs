@@ -15,8 +15,6 @@ namespace Macula.Generators;
 [Generator(LanguageNames.CSharp)]
 public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
 {
-    private const string ServiceAttribute = "Macula.MaculaServiceAttribute";
-
     /// <summary>The names of the pipeline steps, for incrementality tests.</summary>
     public static class TrackingNames
     {
@@ -41,7 +39,7 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
     {
         var results = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                ServiceAttribute,
+                KnownTypes.MetadataNames.MaculaServiceAttribute,
                 // Any type declaration, not just interfaces, so a misplaced attribute gets a diagnostic.
                 static (node, _) => node is TypeDeclarationSyntax,
                 static (context, cancellationToken) => Parser.Parse(context, cancellationToken))
