@@ -212,19 +212,17 @@ internal static class E2eBenchmark
         E2eReport.AppendTables(text, results, systems, options.InFlight);
         E2eReport.AppendWarmupCheck(text, results, systems);
         text.AppendLine();
-        text.AppendLine("Goals:");
+        // Issue 18's goals, as ratios within a round; a peer that was skipped is "not measured", never a verdict.
+        text.AppendLine("Goals (issue 18):");
         double Median(string system, string kind, Func<Figures, double> pick) =>
             results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
         foreach (string kind in new[] { "add", "1k" })
         {
-            double latency = PairedRatio(results, kind, Go, f => f.P50Us);
-            double vsGo = PairedRatio(results, kind, Go, f => f.CallsPerSecond);
-            double vsAsp = PairedRatio(results, kind, AspNet, f => f.CallsPerSecond);
-            text.AppendLine(inv, $"- {kind}: p50 latency {latency:0.00}x nats.go (goal <= 1.2x): {Verdict(latency <= 1.2)}; throughput {vsGo:0.00}x nats.go (goal >= 0.8x): {Verdict(vsGo >= 0.8)}; {vsAsp:0.00}x ASP.NET Core (goal >= 3x): {Verdict(vsAsp >= 3)}");
+            text.AppendLine(inv, $"- {kind}: throughput at {options.InFlight} in flight {Goal(PairedRatio(results, kind, E2ePeers.Grpc, f => f.CallsPerSecond), "gRPC", ">= 1.0x (floor)", r => r >= 1.0)}; {Goal(PairedRatio(results, kind, E2ePeers.Orleans, f => f.CallsPerSecond), "Orleans", ">= 1.0x (moonshot)", r => r >= 1.0)}; p50 at concurrency 1 {Goal(PairedRatio(results, kind, Go, f => f.P50Us), "nats.go", "<= 1.0x (floor)", r => r <= 1.0)}");
         }
 
         double bytes = Median(Macula, "add", f => f.BytesPerCall);
-        text.AppendLine(inv, $"- client allocation of a typed AddAsync: {bytes:0} B/call (goal <= 512 B): {Verdict(bytes <= 512)}");
+        text.AppendLine(inv, $"- client allocation of a typed AddAsync: {Bytes(bytes)} B/call (goal <= 512 B): {(double.IsNaN(bytes) ? "not measured" : Verdict(bytes <= 512))}");
         return text.ToString();
     }
 
@@ -254,6 +252,11 @@ internal static class E2eBenchmark
     }
 
     private static string Verdict(bool met) => met ? "met" : "MISSED";
+
+    private static string Goal(double ratio, string peer, string goal, Func<double, bool> met) =>
+        double.IsNaN(ratio)
+            ? $"{peer} not measured"
+            : string.Create(CultureInfo.InvariantCulture, $"{ratio:0.00}x {peer} (goal {goal}): {Verdict(met(ratio))}");
 
     private static string Bytes(double value) => double.IsNaN(value) ? "n/a" : value.ToString("0", CultureInfo.InvariantCulture);
 }
