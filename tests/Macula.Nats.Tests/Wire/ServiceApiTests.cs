@@ -160,6 +160,38 @@ public sealed class ServiceApiTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_user_without_permission_for_srv_still_provides_and_calls()
+    {
+        // Subject permissions for the realm only (docs/security.md): subscribing to $SRV is refused by the server.
+        string conf = Path.Combine(Path.GetTempPath(), $"macula-srv-perm-{Guid.NewGuid():N}.conf");
+        int port = NatsServerProcess.FreePort();
+        await File.WriteAllTextAsync(conf, $$"""
+            port: {{port}}
+            authorization {
+              users: [ { user: "app", password: "pw", permissions: { publish: ["macula.perm.>", "_INBOX.>"], subscribe: ["macula.perm.>", "_INBOX.>"] } } ]
+            }
+            """);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<MaculaEvent>();
+        await using var server = new NatsServerProcess(port, "-c", conf);
+        try
+        {
+            await server.StartAsync();
+            string url = $"nats://app:pw@127.0.0.1:{port}";
+            await using var provider = await MaculaNode.StartAsync(new MaculaNodeOptions { NodeId = "g1", Realm = "perm", Transport = new NatsTransport(url), OnEvent = events.Enqueue });
+            await using var served = await provider.ProvideAsync<IGreeter>(new Greeter());
+            await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { NodeId = "c1", Realm = "perm", Transport = new NatsTransport(url) });
+
+            Assert.Equal("hello x", await client.CreateClient<IGreeter>().HelloAsync("x"));
+            var stats = await client.GetMeshStatsAsync(gather: TimeSpan.FromMilliseconds(300));
+            Assert.Equal(["c1", "g1"], stats.Nodes.Select(n => n.NodeId));
+        }
+        finally
+        {
+            File.Delete(conf);
+        }
+    }
+
     private static async Task<(int Code, string Output)> ValidateAsync(IReadOnlyList<string> docs)
     {
         string work = Directory.CreateTempSubdirectory("micro-json").FullName;
