@@ -1,3 +1,4 @@
+using Macula.Transport;
 using Macula.Dashboard;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -37,8 +38,16 @@ public static class MaculaDashboardExtensions
         group.MapGet("/dashboard.css", () => Asset("dashboard.css", "text/css; charset=utf-8"));
         group.MapGet("/api/stats", async (HttpContext context) =>
         {
-            var bytes = await poller.GetAsync(context.RequestAborted).ConfigureAwait(false);
-            return Results.Bytes(bytes, "application/json");
+            try
+            {
+                var bytes = await poller.GetAsync(context.RequestAborted).ConfigureAwait(false);
+                return Results.Bytes(bytes, "application/json");
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or MaculaTransportException)
+            {
+                // No node, a node that stopped, or a mesh that cannot be asked: the page shows the reason and retries.
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The Macula mesh cannot be asked for stats");
+            }
         });
         return group;
     }
