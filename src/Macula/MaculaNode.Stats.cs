@@ -1,4 +1,4 @@
-using Macula.Stats;
+using Macula.Monitoring;
 
 namespace Macula;
 

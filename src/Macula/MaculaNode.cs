@@ -33,7 +33,7 @@ public sealed partial class MaculaNode : IAsyncDisposable
         Events = new DiscoveryEvents(this);
         Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time, Events.Watch);
         StartedAt = Time.GetUtcNow();
-        ServerStats = new Stats.ServerStats(Time);
+        ServerStats = new Monitoring.ServerStats(Time);
     }
 
     /// <summary>This node's id.</summary>

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Macula.Discovery;
 using Macula.Serialization;
-using Macula.Stats;
+using Macula.Monitoring;
 using Macula.Transport;
 
 namespace Macula.Rpc;

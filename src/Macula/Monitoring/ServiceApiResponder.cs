@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Macula.Transport;
 
-namespace Macula.Stats;
+namespace Macula.Monitoring;
 
 /// <summary>
 /// Answers the NATS service API (ADR-32, "Service API"): <c>$SRV.PING|INFO|STATS</c>, <c>.&lt;name&gt;</c> and

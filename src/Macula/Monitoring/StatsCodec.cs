@@ -3,7 +3,7 @@ using Macula.Serialization;
 using MessagePack;
 using MessagePack.Formatters;
 
-namespace Macula.Stats;
+namespace Macula.Monitoring;
 
 /// <summary>
 /// The stats request and reply bodies (docs/wire-protocol.md, "Stats"): MessagePack maps keyed by name, with a version

@@ -1,4 +1,4 @@
-namespace Macula.Stats;
+namespace Macula.Monitoring;
 
 /// <summary>
 /// One method's server-side figures on one node: totals since the node started (for <c>$SRV.STATS</c>) and a ring of

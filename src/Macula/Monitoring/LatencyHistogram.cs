@@ -1,4 +1,4 @@
-namespace Macula.Stats;
+namespace Macula.Monitoring;
 
 /// <summary>
 /// A small log-linear latency histogram in microseconds: values below 8 µs have a bin each; above, every power of two

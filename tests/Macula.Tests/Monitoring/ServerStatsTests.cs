@@ -1,7 +1,7 @@
-using Macula.Stats;
+using Macula.Monitoring;
 using Macula.Tests.Rpc;
 
-namespace Macula.Tests.Stats;
+namespace Macula.Tests.Monitoring;
 
 public sealed class ServerStatsTests
 {

@@ -1,6 +1,6 @@
-using Macula.Stats;
+using Macula.Monitoring;
 
-namespace Macula.Tests.Stats;
+namespace Macula.Tests.Monitoring;
 
 public sealed class LatencyHistogramTests
 {

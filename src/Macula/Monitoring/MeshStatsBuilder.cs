@@ -1,4 +1,4 @@
-namespace Macula.Stats;
+namespace Macula.Monitoring;
 
 /// <summary>Turns decoded stats replies into the public records: per node as sent, per service summed over its providers.</summary>
 internal static class MeshStatsBuilder

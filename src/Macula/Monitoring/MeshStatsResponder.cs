@@ -3,7 +3,7 @@ using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;
 
-namespace Macula.Stats;
+namespace Macula.Monitoring;
 
 /// <summary>
 /// Answers stats requests on <c>macula.&lt;realm&gt;.stats</c> (every node) and <c>macula.&lt;realm&gt;.stats.&lt;nodeId&gt;</c>

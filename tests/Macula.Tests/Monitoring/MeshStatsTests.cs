@@ -5,7 +5,7 @@ using Macula.Rpc;
 using Macula.Tests.Rpc;
 using Macula.Transport;
 
-namespace Macula.Tests.Stats;
+namespace Macula.Tests.Monitoring;
 
 [Collection(nameof(DiagnosticsCollection))]
 public sealed class MeshStatsTests
@@ -183,7 +183,7 @@ public sealed class MeshStatsTests
     [InlineData("math.calc", "math_calc")]
     [InlineData("a-b_c.d/e", "a-b_c_d_e")]
     public void Service_names_map_to_the_service_api_alphabet(string macula, string api) =>
-        Assert.Equal(api, Macula.Stats.ServiceApiResponder.ApiName(macula));
+        Assert.Equal(api, Macula.Monitoring.ServiceApiResponder.ApiName(macula));
 
     [Theory]
     [InlineData("1.2.3", "1.2.3")]
@@ -191,7 +191,7 @@ public sealed class MeshStatsTests
     [InlineData("v1", "0.0.0")]
     [InlineData(null, "0.0.0")]
     public void Versions_that_are_not_semantic_become_0_0_0(string? version, string api) =>
-        Assert.Equal(api, Macula.Stats.ServiceApiResponder.ApiVersion(version));
+        Assert.Equal(api, Macula.Monitoring.ServiceApiResponder.ApiVersion(version));
 
     private static async Task<JsonElement> JsonAsync(IMaculaTransport transport, string subject)
     {

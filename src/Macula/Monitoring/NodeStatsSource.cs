@@ -1,6 +1,6 @@
 using Macula.Rpc;
 
-namespace Macula.Stats;
+namespace Macula.Monitoring;
 
 /// <summary>
 /// What a node's stats reply and its <c>$SRV</c> answers are made from, handed in by the node as narrow pieces (ids,

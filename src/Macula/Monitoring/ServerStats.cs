@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Macula.Stats;
+namespace Macula.Monitoring;
 
 /// <summary>
 /// Records every call a node's providers dispatch, once, into both <c>macula.rpc.server.duration</c> (for OpenTelemetry)

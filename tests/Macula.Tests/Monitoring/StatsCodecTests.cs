@@ -1,9 +1,9 @@
 using Macula.Rpc;
 using Macula.Serialization;
-using Macula.Stats;
+using Macula.Monitoring;
 using MessagePack;
 
-namespace Macula.Tests.Stats;
+namespace Macula.Tests.Monitoring;
 
 public sealed class StatsCodecTests
 {
