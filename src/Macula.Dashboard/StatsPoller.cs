@@ -13,11 +13,16 @@ internal sealed class StatsPoller
     private readonly object _gate = new();
     private Task<byte[]>? _current;
     private DateTimeOffset _startedAt;
+    private int _lastCount;
 
     public StatsPoller(IServiceProvider services) => _services = services;
 
-    /// <summary>How long nodes get to answer; the figures cover the last 10 s.</summary>
-    public TimeSpan Gather { get; init; } = TimeSpan.FromMilliseconds(400);
+    /// <summary>
+    /// How long nodes get to answer at most; a poll ends 100 ms after as many nodes answered as the last time, so a
+    /// healthy mesh answers in milliseconds and a busy or shrinking one in at most this. The figures cover the last 10 s.
+    /// </summary>
+    public TimeSpan Gather { get; init; } = TimeSpan.FromSeconds(2);
+
 
     public Task<byte[]> GetAsync(CancellationToken cancellationToken)
     {
@@ -40,7 +45,8 @@ internal sealed class StatsPoller
     private async Task<byte[]> CollectAsync()
     {
         var node = await ResolveAsync().ConfigureAwait(false);
-        var stats = await node.GetMeshStatsAsync(TimeSpan.FromSeconds(10), Gather).ConfigureAwait(false);
+        var stats = await node.GatherMeshStatsAsync(TimeSpan.FromSeconds(10), Gather, Volatile.Read(ref _lastCount) is > 0 and var n ? n : null, CancellationToken.None).ConfigureAwait(false);
+        Volatile.Write(ref _lastCount, stats.Nodes.Count);
         return DashboardJson.Write(stats, node.NodeId);
     }
 

@@ -18,7 +18,11 @@ public sealed partial class MaculaNode
     /// (1 to 60 s, default 10 s), its client-side view of the providers it calls, its DHT figures; and per service the
     /// same figures summed over its providers.
     /// </summary>
-    public Task<MaculaMeshStats> GetMeshStatsAsync(TimeSpan? window = null, TimeSpan? gather = null, CancellationToken cancellationToken = default)
+    public Task<MaculaMeshStats> GetMeshStatsAsync(TimeSpan? window = null, TimeSpan? gather = null, CancellationToken cancellationToken = default) =>
+        GatherMeshStatsAsync(window, gather, null, cancellationToken);
+
+    /// <summary>As the public overload; stops soon after <paramref name="expectedNodes"/> have answered (the dashboard's poller).</summary>
+    internal Task<MaculaMeshStats> GatherMeshStatsAsync(TimeSpan? window, TimeSpan? gather, int? expectedNodes, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var w = window ?? TimeSpan.FromSeconds(MeshStatsResponder.DefaultWindowSeconds);
@@ -29,7 +33,7 @@ public sealed partial class MaculaNode
 
         var g = gather ?? TimeSpan.FromMilliseconds(500);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(g, TimeSpan.Zero, nameof(gather));
-        return MeshStatsResponder.GatherAsync(Transport, Realm, SerializerOptions, Time, w, g, OnBadMessage, cancellationToken);
+        return MeshStatsResponder.GatherAsync(Transport, Realm, SerializerOptions, Time, w, g, OnBadMessage, cancellationToken, expectedNodes);
     }
 
     private async Task StartStatsAsync(CancellationToken cancellationToken)

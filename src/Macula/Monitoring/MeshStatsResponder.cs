@@ -53,11 +53,19 @@ internal sealed class MeshStatsResponder : IAsyncDisposable
         }
     }
 
-    /// <summary>Publishes one request to the realm and gathers the replies that arrive within <paramref name="gather"/>.</summary>
+    /// <summary>How long a gather that has heard <c>expected</c> nodes still waits for newcomers.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Publishes one request to the realm and gathers the replies that arrive within <paramref name="gather"/>; with
+    /// <paramref name="expected"/>, it stops <see cref="Grace"/> after that many nodes have answered (a poller that
+    /// knows how many answered last time need not wait out the whole window on every poll).
+    /// </summary>
     public static async Task<MaculaMeshStats> GatherAsync(
         IMaculaTransport transport, string realm, MessagePackSerializerOptions options, TimeProvider time, TimeSpan window, TimeSpan gather,
-        Action<string, string> onBadMessage, CancellationToken cancellationToken)
+        Action<string, string> onBadMessage, CancellationToken cancellationToken, int? expected = null)
     {
+        var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int seconds = (int)Math.Clamp(Math.Ceiling(window.TotalSeconds), 1, MethodStatsWindow.Seconds);
         var replies = new List<(NodeStatsReport, TimeSpan)>();
         string inbox = $"_INBOX.macula.{Guid.NewGuid():N}";
@@ -71,6 +79,10 @@ internal sealed class MeshStatsResponder : IAsyncDisposable
                 lock (replies)
                 {
                     replies.Add((report, Stopwatch.GetElapsedTime(started)));
+                    if (replies.Count >= expected)
+                    {
+                        enough.TrySetResult();
+                    }
                 }
             }
             catch (MaculaSerializationException)
@@ -82,7 +94,17 @@ internal sealed class MeshStatsResponder : IAsyncDisposable
         }, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             await transport.PublishAsync(Subjects.Stats(realm), StatsCodec.WriteRequest(seconds), null, inbox, cancellationToken).ConfigureAwait(false);
-            await Task.Delay(gather, cancellationToken).ConfigureAwait(false);
+            var all = Task.Delay(gather, cancellationToken);
+            if (expected is > 0 && await Task.WhenAny(all, enough.Task).ConfigureAwait(false) == enough.Task)
+            {
+                await Task.WhenAny(all, Task.Delay(Grace, cancellationToken)).ConfigureAwait(false);
+            }
+            else
+            {
+                await all.ConfigureAwait(false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         lock (replies)

@@ -131,6 +131,17 @@ public sealed class MeshStatsTests
     }
 
     [Fact]
+    public async Task A_gather_that_expects_n_nodes_ends_once_they_answered()
+    {
+        await using var mesh = await ProbeMesh.StartAsync(1);
+
+        // A five-minute gather that knows two nodes answer: it ends right after they did (the test limit is the proof).
+        var stats = await mesh.Client.GatherMeshStatsAsync(null, TimeSpan.FromMinutes(5), 2, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(["client", "p0"], stats.Nodes.Select(n => n.NodeId));
+    }
+
+    [Fact]
     public async Task A_window_out_of_range_is_refused()
     {
         await using var mesh = await ProbeMesh.StartAsync(0);
