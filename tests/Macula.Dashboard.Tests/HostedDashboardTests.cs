@@ -41,6 +41,33 @@ public sealed class HostedDashboardTests
     }
 
     [Fact]
+    public async Task Macula_EnableNatsServiceApi_false_in_configuration_turns_the_service_api_off()
+    {
+        var network = new InMemoryNetwork();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{TestPorts.Next()}");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Macula:NodeId"] = "quiet-1", ["Macula:EnableNatsServiceApi"] = "false" });
+        builder.Services.AddMacula(o => o.UseInMemory(network));
+        builder.Services.AddMaculaProvider<IInventory, Inventory>();
+        await using var app = builder.Build();
+        await app.StartAsync();
+        try
+        {
+            var node = await app.Services.GetRequiredService<Task<MaculaNode>>();
+            Assert.False(node.Options.EnableNatsServiceApi);
+            await using var probe = network.CreateTransport();
+            await probe.ConnectAsync();
+            var ex = await Assert.ThrowsAsync<Macula.Transport.MaculaTransportException>(() => probe.RequestAsync("$SRV.PING", ReadOnlyMemory<byte>.Empty, null, TimeSpan.FromSeconds(1)).AsTask());
+            Assert.Equal(Macula.Transport.TransportErrorKind.NoResponders, ex.Kind);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task Without_a_node_the_stats_endpoint_answers_503_saying_what_is_missing()
     {
         var builder = WebApplication.CreateSlimBuilder();
