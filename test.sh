@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need from Debian (nats-server, python3-msgpack and python3-cryptography for the wire tests,
+# python3-jsonschema for the $SRV replies, chromium for the dashboard,
 # Go and nats.go for the e2e smoke test, clang, lld and zlib1g-dev for the NativeAOT publish), builds, runs every test
 # project and
 # prints one closing line "N passed, M failed". Exits non-zero when anything failed or no test ran.
@@ -16,6 +17,9 @@ command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v ld.lld >/dev/null 2>&1 || need+=(lld)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 /usr/bin/python3 -c 'import cryptography.hazmat.primitives.asymmetric.ed25519' >/dev/null 2>&1 || need+=(python3-cryptography)
+# The NATS service API tests validate $SRV replies with python3-jsonschema; the dashboard test drives Debian's chromium.
+/usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1 || need+=(python3-jsonschema)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} from Debian's packages..."
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

@@ -57,6 +57,9 @@ internal static class MaculaCli
         root.Subcommands.Add(DhtCommand.Create(options, console));
         root.Subcommands.Add(PingCommand.Create(options, console));
         root.Subcommands.Add(KeysCommand.Create(options, console));
+        root.Subcommands.Add(StatsCommand.Create(options, console));
+        root.Subcommands.Add(WatchCommand.Create(options, console));
+        root.Subcommands.Add(DashboardCommand.Create(options, console));
         return root;
     }
 

@@ -44,6 +44,9 @@ public sealed class MaculaOptions
     /// <summary>A node certificate (<c>MCERT1...</c>, from <c>macula keys sign</c>) that binds <see cref="NodeId"/> to the identity.</summary>
     public string? Certificate { get; set; }
 
+    /// <summary>Whether the node answers the NATS service API (<c>$SRV.*</c>); see <see cref="MaculaNodeOptions.EnableNatsServiceApi"/>. On by default.</summary>
+    public bool EnableNatsServiceApi { get; set; } = true;
+
     /// <summary>The realm's trust policy (<c>Macula:Trust:Mode</c>, <c>TrustedNodeKeys</c>, <c>TrustedRealmKeys</c>, <c>MaxClockSkew</c>).</summary>
     public MaculaTrustOptions Trust { get; set; } = new();
 

@@ -195,6 +195,7 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemory
                 Resolvers = [.. resolvers.Select(r => r.Resolver)],
                 Compression = new CompressionOptions { Enabled = o.CompressionEnabled, MinBytes = o.CompressionMinBytes },
                 OnEvent = e => MaculaLogEvents.Log(logger, e),
+                EnableNatsServiceApi = o.EnableNatsServiceApi,
             }, cancellationToken).ConfigureAwait(false);
             _node.TrySetResult(node);
             return node;

@@ -41,6 +41,8 @@ public static class MaculaDiagnostics
 
     internal static readonly Counter<long> DiscoveryCacheHits = Meter.CreateCounter<long>("macula.discovery.cache_hits", "{lookup}", "Lookups answered by the discovery cache.");
 
+    internal static readonly Histogram<double> ServerDuration = Meter.CreateHistogram<double>("macula.rpc.server.duration", "ms", "Duration of calls dispatched by providers, by service, method and outcome (ok, error, cancelled).");
+
     private static int _openCircuits;
 
     static MaculaDiagnostics()

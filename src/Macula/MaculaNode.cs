@@ -13,7 +13,7 @@ namespace Macula;
 /// A member of a Macula mesh: it provides services (<see cref="ProvideAsync{TService}(TService, CancellationToken)"/>) and calls them through
 /// typed clients (<see cref="CreateClient{TService}(ClientOptions?)"/>). Dispose it to withdraw its services and disconnect.
 /// </summary>
-public sealed class MaculaNode : IAsyncDisposable
+public sealed partial class MaculaNode : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ProviderHost, byte> _providers = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -33,6 +33,7 @@ public sealed class MaculaNode : IAsyncDisposable
         Events = new DiscoveryEvents(this);
         Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time, Events.Watch);
         StartedAt = Time.GetUtcNow();
+        ServerStats = new Monitoring.ServerStats(Time);
     }
 
     /// <summary>This node's id.</summary>
@@ -76,6 +77,7 @@ public sealed class MaculaNode : IAsyncDisposable
             sink is null ? null : message => sink(new MaculaEvent(MaculaEventKind.BadMessage, "DHT: " + message)), security).ConfigureAwait(false);
         var node = new MaculaNode(options, nodeId, registry) { _ownedIdentity = options.Identity is null ? identity : null };
         node._introspection = await NodeIntrospection.StartAsync(node, cancellationToken).ConfigureAwait(false);
+        await node.StartStatsAsync(cancellationToken).ConfigureAwait(false);
         node.Raise(MaculaEventKind.Started, $"Node {nodeId} started in realm '{options.Realm}'.");
         return node;
     }
@@ -232,6 +234,8 @@ public sealed class MaculaNode : IAsyncDisposable
         {
             await _introspection.DisposeAsync().ConfigureAwait(false);
         }
+
+        await StopStatsAsync().ConfigureAwait(false);
 
         _stopping.Cancel();
         await Registry.DisposeAsync().ConfigureAwait(false);

@@ -90,6 +90,14 @@ public sealed record MaculaNodeOptions
     /// <summary>Receives the node's events (connects, advertise/withdraw, failover, circuit changes, bad messages).</summary>
     public Action<MaculaEvent>? OnEvent { get; init; }
 
+    /// <summary>
+    /// Whether the node answers the NATS service API (<c>$SRV.PING</c>, <c>$SRV.INFO</c>, <c>$SRV.STATS</c>) for the
+    /// services it provides, so NATS tooling (<c>nats micro ls</c>) lists them. On by default; <c>$SRV</c> is outside the
+    /// realm's prefix, so it tells anyone in the NATS account the service names, versions and call counts, never
+    /// payloads (docs/security.md).
+    /// </summary>
+    public bool EnableNatsServiceApi { get; init; } = true;
+
     internal void Validate()
     {
         if (Transport is null)

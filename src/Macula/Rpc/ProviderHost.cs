@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Macula.Discovery;
 using Macula.Serialization;
+using Macula.Monitoring;
 using Macula.Transport;
 
 namespace Macula.Rpc;
@@ -35,6 +36,8 @@ internal sealed class ProviderHost : IAsyncDisposable
     public string Subject { get; }
 
     public string ServiceName => _service.Name;
+
+    public IReadOnlyList<MethodDescriptor> Methods => _service.Methods;
 
     public static async Task<ProviderHost> StartAsync(MaculaNode node, ServiceDescriptor service, Func<ServiceLease> activate, CancellationToken cancellationToken)
     {
@@ -182,6 +185,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         try
         {
             ServiceLease lease = default;
+            long started = _node.ServerStats.Timestamp();
             try
             {
                 ValueTask running;
@@ -199,15 +203,18 @@ internal sealed class ProviderHost : IAsyncDisposable
 
                 // An implementation that throws before returning its task fails here too: an application error.
                 await running.ConfigureAwait(false);
+                _node.ServerStats.Record(_service.Name, method.Name, started, ServerCallOutcome.Ok, null);
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
+                _node.ServerStats.Record(_service.Name, method.Name, started, ServerCallOutcome.Cancelled, null);
                 var code = hasDeadline && _node.Time.GetUtcNow() >= deadline ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
                 await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_node.NodeId} was cancelled ({code}).").ConfigureAwait(false);
                 return;
             }
             catch (Exception ex)
             {
+                _node.ServerStats.Record(_service.Name, method.Name, started, ServerCallOutcome.Error, ServerStats.ErrorOf(ex));
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _node.Options.IncludeErrorDetails)).ConfigureAwait(false);
                 return;

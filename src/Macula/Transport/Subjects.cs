@@ -35,4 +35,16 @@ internal static class Subjects
 
     /// <summary><c>macula.&lt;realm&gt;.discovery.&lt;service&gt;</c>: providers announce joining and leaving.</summary>
     public static string Discovery(string realm, string service) => $"macula.{realm}.discovery.{service}";
+
+    /// <summary><c>macula.&lt;realm&gt;.stats</c>: a stats request every node of the realm answers (docs/wire-protocol.md, "Stats").</summary>
+    public static string Stats(string realm) => $"macula.{realm}.stats";
+
+    /// <summary><c>macula.&lt;realm&gt;.stats.&lt;nodeId&gt;</c>: a stats request one node answers.</summary>
+    public static string NodeStats(string realm, string nodeId) => $"macula.{realm}.stats.{nodeId}";
+
+    /// <summary>
+    /// <c>$SRV.&lt;verb&gt;</c> and <c>$SRV.&lt;verb&gt;.&gt;</c>: the NATS service API (ADR-32), outside the realm prefix
+    /// (docs/security.md says what it exposes); <paramref name="verb"/> is PING, INFO or STATS.
+    /// </summary>
+    public static string ServiceApi(string verb, bool wildcard) => wildcard ? $"$SRV.{verb}.>" : $"$SRV.{verb}";
 }
