@@ -1,3 +1,5 @@
+using Macula.Transport.InMemory;
+
 namespace Macula.Hosting;
 
 /// <summary>Which bus a hosted node uses.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Macula.Transport.InMemory;
 using MessagePack;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,6 @@
 using Macula.Nats;
 using Macula.Transport;
+using Macula.Transport.InMemory;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 

@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
 using Macula.Dht;
 using Macula.Discovery;
+using Macula.Health;
+using Macula.Introspection;
 using Macula.Rpc;
+using Macula.Rpc.Client;
+using Macula.Rpc.Server;
 using Macula.Security;
 using Macula.Serialization;
 using Macula.Transport;

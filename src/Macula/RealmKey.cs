@@ -105,8 +105,8 @@ public sealed class RealmKey : IDisposable
     /// <exception cref="ArgumentException">A value is not valid; the message names it.</exception>
     public NodeCertificate Issue(string realm, string nodeId, string nodePublicKey, TimeSpan validFor, DateTimeOffset? notBefore = null)
     {
-        Identifiers.RequireToken(realm, "realm");
-        Identifiers.RequireToken(nodeId, "nodeId");
+        Validation.RequireToken(realm, "realm");
+        Validation.RequireToken(nodeId, "nodeId");
         Span<byte> raw = stackalloc byte[NKeyText.KeySize];
         if (!NKeyText.TryDecodePublic(nodePublicKey, NKeyText.NodePrefix, raw, out string error))
         {

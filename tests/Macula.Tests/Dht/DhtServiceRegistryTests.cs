@@ -3,6 +3,7 @@ using Macula.Dht;
 using Macula.Discovery;
 using Macula.Serialization;
 using Macula.Transport;
+using Macula.Transport.InMemory;
 using MessagePack;
 
 namespace Macula.Tests.Dht;

@@ -4,6 +4,7 @@ using Macula.Discovery;
 using Macula.Serialization;
 using Macula.Tests.Rpc;
 using Macula.Transport;
+using Macula.Transport.InMemory;
 using MessagePack;
 
 namespace Macula.Tests.Security;

@@ -1,0 +1,35 @@
+namespace Macula;
+
+/// <summary>Per-call options, applied through <see cref="MaculaClientExtensions.WithOptions{TService}(TService, CallOptions)"/>.</summary>
+public sealed record CallOptions
+{
+    /// <summary>Overrides the client's strategy for these calls.</summary>
+    public SelectionStrategy? Strategy { get; init; }
+
+    /// <summary>Overrides the maximum number of attempts for these calls.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Overrides the per-attempt timeout for these calls.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Overrides the client's hedging delay for these calls (idempotent methods only).</summary>
+    public TimeSpan? HedgeAfter { get; init; }
+
+    internal void Validate()
+    {
+        if (MaxAttempts is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "CallOptions.MaxAttempts must be at least 1.");
+        }
+
+        if (Timeout is { } t && t <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "CallOptions.Timeout must be positive.");
+        }
+
+        if (HedgeAfter is { } h && h <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HedgeAfter), HedgeAfter, "CallOptions.HedgeAfter must be positive.");
+        }
+    }
+}

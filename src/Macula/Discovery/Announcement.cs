@@ -1,0 +1,11 @@
+using System.Collections.Concurrent;
+using Macula.Dht;
+using Macula.Serialization;
+using Macula.Transport;
+using MessagePack;
+using MessagePack.Formatters;
+
+namespace Macula.Discovery;
+
+/// <summary>One discovery announcement as read from the wire, before it is verified.</summary>
+internal readonly record struct Announcement(int Op, string? NodeId, DateTimeOffset At, Seal Seal);

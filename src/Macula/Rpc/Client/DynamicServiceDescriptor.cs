@@ -1,0 +1,17 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Macula.Discovery;
+using Macula.Serialization;
+using Macula.Transport;
+using MessagePack;
+using MessagePack.Formatters;
+
+namespace Macula.Rpc.Client;
+
+/// <summary>A service known only by name, for calls made without generated code (tools, gateways).</summary>
+internal sealed class DynamicServiceDescriptor(string name, MethodDescriptor method) : ServiceDescriptor(name, typeof(object), [method])
+{
+    internal override IServiceDispatcher CreateDispatcher(object implementation) => throw new NotSupportedException("A dynamic service descriptor can only call, not serve.");
+}

@@ -1,0 +1,18 @@
+using System.Buffers;
+using System.ComponentModel;
+using Macula.Serialization;
+using MessagePack;
+using MessagePack.Formatters;
+
+namespace Macula.Rpc;
+
+/// <summary>Implemented by every generated client proxy.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IMaculaProxy
+{
+    /// <summary>The invoker the proxy sends calls through.</summary>
+    IMaculaInvoker Invoker { get; }
+
+    /// <summary>Returns a proxy of the same service over another invoker.</summary>
+    object WithInvoker(IMaculaInvoker invoker);
+}
