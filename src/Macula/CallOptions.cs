@@ -15,6 +15,18 @@ public sealed record CallOptions
     /// <summary>Overrides the client's hedging delay for these calls (idempotent methods only).</summary>
     public TimeSpan? HedgeAfter { get; init; }
 
+    /// <summary>
+    /// These options laid over <paramref name="earlier"/> ones (a view of a view): what these set wins, what they leave
+    /// unset keeps the earlier value.
+    /// </summary>
+    internal CallOptions Over(CallOptions? earlier) => earlier is null ? this : new CallOptions
+    {
+        Strategy = Strategy ?? earlier.Strategy,
+        MaxAttempts = MaxAttempts ?? earlier.MaxAttempts,
+        Timeout = Timeout ?? earlier.Timeout,
+        HedgeAfter = HedgeAfter ?? earlier.HedgeAfter,
+    };
+
     internal void Validate()
     {
         if (MaxAttempts is < 1)

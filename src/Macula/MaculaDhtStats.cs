@@ -1,8 +1,3 @@
-using Macula.Rpc;
-using Macula.Serialization;
-using Macula.Transport;
-using MessagePack;
-
 namespace Macula;
 
 /// <summary>A node's view of the DHT.</summary>

@@ -1,8 +1,3 @@
-using Macula.Rpc;
-using Macula.Serialization;
-using Macula.Transport;
-using MessagePack;
-
 namespace Macula;
 
 /// <summary>What happened in a node, for logs and tools.</summary>

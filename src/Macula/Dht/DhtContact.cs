@@ -1,3 +1,5 @@
+using Macula.Transport;
+
 namespace Macula.Dht;
 
 /// <summary>
@@ -33,7 +35,7 @@ internal sealed class DhtContact : IEquatable<DhtContact>
     /// </summary>
     public static bool IsValidNodeId(string? nodeId)
     {
-        if (string.IsNullOrEmpty(nodeId) || nodeId.Length > MaxNodeIdLength || nodeId == DhtSubjects.BootstrapToken)
+        if (string.IsNullOrEmpty(nodeId) || nodeId.Length > MaxNodeIdLength || nodeId == Subjects.DhtBootstrapToken)
         {
             return false;
         }
@@ -56,22 +58,6 @@ internal sealed class DhtContact : IEquatable<DhtContact>
     public override int GetHashCode() => Id.GetHashCode();
 
     public override string ToString() => NodeId;
-}
-
-/// <summary>The subjects of the DHT.</summary>
-internal static class DhtSubjects
-{
-    /// <summary>The last token of the bootstrap subject; no node may use it as its id.</summary>
-    public const string BootstrapToken = "bootstrap";
-
-    /// <summary>The queue group of the bootstrap subscription, so one existing node answers each newcomer.</summary>
-    public const string BootstrapQueueGroup = "macula-dht-bootstrap";
-
-    /// <summary><c>macula.&lt;realm&gt;.dht.&lt;nodeId&gt;</c>.</summary>
-    public static string Node(string realm, string nodeId) => $"macula.{realm}.dht.{nodeId}";
-
-    /// <summary><c>macula.&lt;realm&gt;.dht.bootstrap</c>.</summary>
-    public static string Bootstrap(string realm) => $"macula.{realm}.dht.{BootstrapToken}";
 }
 
 /// <summary>

@@ -60,13 +60,13 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
         options.Validate();
         if (!DhtContact.IsValidNodeId(nodeId))
         {
-            throw new ArgumentException($"Node id '{nodeId}' cannot name a DHT node: it must be one subject token of printable ASCII (no '.', '*', '>'), at most {DhtContact.MaxNodeIdLength} characters, and not '{DhtSubjects.BootstrapToken}'.", nameof(nodeId));
+            throw new ArgumentException($"Node id '{nodeId}' cannot name a DHT node: it must be one subject token of printable ASCII (no '.', '*', '>'), at most {DhtContact.MaxNodeIdLength} characters, and not '{Subjects.DhtBootstrapToken}'.", nameof(nodeId));
         }
 
         ArgumentException.ThrowIfNullOrEmpty(realm);
         try
         {
-            SubjectMatcher.Validate(DhtSubjects.Node(realm, nodeId), allowWildcards: false);
+            SubjectMatcher.Validate(Subjects.DhtNode(realm, nodeId), allowWildcards: false);
         }
         catch (ArgumentException ex)
         {

@@ -12,21 +12,25 @@ namespace Macula.Introspection;
 /// </summary>
 internal sealed class NodeIntrospection : IAsyncDisposable
 {
-    private readonly MaculaNode _node;
+    private readonly IMaculaTransport _transport;
+    private readonly IMaculaEventSink _events;
+    private readonly Func<MaculaNodeInfo> _describe;
     private IAsyncDisposable? _one;
     private IAsyncDisposable? _all;
 
-    private NodeIntrospection(MaculaNode node) => _node = node;
-
-    public static string NodeSubject(string realm, string nodeId) => $"macula.{realm}.node.{nodeId}";
-
-    public static string AllNodesSubject(string realm) => $"macula.{realm}.nodes";
-
-    public static async Task<NodeIntrospection> StartAsync(MaculaNode node, CancellationToken cancellationToken)
+    private NodeIntrospection(IMaculaTransport transport, IMaculaEventSink events, Func<MaculaNodeInfo> describe)
     {
-        var introspection = new NodeIntrospection(node);
-        introspection._one = await node.Transport.SubscribeAsync(NodeSubject(node.Realm, node.NodeId), introspection.OnRequestAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
-        introspection._all = await node.Transport.SubscribeAsync(AllNodesSubject(node.Realm), introspection.OnRequestAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _transport = transport;
+        _events = events;
+        _describe = describe;
+    }
+
+    /// <summary>Answers on <paramref name="transport"/> for the node <paramref name="nodeId"/> of <paramref name="realm"/>, as <paramref name="describe"/> says it is now.</summary>
+    public static async Task<NodeIntrospection> StartAsync(IMaculaTransport transport, string realm, string nodeId, IMaculaEventSink events, Func<MaculaNodeInfo> describe, CancellationToken cancellationToken)
+    {
+        var introspection = new NodeIntrospection(transport, events, describe);
+        introspection._one = await transport.SubscribeAsync(Subjects.Node(realm, nodeId), introspection.OnRequestAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
+        introspection._all = await transport.SubscribeAsync(Subjects.AllNodes(realm), introspection.OnRequestAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         return introspection;
     }
 
@@ -39,26 +43,26 @@ internal sealed class NodeIntrospection : IAsyncDisposable
 
         try
         {
-            await _node.Transport.PublishAsync(message.ReplyTo, Describe()).ConfigureAwait(false);
+            await _transport.PublishAsync(message.ReplyTo, Describe(_describe())).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex)
         {
-            _node.OnBackgroundError("answering a node description request", ex);
+            _events.BackgroundError("answering a node description request", ex);
         }
     }
 
-    private byte[] Describe()
+    private static byte[] Describe(MaculaNodeInfo node)
     {
-        var dht = _node.GetDhtStats();
+        var dht = node.Dht;
         using var buffer = new PooledBufferWriter();
         var w = new MessagePackWriter(buffer);
         w.WriteMapHeader(6);
         w.Write("node_id");
-        w.Write(_node.NodeId);
+        w.Write(node.NodeId);
         w.Write("realm");
-        w.Write(_node.Realm);
+        w.Write(node.Realm);
         w.Write("services");
-        var services = _node.ProvidedServices();
+        var services = node.Services;
         w.WriteArrayHeader(services.Count);
         foreach (var s in services)
         {
@@ -66,15 +70,15 @@ internal sealed class NodeIntrospection : IAsyncDisposable
         }
 
         w.Write("metadata");
-        w.WriteMapHeader(_node.Options.Metadata.Count);
-        foreach (var (k, v) in _node.Options.Metadata)
+        w.WriteMapHeader(node.Metadata.Count);
+        foreach (var (k, v) in node.Metadata)
         {
             w.Write(k);
             w.Write(v);
         }
 
         w.Write("started_at");
-        w.Write(_node.StartedAt.UtcDateTime);
+        w.Write(node.StartedAt.UtcDateTime);
         w.Write("dht");
         w.WriteMapHeader(4);
         w.Write("contacts");
@@ -93,17 +97,17 @@ internal sealed class NodeIntrospection : IAsyncDisposable
     public static MaculaNodeInfo Parse(ReadOnlyMemory<byte> body, TimeSpan roundTrip, MessagePackSerializerOptions options) =>
         MaculaSerializer.Deserialize(body, DescriptionFormatter.Instance, options) with { RoundTrip = roundTrip };
 
-    public static async Task<MaculaNodeInfo> PingAsync(MaculaNode node, string nodeId, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<MaculaNodeInfo> PingAsync(IMaculaTransport transport, string realm, MessagePackSerializerOptions options, string nodeId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         TransportMessage reply;
         try
         {
-            reply = await node.Transport.RequestAsync(NodeSubject(node.Realm, nodeId), ReadOnlyMemory<byte>.Empty, null, timeout, cancellationToken).ConfigureAwait(false);
+            reply = await transport.RequestAsync(Subjects.Node(realm, nodeId), ReadOnlyMemory<byte>.Empty, null, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex) when (ex.Kind == TransportErrorKind.NoResponders)
         {
-            throw new MaculaRpcException(MaculaErrorCode.NoResponders, $"No node '{nodeId}' answers in realm '{node.Realm}'.", null, ex);
+            throw new MaculaRpcException(MaculaErrorCode.NoResponders, $"No node '{nodeId}' answers in realm '{realm}'.", null, ex);
         }
         catch (MaculaTransportException ex) when (ex.Kind == TransportErrorKind.Timeout)
         {
@@ -113,7 +117,7 @@ internal sealed class NodeIntrospection : IAsyncDisposable
         var rtt = Stopwatch.GetElapsedTime(started);
         try
         {
-            return Parse(reply.Payload, rtt, node.SerializerOptions);
+            return Parse(reply.Payload, rtt, options);
         }
         catch (MaculaSerializationException ex)
         {
@@ -121,16 +125,16 @@ internal sealed class NodeIntrospection : IAsyncDisposable
         }
     }
 
-    public static async Task<IReadOnlyList<MaculaNodeInfo>> ListAsync(MaculaNode node, TimeSpan window, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<MaculaNodeInfo>> ListAsync(IMaculaTransport transport, string realm, MessagePackSerializerOptions options, IMaculaEventSink events, TimeSpan window, CancellationToken cancellationToken)
     {
         var found = new List<MaculaNodeInfo>();
-        string inbox = $"_INBOX.macula.{Guid.NewGuid():N}";
+        string inbox = Subjects.NewGatherInbox();
         long started = Stopwatch.GetTimestamp();
-        await using (await node.Transport.SubscribeAsync(inbox, message =>
+        await using (await transport.SubscribeAsync(inbox, message =>
         {
             try
             {
-                var info = Parse(message.Payload, Stopwatch.GetElapsedTime(started), node.SerializerOptions);
+                var info = Parse(message.Payload, Stopwatch.GetElapsedTime(started), options);
                 lock (found)
                 {
                     found.Add(info);
@@ -138,13 +142,13 @@ internal sealed class NodeIntrospection : IAsyncDisposable
             }
             catch (MaculaSerializationException)
             {
-                node.OnBadMessage(inbox, "an undecodable node description was dropped");
+                events.BadMessage(inbox, "an undecodable node description was dropped");
             }
 
             return ValueTask.CompletedTask;
         }, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            await node.Transport.PublishAsync(AllNodesSubject(node.Realm), ReadOnlyMemory<byte>.Empty, null, inbox, cancellationToken).ConfigureAwait(false);
+            await transport.PublishAsync(Subjects.AllNodes(realm), ReadOnlyMemory<byte>.Empty, null, inbox, cancellationToken).ConfigureAwait(false);
             await Task.Delay(window, cancellationToken).ConfigureAwait(false);
         }
 

@@ -3,10 +3,14 @@ using MessagePack.Formatters;
 
 namespace Macula.Rpc.Client;
 
-/// <summary>An invoker whose node is still starting: each call waits for the node, then goes through its client.</summary>
-internal sealed class DeferredInvoker(Task<MaculaNode> node, ServiceDescriptor descriptor, ClientOptions options, CallOptions? call) : IMaculaInvoker
+/// <summary>
+/// The invoker of a client made before its node started: each call waits for the node's <see cref="ClientRuntime"/>,
+/// then goes through a <see cref="ServiceClient"/> made with the same options; views merge options as
+/// <see cref="ServiceClient.WithOptions"/> does.
+/// </summary>
+internal sealed class DeferredInvoker(Task<ClientRuntime> runtime, ServiceDescriptor descriptor, ClientOptions options, CallOptions? call, ClientState state) : IMaculaInvoker
 {
-    private IMaculaInvoker? _inner;
+    private ServiceClient? _inner;
 
     public async ValueTask<TResult> InvokeAsync<TArgs, TResult>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TResult> resultFormatter, CancellationToken cancellationToken)
     {
@@ -29,17 +33,17 @@ internal sealed class DeferredInvoker(Task<MaculaNode> node, ServiceDescriptor d
         }
     }
 
-    public IMaculaInvoker WithOptions(CallOptions options1)
+    public IMaculaInvoker WithOptions(CallOptions callOptions)
     {
-        ArgumentNullException.ThrowIfNull(options1);
-        options1.Validate();
-        return new DeferredInvoker(node, descriptor, options, options1);
+        ArgumentNullException.ThrowIfNull(callOptions);
+        callOptions.Validate();
+        return new DeferredInvoker(runtime, descriptor, options, callOptions.Over(call), state);
     }
 
-    private async ValueTask<IMaculaInvoker> ResolveAsync(CancellationToken cancellationToken)
+    private async ValueTask<ServiceClient> ResolveAsync(CancellationToken cancellationToken)
     {
-        var started = await node.WaitAsync(cancellationToken).ConfigureAwait(false);
-        // Racing callers may each build one; they are equivalent, and the last one stays.
-        return _inner = started.CreateInvoker(descriptor, options, call);
+        var started = await runtime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Racing callers may each build one; they are equivalent (same options, same state), and the last one stays.
+        return _inner = new ServiceClient(started, descriptor, options, call, state);
     }
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Macula.Discovery;
-using Macula.Rpc.Streaming;
 using Macula.Serialization;
 using Macula.Transport;
 
@@ -14,7 +13,7 @@ namespace Macula.Rpc.Server;
 /// </summary>
 internal sealed class ProviderHost : IAsyncDisposable
 {
-    private readonly MaculaNode _node;
+    private readonly ProviderRuntime _runtime;
     private readonly ServiceDescriptor _service;
     private readonly Func<ServiceLease> _activate;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new(StringComparer.Ordinal);
@@ -25,45 +24,61 @@ internal sealed class ProviderHost : IAsyncDisposable
     private volatile bool _draining;
     private int _disposed;
 
-    private ProviderHost(MaculaNode node, ServiceDescriptor service, Func<ServiceLease> activate)
+    private readonly Action<ProviderHost> _onClosed;
+
+    private ProviderHost(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed)
     {
-        _node = node;
+        _runtime = runtime;
         _service = service;
         _activate = activate;
-        Subject = WireProtocol.RpcSubject(node.Realm, service.Name, node.NodeId);
+        _onClosed = onClosed;
+        Subject = Subjects.Rpc(runtime.Realm, service.Name, runtime.NodeId);
     }
 
     public string Subject { get; }
 
     public string ServiceName => _service.Name;
 
-    public static async Task<ProviderHost> StartAsync(MaculaNode node, ServiceDescriptor service, Func<ServiceLease> activate, CancellationToken cancellationToken)
+    /// <summary>The service this host serves.</summary>
+    public ServiceDescriptor Service => _service;
+
+    /// <summary>The node's parts this host serves through (streams read them too).</summary>
+    public ProviderRuntime Runtime => _runtime;
+
+    /// <summary>Makes the implementation (and its lifetime) that serves one call.</summary>
+    public Func<ServiceLease> Activate => _activate;
+
+    /// <summary>The calls and streams in flight, by call id: a cancel message or draining cancels them.</summary>
+    public ConcurrentDictionary<string, CancellationTokenSource> InFlight => _inFlight;
+
+    /// <summary>Subscribes, advertises and announces <paramref name="service"/>; <paramref name="onClosed"/> runs when the host has been disposed.</summary>
+    public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
     {
-        var host = new ProviderHost(node, service, activate);
-        host._subscription = await node.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var host = new ProviderHost(runtime, service, activate, onClosed);
+        host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
-        await node.Events.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
+        await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
         host._readvertise = host.ReadvertiseLoopAsync();
         return host;
     }
 
-    private ProviderRecord Record() => new(_node.NodeId, Subject, _node.Options.Metadata, _node.Options.AdvertiseTtl, _node.Time.GetUtcNow());
+    private ProviderRecord Record() => new(_runtime.NodeId, Subject, _runtime.Options.Metadata, _runtime.Options.AdvertiseTtl, _runtime.Time.GetUtcNow());
 
     private async Task AdvertiseAsync(CancellationToken cancellationToken)
     {
-        await _node.Registry.AdvertiseAsync(_service.Name, Record(), cancellationToken).ConfigureAwait(false);
-        _node.OnAdvertised(_service.Name);
+        await _runtime.Registry.AdvertiseAsync(_service.Name, Record(), cancellationToken).ConfigureAwait(false);
+        _runtime.Events.Advertised(_service.Name);
     }
 
     private async Task ReadvertiseLoopAsync()
     {
         // Re-advertise at half the TTL, so one lost refresh does not let the record expire.
-        var interval = _node.Options.AdvertiseTtl / 2;
+        var interval = _runtime.Options.AdvertiseTtl / 2;
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(interval, _node.Time, _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(interval, _runtime.Time, _stopping.Token).ConfigureAwait(false);
                 await AdvertiseAsync(_stopping.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -72,7 +87,7 @@ internal sealed class ProviderHost : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                _node.OnBackgroundError($"re-advertising {_service.Name}", ex);
+                _runtime.Events.BackgroundError($"re-advertising {_service.Name}", ex);
             }
         }
     }
@@ -99,7 +114,7 @@ internal sealed class ProviderHost : IAsyncDisposable
 
         if (message.ReplyTo is null)
         {
-            _node.OnBadMessage(Subject, "a call without a reply subject was dropped");
+            _runtime.Events.BadMessage(Subject, "a call without a reply subject was dropped");
             return ValueTask.CompletedTask;
         }
 
@@ -117,7 +132,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _node.OnBackgroundError($"serving {_service.Name}", ex);
+            _runtime.Events.BackgroundError($"serving {_service.Name}", ex);
         }
         finally
         {
@@ -131,7 +146,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         var headers = message.Headers;
         if (_draining)
         {
-            await ReplyErrorAsync(replyTo, MaculaErrorCode.ShuttingDown, $"The provider {_node.NodeId} of '{_service.Name}' is shutting down.").ConfigureAwait(false);
+            await ReplyErrorAsync(replyTo, MaculaErrorCode.ShuttingDown, $"The provider {_runtime.NodeId} of '{_service.Name}' is shutting down.").ConfigureAwait(false);
             return;
         }
 
@@ -140,24 +155,24 @@ internal sealed class ProviderHost : IAsyncDisposable
         if (method is null)
         {
             string what = methodName is null ? "no method header" : $"unknown method '{methodName}'";
-            _node.OnBadMessage(Subject, what);
-            await ReplyErrorAsync(replyTo, MaculaErrorCode.MethodNotFound, $"The service '{_service.Name}' on {_node.NodeId} has {what}.").ConfigureAwait(false);
+            _runtime.Events.BadMessage(Subject, what);
+            await ReplyErrorAsync(replyTo, MaculaErrorCode.MethodNotFound, $"The service '{_service.Name}' on {_runtime.NodeId} has {what}.").ConfigureAwait(false);
             return;
         }
 
-        var now = _node.Time.GetUtcNow();
+        var now = _runtime.Time.GetUtcNow();
         bool hasDeadline = WireProtocol.TryParseDeadline(headers?[WireProtocol.DeadlineHeader], out var deadline);
         if (hasDeadline && deadline <= now)
         {
-            await ReplyErrorAsync(replyTo, MaculaErrorCode.DeadlineExceeded, $"The deadline of {_service.Name}.{method.Name} passed before {_node.NodeId} could start it.").ConfigureAwait(false);
+            await ReplyErrorAsync(replyTo, MaculaErrorCode.DeadlineExceeded, $"The deadline of {_service.Name}.{method.Name} passed before {_runtime.NodeId} could start it.").ConfigureAwait(false);
             return;
         }
 
-        // Streaming hook: a stream's open passed the same checks; StreamingProvider serves it from here (its deadline
-        // bounds the open, not the stream). Registered in _inFlight, so Macula-Cancel and draining stop it too.
-        if (method.Streaming || headers?[StreamingProtocol.StreamHeader] is not null)
+        // A stream's open passed the same checks: the stream server serves it from here (its deadline bounds the
+        // open, not the stream).
+        if (method.Streaming || headers?[WireProtocol.StreamHeader] is not null)
         {
-            await StreamingProvider.ServeAsync(_node, _service, Subject, _activate, _inFlight, method, message).ConfigureAwait(false);
+            await _runtime.Streams.ServeAsync(this, method, message).ConfigureAwait(false);
             return;
         }
 
@@ -165,14 +180,14 @@ internal sealed class ProviderHost : IAsyncDisposable
         using var activity = MaculaDiagnostics.Source.StartActivity($"{_service.Name}/{method.Name}", ActivityKind.Server, parent);
         if (activity is not null)
         {
-            activity.SetTag("rpc.system", "macula");
-            activity.SetTag("rpc.service", _service.Name);
-            activity.SetTag("rpc.method", method.Name);
-            activity.SetTag("macula.node_id", _node.NodeId);
+            activity.SetTag(MaculaDiagnostics.Tags.RpcSystem, MaculaDiagnostics.Tags.RpcSystemValue);
+            activity.SetTag(MaculaDiagnostics.Tags.RpcService, _service.Name);
+            activity.SetTag(MaculaDiagnostics.Tags.RpcMethod, method.Name);
+            activity.SetTag(MaculaDiagnostics.Tags.NodeId, _runtime.NodeId);
         }
 
         string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_node.StoppingToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Stopping);
         if (hasDeadline)
         {
             cts.CancelAfter(deadline - now);
@@ -189,11 +204,11 @@ internal sealed class ProviderHost : IAsyncDisposable
                 try
                 {
                     lease = _activate();
-                    running = lease.Dispatcher.InvokeAsync(method, WireProtocol.ReadBody(message, _node.Options.MaxDecompressedBytes), _node.SerializerOptions, output, cts.Token);
+                    running = lease.Dispatcher.InvokeAsync(method, WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes), _runtime.SerializerOptions, output, cts.Token);
                 }
                 catch (MaculaSerializationException ex)
                 {
-                    _node.OnBadMessage(Subject, ex.Message);
+                    _runtime.Events.BadMessage(Subject, ex.Message);
                     await ReplyErrorAsync(replyTo, MaculaErrorCode.BadRequest, $"The arguments of {_service.Name}.{method.Name} could not be decoded: {ex.Message}").ConfigureAwait(false);
                     return;
                 }
@@ -203,14 +218,14 @@ internal sealed class ProviderHost : IAsyncDisposable
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
-                var code = hasDeadline && _node.Time.GetUtcNow() >= deadline ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
-                await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_node.NodeId} was cancelled ({code}).").ConfigureAwait(false);
+                var code = hasDeadline && _runtime.Time.GetUtcNow() >= deadline ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
+                await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_runtime.NodeId} was cancelled ({code}).").ConfigureAwait(false);
                 return;
             }
             catch (Exception ex)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _node.Options.IncludeErrorDetails)).ConfigureAwait(false);
+                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _runtime.Options.IncludeErrorDetails)).ConfigureAwait(false);
                 return;
             }
             finally
@@ -228,7 +243,7 @@ internal sealed class ProviderHost : IAsyncDisposable
                 output.Advance(1);
             }
 
-            using var packed = WireProtocol.ShouldCompress(_node.Options.Compression, method.Compression, output.WrittenCount) ? new PooledBufferWriter((output.WrittenCount / 2) + 64) : null;
+            using var packed = WireProtocol.ShouldCompress(_runtime.Options.Compression, method.Compression, output.WrittenCount) ? new PooledBufferWriter((output.WrittenCount / 2) + 64) : null;
             if (packed is not null && WireProtocol.TryCompress(output.WrittenSpan, packed))
             {
                 await PublishReplyAsync(replyTo, WireProtocol.StatusOk, packed.WrittenMemory, compressed: true).ConfigureAwait(false);
@@ -252,7 +267,7 @@ internal sealed class ProviderHost : IAsyncDisposable
 
     private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body, bool compressed = false)
     {
-        MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>("macula.status", status));
+        MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Status, status));
         try
         {
             var headers = WireProtocol.StatusHeaders(status);
@@ -261,11 +276,11 @@ internal sealed class ProviderHost : IAsyncDisposable
                 headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
             }
 
-            await _node.Transport.PublishAsync(replyTo, body, headers).ConfigureAwait(false);
+            await _runtime.Transport.PublishAsync(replyTo, body, headers).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex) when (ex.Kind == TransportErrorKind.PayloadTooLarge)
         {
-            await _node.Transport.PublishAsync(replyTo, WireProtocol.ErrorBody(MaculaErrorCode.PayloadTooLarge, ex.Message, null), WireProtocol.StatusHeaders(nameof(MaculaErrorCode.PayloadTooLarge))).ConfigureAwait(false);
+            await _runtime.Transport.PublishAsync(replyTo, WireProtocol.ErrorBody(MaculaErrorCode.PayloadTooLarge, ex.Message, null), WireProtocol.StatusHeaders(nameof(MaculaErrorCode.PayloadTooLarge))).ConfigureAwait(false);
         }
     }
 
@@ -280,19 +295,19 @@ internal sealed class ProviderHost : IAsyncDisposable
         try
         {
             // Clients that cached this provider drop it now, before the DHT delete and the drain.
-            await _node.Events.AnnounceAsync(_service.Name, DiscoveryEvents.Withdrawn).ConfigureAwait(false);
-            await _node.Registry.WithdrawAsync(_service.Name, _node.NodeId, CancellationToken.None).ConfigureAwait(false);
-            _node.OnWithdrawn(_service.Name);
+            await _runtime.Announcements.AnnounceAsync(_service.Name, DiscoveryEvents.Withdrawn).ConfigureAwait(false);
+            await _runtime.Registry.WithdrawAsync(_service.Name, _runtime.NodeId, CancellationToken.None).ConfigureAwait(false);
+            _runtime.Events.Withdrawn(_service.Name);
         }
         catch (Exception ex)
         {
-            _node.OnBackgroundError($"withdrawing {_service.Name}", ex);
+            _runtime.Events.BackgroundError($"withdrawing {_service.Name}", ex);
         }
 
         // Drain: refuse new calls (callers fail over safely on ShuttingDown), give running ones the grace period.
         _draining = true;
-        var graceEnds = _node.Time.GetTimestamp() + (long)(_node.Options.ShutdownGracePeriod.TotalSeconds * _node.Time.TimestampFrequency);
-        while (Volatile.Read(ref _running) > 0 && _node.Time.GetTimestamp() < graceEnds)
+        var graceEnds = _runtime.Time.GetTimestamp() + (long)(_runtime.Options.ShutdownGracePeriod.TotalSeconds * _runtime.Time.TimestampFrequency);
+        while (Volatile.Read(ref _running) > 0 && _runtime.Time.GetTimestamp() < graceEnds)
         {
             await Task.Delay(10).ConfigureAwait(false);
         }
@@ -308,7 +323,7 @@ internal sealed class ProviderHost : IAsyncDisposable
             }
         }
 
-        // Streaming hook: cancelled calls and streams get a moment (real time, at most 1 s) to send their last reply or
+        // Cancelled calls and streams get a moment (real time, at most 1 s) to send their last reply or
         // end message before the subscription and the transport go, so their clients hear Cancelled, not silence.
         long cancelledAt = Stopwatch.GetTimestamp();
         while (Volatile.Read(ref _running) > 0 && Stopwatch.GetElapsedTime(cancelledAt) < TimeSpan.FromSeconds(1))
@@ -327,6 +342,6 @@ internal sealed class ProviderHost : IAsyncDisposable
         }
 
         _stopping.Dispose();
-        _node.Forget(this);
+        _onClosed(this);
     }
 }

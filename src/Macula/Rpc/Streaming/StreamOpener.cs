@@ -10,20 +10,23 @@ namespace Macula.Rpc.Streaming;
 /// Opens a stream's attempts for <see cref="ServiceClient"/>: each attempt gets a fresh inbox, subscribed before the
 /// open is sent, so items of an attempt that failed (a late provider) can never mix with the winner's.
 /// </summary>
-internal sealed class StreamOpener(MaculaNode node, StreamOptions options)
+internal sealed class StreamOpener(ClientRuntime runtime, StreamOptions options) : IAttemptHandler
 {
     private StreamInbox? _current;
     private string? _provider;
     private string? _callId;
 
+    /// <summary>A stream's open is never hedged: two opens would start two streams.</summary>
+    public bool AllowsHedging => false;
+
     /// <summary>Abandons the previous attempt, subscribes this attempt's inbox and adds the stream headers to the open.</summary>
     public async ValueTask BeginAttemptAsync(string providerSubject, string callId, MaculaHeaders headers, CancellationToken cancellationToken)
     {
         await AbandonAsync().ConfigureAwait(false);
-        var inbox = new StreamInbox(node.Time, StreamingProtocol.NewSubject(node.Realm, node.NodeId));
+        var inbox = new StreamInbox(runtime.Time, Subjects.NewStream(runtime.Realm, runtime.NodeId));
         try
         {
-            await inbox.SubscribeAsync(node.Transport, cancellationToken).ConfigureAwait(false);
+            await inbox.SubscribeAsync(runtime.Transport, cancellationToken).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex)
         {
@@ -63,7 +66,7 @@ internal sealed class StreamOpener(MaculaNode node, StreamOptions options)
         await inbox.DisposeAsync().ConfigureAwait(false);
         try
         {
-            await node.Transport.PublishAsync(_provider!, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(WireProtocol.CancelHeader, _callId!)).ConfigureAwait(false);
+            await runtime.Transport.PublishAsync(_provider!, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(WireProtocol.CancelHeader, _callId!)).ConfigureAwait(false);
         }
         catch (MaculaTransportException)
         {

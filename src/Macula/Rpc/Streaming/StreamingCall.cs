@@ -10,9 +10,9 @@ namespace Macula.Rpc.Streaming;
 /// The result of a streaming call: every enumeration opens one stream through <see cref="ServiceClient"/> (selection
 /// and failover apply to the open) and reads its items.
 /// </summary>
-internal sealed class StreamingCall<TArgs, TItem>(ServiceClient client, MaculaNode node, string service, StreamOptions options, MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken callToken)
+internal sealed class StreamingCall<TArgs, TItem>(ServiceClient client, MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken callToken)
     : IAsyncEnumerable<TItem>
 {
     public IAsyncEnumerator<TItem> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
-        new StreamingReader<TArgs, TItem>(client, node, service, options, method, arguments, argumentsFormatter, itemFormatter, callToken, cancellationToken);
+        new StreamingReader<TArgs, TItem>(client, method, arguments, argumentsFormatter, itemFormatter, callToken, cancellationToken);
 }

@@ -7,7 +7,7 @@ namespace Macula.Rpc.Streaming;
 internal static class StreamingProtocol
 {
     /// <summary>On the open request: <c>1</c>.</summary>
-    public const string StreamHeader = "Macula-Stream";
+    public const string StreamHeader = WireProtocol.StreamHeader;
 
     /// <summary>On the open request: the subject the provider sends items, heartbeats and the end to.</summary>
     public const string InboxHeader = "Macula-Stream-Inbox";
@@ -41,8 +41,6 @@ internal static class StreamingProtocol
 
     /// <summary>The idle timeout a provider assumes when the open does not say.</summary>
     public static readonly TimeSpan DefaultIdle = TimeSpan.FromSeconds(30);
-
-    public static string NewSubject(string realm, string nodeId) => $"macula.{realm}.stream.{nodeId}.{Guid.NewGuid():N}";
 
     public static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -17,7 +17,7 @@ internal sealed class StreamingProvider
 {
     private static readonly byte[] Nil = [MessagePackCode.Nil];
 
-    private readonly MaculaNode _node;
+    private readonly ProviderRuntime _runtime;
     private readonly string _label;
     private readonly string _inbox;
     private readonly int _window;
@@ -31,35 +31,38 @@ internal sealed class StreamingProvider
     private long _lastSent;
     private volatile bool _idleExpired;
 
-    private StreamingProvider(MaculaNode node, string label, string inbox, int window, TimeSpan idle, MethodCompression compression, CancellationTokenSource cts)
+    private StreamingProvider(ProviderRuntime runtime, string label, string inbox, int window, TimeSpan idle, MethodCompression compression, CancellationTokenSource cts)
     {
-        _node = node;
+        _runtime = runtime;
         _label = label;
         _inbox = inbox;
         _window = window;
         _idle = idle;
         _compression = compression;
         _cts = cts;
-        _lastHeard = _lastSent = node.Time.GetTimestamp();
+        _lastHeard = _lastSent = runtime.Time.GetTimestamp();
     }
 
     /// <summary>Serves the open request <paramref name="message"/> of <paramref name="method"/>, which passed the host's checks, until its stream ends.</summary>
-    public static async Task ServeAsync(MaculaNode node, ServiceDescriptor service, string hostSubject, Func<ServiceLease> activate, ConcurrentDictionary<string, CancellationTokenSource> inFlight, MethodDescriptor method, TransportMessage message)
+    public static async Task ServeAsync(ProviderHost host, MethodDescriptor method, TransportMessage message)
     {
+        var runtime = host.Runtime;
+        var service = host.Service;
+        string hostSubject = host.Subject;
         string replyTo = message.ReplyTo!;
         var headers = message.Headers;
         string label = $"{service.Name}.{method.Name}";
         if (!method.Streaming)
         {
-            await ReplyErrorAsync(node, replyTo, MaculaErrorCode.BadRequest, $"{label} on {node.NodeId} is not a stream: call it without the {StreamingProtocol.StreamHeader} header.").ConfigureAwait(false);
+            await ReplyErrorAsync(runtime, replyTo, MaculaErrorCode.BadRequest, $"{label} on {runtime.NodeId} is not a stream: call it without the {StreamingProtocol.StreamHeader} header.").ConfigureAwait(false);
             return;
         }
 
         string? inbox = headers?[StreamingProtocol.InboxHeader];
         if (headers?[StreamingProtocol.StreamHeader] is null || !IsSubject(inbox))
         {
-            node.OnBadMessage(hostSubject, $"{label} is a stream but was called without {StreamingProtocol.StreamHeader} and a valid {StreamingProtocol.InboxHeader}");
-            await ReplyErrorAsync(node, replyTo, MaculaErrorCode.BadRequest, $"{label} on {node.NodeId} is a stream: open it with the headers {StreamingProtocol.StreamHeader}: 1 and {StreamingProtocol.InboxHeader}: <subject> (docs/wire-protocol.md).").ConfigureAwait(false);
+            runtime.Events.BadMessage(hostSubject, $"{label} is a stream but was called without {StreamingProtocol.StreamHeader} and a valid {StreamingProtocol.InboxHeader}");
+            await ReplyErrorAsync(runtime, replyTo, MaculaErrorCode.BadRequest, $"{label} on {runtime.NodeId} is a stream: open it with the headers {StreamingProtocol.StreamHeader}: 1 and {StreamingProtocol.InboxHeader}: <subject> (docs/wire-protocol.md).").ConfigureAwait(false);
             return;
         }
 
@@ -72,47 +75,47 @@ internal sealed class StreamingProvider
         using var activity = MaculaDiagnostics.Source.StartActivity($"{service.Name}/{method.Name}", ActivityKind.Server, parent);
         if (activity is not null)
         {
-            activity.SetTag("rpc.system", "macula");
-            activity.SetTag("rpc.service", service.Name);
-            activity.SetTag("rpc.method", method.Name);
-            activity.SetTag("macula.node_id", node.NodeId);
-            activity.SetTag("macula.stream", true);
+            activity.SetTag(MaculaDiagnostics.Tags.RpcSystem, MaculaDiagnostics.Tags.RpcSystemValue);
+            activity.SetTag(MaculaDiagnostics.Tags.RpcService, service.Name);
+            activity.SetTag(MaculaDiagnostics.Tags.RpcMethod, method.Name);
+            activity.SetTag(MaculaDiagnostics.Tags.NodeId, runtime.NodeId);
+            activity.SetTag(MaculaDiagnostics.Tags.Stream, true);
         }
 
         string callId = headers[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(node.StoppingToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(runtime.Stopping);
         ServiceLease lease = default;
         IMaculaStreamSource? source = null;
         IAsyncDisposable? control = null;
-        inFlight[callId] = cts;
+        host.InFlight[callId] = cts;
         try
         {
             try
             {
-                lease = activate();
-                source = lease.Dispatcher.OpenStream(method, WireProtocol.ReadBody(message, node.Options.MaxDecompressedBytes), node.SerializerOptions, cts.Token);
+                lease = host.Activate();
+                source = lease.Dispatcher.OpenStream(method, WireProtocol.ReadBody(message, runtime.Options.MaxDecompressedBytes), runtime.SerializerOptions, cts.Token);
             }
             catch (MaculaSerializationException ex)
             {
-                node.OnBadMessage(hostSubject, ex.Message);
-                await ReplyErrorAsync(node, replyTo, MaculaErrorCode.BadRequest, $"The arguments of {label} could not be decoded: {ex.Message}").ConfigureAwait(false);
+                runtime.Events.BadMessage(hostSubject, ex.Message);
+                await ReplyErrorAsync(runtime, replyTo, MaculaErrorCode.BadRequest, $"The arguments of {label} could not be decoded: {ex.Message}").ConfigureAwait(false);
                 return;
             }
             catch (MaculaRpcException ex) when (ex.Code == MaculaErrorCode.MethodNotFound)
             {
-                await ReplyErrorAsync(node, replyTo, MaculaErrorCode.MethodNotFound, ex.Message).ConfigureAwait(false);
+                await ReplyErrorAsync(runtime, replyTo, MaculaErrorCode.MethodNotFound, ex.Message).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex)
             {
-                await PublishAsync(node, replyTo, MaculaErrorCode.ApplicationError.ToString(), WireProtocol.ApplicationErrorBody(ex, node.Options.IncludeErrorDetails), null).ConfigureAwait(false);
+                await PublishAsync(runtime, replyTo, MaculaErrorCode.ApplicationError.ToString(), WireProtocol.ApplicationErrorBody(ex, runtime.Options.IncludeErrorDetails), null).ConfigureAwait(false);
                 return;
             }
 
-            var stream = new StreamingProvider(node, label, inbox!, window, idle, method.Compression, cts);
-            string controlSubject = StreamingProtocol.NewSubject(node.Realm, node.NodeId);
-            control = await node.Transport.SubscribeAsync(controlSubject, stream.OnControlAsync, cancellationToken: cts.Token).ConfigureAwait(false);
-            await PublishAsync(node, replyTo, WireProtocol.StatusOk, Nil, controlSubject).ConfigureAwait(false);
+            var stream = new StreamingProvider(runtime, label, inbox!, window, idle, method.Compression, cts);
+            string controlSubject = Subjects.NewStream(runtime.Realm, runtime.NodeId);
+            control = await runtime.Transport.SubscribeAsync(controlSubject, stream.OnControlAsync, cancellationToken: cts.Token).ConfigureAwait(false);
+            await PublishAsync(runtime, replyTo, WireProtocol.StatusOk, Nil, controlSubject).ConfigureAwait(false);
             var run = source;
             source = null;
             await stream.RunAsync(run, activity).ConfigureAwait(false);
@@ -120,7 +123,7 @@ internal sealed class StreamingProvider
         catch (MaculaTransportException ex)
         {
             // The open could not be answered (the transport closed): nobody is left to tell.
-            node.OnBackgroundError($"opening the stream {label}", ex);
+            runtime.Events.BackgroundError($"opening the stream {label}", ex);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
@@ -128,7 +131,7 @@ internal sealed class StreamingProvider
         }
         finally
         {
-            inFlight.TryRemove(new(callId, cts));
+            host.InFlight.TryRemove(new(callId, cts));
             if (control is not null)
             {
                 await control.DisposeAsync().ConfigureAwait(false);
@@ -136,7 +139,7 @@ internal sealed class StreamingProvider
 
             if (source is not null)
             {
-                await DisposeSourceAsync(node, source, label).ConfigureAwait(false);
+                await DisposeSourceAsync(runtime, source, label).ConfigureAwait(false);
             }
 
             if (lease.Lifetime is not null)
@@ -176,25 +179,25 @@ internal sealed class StreamingProvider
                 var headers = StreamingProtocol.Single(StreamingProtocol.SeqHeader, StreamingProtocol.Format(seq));
                 var item = output.WrittenMemory;
                 packed.Clear();
-                if (WireProtocol.ShouldCompress(_node.Options.Compression, _compression, item.Length) && WireProtocol.TryCompress(item.Span, packed))
+                if (WireProtocol.ShouldCompress(_runtime.Options.Compression, _compression, item.Length) && WireProtocol.TryCompress(item.Span, packed))
                 {
                     headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
                     item = packed.WrittenMemory;
                 }
 
                 sending = true;
-                await _node.Transport.PublishAsync(_inbox, item, headers).ConfigureAwait(false);
+                await _runtime.Transport.PublishAsync(_inbox, item, headers).ConfigureAwait(false);
                 sending = false;
                 Volatile.Write(ref _sent, seq);
-                Volatile.Write(ref _lastSent, _node.Time.GetTimestamp());
+                Volatile.Write(ref _lastSent, _runtime.Time.GetTimestamp());
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             failure = _idleExpired ? MaculaErrorCode.Timeout : MaculaErrorCode.Cancelled;
             error = _idleExpired
-                ? $"{_label} on {_node.NodeId} heard nothing from its client for {_idle.TotalMilliseconds:0} ms and stopped."
-                : $"{_label} on {_node.NodeId} was cancelled.";
+                ? $"{_label} on {_runtime.NodeId} heard nothing from its client for {_idle.TotalMilliseconds:0} ms and stopped."
+                : $"{_label} on {_runtime.NodeId} was cancelled.";
         }
         catch (MaculaTransportException ex) when (sending && ex.Kind == TransportErrorKind.PayloadTooLarge)
         {
@@ -210,7 +213,7 @@ internal sealed class StreamingProvider
         catch (Exception ex)
         {
             failure = MaculaErrorCode.ApplicationError;
-            bool details = _node.Options.IncludeErrorDetails;
+            bool details = _runtime.Options.IncludeErrorDetails;
             error = details ? ex.Message : WireProtocol.WithheldMessage;
             errorType = details ? ex.GetType().FullName : null;
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
@@ -221,7 +224,7 @@ internal sealed class StreamingProvider
             await keepAlive.ConfigureAwait(false);
 
             // The implementation has finished (its finally blocks ran) before the client hears the end.
-            await DisposeSourceAsync(_node, source, _label).ConfigureAwait(false);
+            await DisposeSourceAsync(_runtime, source, _label).ConfigureAwait(false);
         }
 
         if (failure == MaculaErrorCode.ConnectionLost)
@@ -234,10 +237,10 @@ internal sealed class StreamingProvider
         endHeaders.Add(WireProtocol.StatusHeader, status);
         endHeaders.Add(StreamingProtocol.CountHeader, StreamingProtocol.Format(_sent));
         byte[] body = failure is { } code ? WireProtocol.ErrorBody(code, error!, errorType) : Nil;
-        MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>("macula.status", status));
+        MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Status, status));
         try
         {
-            await _node.Transport.PublishAsync(_inbox, body, endHeaders).ConfigureAwait(false);
+            await _runtime.Transport.PublishAsync(_inbox, body, endHeaders).ConfigureAwait(false);
         }
         catch (MaculaTransportException)
         {
@@ -264,7 +267,7 @@ internal sealed class StreamingProvider
 
     private ValueTask OnControlAsync(TransportMessage message)
     {
-        Volatile.Write(ref _lastHeard, _node.Time.GetTimestamp());
+        Volatile.Write(ref _lastHeard, _runtime.Time.GetTimestamp());
         var headers = message.Headers;
         if (headers is null)
         {
@@ -305,14 +308,14 @@ internal sealed class StreamingProvider
         {
             try
             {
-                await Task.Delay(period, _node.Time, quiet).ConfigureAwait(false);
+                await Task.Delay(period, _runtime.Time, quiet).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
 
-            if (_node.Time.GetElapsedTime(Volatile.Read(ref _lastHeard)) >= _idle)
+            if (_runtime.Time.GetElapsedTime(Volatile.Read(ref _lastHeard)) >= _idle)
             {
                 // The client is gone (it acknowledges or sends heartbeats at least every third of this).
                 _idleExpired = true;
@@ -320,12 +323,12 @@ internal sealed class StreamingProvider
                 return;
             }
 
-            if (_node.Time.GetElapsedTime(Volatile.Read(ref _lastSent)) >= period / 2)
+            if (_runtime.Time.GetElapsedTime(Volatile.Read(ref _lastSent)) >= period / 2)
             {
                 try
                 {
-                    await _node.Transport.PublishAsync(_inbox, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.HeartbeatHeader, "1"), cancellationToken: quiet).ConfigureAwait(false);
-                    Volatile.Write(ref _lastSent, _node.Time.GetTimestamp());
+                    await _runtime.Transport.PublishAsync(_inbox, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.HeartbeatHeader, "1"), cancellationToken: quiet).ConfigureAwait(false);
+                    Volatile.Write(ref _lastSent, _runtime.Time.GetTimestamp());
                 }
                 catch (MaculaTransportException)
                 {
@@ -351,7 +354,7 @@ internal sealed class StreamingProvider
         }
     }
 
-    private static async ValueTask DisposeSourceAsync(MaculaNode node, IMaculaStreamSource source, string label)
+    private static async ValueTask DisposeSourceAsync(ProviderRuntime runtime, IMaculaStreamSource source, string label)
     {
         try
         {
@@ -359,7 +362,7 @@ internal sealed class StreamingProvider
         }
         catch (Exception ex)
         {
-            node.OnBackgroundError($"disposing the stream {label}", ex);
+            runtime.Events.BackgroundError($"disposing the stream {label}", ex);
         }
     }
 
@@ -381,10 +384,10 @@ internal sealed class StreamingProvider
         }
     }
 
-    private static ValueTask ReplyErrorAsync(MaculaNode node, string replyTo, MaculaErrorCode code, string message) =>
-        PublishAsync(node, replyTo, code.ToString(), WireProtocol.ErrorBody(code, message, null), null);
+    private static ValueTask ReplyErrorAsync(ProviderRuntime runtime, string replyTo, MaculaErrorCode code, string message) =>
+        PublishAsync(runtime, replyTo, code.ToString(), WireProtocol.ErrorBody(code, message, null), null);
 
-    private static async ValueTask PublishAsync(MaculaNode node, string replyTo, string status, ReadOnlyMemory<byte> body, string? controlSubject)
+    private static async ValueTask PublishAsync(ProviderRuntime runtime, string replyTo, string status, ReadOnlyMemory<byte> body, string? controlSubject)
     {
         var headers = new MaculaHeaders(2);
         headers.Add(WireProtocol.StatusHeader, status);
@@ -394,9 +397,9 @@ internal sealed class StreamingProvider
         }
         else
         {
-            MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>("macula.status", status));
+            MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Status, status));
         }
 
-        await node.Transport.PublishAsync(replyTo, body, headers).ConfigureAwait(false);
+        await runtime.Transport.PublishAsync(replyTo, body, headers).ConfigureAwait(false);
     }
 }

@@ -14,7 +14,7 @@ namespace Macula.Rpc.Streaming;
 internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
 {
     private readonly ServiceClient _client;
-    private readonly MaculaNode _node;
+    private readonly ClientRuntime _runtime;
     private readonly string _label;
     private readonly StreamOptions _options;
     private readonly MethodDescriptor _method;
@@ -38,19 +38,19 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
     private bool _ended;
     private bool _closed;
 
-    public StreamingReader(ServiceClient client, MaculaNode node, string service, StreamOptions options, MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken callToken, CancellationToken enumeratorToken)
+    public StreamingReader(ServiceClient client, MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken callToken, CancellationToken enumeratorToken)
     {
         _client = client;
-        _node = node;
-        _label = service + "." + method.Name;
-        _options = options;
+        _runtime = client.Runtime;
+        _label = client.ServiceName + "." + method.Name;
+        _options = client.Options.Streams;
         _method = method;
         _arguments = arguments;
         _argumentsFormatter = argumentsFormatter;
         _itemFormatter = itemFormatter;
         _callToken = callToken;
         _enumeratorToken = enumeratorToken;
-        _ackEvery = Math.Max(1, options.Window / 2);
+        _ackEvery = Math.Max(1, _options.Window / 2);
         _wait = CancellationTokenSource.CreateLinkedTokenSource(callToken, enumeratorToken);
         Current = default!;
     }
@@ -120,7 +120,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
 
     private async ValueTask OpenAsync()
     {
-        var opener = new StreamOpener(_node, _options);
+        var opener = new StreamOpener(_runtime, _options);
         TransportMessage reply;
         try
         {
@@ -158,7 +158,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         _received = seq;
         try
         {
-            return MaculaSerializer.Deserialize(WireProtocol.ReadBody(message, _node.Options.MaxDecompressedBytes), _itemFormatter, _node.SerializerOptions);
+            return MaculaSerializer.Deserialize(WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes), _itemFormatter, _runtime.SerializerOptions);
         }
         catch (MaculaSerializationException ex)
         {
@@ -206,7 +206,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
                 return message;
             }
 
-            var remaining = _options.IdleTimeout - _node.Time.GetElapsedTime(inbox.LastHeard);
+            var remaining = _options.IdleTimeout - _runtime.Time.GetElapsedTime(inbox.LastHeard);
             if (remaining <= TimeSpan.Zero)
             {
                 throw new MaculaRpcException(MaculaErrorCode.Timeout, $"The stream {_label} from {_nodeId} sent nothing (no item, no heartbeat) for {_options.IdleTimeout.TotalMilliseconds:0} ms after {_received} items: the provider stopped responding.", _attempts);
@@ -251,7 +251,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
 
         try
         {
-            await _node.Transport.PublishAsync(_control!, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.AckHeader, StreamingProtocol.Format(consumed))).ConfigureAwait(false);
+            await _runtime.Transport.PublishAsync(_control!, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.AckHeader, StreamingProtocol.Format(consumed))).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex)
         {
@@ -267,7 +267,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         {
             try
             {
-                await Task.Delay(period, _node.Time, stop).ConfigureAwait(false);
+                await Task.Delay(period, _runtime.Time, stop).ConfigureAwait(false);
                 await AcknowledgeAsync(Volatile.Read(ref _consumed)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -300,7 +300,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         {
             try
             {
-                await _node.Transport.PublishAsync(_control, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.CancelHeader, "1")).ConfigureAwait(false);
+                await _runtime.Transport.PublishAsync(_control, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.CancelHeader, "1")).ConfigureAwait(false);
             }
             catch (MaculaTransportException)
             {
