@@ -1,16 +1,4 @@
-using Macula.Transport.InMemory;
-
 namespace Macula.Hosting;
-
-/// <summary>Which bus a hosted node uses.</summary>
-public enum MaculaTransportKind
-{
-    /// <summary>A NATS server or cluster (<see cref="MaculaOptions.Nats"/>, or the app's own <c>INatsConnection</c>).</summary>
-    Nats = 0,
-
-    /// <summary>An in-process mesh: every node of the process shares one <see cref="InMemoryNetwork"/>.</summary>
-    InMemory = 1,
-}
 
 /// <summary>
 /// Settings of a hosted Macula node, bindable from the configuration section <c>Macula</c>
@@ -28,10 +16,10 @@ public sealed class MaculaOptions
     /// <summary>This node's id; random when empty.</summary>
     public string? NodeId { get; set; }
 
-    /// <summary>The bus. Default NATS.</summary>
-    public MaculaTransportKind Transport { get; set; } = MaculaTransportKind.Nats;
-
-    /// <summary>The NATS connection: servers, credentials, TLS (the section <c>Macula:Nats</c>).</summary>
+    /// <summary>
+    /// The NATS connection: servers, credentials, TLS (the section <c>Macula:Nats</c>), read when the node runs on NATS
+    /// (the default, or <c>UseNats</c>; <see cref="MaculaBuilder.UseInMemory"/> and <see cref="MaculaBuilder.UseTransport(Func{IServiceProvider, Transport.IMaculaTransport})"/> choose another bus).
+    /// </summary>
     public MaculaNatsOptions Nats { get; set; } = new();
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Macula.Transport;
 using Macula.Transport.InMemory;
 using MessagePack;
 using Microsoft.Extensions.Configuration;
@@ -26,6 +27,8 @@ public static class MaculaServiceCollectionExtensions
             services.AddOptions<MaculaOptions>().BindConfiguration(MaculaOptions.SectionName).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MaculaOptions>, MaculaOptionsValidator>());
             services.TryAddSingleton<InMemoryNetwork>();
+            // NATS unless the app chooses another bus (UseInMemory, UseTransport, a transport package's Use...).
+            services.TryAddSingleton(MaculaBuilderNatsExtensions.Registration);
             services.AddSingleton<MaculaNodeHolder>();
             services.AddSingleton(sp => sp.GetRequiredService<MaculaNodeHolder>().NodeTask);
             services.AddHostedService<MaculaHostedService>();
@@ -59,9 +62,11 @@ public static class MaculaServiceCollectionExtensions
 
     /// <summary>
     /// Makes <typeparamref name="TService"/> injectable: a typed client of its providers on the mesh. The client can
-    /// be injected before the host has started; its calls wait for the node.
+    /// be injected before the host has started; its calls wait for the node. <paramref name="configure"/> gets the
+    /// options made from <c>Macula</c>'s defaults and returns the client's (options are immutable records:
+    /// <c>c =&gt; c with { Strategy = SelectionStrategy.RoundRobin }</c>).
     /// </summary>
-    public static IServiceCollection AddMaculaClient<TService>(this IServiceCollection services, Action<ClientOptions>? configure = null)
+    public static IServiceCollection AddMaculaClient<TService>(this IServiceCollection services, Func<ClientOptions, ClientOptions>? configure = null)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -69,7 +74,7 @@ public static class MaculaServiceCollectionExtensions
         {
             var defaults = sp.GetRequiredService<IOptions<MaculaOptions>>().Value;
             var options = new ClientOptions { Strategy = defaults.DefaultStrategy, Timeout = defaults.Timeout, MaxAttempts = defaults.MaxAttempts };
-            configure?.Invoke(options);
+            options = configure?.Invoke(options) ?? options;
             return MaculaNode.CreateClient<TService>(sp.GetRequiredService<MaculaNodeHolder>().NodeTask, options);
         });
         return services;
@@ -84,57 +89,36 @@ public sealed class MaculaBuilder
     /// <summary>The service collection.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>Uses the NATS servers at <paramref name="servers"/> (e.g. <c>nats://127.0.0.1:4222</c>), with the rest of <c>Macula:Nats</c>.</summary>
-    public MaculaBuilder UseNats(params string[] servers)
-    {
-        Services.Configure<MaculaOptions>(o =>
-        {
-            o.Transport = MaculaTransportKind.Nats;
-            o.Nats.Servers = [.. servers];
-            o.Nats.OwnConnection = true;
-        });
-        return this;
-    }
-
-    /// <summary>Uses NATS with the connection settings in code (after <c>Macula:Nats</c> is bound).</summary>
-    public MaculaBuilder UseNats(Action<MaculaNatsOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(configure);
-        Services.Configure<MaculaOptions>(o =>
-        {
-            o.Transport = MaculaTransportKind.Nats;
-            configure(o.Nats);
-        });
-        return this;
-    }
-
     /// <summary>
-    /// Uses the application's own NATS connection: Macula's traffic shares it, and Macula never disposes it. A
-    /// connection registered in the container (NATS.Client.Hosting's <c>AddNats</c>) is used without this call.
+    /// Runs the node on the transport <paramref name="factory"/> makes when the host starts it (the node owns and
+    /// disposes it). This is how a transport package plugs in: its <c>UseXxx</c> extension method on
+    /// <see cref="MaculaBuilder"/> calls this (Macula.Hosting's own <c>UseNats</c> and <see cref="UseInMemory"/> do the
+    /// same). The last transport chosen wins; without any, the node runs on NATS (<c>Macula:Nats</c>).
     /// </summary>
-    public MaculaBuilder UseNats(NATS.Client.Core.INatsConnection connection)
+    public MaculaBuilder UseTransport(Func<IServiceProvider, IMaculaTransport> factory)
     {
-        ArgumentNullException.ThrowIfNull(connection);
-        Services.Replace(ServiceDescriptor.Singleton(new SharedNatsConnection(connection)));
-        Services.Configure<MaculaOptions>(o =>
-        {
-            o.Transport = MaculaTransportKind.Nats;
-            o.Nats.OwnConnection = false;
-        });
+        ArgumentNullException.ThrowIfNull(factory);
+        return UseTransport(new MaculaTransportRegistration("custom", (services, _) => factory(services)));
+    }
+
+    internal MaculaBuilder UseTransport(MaculaTransportRegistration registration)
+    {
+        Services.Replace(ServiceDescriptor.Singleton(registration));
         return this;
     }
 
     /// <summary>Uses an in-process mesh: <paramref name="network"/>, or one shared by this container.</summary>
     public MaculaBuilder UseInMemory(InMemoryNetwork? network = null)
     {
-        Services.Configure<MaculaOptions>(o => o.Transport = MaculaTransportKind.InMemory);
         if (network is not null)
         {
             Services.Replace(ServiceDescriptor.Singleton(network));
         }
 
-        return this;
+        return UseTransport(InMemory);
     }
+
+    private static readonly MaculaTransportRegistration InMemory = new("in-memory", static (services, _) => services.GetRequiredService<InMemoryNetwork>().CreateTransport());
 
     /// <summary>Changes options in code, after configuration binding.</summary>
     public MaculaBuilder Configure(Action<MaculaOptions> configure)
@@ -157,13 +141,10 @@ public sealed class MaculaBuilder
 
 internal sealed record MaculaResolverRegistration(IFormatterResolver Resolver);
 
-/// <summary>A connection handed to <see cref="MaculaBuilder.UseNats(NATS.Client.Core.INatsConnection)"/>.</summary>
-internal sealed record SharedNatsConnection(NATS.Client.Core.INatsConnection Connection);
-
 internal sealed record MaculaProviderRegistration(Type ServiceType, Func<MaculaNode, IServiceProvider, CancellationToken, Task<IAsyncDisposable>> Start);
 
 /// <summary>Owns the node: started by the hosted service, awaited by clients made before the start.</summary>
-internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, IEnumerable<MaculaResolverRegistration> resolvers, IServiceProvider services, ILoggerFactory? loggerFactory = null, IHostEnvironment? environment = null)
+internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, MaculaTransportRegistration transport, IEnumerable<MaculaResolverRegistration> resolvers, IServiceProvider services, ILoggerFactory? loggerFactory = null, IHostEnvironment? environment = null)
 {
     private readonly TaskCompletionSource<MaculaNode> _node = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -174,7 +155,6 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemory
         var o = options.Value;
         var factory = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         var logger = factory.CreateLogger("Macula");
-        var shared = services.GetService<SharedNatsConnection>()?.Connection ?? services.GetService<NATS.Client.Core.INatsConnection>();
         try
         {
             var identity = !string.IsNullOrEmpty(o.IdentitySeed) ? NodeIdentity.FromSeed(o.IdentitySeed)
@@ -188,7 +168,7 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemory
                 Certificate = string.IsNullOrEmpty(o.Certificate) ? null : o.Certificate,
                 Trust = o.Trust.ToTrustOptions(),
                 IncludeErrorDetails = o.IncludeErrorDetails ?? environment?.IsDevelopment() ?? false,
-                Transport = TransportFactory.Create(o, network, shared, factory, logger),
+                Transport = transport.Create(services, o),
                 Metadata = o.Metadata,
                 AdvertiseTtl = o.AdvertiseTtl,
                 DiscoveryCacheTtl = o.DiscoveryCacheTtl,
@@ -243,36 +223,24 @@ internal sealed class MaculaHostedService(MaculaNodeHolder holder, IEnumerable<M
 }
 
 /// <summary>Checks <see cref="MaculaOptions"/> at start, naming the bad option and value.</summary>
-internal sealed class MaculaOptionsValidator : IValidateOptions<MaculaOptions>
+internal sealed class MaculaOptionsValidator(MaculaTransportRegistration transport) : IValidateOptions<MaculaOptions>
 {
     public ValidateOptionsResult Validate(string? name, MaculaOptions options)
     {
         var failures = new List<string>();
-        if (!IsToken(options.Realm))
+        if (Validation.TokenProblem(options.Realm) is { } realmProblem)
         {
-            failures.Add($"Macula:Realm '{options.Realm}' must be letters, digits, '-' and '_' only.");
+            failures.Add($"Macula:Realm '{options.Realm}' {realmProblem}.");
         }
 
-        if (!string.IsNullOrEmpty(options.NodeId) && !IsToken(options.NodeId))
+        if (!string.IsNullOrEmpty(options.NodeId) && Validation.NodeIdProblem(options.NodeId) is { } nodeIdProblem)
         {
-            failures.Add($"Macula:NodeId '{options.NodeId}' must be letters, digits, '-' and '_' only.");
+            failures.Add($"Macula:NodeId '{options.NodeId}' {nodeIdProblem}.");
         }
 
-        if (options.Transport == MaculaTransportKind.Nats)
+        if (transport.Validate is { } validate)
         {
-            try
-            {
-                options.Nats.ToNatsOptions("macula").Validate();
-            }
-            catch (ArgumentException ex)
-            {
-                failures.Add("Macula:Nats: " + ex.Message.Replace("NatsOptions.", "Macula:Nats:", StringComparison.Ordinal));
-            }
-        }
-
-        if (!Enum.IsDefined(options.Transport))
-        {
-            failures.Add($"Macula:Transport '{options.Transport}' is not one of Nats, InMemory.");
+            failures.AddRange(validate(options));
         }
 
         if (!Enum.IsDefined(options.DefaultStrategy))
@@ -312,7 +280,4 @@ internal sealed class MaculaOptionsValidator : IValidateOptions<MaculaOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
-
-    private static bool IsToken(string? value) =>
-        !string.IsNullOrEmpty(value) && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 }

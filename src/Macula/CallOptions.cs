@@ -3,6 +3,9 @@ namespace Macula;
 /// <summary>Per-call options, applied through <see cref="MaculaClientExtensions.WithOptions{TService}(TService, CallOptions)"/>.</summary>
 public sealed record CallOptions
 {
+    /// <summary>No overrides: every call runs under its client's options.</summary>
+    public static CallOptions Default { get; } = new();
+
     /// <summary>Overrides the client's strategy for these calls.</summary>
     public SelectionStrategy? Strategy { get; init; }
 

@@ -22,6 +22,9 @@ public sealed record MaculaEvent(MaculaEventKind Kind, string Message, Exception
     /// </summary>
     public string? NodeId { get; init; }
 
+    /// <summary>The node's realm (<see cref="MaculaEventKind.Started"/>).</summary>
+    public string? Realm { get; init; }
+
     /// <summary>The number of the attempt that failed (failovers, from 1).</summary>
     public int? Attempt { get; init; }
 

@@ -1,4 +1,3 @@
-using Macula.Rpc;
 using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;
@@ -97,14 +96,14 @@ public sealed record MaculaNodeOptions
             throw new ArgumentException("MaculaNodeOptions.Transport is required: use new InMemoryNetwork().CreateTransport() for an in-process mesh, or a NatsTransport.", nameof(Transport));
         }
 
-        ValidateToken(Realm, nameof(Realm));
-        if (NodeId is not null)
+        if (Validation.TokenProblem(Realm) is { } realmProblem)
         {
-            ValidateToken(NodeId, nameof(NodeId));
-            if (NodeId == "bootstrap" || NodeId.Length > 128)
-            {
-                throw new ArgumentException($"MaculaNodeOptions.NodeId '{NodeId}' is reserved or longer than 128 characters.", nameof(NodeId));
-            }
+            throw new ArgumentException(Problem(nameof(Realm), Realm, realmProblem), nameof(Realm));
+        }
+
+        if (NodeId is not null && Validation.NodeIdProblem(NodeId) is { } nodeIdProblem)
+        {
+            throw new ArgumentException(Problem(nameof(NodeId), NodeId, nodeIdProblem), nameof(NodeId));
         }
 
         if (AdvertiseTtl < TimeSpan.FromSeconds(1))
@@ -168,19 +167,6 @@ public sealed record MaculaNodeOptions
         (Dht ?? throw new ArgumentNullException(nameof(Dht))).Validate();
     }
 
-    internal static void ValidateToken(string value, string option)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            throw new ArgumentException($"MaculaNodeOptions.{option} must not be empty.", option);
-        }
-
-        foreach (char c in value)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_'))
-            {
-                throw new ArgumentException($"MaculaNodeOptions.{option} '{value}' has the character '{c}': use letters, digits, '-' and '_' only.", option);
-            }
-        }
-    }
+    private static string Problem(string option, string? value, string problem) =>
+        string.IsNullOrEmpty(value) ? $"MaculaNodeOptions.{option} {problem}." : $"MaculaNodeOptions.{option} '{value}' {problem}.";
 }

@@ -8,7 +8,7 @@ internal sealed class NodeEvents(string nodeId, Action<MaculaEvent>? onEvent, Ti
     private readonly LogThrottle _rejections = new(perSecond: 10);
 
     public void Started(string realm) =>
-        Raise(new MaculaEvent(MaculaEventKind.Started, $"Node {nodeId} started in realm '{realm}'.") { NodeId = nodeId });
+        Raise(new MaculaEvent(MaculaEventKind.Started, $"Node {nodeId} started in realm '{realm}'.") { NodeId = nodeId, Realm = realm });
 
     public void Stopped() => Raise(new MaculaEvent(MaculaEventKind.Stopped, $"Node {nodeId} stopped.") { NodeId = nodeId });
 

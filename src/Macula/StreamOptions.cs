@@ -3,8 +3,8 @@ namespace Macula;
 /// <summary>Flow control and liveness of the server streams a client opens (<see cref="ClientOptions.Streams"/>).</summary>
 public sealed record StreamOptions
 {
-    /// <summary>A new instance with the defaults (a window of 64 items, a 30 s idle timeout).</summary>
-    public static StreamOptions Default => new();
+    /// <summary>The defaults: a window of 64 items, a 30 s idle timeout.</summary>
+    public static StreamOptions Default { get; } = new();
 
     /// <summary>
     /// How many items the provider may send ahead of what the consumer has finished with. The provider waits for

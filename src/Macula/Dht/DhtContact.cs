@@ -9,9 +9,6 @@ namespace Macula.Dht;
 /// </summary>
 internal sealed class DhtContact : IEquatable<DhtContact>
 {
-    /// <summary>The longest node id accepted, in characters.</summary>
-    public const int MaxNodeIdLength = 128;
-
     public DhtContact(string nodeId)
         : this(nodeId, NodeIdCache.Get(nodeId))
     {
@@ -28,28 +25,6 @@ internal sealed class DhtContact : IEquatable<DhtContact>
 
     /// <summary>SHA-256 of <see cref="NodeId"/>.</summary>
     public DhtId Id { get; }
-
-    /// <summary>
-    /// Whether <paramref name="nodeId"/> can name a DHT node: one subject token of printable ASCII (no dot, no
-    /// wildcard), at most <see cref="MaxNodeIdLength"/> characters, and not the bootstrap subject's token.
-    /// </summary>
-    public static bool IsValidNodeId(string? nodeId)
-    {
-        if (string.IsNullOrEmpty(nodeId) || nodeId.Length > MaxNodeIdLength || nodeId == Subjects.DhtBootstrapToken)
-        {
-            return false;
-        }
-
-        foreach (char c in nodeId)
-        {
-            if (c <= ' ' || c > '~' || c is '.' or '*' or '>')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     public bool Equals(DhtContact? other) => other is not null && Id == other.Id;
 
