@@ -7,7 +7,6 @@ using Macula.Rpc;
 using Macula.Rpc.Client;
 using Macula.Rpc.Server;
 using Macula.Rpc.Streaming;
-using Macula.Security;
 using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;

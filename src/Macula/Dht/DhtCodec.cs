@@ -1,5 +1,4 @@
 using System.Buffers;
-using Macula.Discovery;
 using Macula.Serialization;
 using MessagePack;
 

@@ -1,5 +1,3 @@
-using Macula.Transport;
-
 namespace Macula.Dht;
 
 /// <summary>

@@ -1,9 +1,4 @@
-using System.Collections.Concurrent;
 using Macula.Dht;
-using Macula.Serialization;
-using Macula.Transport;
-using MessagePack;
-using MessagePack.Formatters;
 
 namespace Macula.Discovery;
 

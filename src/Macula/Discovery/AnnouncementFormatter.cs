@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using Macula.Dht;
 using Macula.Serialization;
-using Macula.Transport;
 using MessagePack;
 using MessagePack.Formatters;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Macula.Health;
-using Macula.Rpc;
 
 namespace Macula.Discovery;
 

@@ -3,7 +3,6 @@ using Macula.Dht;
 using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;
-using MessagePack.Formatters;
 
 namespace Macula.Discovery;
 

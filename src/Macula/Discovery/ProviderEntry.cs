@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using Macula.Health;
-using Macula.Rpc;
 
 namespace Macula.Discovery;
 

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Macula.Rpc;
-
 namespace Macula.Discovery;
 
 /// <summary>An immutable snapshot of a service's providers, shared by every call until it expires.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Macula.Rpc;
 
 namespace Macula.Health;
 

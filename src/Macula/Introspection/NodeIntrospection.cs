@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Macula.Serialization;
 using MessagePack;
-using MessagePack.Formatters;
 using Macula.Transport;
 
 namespace Macula.Introspection;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.ComponentModel;
 using Macula.Serialization;
 using MessagePack;
-using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 

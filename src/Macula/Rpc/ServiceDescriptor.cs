@@ -1,8 +1,4 @@
-using System.Buffers;
 using System.ComponentModel;
-using Macula.Serialization;
-using MessagePack;
-using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 

@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.Runtime.CompilerServices;
-using Macula.Discovery;
-using Macula.Serialization;
-using Macula.Transport;
 using MessagePack;
 using MessagePack.Formatters;
 

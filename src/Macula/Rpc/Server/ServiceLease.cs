@@ -1,9 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using Macula.Discovery;
-using Macula.Serialization;
-using Macula.Transport;
-
 namespace Macula.Rpc.Server;
 
 /// <summary>The dispatcher that runs one call, and what to dispose after it (a DI scope, for example).</summary>

@@ -1,7 +1,5 @@
 using System.Threading.Channels;
-using Macula.Serialization;
 using Macula.Transport;
-using MessagePack.Formatters;
 
 namespace Macula.Rpc.Streaming;
 

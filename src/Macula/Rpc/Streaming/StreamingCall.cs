@@ -1,7 +1,4 @@
-using System.Threading.Channels;
 using Macula.Rpc.Client;
-using Macula.Serialization;
-using Macula.Transport;
 using MessagePack.Formatters;
 
 namespace Macula.Rpc.Streaming;

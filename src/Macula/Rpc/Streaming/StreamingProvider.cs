@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Macula.Rpc.Server;
 using Macula.Serialization;

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Macula.Rpc.Client;
 using Macula.Serialization;
 using Macula.Transport;

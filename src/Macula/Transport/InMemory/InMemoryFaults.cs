@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Macula.Transport;
 
 namespace Macula.Transport.InMemory;
