@@ -36,7 +36,7 @@ public sealed class MethodDescriptor
     /// <summary>Whether the method's bodies are compressed whatever the client and node say (<see cref="MaculaMethodAttribute.Compression"/>).</summary>
     public MethodCompression Compression { get; }
 
-    // Streaming hook (docs/wire-protocol.md, Streams): set by generated code for methods that return IAsyncEnumerable<T>.
+    // Set by generated code for methods that return IAsyncEnumerable<T> (docs/wire-protocol.md, Streams).
 
     /// <summary>Whether the method is a server stream (returns <c>IAsyncEnumerable&lt;T&gt;</c>): it is opened, not called.</summary>
     public bool Streaming { get; init; }
