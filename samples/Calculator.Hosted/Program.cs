@@ -14,7 +14,7 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
 builder.Services.AddMacula(o => { if (nats is null) { o.UseInMemory(); } else { o.UseNats(nats); } });
 builder.Services.AddMaculaProvider<ICalculator, Calculator>();          // advertised on start, withdrawn on stop
-builder.Services.AddMaculaClient<ICalculator>(c => c.Strategy = SelectionStrategy.RoundRobin);
+builder.Services.AddMaculaClient<ICalculator>(c => c with { Strategy = SelectionStrategy.RoundRobin });
 builder.Services.AddHostedService<Demo>();
 
 await builder.Build().RunAsync();

@@ -1,4 +1,5 @@
 using Macula;
+using Macula.Transport.InMemory;
 
 namespace Calculator;
 

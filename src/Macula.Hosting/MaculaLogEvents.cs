@@ -56,44 +56,35 @@ public static class MaculaLogEvents
     /// <summary>Host configuration was invalid.</summary>
     public static readonly EventId InvalidOptions = new(1400, nameof(InvalidOptions));
 
-    internal static void Log(ILogger logger, Macula.Nats.NatsEvent e)
-    {
-        var (id, level) = e.Kind switch
-        {
-            Macula.Nats.NatsEventKind.Connected => (Connected, LogLevel.Information),
-            Macula.Nats.NatsEventKind.Disconnected => (Disconnected, LogLevel.Warning),
-            Macula.Nats.NatsEventKind.Reconnected => (Reconnected, LogLevel.Information),
-            Macula.Nats.NatsEventKind.ServersDiscovered => (Connected, LogLevel.Debug),
-            Macula.Nats.NatsEventKind.ConnectFailed => (ConnectFailed, LogLevel.Warning),
-            Macula.Nats.NatsEventKind.SlowConsumer or Macula.Nats.NatsEventKind.MessageDropped => (SlowConsumer, LogLevel.Warning),
-            Macula.Nats.NatsEventKind.LameDuckMode => (LameDuckMode, LogLevel.Warning),
-            Macula.Nats.NatsEventKind.Closed => (TransportClosed, LogLevel.Information),
-            _ => (TransportError, LogLevel.Warning),
-        };
-
-        if (logger.IsEnabled(level))
-        {
-            logger.Log(level, id, e.Exception, "NATS {NatsEventKind}: {NatsMessage}", e.Kind, e.Message);
-        }
-    }
-
+    /// <summary>Logs a node event with its id from this catalog and its fields as named values (<see cref="MaculaLog"/>).</summary>
     internal static void Log(ILogger logger, MaculaEvent e)
     {
-        var (id, level) = e.Kind switch
+        switch (e.Kind)
         {
-            MaculaEventKind.Started => (NodeStarted, LogLevel.Information),
-            MaculaEventKind.Stopped => (NodeStopped, LogLevel.Information),
-            MaculaEventKind.Advertised => (Advertised, LogLevel.Debug),
-            MaculaEventKind.Withdrawn => (Withdrawn, LogLevel.Information),
-            MaculaEventKind.Failover => (Failover, LogLevel.Warning),
-            MaculaEventKind.CircuitChanged => (CircuitChanged, LogLevel.Warning),
-            MaculaEventKind.BadMessage => (BadMessage, LogLevel.Warning),
-            _ => (BackgroundError, LogLevel.Error),
-        };
-
-        if (logger.IsEnabled(level))
-        {
-            logger.Log(level, id, e.Exception, "{MaculaMessage}", e.Message);
+            case MaculaEventKind.Started:
+                MaculaLog.NodeStarted(logger, e.NodeId, e.Realm);
+                break;
+            case MaculaEventKind.Stopped:
+                MaculaLog.NodeStopped(logger, e.NodeId);
+                break;
+            case MaculaEventKind.Advertised:
+                MaculaLog.Advertised(logger, e.NodeId, e.Service);
+                break;
+            case MaculaEventKind.Withdrawn:
+                MaculaLog.Withdrawn(logger, e.NodeId, e.Service);
+                break;
+            case MaculaEventKind.Failover:
+                MaculaLog.Failover(logger, e.Service, e.Method, e.Attempt, e.NodeId, e.ErrorCode, e.Reason);
+                break;
+            case MaculaEventKind.CircuitChanged:
+                MaculaLog.CircuitChanged(logger, e.Service, e.NodeId, e.Circuit);
+                break;
+            case MaculaEventKind.BadMessage:
+                MaculaLog.BadMessage(logger, e.Subject ?? "-", e.Message);
+                break;
+            default:
+                MaculaLog.BackgroundError(logger, e.Exception, e.Reason ?? e.Message);
+                break;
         }
     }
 }

@@ -1,10 +1,8 @@
-using Macula.Nats;
-
 namespace Macula.Hosting;
 
 /// <summary>
 /// The NATS connection of a hosted node, bound from <c>Macula:Nats</c>: one way to authenticate (user and password,
-/// token, JWT creds file or NKey seed file) and the TLS files. Mapped onto <see cref="NatsOptions"/>. When the
+/// token, JWT creds file or NKey seed file) and the TLS files. Mapped onto <c>Macula.Nats.NatsOptions</c>. When the
 /// container holds an <c>INatsConnection</c> (NATS.Client.Hosting's <c>AddNats</c>) Macula uses that one instead,
 /// unless <see cref="OwnConnection"/> is set.
 /// </summary>
@@ -54,22 +52,4 @@ public sealed class MaculaNatsOptions
 
     /// <summary>Open Macula's own connection even when the container holds an <c>INatsConnection</c>.</summary>
     public bool OwnConnection { get; set; }
-
-    internal NatsOptions ToNatsOptions(string defaultName) => NatsOptions.Default with
-    {
-        Servers = Servers.Count > 0 ? [.. Servers] : NatsOptions.Default.Servers,
-        Name = string.IsNullOrEmpty(Name) ? defaultName : Name,
-        User = User,
-        Password = Password,
-        Token = Token,
-        CredsFile = CredsFile,
-        NKeySeedFile = NKeySeedFile,
-        TlsCaFile = TlsCaFile,
-        TlsCertFile = TlsCertFile,
-        TlsKeyFile = TlsKeyFile,
-        TlsRequired = TlsRequired,
-        TlsFirst = TlsFirst,
-        ConnectTimeout = ConnectTimeout ?? NatsOptions.Default.ConnectTimeout,
-        DisconnectedWait = DisconnectedWait ?? NatsOptions.Default.DisconnectedWait,
-    };
 }

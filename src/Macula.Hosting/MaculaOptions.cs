@@ -1,15 +1,5 @@
 namespace Macula.Hosting;
 
-/// <summary>Which bus a hosted node uses.</summary>
-public enum MaculaTransportKind
-{
-    /// <summary>A NATS server or cluster (<see cref="MaculaOptions.Nats"/>, or the app's own <c>INatsConnection</c>).</summary>
-    Nats = 0,
-
-    /// <summary>An in-process mesh: every node of the process shares one <see cref="InMemoryNetwork"/>.</summary>
-    InMemory = 1,
-}
-
 /// <summary>
 /// Settings of a hosted Macula node, bindable from the configuration section <c>Macula</c>
 /// (for example <c>"Macula": { "Realm": "prod", "Nats": { "Servers": [ "tls://10.0.0.5:4222" ], "CredsFile": "/etc/macula/app.creds" }, "DefaultStrategy": "RoundRobin" }</c>).
@@ -26,10 +16,10 @@ public sealed class MaculaOptions
     /// <summary>This node's id; random when empty.</summary>
     public string? NodeId { get; set; }
 
-    /// <summary>The bus. Default NATS.</summary>
-    public MaculaTransportKind Transport { get; set; } = MaculaTransportKind.Nats;
-
-    /// <summary>The NATS connection: servers, credentials, TLS (the section <c>Macula:Nats</c>).</summary>
+    /// <summary>
+    /// The NATS connection: servers, credentials, TLS (the section <c>Macula:Nats</c>), read when the node runs on NATS
+    /// (the default, or <c>UseNats</c>; <see cref="MaculaBuilder.UseInMemory"/> and <see cref="MaculaBuilder.UseTransport(Func{IServiceProvider, Transport.IMaculaTransport})"/> choose another bus).
+    /// </summary>
     public MaculaNatsOptions Nats { get; set; } = new();
 
     /// <summary>
@@ -82,28 +72,4 @@ public sealed class MaculaOptions
 
     /// <summary>The smallest body the node compresses (<see cref="CompressionOptions.MinBytes"/>). Default 1024.</summary>
     public int CompressionMinBytes { get; set; } = CompressionOptions.Off.MinBytes;
-}
-
-/// <summary>The trust policy of a hosted node, bindable from <c>Macula:Trust</c>; see <see cref="TrustOptions"/>.</summary>
-public sealed class MaculaTrustOptions
-{
-    /// <summary>Open (any validly signed node) or Enforced (trusted keys only). Default Open.</summary>
-    public TrustMode Mode { get; set; } = TrustMode.Open;
-
-    /// <summary>Node public keys (<c>U...</c>) trusted in enforced mode.</summary>
-    public List<string> TrustedNodeKeys { get; set; } = [];
-
-    /// <summary>Realm public keys (<c>A...</c>) whose certificates are trusted in enforced mode.</summary>
-    public List<string> TrustedRealmKeys { get; set; } = [];
-
-    /// <summary>How far ahead of this node's clock a signed time may be. Default 30 s.</summary>
-    public TimeSpan MaxClockSkew { get; set; } = TrustOptions.Default.MaxClockSkew;
-
-    internal TrustOptions ToTrustOptions() => new()
-    {
-        Mode = Mode,
-        TrustedNodeKeys = [.. TrustedNodeKeys],
-        TrustedRealmKeys = [.. TrustedRealmKeys],
-        MaxClockSkew = MaxClockSkew,
-    };
 }

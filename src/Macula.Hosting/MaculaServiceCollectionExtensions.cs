@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Macula.Transport.InMemory;
 using MessagePack;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,8 @@ public static class MaculaServiceCollectionExtensions
             services.AddOptions<MaculaOptions>().BindConfiguration(MaculaOptions.SectionName).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MaculaOptions>, MaculaOptionsValidator>());
             services.TryAddSingleton<InMemoryNetwork>();
+            // NATS unless the app chooses another bus (UseInMemory, UseTransport, a transport package's Use...).
+            services.TryAddSingleton(MaculaBuilderNatsExtensions.Registration);
             services.AddSingleton<MaculaNodeHolder>();
             services.AddSingleton(sp => sp.GetRequiredService<MaculaNodeHolder>().NodeTask);
             services.AddHostedService<MaculaHostedService>();
@@ -58,9 +61,11 @@ public static class MaculaServiceCollectionExtensions
 
     /// <summary>
     /// Makes <typeparamref name="TService"/> injectable: a typed client of its providers on the mesh. The client can
-    /// be injected before the host has started; its calls wait for the node.
+    /// be injected before the host has started; its calls wait for the node. <paramref name="configure"/> gets the
+    /// options made from <c>Macula</c>'s defaults and returns the client's (options are immutable records:
+    /// <c>c =&gt; c with { Strategy = SelectionStrategy.RoundRobin }</c>).
     /// </summary>
-    public static IServiceCollection AddMaculaClient<TService>(this IServiceCollection services, Action<ClientOptions>? configure = null)
+    public static IServiceCollection AddMaculaClient<TService>(this IServiceCollection services, Func<ClientOptions, ClientOptions>? configure = null)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -68,251 +73,13 @@ public static class MaculaServiceCollectionExtensions
         {
             var defaults = sp.GetRequiredService<IOptions<MaculaOptions>>().Value;
             var options = new ClientOptions { Strategy = defaults.DefaultStrategy, Timeout = defaults.Timeout, MaxAttempts = defaults.MaxAttempts };
-            configure?.Invoke(options);
+            options = configure?.Invoke(options) ?? options;
             return MaculaNode.CreateClient<TService>(sp.GetRequiredService<MaculaNodeHolder>().NodeTask, options);
         });
         return services;
     }
 }
 
-/// <summary>Chooses the bus and adjusts options of <see cref="MaculaServiceCollectionExtensions.AddMacula"/>.</summary>
-public sealed class MaculaBuilder
-{
-    internal MaculaBuilder(IServiceCollection services) => Services = services;
-
-    /// <summary>The service collection.</summary>
-    public IServiceCollection Services { get; }
-
-    /// <summary>Uses the NATS servers at <paramref name="servers"/> (e.g. <c>nats://127.0.0.1:4222</c>), with the rest of <c>Macula:Nats</c>.</summary>
-    public MaculaBuilder UseNats(params string[] servers)
-    {
-        Services.Configure<MaculaOptions>(o =>
-        {
-            o.Transport = MaculaTransportKind.Nats;
-            o.Nats.Servers = [.. servers];
-            o.Nats.OwnConnection = true;
-        });
-        return this;
-    }
-
-    /// <summary>Uses NATS with the connection settings in code (after <c>Macula:Nats</c> is bound).</summary>
-    public MaculaBuilder UseNats(Action<MaculaNatsOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(configure);
-        Services.Configure<MaculaOptions>(o =>
-        {
-            o.Transport = MaculaTransportKind.Nats;
-            configure(o.Nats);
-        });
-        return this;
-    }
-
-    /// <summary>
-    /// Uses the application's own NATS connection: Macula's traffic shares it, and Macula never disposes it. A
-    /// connection registered in the container (NATS.Client.Hosting's <c>AddNats</c>) is used without this call.
-    /// </summary>
-    public MaculaBuilder UseNats(NATS.Client.Core.INatsConnection connection)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        Services.Replace(ServiceDescriptor.Singleton(new SharedNatsConnection(connection)));
-        Services.Configure<MaculaOptions>(o =>
-        {
-            o.Transport = MaculaTransportKind.Nats;
-            o.Nats.OwnConnection = false;
-        });
-        return this;
-    }
-
-    /// <summary>Uses an in-process mesh: <paramref name="network"/>, or one shared by this container.</summary>
-    public MaculaBuilder UseInMemory(InMemoryNetwork? network = null)
-    {
-        Services.Configure<MaculaOptions>(o => o.Transport = MaculaTransportKind.InMemory);
-        if (network is not null)
-        {
-            Services.Replace(ServiceDescriptor.Singleton(network));
-        }
-
-        return this;
-    }
-
-    /// <summary>Changes options in code, after configuration binding.</summary>
-    public MaculaBuilder Configure(Action<MaculaOptions> configure)
-    {
-        Services.Configure(configure);
-        return this;
-    }
-
-    /// <summary>
-    /// Adds a formatter resolver the node asks before the generated and built-in formatters
-    /// (<see cref="MaculaNodeOptions.Resolvers"/>), in the order added: formatters for third-party types, or replacements.
-    /// </summary>
-    public MaculaBuilder AddFormatterResolver(IFormatterResolver resolver)
-    {
-        ArgumentNullException.ThrowIfNull(resolver);
-        Services.AddSingleton(new MaculaResolverRegistration(resolver));
-        return this;
-    }
-}
-
 internal sealed record MaculaResolverRegistration(IFormatterResolver Resolver);
 
-/// <summary>A connection handed to <see cref="MaculaBuilder.UseNats(NATS.Client.Core.INatsConnection)"/>.</summary>
-internal sealed record SharedNatsConnection(NATS.Client.Core.INatsConnection Connection);
-
 internal sealed record MaculaProviderRegistration(Type ServiceType, Func<MaculaNode, IServiceProvider, CancellationToken, Task<IAsyncDisposable>> Start);
-
-/// <summary>Owns the node: started by the hosted service, awaited by clients made before the start.</summary>
-internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, InMemoryNetwork network, IEnumerable<MaculaResolverRegistration> resolvers, IServiceProvider services, ILoggerFactory? loggerFactory = null, IHostEnvironment? environment = null)
-{
-    private readonly TaskCompletionSource<MaculaNode> _node = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public Task<MaculaNode> NodeTask => _node.Task;
-
-    public async Task<MaculaNode> StartAsync(CancellationToken cancellationToken)
-    {
-        var o = options.Value;
-        var factory = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
-        var logger = factory.CreateLogger("Macula");
-        var shared = services.GetService<SharedNatsConnection>()?.Connection ?? services.GetService<NATS.Client.Core.INatsConnection>();
-        try
-        {
-            var identity = !string.IsNullOrEmpty(o.IdentitySeed) ? NodeIdentity.FromSeed(o.IdentitySeed)
-                : !string.IsNullOrEmpty(o.IdentityFile) ? NodeIdentity.LoadOrCreate(o.IdentityFile)
-                : null;
-            var node = await MaculaNode.StartAsync(new MaculaNodeOptions
-            {
-                Realm = o.Realm,
-                NodeId = string.IsNullOrEmpty(o.NodeId) ? null : o.NodeId,
-                Identity = identity,
-                Certificate = string.IsNullOrEmpty(o.Certificate) ? null : o.Certificate,
-                Trust = o.Trust.ToTrustOptions(),
-                IncludeErrorDetails = o.IncludeErrorDetails ?? environment?.IsDevelopment() ?? false,
-                Transport = TransportFactory.Create(o, network, shared, factory, logger),
-                Metadata = o.Metadata,
-                AdvertiseTtl = o.AdvertiseTtl,
-                DiscoveryCacheTtl = o.DiscoveryCacheTtl,
-                ShutdownGracePeriod = o.ShutdownGracePeriod,
-                Resolvers = [.. resolvers.Select(r => r.Resolver)],
-                Compression = new CompressionOptions { Enabled = o.CompressionEnabled, MinBytes = o.CompressionMinBytes },
-                OnEvent = e => MaculaLogEvents.Log(logger, e),
-                EnableNatsServiceApi = o.EnableNatsServiceApi,
-            }, cancellationToken).ConfigureAwait(false);
-            _node.TrySetResult(node);
-            return node;
-        }
-        catch (Exception ex)
-        {
-            _node.TrySetException(ex);
-            throw;
-        }
-    }
-
-    public void Abandon() => _node.TrySetException(new ObjectDisposedException("MaculaNode", "The host stopped before the Macula node started."));
-}
-
-/// <summary>Starts the node and the providers with the host; stops them (draining) with it.</summary>
-internal sealed class MaculaHostedService(MaculaNodeHolder holder, IEnumerable<MaculaProviderRegistration> registrations, IServiceProvider provider) : IHostedService
-{
-    private readonly List<IAsyncDisposable> _served = [];
-    private MaculaNode? _node;
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        _node = await holder.StartAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var registration in registrations)
-        {
-            _served.Add(await registration.Start(_node, provider, cancellationToken).ConfigureAwait(false));
-        }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        holder.Abandon();
-        var stops = new List<Task>(_served.Count);
-        foreach (var served in _served)
-        {
-            stops.Add(served.DisposeAsync().AsTask());
-        }
-
-        await Task.WhenAll(stops).ConfigureAwait(false);
-        if (_node is not null)
-        {
-            await _node.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-}
-
-/// <summary>Checks <see cref="MaculaOptions"/> at start, naming the bad option and value.</summary>
-internal sealed class MaculaOptionsValidator : IValidateOptions<MaculaOptions>
-{
-    public ValidateOptionsResult Validate(string? name, MaculaOptions options)
-    {
-        var failures = new List<string>();
-        if (!IsToken(options.Realm))
-        {
-            failures.Add($"Macula:Realm '{options.Realm}' must be letters, digits, '-' and '_' only.");
-        }
-
-        if (!string.IsNullOrEmpty(options.NodeId) && !IsToken(options.NodeId))
-        {
-            failures.Add($"Macula:NodeId '{options.NodeId}' must be letters, digits, '-' and '_' only.");
-        }
-
-        if (options.Transport == MaculaTransportKind.Nats)
-        {
-            try
-            {
-                options.Nats.ToNatsOptions("macula").Validate();
-            }
-            catch (ArgumentException ex)
-            {
-                failures.Add("Macula:Nats: " + ex.Message.Replace("NatsOptions.", "Macula:Nats:", StringComparison.Ordinal));
-            }
-        }
-
-        if (!Enum.IsDefined(options.Transport))
-        {
-            failures.Add($"Macula:Transport '{options.Transport}' is not one of Nats, InMemory.");
-        }
-
-        if (!Enum.IsDefined(options.DefaultStrategy))
-        {
-            failures.Add($"Macula:DefaultStrategy '{options.DefaultStrategy}' is not a SelectionStrategy.");
-        }
-
-        if (options.AdvertiseTtl < TimeSpan.FromSeconds(1))
-        {
-            failures.Add($"Macula:AdvertiseTtl {options.AdvertiseTtl} must be at least 1 second.");
-        }
-
-        if (options.DiscoveryCacheTtl < TimeSpan.Zero)
-        {
-            failures.Add($"Macula:DiscoveryCacheTtl {options.DiscoveryCacheTtl} must not be negative.");
-        }
-
-        if (options.Timeout <= TimeSpan.Zero)
-        {
-            failures.Add($"Macula:Timeout {options.Timeout} must be positive.");
-        }
-
-        if (options.MaxAttempts is < 1)
-        {
-            failures.Add($"Macula:MaxAttempts {options.MaxAttempts} must be at least 1 (or empty for min(3, providers)).");
-        }
-
-        if (options.ShutdownGracePeriod < TimeSpan.Zero)
-        {
-            failures.Add($"Macula:ShutdownGracePeriod {options.ShutdownGracePeriod} must not be negative.");
-        }
-
-        if (options.CompressionMinBytes < 0)
-        {
-            failures.Add($"Macula:CompressionMinBytes {options.CompressionMinBytes} must not be negative.");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    private static bool IsToken(string? value) =>
-        !string.IsNullOrEmpty(value) && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
-}

@@ -3,29 +3,29 @@ namespace Macula;
 /// <summary>Options of a typed client created by <see cref="MaculaNode.CreateClient{TService}(ClientOptions?)"/>.</summary>
 public sealed record ClientOptions
 {
-    /// <summary>A new instance with the defaults (random selection, min(3, providers) attempts, 30 s per attempt).</summary>
-    public static ClientOptions Default => new();
+    /// <summary>The defaults: random selection, min(3, providers) attempts, 30 s per attempt.</summary>
+    public static ClientOptions Default { get; } = new();
 
     /// <summary>How a provider is chosen for each attempt. Default <see cref="SelectionStrategy.Random"/>.</summary>
-    public SelectionStrategy Strategy { get; set; } = SelectionStrategy.Random;
+    public SelectionStrategy Strategy { get; init; } = SelectionStrategy.Random;
 
     /// <summary>Maximum attempts per call; <see langword="null"/> means min(3, number of providers).</summary>
-    public int? MaxAttempts { get; set; }
+    public int? MaxAttempts { get; init; }
 
     /// <summary>Timeout of one attempt. Default 30 seconds.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Hedging for idempotent methods: when the first attempt has not answered after this long, a second attempt
     /// starts on another provider; the first answer wins and the other attempt is cancelled. Null (the default): off.
     /// </summary>
-    public TimeSpan? HedgeAfter { get; set; }
+    public TimeSpan? HedgeAfter { get; init; }
 
     /// <summary>Compression of the calls this client sends; <see langword="null"/> (the default) uses the node's.</summary>
-    public CompressionOptions? Compression { get; set; }
+    public CompressionOptions? Compression { get; init; }
 
     /// <summary>Flow control (window) and idle timeout of the server streams this client opens.</summary>
-    public StreamOptions Streams { get; set; } = StreamOptions.Default;
+    public StreamOptions Streams { get; init; } = StreamOptions.Default;
 
     internal void Validate()
     {
@@ -44,40 +44,6 @@ public sealed record ClientOptions
         if (HedgeAfter is { } h && h <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(HedgeAfter), HedgeAfter, "ClientOptions.HedgeAfter must be positive (or null for no hedging).");
-        }
-    }
-}
-
-/// <summary>Per-call options, applied through <see cref="MaculaClientExtensions.WithOptions{TService}(TService, CallOptions)"/>.</summary>
-public sealed record CallOptions
-{
-    /// <summary>Overrides the client's strategy for these calls.</summary>
-    public SelectionStrategy? Strategy { get; init; }
-
-    /// <summary>Overrides the maximum number of attempts for these calls.</summary>
-    public int? MaxAttempts { get; init; }
-
-    /// <summary>Overrides the per-attempt timeout for these calls.</summary>
-    public TimeSpan? Timeout { get; init; }
-
-    /// <summary>Overrides the client's hedging delay for these calls (idempotent methods only).</summary>
-    public TimeSpan? HedgeAfter { get; init; }
-
-    internal void Validate()
-    {
-        if (MaxAttempts is < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "CallOptions.MaxAttempts must be at least 1.");
-        }
-
-        if (Timeout is { } t && t <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "CallOptions.Timeout must be positive.");
-        }
-
-        if (HedgeAfter is { } h && h <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(HedgeAfter), HedgeAfter, "CallOptions.HedgeAfter must be positive.");
         }
     }
 }

@@ -43,6 +43,50 @@ public static class MaculaDiagnostics
 
     internal static readonly Histogram<double> ServerDuration = Meter.CreateHistogram<double>("macula.rpc.server.duration", "ms", "Duration of calls dispatched by providers, by service, method and outcome (ok, error, cancelled).");
 
+    /// <summary>The span names Macula starts (the client and server spans are named <c>{Service}/{Method}</c>).</summary>
+    internal static class Spans
+    {
+        /// <summary>One attempt of a client call, a child of the call's span.</summary>
+        public const string Attempt = "attempt";
+    }
+
+    /// <summary>The tag names on Macula's spans and instruments, in one place.</summary>
+    internal static class Tags
+    {
+        /// <summary>OpenTelemetry's RPC system tag; its value is <see cref="RpcSystemValue"/>.</summary>
+        public const string RpcSystem = "rpc.system";
+
+        /// <summary>The value of <see cref="RpcSystem"/>.</summary>
+        public const string RpcSystemValue = "macula";
+
+        /// <summary>The service name.</summary>
+        public const string RpcService = "rpc.service";
+
+        /// <summary>The method name.</summary>
+        public const string RpcMethod = "rpc.method";
+
+        /// <summary>The node id of the provider an attempt went to, or of the node that served a call.</summary>
+        public const string NodeId = "macula.node_id";
+
+        /// <summary>The number of an attempt, from 1.</summary>
+        public const string Attempt = "macula.attempt";
+
+        /// <summary>The <see cref="MaculaErrorCode"/> a call ended with.</summary>
+        public const string ErrorCode = "macula.error_code";
+
+        /// <summary>The status a provider replied with (<c>ok</c> or an error code).</summary>
+        public const string Status = "macula.status";
+
+        /// <summary>Set on a server span that serves a stream.</summary>
+        public const string Stream = "macula.stream";
+
+        /// <summary>The kind of a refused message: record, withdrawal, reply, announcement.</summary>
+        public const string Rejected = "macula.rejected";
+
+        /// <summary>How a provider's dispatched call ended: <c>ok</c>, <c>error</c> or <c>cancelled</c>.</summary>
+        public const string Outcome = "macula.outcome";
+    }
+
     private static int _openCircuits;
 
     static MaculaDiagnostics()

@@ -33,16 +33,16 @@ public sealed partial class MaculaNode
 
         var g = gather ?? TimeSpan.FromMilliseconds(500);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(g, TimeSpan.Zero, nameof(gather));
-        return MeshStatsResponder.GatherAsync(Transport, Realm, SerializerOptions, Time, w, g, OnBadMessage, cancellationToken, expectedNodes);
+        return MeshStatsResponder.GatherAsync(Transport, Realm, SerializerOptions, Time, w, g, _events.BadMessage, cancellationToken, expectedNodes);
     }
 
     private async Task StartStatsAsync(CancellationToken cancellationToken)
     {
         var source = new NodeStatsSource(NodeId, Realm, Options.Metadata, StartedAt, Time, ServerStats, ProvidedServiceList, GetProviderHealth, GetDhtStats);
-        _statsResponder = await MeshStatsResponder.StartAsync(Transport, source, OnBackgroundError, cancellationToken).ConfigureAwait(false);
+        _statsResponder = await MeshStatsResponder.StartAsync(Transport, source, _events.BackgroundError, cancellationToken).ConfigureAwait(false);
         if (Options.EnableNatsServiceApi)
         {
-            _serviceApi = await ServiceApiResponder.StartAsync(Transport, source, OnBackgroundError, cancellationToken).ConfigureAwait(false);
+            _serviceApi = await ServiceApiResponder.StartAsync(Transport, source, _events.BackgroundError, cancellationToken).ConfigureAwait(false);
         }
     }
 

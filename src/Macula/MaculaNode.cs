@@ -1,8 +1,12 @@
 using System.Collections.Concurrent;
 using Macula.Dht;
 using Macula.Discovery;
+using Macula.Health;
+using Macula.Introspection;
 using Macula.Rpc;
-using Macula.Security;
+using Macula.Rpc.Client;
+using Macula.Rpc.Server;
+using Macula.Rpc.Streaming;
 using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;
@@ -17,23 +21,31 @@ public sealed partial class MaculaNode : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ProviderHost, byte> _providers = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly NodeEvents _events;
+    private readonly ClientRuntime _clientRuntime;
+    private readonly ProviderRuntime _providerRuntime;
     private NodeIntrospection? _introspection;
     private NodeIdentity? _ownedIdentity;
     private int _disposed;
 
-    private MaculaNode(MaculaNodeOptions options, string nodeId, IServiceRegistry registry)
+    // The composition root: every part gets what it needs from here, and none of them knows the node.
+    private MaculaNode(MaculaNodeOptions options, string nodeId, DhtServiceRegistry registry, NodeEvents events)
     {
         Options = options;
         NodeId = nodeId;
         Transport = options.Transport!;
         Registry = registry;
         Time = options.TimeProvider;
+        _events = events;
         SerializerOptions = MaculaSerializer.CreateOptions(options.Resolvers, options.MaxObjectGraphDepth);
         Health = new HealthTable(options.CircuitBreaker, Time);
-        Events = new DiscoveryEvents(this);
-        Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time, Events.Watch);
-        StartedAt = Time.GetUtcNow();
+        DiscoveryEvents? announcements = null;
+        Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time, service => announcements!.Watch(service));
+        Announcements = announcements = new DiscoveryEvents(Transport, options.Realm, nodeId, SerializerOptions, registry.Node.Security, Time, events, Discovery);
+        _clientRuntime = new ClientRuntime(Transport, Discovery, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingCalls.Instance);
         ServerStats = new Monitoring.ServerStats(Time);
+        _providerRuntime = new ProviderRuntime(Transport, registry, Announcements, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingServer.Instance, ServerStats, _stopping.Token);
+        StartedAt = Time.GetUtcNow();
     }
 
     /// <summary>This node's id.</summary>
@@ -50,17 +62,15 @@ public sealed partial class MaculaNode : IAsyncDisposable
     /// <summary>What every payload of this node is written and read with: the user's resolvers, the generated and built-in formatters, untrusted-data security.</summary>
     internal MessagePackSerializerOptions SerializerOptions { get; }
 
-    internal IServiceRegistry Registry { get; }
+    internal DhtServiceRegistry Registry { get; }
 
     internal DiscoveryCache Discovery { get; }
 
-    internal DiscoveryEvents Events { get; }
+    internal DiscoveryEvents Announcements { get; }
 
     internal HealthTable Health { get; }
 
     internal TimeProvider Time { get; }
-
-    internal CancellationToken StoppingToken => _stopping.Token;
 
     /// <summary>Connects the transport, joins discovery and returns the running node.</summary>
     public static async Task<MaculaNode> StartAsync(MaculaNodeOptions options, CancellationToken cancellationToken = default)
@@ -71,14 +81,14 @@ public sealed partial class MaculaNode : IAsyncDisposable
         string nodeId = options.NodeId ?? identity.DefaultNodeId;
         var security = new DhtSecurity(options.Realm, identity, options.Certificate, new TrustPolicy(options.Trust, options.Realm));
         await options.Transport!.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        Action<MaculaEvent>? sink = options.OnEvent;
+        var events = new NodeEvents(nodeId, options.OnEvent, options.TimeProvider);
         var registry = await DhtServiceRegistry.StartAsync(
             options.Transport, options.Realm, nodeId, options.Dht, cancellationToken, options.TimeProvider,
-            sink is null ? null : message => sink(new MaculaEvent(MaculaEventKind.BadMessage, "DHT: " + message)), security).ConfigureAwait(false);
-        var node = new MaculaNode(options, nodeId, registry) { _ownedIdentity = options.Identity is null ? identity : null };
-        node._introspection = await NodeIntrospection.StartAsync(node, cancellationToken).ConfigureAwait(false);
+            options.OnEvent is null ? null : events.DhtBadMessage, security).ConfigureAwait(false);
+        var node = new MaculaNode(options, nodeId, registry, events) { _ownedIdentity = options.Identity is null ? identity : null };
+        node._introspection = await NodeIntrospection.StartAsync(node.Transport, options.Realm, nodeId, events, node.Describe, cancellationToken).ConfigureAwait(false);
         await node.StartStatsAsync(cancellationToken).ConfigureAwait(false);
-        node.Raise(MaculaEventKind.Started, $"Node {nodeId} started in realm '{options.Realm}'.");
+        events.Started(options.Realm);
         return node;
     }
 
@@ -90,12 +100,12 @@ public sealed partial class MaculaNode : IAsyncDisposable
     public Task<MaculaNodeInfo> PingAsync(string nodeId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
-        return NodeIntrospection.PingAsync(this, nodeId, timeout ?? TimeSpan.FromSeconds(5), cancellationToken);
+        return NodeIntrospection.PingAsync(Transport, Realm, SerializerOptions, nodeId, timeout ?? TimeSpan.FromSeconds(5), cancellationToken);
     }
 
     /// <summary>Asks every node of the realm to describe itself and gathers the answers that arrive within <paramref name="window"/>.</summary>
     public Task<IReadOnlyList<MaculaNodeInfo>> ListNodesAsync(TimeSpan? window = null, CancellationToken cancellationToken = default) =>
-        NodeIntrospection.ListAsync(this, window ?? TimeSpan.FromMilliseconds(500), cancellationToken);
+        NodeIntrospection.ListAsync(Transport, Realm, SerializerOptions, _events, window ?? TimeSpan.FromMilliseconds(500), cancellationToken);
 
     /// <summary>Looks up the providers of <paramref name="service"/> in the DHT now, bypassing the discovery cache.</summary>
     public async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(string service, CancellationToken cancellationToken = default)
@@ -116,9 +126,12 @@ public sealed partial class MaculaNode : IAsyncDisposable
         options = options is null ? ClientOptions.Default : options with { };
         options.Validate();
         var descriptor = new DynamicServiceDescriptor(service, new MethodDescriptor(method, 0, idempotent));
-        var client = new ServiceClient(this, descriptor, options, null, new ClientState());
+        var client = new ServiceClient(_clientRuntime, descriptor, options, null, new ClientState());
         return await client.InvokeRawAsync(descriptor.Methods[0], arguments, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>What this node says about itself when asked (<see cref="NodeIntrospection"/>).</summary>
+    private MaculaNodeInfo Describe() => new(NodeId, Realm, ProvidedServices(), Options.Metadata, StartedAt, GetDhtStats(), TimeSpan.Zero);
 
     internal IReadOnlyList<string> ProvidedServices()
     {
@@ -134,7 +147,7 @@ public sealed partial class MaculaNode : IAsyncDisposable
     /// <summary>What this node's DHT holds and has done: for tools and tests.</summary>
     public MaculaDhtStats GetDhtStats()
     {
-        var dht = (DhtServiceRegistry)Registry;
+        var dht = Registry;
         var s = dht.Statistics;
         return new MaculaDhtStats(dht.RoutingTableCount, dht.Node.Storage.KeyCount, dht.Node.Storage.Count, s.Lookups, s.RequestsSent, s.RequestsReceived, s.MessagesDropped);
     }
@@ -175,7 +188,7 @@ public sealed partial class MaculaNode : IAsyncDisposable
 
     private async Task<IAsyncDisposable> ProvideCoreAsync(ServiceDescriptor descriptor, Func<ServiceLease> activate, CancellationToken cancellationToken)
     {
-        var host = await ProviderHost.StartAsync(this, descriptor, activate, cancellationToken).ConfigureAwait(false);
+        var host = await ProviderHost.StartAsync(_providerRuntime, descriptor, activate, Forget, cancellationToken).ConfigureAwait(false);
         _providers.TryAdd(host, 0);
         return host;
     }
@@ -191,11 +204,10 @@ public sealed partial class MaculaNode : IAsyncDisposable
         options = options is null ? ClientOptions.Default : options with { };
         options.Validate();
         var descriptor = MaculaServiceRegistry.Get<TService>();
-        return descriptor.CreateClient(new DeferredInvoker(node, descriptor, options, null));
+        return descriptor.CreateClient(new DeferredInvoker(ClientRuntimeOf(node), descriptor, options, null, new ClientState()));
     }
 
-    internal IMaculaInvoker CreateInvoker(ServiceDescriptor descriptor, ClientOptions options, CallOptions? call) =>
-        new ServiceClient(this, descriptor, options, call, new ClientState());
+    private static async Task<ClientRuntime> ClientRuntimeOf(Task<MaculaNode> node) => (await node.ConfigureAwait(false))._clientRuntime;
 
     /// <summary>Creates a typed client of <typeparamref name="TService"/> that calls its providers on the mesh.</summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
@@ -207,8 +219,7 @@ public sealed partial class MaculaNode : IAsyncDisposable
         options = options is null ? ClientOptions.Default : options with { };
         options.Validate();
         var descriptor = MaculaServiceRegistry.Get<TService>();
-        var state = new ClientState();
-        return descriptor.CreateClient(new ServiceClient(this, descriptor, options, null, state));
+        return descriptor.CreateClient(new ServiceClient(_clientRuntime, descriptor, options, null, new ClientState()));
     }
 
     /// <summary>The health of every provider this node has called, as it sees it.</summary>
@@ -229,7 +240,7 @@ public sealed partial class MaculaNode : IAsyncDisposable
         }
 
         await Task.WhenAll(stops).ConfigureAwait(false);
-        await Events.DisposeAsync().ConfigureAwait(false);
+        await Announcements.DisposeAsync().ConfigureAwait(false);
         if (_introspection is not null)
         {
             await _introspection.DisposeAsync().ConfigureAwait(false);
@@ -241,57 +252,10 @@ public sealed partial class MaculaNode : IAsyncDisposable
         await Registry.DisposeAsync().ConfigureAwait(false);
 
         await Transport.DisposeAsync().ConfigureAwait(false);
-        Raise(MaculaEventKind.Stopped, $"Node {NodeId} stopped.");
+        _events.Stopped();
         _stopping.Dispose();
         _ownedIdentity?.Dispose();
     }
 
-    internal void Forget(ProviderHost host) => _providers.TryRemove(host, out _);
-
-    internal void OnAdvertised(string service) => Raise(MaculaEventKind.Advertised, $"Node {NodeId} advertised '{service}'.");
-
-    internal void OnWithdrawn(string service) => Raise(MaculaEventKind.Withdrawn, $"Node {NodeId} withdrew '{service}'.");
-
-    internal void OnFailover(string service, string method, string fromNode, string cause) =>
-        Raise(MaculaEventKind.Failover, $"{service}.{method} failed on {fromNode} ({cause}); failing over.");
-
-    internal void OnCircuitChanged(string service, string nodeId, CircuitState state) =>
-        Raise(MaculaEventKind.CircuitChanged, $"The circuit of {service} on {nodeId} is now {state}.");
-
-    internal DhtSecurity Security => ((DhtServiceRegistry)Registry).Node.Security;
-
-    private readonly LogThrottle _rejectionLog = new(perSecond: 10);
-
-    /// <summary>Counts a refused message by kind and logs why (at most ten lines a second).</summary>
-    internal void OnRejected(string kind, string reason)
-    {
-        MaculaDiagnostics.Rejections.Add(1, new KeyValuePair<string, object?>("macula.rejected", kind));
-        if (_rejectionLog.TryTake(Time.GetUtcNow()))
-        {
-            Raise(MaculaEventKind.BadMessage, "Refused " + reason);
-        }
-    }
-
-    internal void OnBadMessage(string subject, string what) => Raise(MaculaEventKind.BadMessage, $"Dropped a bad message on '{subject}': {what}.");
-
-    internal void OnBackgroundError(string doing, Exception ex) => Raise(MaculaEventKind.Error, $"Error while {doing}: {ex.Message}", ex);
-
-    private void Raise(MaculaEventKind kind, string message, Exception? exception = null)
-    {
-        var sink = Options.OnEvent;
-        if (sink is null)
-        {
-            return;
-        }
-
-        try
-        {
-            sink(new MaculaEvent(kind, message, exception));
-        }
-        catch (Exception)
-        {
-            // A faulty event sink must not break the node.
-        }
-    }
-
+    private void Forget(ProviderHost host) => _providers.TryRemove(host, out _);
 }

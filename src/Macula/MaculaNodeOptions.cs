@@ -1,4 +1,3 @@
-using Macula.Rpc;
 using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;
@@ -105,14 +104,14 @@ public sealed record MaculaNodeOptions
             throw new ArgumentException("MaculaNodeOptions.Transport is required: use new InMemoryNetwork().CreateTransport() for an in-process mesh, or a NatsTransport.", nameof(Transport));
         }
 
-        ValidateToken(Realm, nameof(Realm));
-        if (NodeId is not null)
+        if (Validation.TokenProblem(Realm) is { } realmProblem)
         {
-            ValidateToken(NodeId, nameof(NodeId));
-            if (NodeId == "bootstrap" || NodeId.Length > 128)
-            {
-                throw new ArgumentException($"MaculaNodeOptions.NodeId '{NodeId}' is reserved or longer than 128 characters.", nameof(NodeId));
-            }
+            throw new ArgumentException(Problem(nameof(Realm), Realm, realmProblem), nameof(Realm));
+        }
+
+        if (NodeId is not null && Validation.NodeIdProblem(NodeId) is { } nodeIdProblem)
+        {
+            throw new ArgumentException(Problem(nameof(NodeId), NodeId, nodeIdProblem), nameof(NodeId));
         }
 
         if (AdvertiseTtl < TimeSpan.FromSeconds(1))
@@ -176,56 +175,6 @@ public sealed record MaculaNodeOptions
         (Dht ?? throw new ArgumentNullException(nameof(Dht))).Validate();
     }
 
-    internal static void ValidateToken(string value, string option)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            throw new ArgumentException($"MaculaNodeOptions.{option} must not be empty.", option);
-        }
-
-        foreach (char c in value)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_'))
-            {
-                throw new ArgumentException($"MaculaNodeOptions.{option} '{value}' has the character '{c}': use letters, digits, '-' and '_' only.", option);
-            }
-        }
-    }
+    private static string Problem(string option, string? value, string problem) =>
+        string.IsNullOrEmpty(value) ? $"MaculaNodeOptions.{option} {problem}." : $"MaculaNodeOptions.{option} '{value}' {problem}.";
 }
-
-/// <summary>What happened in a node, for logs and tools.</summary>
-public enum MaculaEventKind
-{
-    /// <summary>The node started.</summary>
-    Started,
-    /// <summary>A service was advertised (or re-advertised).</summary>
-    Advertised,
-    /// <summary>A service was withdrawn.</summary>
-    Withdrawn,
-    /// <summary>A call failed over from one provider to another.</summary>
-    Failover,
-    /// <summary>A provider's circuit breaker changed state.</summary>
-    CircuitChanged,
-    /// <summary>A malformed or unexpected message was dropped.</summary>
-    BadMessage,
-    /// <summary>A background task failed.</summary>
-    Error,
-    /// <summary>The node stopped.</summary>
-    Stopped,
-}
-
-/// <summary>One event of a node.</summary>
-/// <param name="Kind">What happened.</param>
-/// <param name="Message">A readable description.</param>
-/// <param name="Exception">The exception, for errors.</param>
-public sealed record MaculaEvent(MaculaEventKind Kind, string Message, Exception? Exception = null);
-
-/// <summary>A node's view of the DHT.</summary>
-/// <param name="RoutingTableContacts">Contacts in the routing table.</param>
-/// <param name="StoredKeys">Keys this node stores as a replica.</param>
-/// <param name="StoredRecords">Provider records this node stores as a replica.</param>
-/// <param name="Lookups">Iterative lookups this node has run.</param>
-/// <param name="RequestsSent">DHT requests sent.</param>
-/// <param name="RequestsReceived">DHT requests received.</param>
-/// <param name="MessagesDropped">Bad or oversized DHT messages dropped.</param>
-public sealed record MaculaDhtStats(int RoutingTableContacts, int StoredKeys, int StoredRecords, long Lookups, long RequestsSent, long RequestsReceived, long MessagesDropped);

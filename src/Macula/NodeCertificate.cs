@@ -188,7 +188,7 @@ public sealed class NodeCertificate
             return false;
         }
 
-        if (!Identifiers.IsToken(realm) || !Identifiers.IsToken(nodeId))
+        if (!Validation.IsToken(realm) || !Validation.IsToken(nodeId))
         {
             error = string.Create(CultureInfo.InvariantCulture, $"its realm '{realm}' or node id '{nodeId}' is not a valid name");
             return false;

@@ -38,38 +38,11 @@ public sealed class NodeIdentity : IDisposable
     internal ReadOnlySpan<byte> PublicKeyBytes => _publicKey;
 
     /// <summary>Creates a new random identity.</summary>
-    public static NodeIdentity Create()
-    {
-        byte[] seed = Signing.NewSeed();
-        try
-        {
-            return new NodeIdentity(Signing.ImportSeed(seed));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(seed);
-        }
-    }
+    public static NodeIdentity Create() => new(Signing.NewKey());
 
     /// <summary>Loads an identity from its seed, a NATS user nkey seed (<c>SU...</c>).</summary>
     /// <exception cref="ArgumentException">The text is not a user nkey seed; the message says why.</exception>
-    public static NodeIdentity FromSeed(string seed)
-    {
-        Span<byte> raw = stackalloc byte[NKeyText.KeySize];
-        if (!NKeyText.TryDecodeSeed(seed, NKeyText.NodePrefix, raw, out string error))
-        {
-            throw new ArgumentException($"The node seed {error}.", nameof(seed));
-        }
-
-        try
-        {
-            return new NodeIdentity(Signing.ImportSeed(raw));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(raw);
-        }
-    }
+    public static NodeIdentity FromSeed(string seed) => new(Signing.ImportSeedText(seed, NKeyText.NodePrefix, "node"));
 
     /// <summary>
     /// Loads the identity whose seed is in <paramref name="path"/> (the first line that is not empty or a <c>#</c>

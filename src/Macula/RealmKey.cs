@@ -26,38 +26,11 @@ public sealed class RealmKey : IDisposable
     public string PublicKey { get; }
 
     /// <summary>Creates a new random realm key.</summary>
-    public static RealmKey Create()
-    {
-        byte[] seed = Signing.NewSeed();
-        try
-        {
-            return new RealmKey(Signing.ImportSeed(seed));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(seed);
-        }
-    }
+    public static RealmKey Create() => new(Signing.NewKey());
 
     /// <summary>Loads a realm key from its seed (<c>SA...</c>).</summary>
     /// <exception cref="ArgumentException">The text is not an account nkey seed; the message says why.</exception>
-    public static RealmKey FromSeed(string seed)
-    {
-        Span<byte> raw = stackalloc byte[NKeyText.KeySize];
-        if (!NKeyText.TryDecodeSeed(seed, NKeyText.RealmPrefix, raw, out string error))
-        {
-            throw new ArgumentException($"The realm seed {error}.", nameof(seed));
-        }
-
-        try
-        {
-            return new RealmKey(Signing.ImportSeed(raw));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(raw);
-        }
-    }
+    public static RealmKey FromSeed(string seed) => new(Signing.ImportSeedText(seed, NKeyText.RealmPrefix, "realm"));
 
     /// <summary>Loads the realm key whose seed is in <paramref name="path"/>.</summary>
     /// <exception cref="InvalidDataException">The file holds no realm seed; the message names the file and why.</exception>
@@ -105,8 +78,8 @@ public sealed class RealmKey : IDisposable
     /// <exception cref="ArgumentException">A value is not valid; the message names it.</exception>
     public NodeCertificate Issue(string realm, string nodeId, string nodePublicKey, TimeSpan validFor, DateTimeOffset? notBefore = null)
     {
-        Identifiers.RequireToken(realm, "realm");
-        Identifiers.RequireToken(nodeId, "nodeId");
+        Validation.RequireToken(realm, "realm");
+        Validation.RequireToken(nodeId, "nodeId");
         Span<byte> raw = stackalloc byte[NKeyText.KeySize];
         if (!NKeyText.TryDecodePublic(nodePublicKey, NKeyText.NodePrefix, raw, out string error))
         {

@@ -1,3 +1,4 @@
+using Macula.Transport.InMemory;
 using System.Text.Json;
 using Macula.Hosting;
 using Microsoft.AspNetCore.Builder;

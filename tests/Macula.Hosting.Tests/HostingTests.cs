@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Macula.Hosting;
+using Macula.Transport.InMemory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

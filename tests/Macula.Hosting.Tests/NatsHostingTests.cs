@@ -29,7 +29,7 @@ public sealed class NatsHostingTests : IAsyncLifetime
     {
         string realm = "hosted" + Guid.NewGuid().ToString("N")[..6];
         using var provider = Build("nats-provider", realm, s => s.AddMacula(o => o.UseNats(_url)).AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>());
-        using var client = Build("nats-client", realm, s => s.AddMacula(o => o.UseNats(_url)).AddMaculaClient<IGreeter>(c => c.Strategy = SelectionStrategy.First));
+        using var client = Build("nats-client", realm, s => s.AddMacula(o => o.UseNats(_url)).AddMaculaClient<IGreeter>(c => c with { Strategy = SelectionStrategy.First }));
         await provider.StartAsync();
         await client.StartAsync();
 

@@ -1,4 +1,5 @@
 using Macula.Hosting;
+using Macula.Transport.InMemory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

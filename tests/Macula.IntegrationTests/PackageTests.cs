@@ -60,6 +60,7 @@ public sealed class PackageTests
                 using Macula;
                 using Macula.Hosting;
                 using Macula.Nats;
+                using Macula.Transport.InMemory;
                 using Microsoft.Extensions.DependencyInjection;
                 using Microsoft.Extensions.Hosting;
 

@@ -6,6 +6,7 @@ using Macula.Benchmarks.Rpc;
 using Macula.Nats;
 using Macula.Rpc;
 using Macula.Transport;
+using Macula.Transport.InMemory;
 
 namespace Macula.Benchmarks.Failover;
 

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Macula.Transport.InMemory;
 
 namespace Macula.Benchmarks.Rpc;
 

@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using Macula.Discovery;
+using Macula.Health;
 using Macula.Rpc;
+using Macula.Rpc.Client;
 
 namespace Macula.Benchmarks.Rpc;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Macula.Discovery;
 using Macula.Serialization;
 using MessagePack;
 
@@ -476,7 +475,7 @@ internal sealed class DhtCodec
     private static string ReadNodeId(ref MessagePackReader r, string what)
     {
         string? nodeId = FormatterSupport.ReadString(ref r);
-        if (!DhtContact.IsValidNodeId(nodeId))
+        if (!Validation.IsDhtNodeId(nodeId))
         {
             throw new DhtProtocolException($"The {what} '{Truncate(nodeId)}' is not a valid node id.");
         }

@@ -7,9 +7,6 @@ namespace Macula.Dht;
 /// </summary>
 internal sealed class DhtContact : IEquatable<DhtContact>
 {
-    /// <summary>The longest node id accepted, in characters.</summary>
-    public const int MaxNodeIdLength = 128;
-
     public DhtContact(string nodeId)
         : this(nodeId, NodeIdCache.Get(nodeId))
     {
@@ -27,28 +24,6 @@ internal sealed class DhtContact : IEquatable<DhtContact>
     /// <summary>SHA-256 of <see cref="NodeId"/>.</summary>
     public DhtId Id { get; }
 
-    /// <summary>
-    /// Whether <paramref name="nodeId"/> can name a DHT node: one subject token of printable ASCII (no dot, no
-    /// wildcard), at most <see cref="MaxNodeIdLength"/> characters, and not the bootstrap subject's token.
-    /// </summary>
-    public static bool IsValidNodeId(string? nodeId)
-    {
-        if (string.IsNullOrEmpty(nodeId) || nodeId.Length > MaxNodeIdLength || nodeId == DhtSubjects.BootstrapToken)
-        {
-            return false;
-        }
-
-        foreach (char c in nodeId)
-        {
-            if (c <= ' ' || c > '~' || c is '.' or '*' or '>')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     public bool Equals(DhtContact? other) => other is not null && Id == other.Id;
 
     public override bool Equals(object? obj) => obj is DhtContact other && Equals(other);
@@ -56,22 +31,6 @@ internal sealed class DhtContact : IEquatable<DhtContact>
     public override int GetHashCode() => Id.GetHashCode();
 
     public override string ToString() => NodeId;
-}
-
-/// <summary>The subjects of the DHT.</summary>
-internal static class DhtSubjects
-{
-    /// <summary>The last token of the bootstrap subject; no node may use it as its id.</summary>
-    public const string BootstrapToken = "bootstrap";
-
-    /// <summary>The queue group of the bootstrap subscription, so one existing node answers each newcomer.</summary>
-    public const string BootstrapQueueGroup = "macula-dht-bootstrap";
-
-    /// <summary><c>macula.&lt;realm&gt;.dht.&lt;nodeId&gt;</c>.</summary>
-    public static string Node(string realm, string nodeId) => $"macula.{realm}.dht.{nodeId}";
-
-    /// <summary><c>macula.&lt;realm&gt;.dht.bootstrap</c>.</summary>
-    public static string Bootstrap(string realm) => $"macula.{realm}.dht.{BootstrapToken}";
 }
 
 /// <summary>

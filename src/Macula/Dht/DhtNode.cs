@@ -362,7 +362,7 @@ internal sealed partial class DhtNode
     internal void Reject(string reason)
     {
         Stats.Rejected();
-        MaculaDiagnostics.Rejections.Add(1, new KeyValuePair<string, object?>("macula.rejected", reason.StartsWith("reply", StringComparison.Ordinal) ? "reply" : reason.StartsWith("DELETE", StringComparison.Ordinal) ? "withdrawal" : "record"));
+        MaculaDiagnostics.Rejections.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Rejected, reason.StartsWith("reply", StringComparison.Ordinal) ? "reply" : reason.StartsWith("DELETE", StringComparison.Ordinal) ? "withdrawal" : "record"));
         if (_rejections.TryTake(Time.GetUtcNow()))
         {
             Report("Refused " + reason);

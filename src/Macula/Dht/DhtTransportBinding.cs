@@ -37,15 +37,15 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
     /// <summary>Subscribes the node's own subject.</summary>
     public async Task ListenAsync(CancellationToken cancellationToken)
     {
-        var subject = DhtSubjects.Node(_realm, Node.Self.NodeId);
+        var subject = Subjects.DhtNode(_realm, Node.Self.NodeId);
         _subscriptions.Add(await _transport.SubscribeAsync(subject, OnRequestAsync, null, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Joins the bootstrap queue group, so that later newcomers can find this node.</summary>
     public async Task ListenForBootstrapAsync(CancellationToken cancellationToken)
     {
-        var subject = DhtSubjects.Bootstrap(_realm);
-        _bootstrapSubscription = await _transport.SubscribeAsync(subject, OnRequestAsync, DhtSubjects.BootstrapQueueGroup, cancellationToken).ConfigureAwait(false);
+        var subject = Subjects.DhtBootstrap(_realm);
+        _bootstrapSubscription = await _transport.SubscribeAsync(subject, OnRequestAsync, Subjects.DhtBootstrapQueueGroup, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -115,7 +115,7 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
         var request = new FindNodeRequest(node.Self, node.Self.Id) { FromClient = node.IsClient };
         try
         {
-            response = await RequestAsync(DhtSubjects.Bootstrap(_realm), request, cancellationToken).ConfigureAwait(false);
+            response = await RequestAsync(Subjects.DhtBootstrap(_realm), request, cancellationToken).ConfigureAwait(false);
         }
         catch (DhtRpcException ex)
         {
@@ -159,7 +159,7 @@ internal sealed class DhtTransportBinding : IDhtRpc, IAsyncDisposable
 
     /// <inheritdoc />
     public ValueTask<DhtResponse> SendAsync(DhtContact target, DhtRequest request, CancellationToken cancellationToken) =>
-        RequestAsync(DhtSubjects.Node(_realm, target.NodeId), request, cancellationToken);
+        RequestAsync(Subjects.DhtNode(_realm, target.NodeId), request, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

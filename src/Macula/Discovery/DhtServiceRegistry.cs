@@ -58,15 +58,15 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (!DhtContact.IsValidNodeId(nodeId))
+        if (!Validation.IsDhtNodeId(nodeId))
         {
-            throw new ArgumentException($"Node id '{nodeId}' cannot name a DHT node: it must be one subject token of printable ASCII (no '.', '*', '>'), at most {DhtContact.MaxNodeIdLength} characters, and not '{DhtSubjects.BootstrapToken}'.", nameof(nodeId));
+            throw new ArgumentException($"Node id '{nodeId}' cannot name a DHT node: it must be one subject token of printable ASCII (no '.', '*', '>'), at most {Validation.MaxLength} characters, and not '{Subjects.DhtBootstrapToken}'.", nameof(nodeId));
         }
 
         ArgumentException.ThrowIfNullOrEmpty(realm);
         try
         {
-            SubjectMatcher.Validate(DhtSubjects.Node(realm, nodeId), allowWildcards: false);
+            SubjectMatcher.Validate(Subjects.DhtNode(realm, nodeId), allowWildcards: false);
         }
         catch (ArgumentException ex)
         {
@@ -114,7 +114,7 @@ internal sealed class DhtServiceRegistry : IServiceRegistry
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         ArgumentNullException.ThrowIfNull(record);
-        if (!DhtContact.IsValidNodeId(record.NodeId))
+        if (!Validation.IsDhtNodeId(record.NodeId))
         {
             throw new ArgumentException($"Provider node id '{record.NodeId}' cannot be stored in the DHT.", nameof(record));
         }

@@ -1,54 +1,7 @@
 using System.Collections.Concurrent;
-using Macula.Rpc;
+using Macula.Health;
 
 namespace Macula.Discovery;
-
-/// <summary>A provider as a client sees it: its record and its health.</summary>
-internal sealed class ProviderEntry(ProviderRecord record, ProviderHealth health)
-{
-    public ProviderRecord Record { get; } = record;
-
-    public ProviderHealth Health { get; } = health;
-
-    public string NodeId => Record.NodeId;
-
-    public string Subject => Record.Subject;
-}
-
-/// <summary>An immutable snapshot of a service's providers, shared by every call until it expires.</summary>
-internal sealed class ProviderSet(ProviderEntry[] entries, long expiresAt, DateTimeOffset firstRecordExpiry)
-{
-    public static readonly ProviderSet Empty = new([], 0, DateTimeOffset.MaxValue);
-
-    public ProviderEntry[] Entries { get; } = entries;
-
-    /// <summary>TimeProvider timestamp after which the cache entry is stale.</summary>
-    public long ExpiresAt { get; } = expiresAt;
-
-    /// <summary>When the first of the records expires on its own TTL (then the set is pruned).</summary>
-    public DateTimeOffset FirstRecordExpiry { get; } = firstRecordExpiry;
-}
-
-/// <summary>Health of every provider this node has called, keyed by service and node id.</summary>
-internal sealed class HealthTable(CircuitBreakerOptions breaker, TimeProvider time)
-{
-    private readonly ConcurrentDictionary<(string Service, string NodeId), ProviderHealth> _table = new();
-
-    public ProviderHealth Get(string service, string nodeId) =>
-        _table.GetOrAdd((service, nodeId), static (key, self) => new ProviderHealth(key.Service, key.NodeId, self.breaker, self.time), (breaker, time));
-
-    public IReadOnlyList<ProviderHealthSnapshot> Snapshot()
-    {
-        var list = new List<ProviderHealthSnapshot>(_table.Count);
-        foreach (var health in _table.Values)
-        {
-            list.Add(health.Snapshot());
-        }
-
-        list.Sort(static (a, b) => string.CompareOrdinal(a.Service + "/" + a.NodeId, b.Service + "/" + b.NodeId));
-        return list;
-    }
-}
 
 /// <summary>
 /// Caches lookups per service for a TTL (60 s by default). A hit reads one concurrent dictionary and allocates

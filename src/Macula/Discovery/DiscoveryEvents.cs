@@ -3,7 +3,6 @@ using Macula.Dht;
 using Macula.Serialization;
 using Macula.Transport;
 using MessagePack;
-using MessagePack.Formatters;
 
 namespace Macula.Discovery;
 
@@ -18,13 +17,28 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
     public const int Advertised = 1;
     public const int Withdrawn = 2;
 
-    private readonly MaculaNode _node;
+    private readonly IMaculaTransport _transport;
+    private readonly string _realm;
+    private readonly string _nodeId;
+    private readonly MessagePackSerializerOptions _serializerOptions;
+    private readonly DhtSecurity _security;
+    private readonly TimeProvider _time;
+    private readonly IMaculaEventSink _events;
+    private readonly DiscoveryCache _cache;
     private readonly ConcurrentDictionary<string, Task<IAsyncDisposable?>> _watching = new(StringComparer.Ordinal);
     private volatile bool _disposed;
 
-    public DiscoveryEvents(MaculaNode node) => _node = node;
-
-    public static string Subject(string realm, string service) => Subjects.Discovery(realm, service);
+    public DiscoveryEvents(IMaculaTransport transport, string realm, string nodeId, MessagePackSerializerOptions serializerOptions, DhtSecurity security, TimeProvider time, IMaculaEventSink events, DiscoveryCache cache)
+    {
+        _transport = transport;
+        _realm = realm;
+        _nodeId = nodeId;
+        _serializerOptions = serializerOptions;
+        _security = security;
+        _time = time;
+        _events = events;
+        _cache = cache;
+    }
 
     /// <summary>Starts listening for announcements about <paramref name="service"/> (once per service).</summary>
     public void Watch(string service)
@@ -44,11 +58,11 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
     {
         try
         {
-            return await _node.Transport.SubscribeAsync(Subject(_node.Realm, service), message => OnAnnouncement(service, message)).ConfigureAwait(false);
+            return await _transport.SubscribeAsync(Subjects.Discovery(_realm, service), message => OnAnnouncement(service, message)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is MaculaTransportException or ArgumentException)
         {
-            _node.OnBackgroundError($"watching discovery announcements of {service}", ex);
+            _events.BackgroundError($"watching discovery announcements of {service}", ex);
             return null;
         }
     }
@@ -61,37 +75,37 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
         Seal seal;
         try
         {
-            var announcement = MaculaSerializer.Deserialize(message.Payload, AnnouncementFormatter.Instance, _node.SerializerOptions);
+            var announcement = MaculaSerializer.Deserialize(message.Payload, AnnouncementFormatter.Instance, _serializerOptions);
             (op, nodeId, at, seal) = (announcement.Op, announcement.NodeId, announcement.At, announcement.Seal);
         }
         catch (MaculaSerializationException ex)
         {
-            _node.OnBadMessage(message.Subject, ex.Message);
+            _events.BadMessage(message.Subject, ex.Message);
             return ValueTask.CompletedTask;
         }
 
-        if (nodeId is null || nodeId == _node.NodeId || op is not (Advertised or Withdrawn))
+        if (nodeId is null || nodeId == _nodeId || op is not (Advertised or Withdrawn))
         {
             return ValueTask.CompletedTask;
         }
 
-        var verdict = _node.Security.CheckAnnouncement(service, op, nodeId, at, seal, _node.Time.GetUtcNow());
+        var verdict = _security.CheckAnnouncement(service, op, nodeId, at, seal, _time.GetUtcNow());
         if (!verdict.Accepted)
         {
-            _node.OnRejected("announcement", $"discovery announcement on '{message.Subject}': {verdict.Reason}");
+            _events.Rejected("announcement", $"discovery announcement on '{message.Subject}': {verdict.Reason}");
             return ValueTask.CompletedTask;
         }
 
         switch (op)
         {
             case Advertised:
-                _node.Discovery.Invalidate(service);
+                _cache.Invalidate(service);
                 break;
             case Withdrawn:
                 // Only the key that signed the cached record may evict it: a name is not enough.
-                if (!_node.Discovery.Evict(service, nodeId, seal.PublicKeyText))
+                if (!_cache.Evict(service, nodeId, seal.PublicKeyText))
                 {
-                    _node.OnRejected("announcement", $"discovery announcement on '{message.Subject}': '{DhtSecurity.Quote(nodeId)}' is cached with another key");
+                    _events.Rejected("announcement", $"discovery announcement on '{message.Subject}': '{DhtSecurity.Quote(nodeId)}' is cached with another key");
                 }
 
                 break;
@@ -103,13 +117,13 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
     /// <summary>Announces that this node joined or is leaving as a provider of <paramref name="service"/>; best effort.</summary>
     public async ValueTask AnnounceAsync(string service, int op)
     {
-        var at = DhtSecurity.TruncateToMilliseconds(_node.Time.GetUtcNow());
-        var seal = _node.Security.SignAnnouncement(service, op, _node.NodeId, at);
+        var at = DhtSecurity.TruncateToMilliseconds(_time.GetUtcNow());
+        var seal = _security.SignAnnouncement(service, op, _nodeId, at);
         using var buffer = new PooledBufferWriter(256);
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(4);
         writer.Write(op);
-        writer.Write(_node.NodeId);
+        writer.Write(_nodeId);
         writer.Write(at.ToUnixTimeMilliseconds());
         writer.WriteArrayHeader(3);
         writer.Write(seal.PublicKey.AsSpan());
@@ -118,11 +132,11 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
         writer.Flush();
         try
         {
-            await _node.Transport.PublishAsync(Subject(_node.Realm, service), buffer.WrittenMemory).ConfigureAwait(false);
+            await _transport.PublishAsync(Subjects.Discovery(_realm, service), buffer.WrittenMemory).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex)
         {
-            _node.OnBackgroundError($"announcing {service}", ex);
+            _events.BackgroundError($"announcing {service}", ex);
         }
     }
 
@@ -138,57 +152,3 @@ internal sealed class DiscoveryEvents : IAsyncDisposable
         }
     }
 }
-
-/// <summary>An announcement <c>[op, node_id]</c>; readers skip what later versions append.</summary>
-internal sealed class AnnouncementFormatter : IMessagePackFormatter<Announcement>
-{
-    public static readonly AnnouncementFormatter Instance = new();
-
-    public void Serialize(ref MessagePackWriter writer, Announcement value, MessagePackSerializerOptions options) =>
-        throw new NotSupportedException("Announcements are written by DiscoveryEvents.AnnounceAsync.");
-
-    public Announcement Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
-    {
-        options.Security.DepthStep(ref reader);
-        int count = reader.ReadArrayHeader();
-        if (count < 4)
-        {
-            throw new MessagePackSerializationException($"Expected an announcement [op, node_id, at_ms, seal], found an array of {count}.");
-        }
-
-        int op = reader.ReadInt32();
-        string? nodeId = FormatterSupport.ReadString(ref reader);
-        var at = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(reader.ReadInt64(), 0, 253402300799999L));
-        options.Security.DepthStep(ref reader);
-        int fields = reader.ReadArrayHeader();
-        if (fields < 3)
-        {
-            throw new MessagePackSerializationException($"Expected a seal [public_key, signature, certificate], found an array of {fields}.");
-        }
-
-        byte[] key = reader.ReadBytes() is { } k ? System.Buffers.BuffersExtensions.ToArray(k) : [];
-        byte[] signature = reader.ReadBytes() is { } g ? System.Buffers.BuffersExtensions.ToArray(g) : [];
-        string? certificate = FormatterSupport.ReadString(ref reader);
-        if (key.Length != Security.Signing.PublicKeySize || signature.Length != Security.Signing.SignatureSize || certificate?.Length > NodeCertificate.MaxTextLength)
-        {
-            throw new MessagePackSerializationException("The announcement's seal has a key, signature or certificate of the wrong size.");
-        }
-
-        for (int i = 3; i < fields; i++)
-        {
-            reader.Skip();
-        }
-
-        reader.Depth--;
-        for (int i = 4; i < count; i++)
-        {
-            reader.Skip();
-        }
-
-        reader.Depth--;
-        return new Announcement(op, nodeId, at, new Seal(key, signature, certificate));
-    }
-}
-
-/// <summary>One discovery announcement as read from the wire, before it is verified.</summary>
-internal readonly record struct Announcement(int Op, string? NodeId, DateTimeOffset At, Seal Seal);

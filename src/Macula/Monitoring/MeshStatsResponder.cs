@@ -7,7 +7,7 @@ namespace Macula.Monitoring;
 
 /// <summary>
 /// Answers stats requests on <c>macula.&lt;realm&gt;.stats</c> (every node) and <c>macula.&lt;realm&gt;.stats.&lt;nodeId&gt;</c>
-/// (this node), and gathers the answers of a realm, as <see cref="Rpc.NodeIntrospection"/> does for node descriptions.
+/// (this node), and gathers the answers of a realm, as <see cref="Introspection.NodeIntrospection"/> does for node descriptions.
 /// </summary>
 internal sealed class MeshStatsResponder : IAsyncDisposable
 {

@@ -33,9 +33,9 @@ internal sealed class ServerStats
         double ms = ticks * 1000.0 / _time.TimestampFrequency;
         MaculaDiagnostics.ServerDuration.Record(ms, new TagList
         {
-            { "rpc.service", service },
-            { "rpc.method", method },
-            { "macula.outcome", Outcome(outcome) },
+            { MaculaDiagnostics.Tags.RpcService, service },
+            { MaculaDiagnostics.Tags.RpcMethod, method },
+            { MaculaDiagnostics.Tags.Outcome, Outcome(outcome) },
         });
         var window = _methods.GetOrAdd((service, method), static key => new MethodStatsWindow(key.Service, key.Method));
         window.Record(now / _time.TimestampFrequency, (long)(ticks * 1_000_000.0 / _time.TimestampFrequency), outcome, error);

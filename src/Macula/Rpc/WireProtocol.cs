@@ -15,6 +15,9 @@ internal static class WireProtocol
     public const string StatusHeader = "Macula-Status";
     public const string CancelHeader = "Macula-Cancel";
     public const string TraceParentHeader = "traceparent";
+
+    /// <summary>Marks a request that opens a server stream (its other headers are in Rpc/Streaming's StreamingProtocol).</summary>
+    public const string StreamHeader = "Macula-Stream";
     public const string StatusOk = "ok";
 
     /// <summary>On any body: how it is compressed. The only value is <see cref="Lz4"/>; absent, the body is plain MessagePack.</summary>
@@ -23,7 +26,6 @@ internal static class WireProtocol
     /// <summary>MessagePack-CSharp's Lz4BlockArray layout (docs/wire-protocol.md, "Compression").</summary>
     public const string Lz4 = "lz4";
 
-    public static string RpcSubject(string realm, string service, string nodeId) => Subjects.Rpc(realm, service, nodeId);
 
     public static string FormatDeadline(DateTimeOffset deadline) => deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 

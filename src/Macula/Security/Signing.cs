@@ -23,6 +23,43 @@ internal static class Signing
 
     public static byte[] NewSeed() => RandomNumberGenerator.GetBytes(NKeyText.KeySize);
 
+    /// <summary>A new random key; its seed bytes are wiped once imported.</summary>
+    public static Key NewKey()
+    {
+        byte[] seed = NewSeed();
+        try
+        {
+            return ImportSeed(seed);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+
+    /// <summary>
+    /// The key whose seed is the nkey text <paramref name="seed"/> of kind <paramref name="prefix"/>; the decoded bytes
+    /// are wiped once imported.
+    /// </summary>
+    /// <exception cref="ArgumentException">"The <paramref name="what"/> seed ..." and why it is not one.</exception>
+    public static Key ImportSeedText(string seed, byte prefix, string what)
+    {
+        Span<byte> raw = stackalloc byte[NKeyText.KeySize];
+        if (!NKeyText.TryDecodeSeed(seed, prefix, raw, out string error))
+        {
+            throw new ArgumentException($"The {what} seed {error}.", nameof(seed));
+        }
+
+        try
+        {
+            return ImportSeed(raw);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(raw);
+        }
+    }
+
     public static byte[] PublicKeyOf(Key key) => key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
 
     public static byte[] ExportSeed(Key key) => key.Export(KeyBlobFormat.RawPrivateKey);

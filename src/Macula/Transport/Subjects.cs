@@ -47,4 +47,28 @@ internal static class Subjects
     /// (docs/security.md says what it exposes); <paramref name="verb"/> is PING, INFO or STATS.
     /// </summary>
     public static string ServiceApi(string verb, bool wildcard) => wildcard ? $"$SRV.{verb}.>" : $"$SRV.{verb}";
+
+    /// <summary><c>macula.&lt;realm&gt;.stream.&lt;nodeId&gt;.&lt;unique&gt;</c>: one stream's inbox (client side) or control subject (provider side).</summary>
+    public static string NewStream(string realm, string nodeId) => $"macula.{realm}.stream.{nodeId}.{Guid.NewGuid():N}";
+
+    /// <summary><c>macula.&lt;realm&gt;.dht.&lt;nodeId&gt;</c>: the DHT requests (PING, FIND_NODE, FIND_VALUE, STORE, DELETE) of one node.</summary>
+    public static string DhtNode(string realm, string nodeId) => $"macula.{realm}.dht.{nodeId}";
+
+    /// <summary>The last token of the bootstrap subject; no node may use it as its id.</summary>
+    public const string DhtBootstrapToken = "bootstrap";
+
+    /// <summary>The queue group of the bootstrap subscription, so one existing node answers each newcomer.</summary>
+    public const string DhtBootstrapQueueGroup = "macula-dht-bootstrap";
+
+    /// <summary><c>macula.&lt;realm&gt;.dht.bootstrap</c>: a newcomer's first request, answered by one node of the queue group.</summary>
+    public static string DhtBootstrap(string realm) => $"macula.{realm}.dht.{DhtBootstrapToken}";
+
+    /// <summary><c>macula.&lt;realm&gt;.node.&lt;nodeId&gt;</c>: "who are you" to one node.</summary>
+    public static string Node(string realm, string nodeId) => $"macula.{realm}.node.{nodeId}";
+
+    /// <summary><c>macula.&lt;realm&gt;.nodes</c>: "who are you" to every node of the realm.</summary>
+    public static string AllNodes(string realm) => $"macula.{realm}.nodes";
+
+    /// <summary><c>_INBOX.macula.&lt;unique&gt;</c>: where a node gathers the answers to one <see cref="AllNodes"/> request.</summary>
+    public static string NewGatherInbox() => $"_INBOX.macula.{Guid.NewGuid():N}";
 }

@@ -1,4 +1,5 @@
 using Macula.Discovery;
+using Macula.Transport.InMemory;
 using Xunit.Abstractions;
 
 namespace Macula.Tests.Dht;

@@ -100,6 +100,6 @@ public sealed class DhtIdTests
     [InlineData("é", false)]
     public void Node_ids_must_be_one_subject_token(string nodeId, bool valid)
     {
-        Assert.Equal(valid, DhtContact.IsValidNodeId(nodeId));
+        Assert.Equal(valid, Validation.IsDhtNodeId(nodeId));
     }
 }

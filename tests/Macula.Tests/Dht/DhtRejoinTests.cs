@@ -1,4 +1,5 @@
 using Macula.Discovery;
+using Macula.Transport.InMemory;
 
 namespace Macula.Tests.Dht;
 

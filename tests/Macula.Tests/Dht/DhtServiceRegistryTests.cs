@@ -3,6 +3,7 @@ using Macula.Dht;
 using Macula.Discovery;
 using Macula.Serialization;
 using Macula.Transport;
+using Macula.Transport.InMemory;
 using MessagePack;
 
 namespace Macula.Tests.Dht;
@@ -118,7 +119,7 @@ public sealed class DhtServiceRegistryTests : IAsyncLifetime
     {
         var nodes = await StartAsync(6);
         var target = nodes[2];
-        var subject = DhtSubjects.Node(Realm, target.Node.Self.NodeId);
+        var subject = Subjects.DhtNode(Realm, target.Node.Self.NodeId);
         var attacker = _network.CreateTransport();
         _transports.Add(attacker);
 

@@ -15,7 +15,7 @@ public sealed class PushInvalidationTests
             await probe.WhoAsync();
         }
 
-        await mesh.Client.Events.WatchingAsync("Probe");
+        await mesh.Client.Announcements.WatchingAsync("Probe");
         var leaving = mesh.Providers[1];
         await leaving.Registration.DisposeAsync();
         await WaitUntilAsync(async () => (await mesh.Client.Discovery.GetAsync("Probe", default)).Entries.All(e => e.NodeId != "p1"));
@@ -36,7 +36,7 @@ public sealed class PushInvalidationTests
         await using var mesh = await ProbeMesh.StartAsync(1, o => o with { DiscoveryCacheTtl = TimeSpan.FromMinutes(10) });
         var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.RoundRobin });
         Assert.Equal("p0", await probe.WhoAsync());
-        await mesh.Client.Events.WatchingAsync("Probe");
+        await mesh.Client.Announcements.WatchingAsync("Probe");
 
         await using var late = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = mesh.Network.CreateTransport(), NodeId = "late" });
         await using var registration = await late.ProvideAsync<IProbe>(new ProbeImpl("late"));
@@ -51,7 +51,7 @@ public sealed class PushInvalidationTests
         await using var mesh = await ProbeMesh.StartAsync(1);
         var probe = mesh.CreateClient();
         await probe.WhoAsync();
-        await mesh.Client.Events.WatchingAsync("Probe");
+        await mesh.Client.Announcements.WatchingAsync("Probe");
 
         await mesh.ClientTransport.PublishAsync("macula.default.discovery.Probe", new byte[] { 0x91, 0xc1 });
 

@@ -1,6 +1,8 @@
 using Macula.Discovery;
+using Macula.Health;
 using Macula.Rpc;
 using Macula.Tests.Rpc;
+using Macula.Transport.InMemory;
 
 namespace Macula.Tests.Discovery;
 

@@ -1,3 +1,5 @@
+using Macula.Transport.InMemory;
+
 namespace Macula.Tests.EndToEnd;
 
 public enum Priority : byte

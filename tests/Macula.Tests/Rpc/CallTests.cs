@@ -1,4 +1,5 @@
 using Macula.Rpc;
+using Macula.Transport.InMemory;
 
 namespace Macula.Tests.Rpc;
 

@@ -119,6 +119,29 @@ public sealed class FailoverTests
         Assert.Single(ex.Attempts);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_view_of_a_view_keeps_the_options_the_second_view_leaves_unset(bool madeBeforeTheNodeStarted)
+    {
+        await using var mesh = await ProbeMesh.StartAsync(3);
+        foreach (var p in mesh.Providers)
+        {
+            p.Transport.Faults.NoResponders = true;
+        }
+
+        // A client made before its node started (as hosting makes them) merges per-call options as any client does.
+        var client = madeBeforeTheNodeStarted
+            ? MaculaNode.CreateClient<IProbe>(Task.FromResult(mesh.Client), new ClientOptions { MaxAttempts = 3 })
+            : mesh.CreateClient(new ClientOptions { MaxAttempts = 3 });
+        var probe = client
+            .WithOptions(new CallOptions { MaxAttempts = 1 })
+            .WithOptions(new CallOptions { Timeout = TimeSpan.FromSeconds(5) });
+
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.WhoAsync().AsTask());
+        Assert.Single(ex.Attempts);
+    }
+
     [Fact]
     public async Task Error_reply_is_told_apart_from_a_timeout()
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Macula.Serialization;
 using Macula.Transport;
+using Macula.Transport.InMemory;
 using MessagePack;
 using MessagePack.Formatters;
 

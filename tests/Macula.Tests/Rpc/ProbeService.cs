@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Macula.Rpc;
 using Macula.Serialization;
+using Macula.Transport.InMemory;
 using MessagePack;
 using MessagePack.Formatters;
 

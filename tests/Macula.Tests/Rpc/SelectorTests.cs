@@ -1,5 +1,7 @@
 using Macula.Discovery;
+using Macula.Health;
 using Macula.Rpc;
+using Macula.Rpc.Client;
 
 namespace Macula.Tests.Rpc;
 

@@ -4,6 +4,7 @@ using Macula.Discovery;
 using Macula.Serialization;
 using Macula.Tests.Rpc;
 using Macula.Transport;
+using Macula.Transport.InMemory;
 using MessagePack;
 
 namespace Macula.Tests.Security;
@@ -146,7 +147,7 @@ public sealed class AttackTests : IAsyncLifetime
             await probe.WhoAsync();
         }
 
-        await _client.Events.WatchingAsync("Probe");
+        await _client.Announcements.WatchingAsync("Probe");
         await _attacker.AnnounceWithdrawnAsync("Probe", "p0", DateTimeOffset.UtcNow);
         await _attacker.PublishAsync(Subjects.Discovery(Realm, "Probe"), LegacyAnnouncement("p0"));
         await Task.Delay(200);

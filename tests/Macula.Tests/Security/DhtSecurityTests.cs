@@ -70,7 +70,7 @@ public sealed class DhtSecurityTests
     public void An_id_of_the_derived_form_can_only_be_claimed_by_the_key_it_derives_from()
     {
         using var owner = NodeIdentity.Create();
-        var genuine = new DhtSecurity(DhtTestData.Realm, owner, null, new Macula.Security.TrustPolicy(TrustOptions.Default, DhtTestData.Realm));
+        var genuine = new DhtSecurity(DhtTestData.Realm, owner, null, new TrustPolicy(TrustOptions.Default, DhtTestData.Realm));
         var squatter = DhtSecurity.Open(DhtTestData.Realm);
         var checker = DhtSecurity.Open(DhtTestData.Realm);
         string id = owner.DefaultNodeId;
@@ -87,9 +87,9 @@ public sealed class DhtSecurityTests
         using var trusted = NodeIdentity.Create();
         using var stranger = NodeIdentity.Create();
         var options = new TrustOptions { Mode = TrustMode.Enforced, TrustedNodeKeys = [trusted.PublicKey] };
-        var checker = new DhtSecurity(DhtTestData.Realm, NodeIdentity.Create(), null, new Macula.Security.TrustPolicy(options, DhtTestData.Realm));
-        var good = new DhtSecurity(DhtTestData.Realm, trusted, null, new Macula.Security.TrustPolicy(options, DhtTestData.Realm));
-        var bad = new DhtSecurity(DhtTestData.Realm, stranger, null, new Macula.Security.TrustPolicy(options, DhtTestData.Realm));
+        var checker = new DhtSecurity(DhtTestData.Realm, NodeIdentity.Create(), null, new TrustPolicy(options, DhtTestData.Realm));
+        var good = new DhtSecurity(DhtTestData.Realm, trusted, null, new TrustPolicy(options, DhtTestData.Realm));
+        var bad = new DhtSecurity(DhtTestData.Realm, stranger, null, new TrustPolicy(options, DhtTestData.Realm));
 
         Assert.True(checker.Check(Key, good.Sign(Key, Record(trusted.DefaultNodeId, Now)), Now).Accepted);
         Assert.False(checker.Check(Key, bad.Sign(Key, Record(stranger.DefaultNodeId, Now)), Now).Accepted);

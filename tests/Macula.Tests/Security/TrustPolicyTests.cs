@@ -1,3 +1,4 @@
+using Macula.Dht;
 using Macula.Security;
 
 namespace Macula.Tests.Security;

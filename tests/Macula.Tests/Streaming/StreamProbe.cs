@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Macula.Transport.InMemory;
 
 namespace Macula.Tests.Streaming;
 

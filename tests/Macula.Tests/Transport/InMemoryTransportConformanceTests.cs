@@ -1,5 +1,6 @@
 using Macula.Testing;
 using Macula.Transport;
+using Macula.Transport.InMemory;
 
 namespace Macula.Tests.Transport;
 

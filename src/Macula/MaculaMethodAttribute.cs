@@ -1,0 +1,25 @@
+namespace Macula;
+
+/// <summary>Optional per-method settings of a <see cref="MaculaServiceAttribute"/> interface.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class MaculaMethodAttribute : Attribute
+{
+    /// <summary>The method name on the wire. Defaults to the C# method name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// Whether the method may safely run more than once for one call. Idempotent methods (the default) fail over
+    /// on any infrastructure failure; non-idempotent methods fail over only when the request provably never
+    /// reached a provider, so they never run twice.
+    /// </summary>
+    public bool Idempotent { get; set; } = true;
+
+    /// <summary>Per-attempt timeout in milliseconds for this method; 0 uses the client's timeout.</summary>
+    public int TimeoutMs { get; set; }
+
+    /// <summary>Maximum number of attempts for this method; 0 uses the client's setting.</summary>
+    public int MaxAttempts { get; set; }
+
+    /// <summary>Whether this method's calls and replies are compressed, whatever the client and node say. Default: as they say.</summary>
+    public MethodCompression Compression { get; set; }
+}

@@ -1,0 +1,16 @@
+using Macula.Transport;
+
+namespace Macula.Rpc.Client;
+
+/// <summary>
+/// What differs between the attempts of a unary call and of a stream's open, the one seam the failover loop calls:
+/// whether the call may be hedged, and what each attempt adds to its request before it is sent.
+/// </summary>
+internal interface IAttemptHandler
+{
+    /// <summary>Whether a slow attempt may be raced by a second one (<see cref="CallOptions.HedgeAfter"/>).</summary>
+    bool AllowsHedging { get; }
+
+    /// <summary>Prepares one attempt on the provider at <paramref name="subject"/>: adds headers, subscribes what its reply needs.</summary>
+    ValueTask BeginAttemptAsync(string subject, string callId, MaculaHeaders headers, CancellationToken cancellationToken);
+}

@@ -1,0 +1,14 @@
+using MessagePack.Formatters;
+
+namespace Macula.Rpc.Client;
+
+/// <summary>
+/// The seam where a client's stream calls leave the unary path: <see cref="ServiceClient.InvokeStreamAsync"/> hands
+/// them to Rpc/Streaming, which opens each stream through <see cref="ServiceClient.OpenStreamAsync"/> (one call
+/// through the same selection and failover) with its own <see cref="IAttemptHandler"/>.
+/// </summary>
+internal interface IStreamCalls
+{
+    /// <summary>A stream of <paramref name="method"/>'s items: each enumeration opens one stream through <paramref name="client"/>.</summary>
+    IAsyncEnumerable<TItem> Open<TArgs, TItem>(ServiceClient client, MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken cancellationToken);
+}

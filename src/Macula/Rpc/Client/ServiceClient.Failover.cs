@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using Macula.Discovery;
+using Macula.Serialization;
+using MessagePack.Formatters;
+
+namespace Macula.Rpc.Client;
+
+internal sealed partial class ServiceClient
+{
+    /// <summary>
+    /// Serializes the arguments once, then runs attempts on selected providers until one answers, the failure ends the
+    /// call (application error, a refused request, a non-idempotent method that may have run), or the attempts or
+    /// providers run out. A cache that ran out of providers is looked up afresh once.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Reply> SendCoreAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAttemptHandler handler, CancellationToken cancellationToken)
+    {
+        // A cyclic or too deep argument fails here, before anything is sent, as a MaculaSerializationException.
+        using var plain = new PooledBufferWriter();
+        MaculaSerializer.Serialize(plain, arguments, argumentsFormatter, _runtime.SerializerOptions);
+        bool compress = WireProtocol.ShouldCompress(_options.Compression ?? _runtime.Options.Compression, method.Compression, plain.WrittenCount);
+        using var packed = compress ? new PooledBufferWriter((plain.WrittenCount / 2) + 64) : null;
+        bool compressed = packed is not null && WireProtocol.TryCompress(plain.WrittenSpan, packed);
+        var body = compressed ? packed! : plain;
+        int maxPayload = _runtime.Transport.MaxPayload;
+        if (body.WrittenCount > maxPayload)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.PayloadTooLarge, $"The arguments of {_service.Name}.{method.Name} take {body.WrittenCount} bytes{(compressed ? " compressed" : string.Empty)}, more than the transport's maximum payload of {maxPayload} bytes.");
+        }
+
+        var policy = CallPolicy.Resolve(_options, _call, method, handler);
+        var providers = await _runtime.Discovery.GetAsync(_service.Name, cancellationToken).ConfigureAwait(false);
+        if (providers.Entries.Length == 0)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.ServiceNotFound, $"No provider of the service '{_service.Name}' was found in realm '{_runtime.Realm}'.");
+        }
+
+        int maxAttempts = policy.MaxAttempts ?? Math.Min(3, providers.Entries.Length);
+        var request = new AttemptRequest(method, Guid.NewGuid().ToString("N"), body.WrittenMemory, compressed, policy.Timeout, handler);
+        List<string>? excluded = null;
+        List<MaculaAttempt>? attempts = null;
+        bool refreshed = false;
+
+        for (int attempt = 1; ; attempt++)
+        {
+            int index = ProviderSelector.Select(policy.Strategy, providers.Entries, excluded, ref _state.RoundRobin);
+            if (index < 0 && !refreshed)
+            {
+                // Every cached provider failed: the cache may be stale, so look once more before giving up.
+                refreshed = true;
+                providers = await RefreshAsync(providers, cancellationToken).ConfigureAwait(false);
+                index = ProviderSelector.Select(policy.Strategy, providers.Entries, excluded, ref _state.RoundRobin);
+            }
+
+            if (index < 0)
+            {
+                throw AllFailed(method, providers, excluded, attempts);
+            }
+
+            var provider = providers.Entries[index];
+            Outcome outcome;
+            if (policy.HedgeAfter is { } delay && attempt < maxAttempts && providers.Entries.Length > 1 + (excluded?.Count ?? 0))
+            {
+                var (first, second) = await HedgeAsync(request, attempt, delay, policy.Strategy, providers, provider, excluded, attempts, cancellationToken).ConfigureAwait(false);
+                if (first.Reply is { } hedgedReply)
+                {
+                    return new Reply(hedgedReply, first.Provider.NodeId, attempts);
+                }
+
+                if (second is { } other)
+                {
+                    // Both hedged attempts failed: the first to fail is recorded first.
+                    RecordFailure(first, ref attempts, ref excluded);
+                    if (first.Failure == MaculaErrorCode.BadRequest)
+                    {
+                        throw Refused(method, first, attempts);
+                    }
+
+                    attempt++;
+                    outcome = other;
+                }
+                else
+                {
+                    outcome = first;
+                }
+            }
+            else
+            {
+                outcome = await AttemptAsync(provider, request, attempt, attempts, cancellationToken).ConfigureAwait(false);
+                if (outcome.Reply is { } reply)
+                {
+                    return new Reply(reply, provider.NodeId, attempts);
+                }
+            }
+
+            RecordFailure(outcome, ref attempts, ref excluded);
+            if (outcome.Failure == MaculaErrorCode.BadRequest)
+            {
+                throw Refused(method, outcome, attempts);
+            }
+
+            provider = outcome.Provider;
+            if (!method.Idempotent && !outcome.NeverRan)
+            {
+                // The request may have reached the provider: running it elsewhere could run it twice.
+                throw new MaculaRpcException(outcome.Failure, $"{_service.Name}.{method.Name} is not idempotent and its attempt on {provider.NodeId} failed after the request may have reached it ({outcome.Cause}); not retried.", attempts);
+            }
+
+            if (attempt >= maxAttempts)
+            {
+                bool allTried = Untried(providers, excluded!) == 0;
+                if (allTried && !refreshed && policy.MaxAttempts is null)
+                {
+                    // Every cached provider failed: look once more; providers that are new get the default attempts.
+                    refreshed = true;
+                    providers = await RefreshAsync(providers, cancellationToken).ConfigureAwait(false);
+                    int fresh = Untried(providers, excluded!);
+                    if (fresh > 0)
+                    {
+                        maxAttempts = attempt + Math.Min(3, fresh);
+                        ReportFailover(method, outcome, attempt);
+                        continue;
+                    }
+                }
+
+                if (allTried)
+                {
+                    throw AllFailed(method, providers, excluded, attempts);
+                }
+
+                throw new MaculaRpcException(MaculaErrorCode.MaxAttemptsExceeded, $"{_service.Name}.{method.Name} failed {attempts!.Count} attempts (the maximum): {Describe(attempts)}", attempts);
+            }
+
+            ReportFailover(method, outcome, attempt);
+        }
+    }
+
+    /// <summary>Drops the stale set and looks the service up again (once per call).</summary>
+    private ValueTask<ProviderSet> RefreshAsync(ProviderSet stale, CancellationToken cancellationToken)
+    {
+        _runtime.Discovery.Invalidate(_service.Name, stale);
+        return _runtime.Discovery.RefreshAsync(_service.Name, cancellationToken);
+    }
+
+    private static int Untried(ProviderSet providers, List<string> excluded)
+    {
+        int untried = 0;
+        foreach (var entry in providers.Entries)
+        {
+            if (!excluded.Contains(entry.NodeId))
+            {
+                untried++;
+            }
+        }
+
+        return untried;
+    }
+
+    /// <summary>Every provider failed: the cached set is dropped, so the next call looks up afresh.</summary>
+    private MaculaRpcException AllFailed(MethodDescriptor method, ProviderSet providers, List<string>? excluded, List<MaculaAttempt>? attempts)
+    {
+        _runtime.Discovery.Invalidate(_service.Name, providers);
+        return new MaculaRpcException(MaculaErrorCode.AllProvidersFailed, $"All {excluded?.Count ?? 0} providers of '{_service.Name}' failed {_service.Name}.{method.Name}: {Describe(attempts)}", attempts);
+    }
+
+    /// <summary>
+    /// A provider could not decode the request (too deep, malformed, a type it reads differently): every provider of
+    /// the service reads it with the same contract, so trying the others would only repeat the refusal.
+    /// </summary>
+    private MaculaRpcException Refused(MethodDescriptor method, in Outcome outcome, List<MaculaAttempt>? attempts) =>
+        new(MaculaErrorCode.BadRequest, $"{outcome.Provider.NodeId} refused the request of {_service.Name}.{method.Name} ({outcome.Cause}); not retried on other providers, which read it the same way.", attempts);
+
+    private void ReportFailover(MethodDescriptor method, in Outcome outcome, int attempt)
+    {
+        _runtime.Events.Failover(_service.Name, method.Name, outcome.Provider.NodeId, attempt, outcome.Failure, outcome.Cause);
+        MaculaDiagnostics.Failovers.Add(1, ClientTelemetry.MethodTags(_service.Name, method.Name));
+    }
+
+    private void RecordFailure(in Outcome outcome, ref List<MaculaAttempt>? attempts, ref List<string>? excluded)
+    {
+        (attempts ??= []).Add(new MaculaAttempt(outcome.Provider.NodeId, outcome.Failure, outcome.Cause, outcome.Elapsed));
+        (excluded ??= []).Add(outcome.Provider.NodeId);
+        if (outcome.Failure is MaculaErrorCode.NoResponders or MaculaErrorCode.ShuttingDown)
+        {
+            // The provider is gone or leaving: later calls should not pick it from the cache again.
+            _runtime.Discovery.Evict(_service.Name, outcome.Provider.NodeId);
+        }
+    }
+
+    private static string Describe(List<MaculaAttempt>? attempts)
+    {
+        if (attempts is null || attempts.Count == 0)
+        {
+            return "no attempt was made";
+        }
+
+        var parts = new string[attempts.Count];
+        for (int i = 0; i < attempts.Count; i++)
+        {
+            var a = attempts[i];
+            parts[i] = $"#{i + 1} {a.NodeId}: {a.Code} after {a.Duration.TotalMilliseconds:0.#} ms ({a.Message})";
+        }
+
+        return string.Join("; ", parts);
+    }
+}

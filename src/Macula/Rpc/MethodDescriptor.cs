@@ -1,0 +1,43 @@
+using System.ComponentModel;
+
+namespace Macula.Rpc;
+
+/// <summary>One method of a service, as the generator describes it.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class MethodDescriptor
+{
+    /// <summary>Creates the descriptor (called by generated code).</summary>
+    public MethodDescriptor(string name, int index, bool idempotent = true, int timeoutMs = 0, int maxAttempts = 0, MethodCompression compression = MethodCompression.Default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+        Index = index;
+        Idempotent = idempotent;
+        TimeoutMs = timeoutMs;
+        MaxAttempts = maxAttempts;
+        Compression = compression;
+    }
+
+    /// <summary>The method's name on the wire.</summary>
+    public string Name { get; }
+
+    /// <summary>The method's position in its service descriptor.</summary>
+    public int Index { get; }
+
+    /// <summary>Whether the method may run more than once for one call.</summary>
+    public bool Idempotent { get; }
+
+    /// <summary>Per-attempt timeout in milliseconds, or 0 for the client's.</summary>
+    public int TimeoutMs { get; }
+
+    /// <summary>Maximum attempts, or 0 for the client's.</summary>
+    public int MaxAttempts { get; }
+
+    /// <summary>Whether the method's bodies are compressed whatever the client and node say (<see cref="MaculaMethodAttribute.Compression"/>).</summary>
+    public MethodCompression Compression { get; }
+
+    // Set by generated code for methods that return IAsyncEnumerable<T> (docs/wire-protocol.md, Streams).
+
+    /// <summary>Whether the method is a server stream (returns <c>IAsyncEnumerable&lt;T&gt;</c>): it is opened, not called.</summary>
+    public bool Streaming { get; init; }
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using Macula.Transport;
+
+namespace Macula.Rpc.Streaming;
+
+/// <summary>Names and encodings of server streams (docs/wire-protocol.md, "Streams", is the reference).</summary>
+internal static class StreamingProtocol
+{
+    /// <summary>On the open request: <c>1</c>.</summary>
+    public const string StreamHeader = WireProtocol.StreamHeader;
+
+    /// <summary>On the open request: the subject the provider sends items, heartbeats and the end to.</summary>
+    public const string InboxHeader = "Macula-Stream-Inbox";
+
+    /// <summary>On the open request: how many items may be unacknowledged at once.</summary>
+    public const string WindowHeader = "Macula-Stream-Window";
+
+    /// <summary>On the open request: the client's idle timeout in milliseconds.</summary>
+    public const string IdleHeader = "Macula-Stream-Idle";
+
+    /// <summary>On the open reply: the subject the client sends acknowledgements and cancel to.</summary>
+    public const string ControlHeader = "Macula-Stream-Control";
+
+    /// <summary>On an item: its sequence number, 1 for the first.</summary>
+    public const string SeqHeader = "Macula-Stream-Seq";
+
+    /// <summary>On the end: how many items were sent.</summary>
+    public const string CountHeader = "Macula-Stream-Count";
+
+    /// <summary>On a heartbeat: <c>1</c>.</summary>
+    public const string HeartbeatHeader = "Macula-Stream-Heartbeat";
+
+    /// <summary>On a control message: how many items the client has finished with (cumulative).</summary>
+    public const string AckHeader = "Macula-Stream-Ack";
+
+    /// <summary>On a control message: <c>1</c>, stop the stream.</summary>
+    public const string CancelHeader = "Macula-Stream-Cancel";
+
+    /// <summary>The largest window a provider honours; a client asking for more gets this.</summary>
+    public const int MaxWindow = Validation.MaxStreamWindow;
+
+    /// <summary>The idle timeout a provider assumes when the open does not say.</summary>
+    public static readonly TimeSpan DefaultIdle = TimeSpan.FromSeconds(30);
+
+    public static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public static bool TryParse(string? value, out long result) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out result);
+
+    public static MaculaHeaders Single(string name, string value)
+    {
+        var headers = new MaculaHeaders(1);
+        headers.Add(name, value);
+        return headers;
+    }
+}

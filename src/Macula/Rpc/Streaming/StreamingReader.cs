@@ -1,0 +1,323 @@
+using Macula.Rpc.Client;
+using Macula.Serialization;
+using Macula.Transport;
+using MessagePack.Formatters;
+
+namespace Macula.Rpc.Streaming;
+
+/// <summary>
+/// Reads one stream: opens it on the first <see cref="MoveNextAsync"/>, hands out items in sequence, acknowledges
+/// the items the consumer has finished with (which grants the provider credit), sends heartbeats, and ends at the
+/// provider's end message, an idle timeout, or the consumer's cancel or dispose (which stop the provider).
+/// </summary>
+internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
+{
+    private readonly ServiceClient _client;
+    private readonly ClientRuntime _runtime;
+    private readonly string _label;
+    private readonly StreamOptions _options;
+    private readonly MethodDescriptor _method;
+    private readonly TArgs _arguments;
+    private readonly IMessagePackFormatter<TArgs> _argumentsFormatter;
+    private readonly IMessagePackFormatter<TItem> _itemFormatter;
+    private readonly CancellationToken _callToken;
+    private readonly CancellationToken _enumeratorToken;
+    private readonly int _ackEvery;
+    private CancellationTokenSource _wait;
+    private CancellationTokenSource? _stopKeepAlive;
+    private Task? _keepAlive;
+    private StreamInbox? _inbox;
+    private string? _control;
+    private string _nodeId = string.Empty;
+    private IReadOnlyList<MaculaAttempt>? _attempts;
+    private long _received;
+    private long _consumed;
+    private long _acknowledged;
+    private bool _hasCurrent;
+    private bool _ended;
+    private bool _closed;
+
+    public StreamingReader(ServiceClient client, MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken callToken, CancellationToken enumeratorToken)
+    {
+        _client = client;
+        _runtime = client.Runtime;
+        _label = client.ServiceName + "." + method.Name;
+        _options = client.Options.Streams;
+        _method = method;
+        _arguments = arguments;
+        _argumentsFormatter = argumentsFormatter;
+        _itemFormatter = itemFormatter;
+        _callToken = callToken;
+        _enumeratorToken = enumeratorToken;
+        _ackEvery = Math.Max(1, _options.Window / 2);
+        _wait = CancellationTokenSource.CreateLinkedTokenSource(callToken, enumeratorToken);
+        Current = default!;
+    }
+
+    public TItem Current { get; private set; }
+
+    private bool CallerCancelled => _callToken.IsCancellationRequested || _enumeratorToken.IsCancellationRequested;
+
+    public async ValueTask<bool> MoveNextAsync()
+    {
+        if (_ended || _closed)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (_inbox is null)
+            {
+                await OpenAsync().ConfigureAwait(false);
+            }
+
+            if (_hasCurrent)
+            {
+                // Asking for the next item means the consumer has finished with the previous one.
+                _hasCurrent = false;
+                _consumed++;
+                if (_consumed - Volatile.Read(ref _acknowledged) >= _ackEvery)
+                {
+                    await AcknowledgeAsync(_consumed).ConfigureAwait(false);
+                }
+            }
+
+            while (true)
+            {
+                var message = await NextMessageAsync().ConfigureAwait(false);
+                var headers = message.Headers;
+                if (headers is null)
+                {
+                    continue;
+                }
+
+                if (headers.TryGetValue(StreamingProtocol.SeqHeader, out string seqText))
+                {
+                    Current = ReadItem(seqText, message);
+                    _hasCurrent = true;
+                    return true;
+                }
+
+                if (headers.TryGetValue(WireProtocol.StatusHeader, out string status))
+                {
+                    _ended = true;
+                    await CloseAsync(cancelProvider: false).ConfigureAwait(false);
+                    return End(status, headers[StreamingProtocol.CountHeader], message.Payload);
+                }
+
+                // A heartbeat (or a header this version does not know): the provider is alive.
+            }
+        }
+        catch (Exception) when (!_ended)
+        {
+            _ended = true;
+            await CloseAsync(cancelProvider: true).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async ValueTask OpenAsync()
+    {
+        var opener = new StreamOpener(_runtime, _options);
+        TransportMessage reply;
+        try
+        {
+            (reply, _nodeId, _attempts) = await _client.OpenStreamAsync(_method, _arguments, _argumentsFormatter, opener, _wait.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            await opener.AbandonAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _inbox = opener.Take();
+        _control = reply.Headers?[StreamingProtocol.ControlHeader];
+        if (_control is null)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The provider {_nodeId} accepted the stream {_label} but named no {StreamingProtocol.ControlHeader} subject.", _attempts);
+        }
+
+        _stopKeepAlive = new CancellationTokenSource();
+        _keepAlive = KeepAliveAsync(_stopKeepAlive.Token);
+    }
+
+    private TItem ReadItem(string seqText, TransportMessage message)
+    {
+        if (!StreamingProtocol.TryParse(seqText, out long seq) || seq != _received + 1)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"The stream {_label} from {_nodeId} lost items: after item {_received} came item '{seqText}'.", _attempts);
+        }
+
+        if (seq > Volatile.Read(ref _acknowledged) + _options.Window)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The provider {_nodeId} sent item {seq} of {_label} beyond its window ({_options.Window} items after the {Volatile.Read(ref _acknowledged)} acknowledged).", _attempts);
+        }
+
+        _received = seq;
+        try
+        {
+            return MaculaSerializer.Deserialize(WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes), _itemFormatter, _runtime.SerializerOptions);
+        }
+        catch (MaculaSerializationException ex)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"Item {seq} of {_label} from {_nodeId} could not be decoded: {ex.Message}", _attempts, ex);
+        }
+    }
+
+    private bool End(string status, string? count, ReadOnlyMemory<byte> body)
+    {
+        if (status == WireProtocol.StatusOk)
+        {
+            if (StreamingProtocol.TryParse(count, out long sent) && sent != _received)
+            {
+                throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"The stream {_label} from {_nodeId} sent {sent} items, but {_received} arrived.", _attempts);
+            }
+
+            return false;
+        }
+
+        var code = WireProtocol.ParseStatus(status);
+        var (message, type) = WireProtocol.ReadErrorBody(body);
+        if (code == MaculaErrorCode.ApplicationError)
+        {
+            throw new MaculaRemoteException(type ?? "", message, _nodeId, _attempts);
+        }
+
+        throw new MaculaRpcException(code, $"The stream {_label} from {_nodeId} ended with {code} after {_received} items: {message}", _attempts);
+    }
+
+    /// <summary>The next message of the inbox; fails when the provider has sent nothing for the idle timeout.</summary>
+    private async ValueTask<TransportMessage> NextMessageAsync()
+    {
+        var inbox = _inbox!;
+        var reader = inbox.Reader;
+        while (true)
+        {
+            // A cancelled caller gets no more items, even ones already buffered.
+            if (CallerCancelled)
+            {
+                throw new OperationCanceledException($"The stream {_label} was cancelled by the caller.", null, _callToken.IsCancellationRequested ? _callToken : _enumeratorToken);
+            }
+
+            if (reader.TryRead(out var message))
+            {
+                return message;
+            }
+
+            var remaining = _options.IdleTimeout - _runtime.Time.GetElapsedTime(inbox.LastHeard);
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new MaculaRpcException(MaculaErrorCode.Timeout, $"The stream {_label} from {_nodeId} sent nothing (no item, no heartbeat) for {_options.IdleTimeout.TotalMilliseconds:0} ms after {_received} items: the provider stopped responding.", _attempts);
+            }
+
+            _wait.CancelAfter(remaining);
+            try
+            {
+                if (!await reader.WaitToReadAsync(_wait.Token).ConfigureAwait(false))
+                {
+                    throw new ObjectDisposedException(nameof(StreamingReader<TArgs, TItem>), "The stream was disposed while it was read.");
+                }
+
+                _wait.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+            catch (OperationCanceledException) when (!CallerCancelled)
+            {
+                // The idle timer fired: look again (a message may have just arrived) with a fresh timer.
+                _wait.Dispose();
+                _wait = CancellationTokenSource.CreateLinkedTokenSource(_callToken, _enumeratorToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new OperationCanceledException($"The stream {_label} was cancelled by the caller.", null, _callToken.IsCancellationRequested ? _callToken : _enumeratorToken);
+            }
+        }
+    }
+
+    private async ValueTask AcknowledgeAsync(long consumed)
+    {
+        long current = Volatile.Read(ref _acknowledged);
+        while (consumed > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _acknowledged, consumed, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+
+        try
+        {
+            await _runtime.Transport.PublishAsync(_control!, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.AckHeader, StreamingProtocol.Format(consumed))).ConfigureAwait(false);
+        }
+        catch (MaculaTransportException ex)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"The stream {_label} could not acknowledge items to {_nodeId}: {ex.Message}", _attempts, ex);
+        }
+    }
+
+    /// <summary>Repeats the acknowledgement at a third of the idle timeout, so the provider knows the client is alive and a lost acknowledgement is repaired.</summary>
+    private async Task KeepAliveAsync(CancellationToken stop)
+    {
+        var period = _options.IdleTimeout / 3;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(period, _runtime.Time, stop).ConfigureAwait(false);
+                await AcknowledgeAsync(Volatile.Read(ref _consumed)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (MaculaRpcException)
+            {
+                // The transport is down; the reader sees it too (idle timeout) and ends the stream.
+            }
+        }
+    }
+
+    private async ValueTask CloseAsync(bool cancelProvider)
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        if (_stopKeepAlive is not null)
+        {
+            _stopKeepAlive.Cancel();
+            await _keepAlive!.ConfigureAwait(false);
+            _stopKeepAlive.Dispose();
+        }
+
+        if (cancelProvider && _control is not null)
+        {
+            try
+            {
+                await _runtime.Transport.PublishAsync(_control, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.CancelHeader, "1")).ConfigureAwait(false);
+            }
+            catch (MaculaTransportException)
+            {
+                // Best effort: the provider stops at its idle timeout when it hears nothing more.
+            }
+        }
+
+        if (_inbox is not null)
+        {
+            await _inbox.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Leaving the stream before its end (a break out of await foreach) stops the provider's enumeration.
+        await CloseAsync(cancelProvider: !_ended).ConfigureAwait(false);
+        _ended = true;
+        _wait.Dispose();
+    }
+}
