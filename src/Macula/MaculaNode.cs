@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Macula.Dht;
 using Macula.Discovery;
+using Macula.Events;
 using Macula.Rpc;
 using Macula.Security;
 using Macula.Serialization;
@@ -19,6 +20,7 @@ public sealed class MaculaNode : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private NodeIntrospection? _introspection;
     private NodeIdentity? _ownedIdentity;
+    private EventHub? _events;
     private int _disposed;
 
     private MaculaNode(MaculaNodeOptions options, string nodeId, IServiceRegistry registry)
@@ -209,6 +211,39 @@ public sealed class MaculaNode : IAsyncDisposable
         return descriptor.CreateClient(new ServiceClient(this, descriptor, options, null, state));
     }
 
+    /// <summary>
+    /// Creates a publisher of the event contract <typeparamref name="TContract"/>: calling one of its methods publishes
+    /// that event to every subscriber in the realm (<c>macula.&lt;realm&gt;.events.&lt;contract&gt;.&lt;event&gt;</c>).
+    /// The returned task completes when the transport has taken the message: delivery is at-most-once (docs/events.md).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TContract"/> is not a generated <c>[MaculaEvents]</c> contract.</exception>
+    public TContract CreatePublisher<TContract>()
+        where TContract : class
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return EventRoom.CreatePublisher<TContract>();
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to the events of <typeparamref name="TContract"/> in this node's realm: every
+    /// subscriber gets every event, or one member of <see cref="EventSubscriptionOptions.Group"/> does. Handlers run one
+    /// at a time by default, in the order one publisher published. The subscription is live when the task completes;
+    /// dispose it to stop delivery (it returns once the running handler has finished).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TContract"/> is not a generated <c>[MaculaEvents]</c> contract.</exception>
+    /// <exception cref="ArgumentException">The options are invalid (a bad group name, an event the contract does not have).</exception>
+    public Task<IAsyncDisposable> SubscribeAsync<TContract>(TContract handler, EventSubscriptionOptions? options = null, CancellationToken cancellationToken = default)
+        where TContract : class
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return EventRoom.SubscribeAsync(handler, options, cancellationToken);
+    }
+
+    // Events hook (src/Macula/Events): the room gets the transport, realm, id, serializer, clock and two report sinks.
+    private EventHub EventRoom => LazyInitializer.EnsureInitialized(ref _events, () => new EventHub(new EventEndpoint(
+        Transport, Realm, NodeId, SerializerOptions, Options.Compression, Options.MaxDecompressedBytes, Time,
+        OnBadMessage, OnBackgroundError)));
+
     /// <summary>The health of every provider this node has called, as it sees it.</summary>
     public IReadOnlyList<ProviderHealthSnapshot> GetProviderHealth() => Health.Snapshot();
 
@@ -227,6 +262,11 @@ public sealed class MaculaNode : IAsyncDisposable
         }
 
         await Task.WhenAll(stops).ConfigureAwait(false);
+        if (Volatile.Read(ref _events) is { } events)
+        {
+            await events.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Events.DisposeAsync().ConfigureAwait(false);
         if (_introspection is not null)
         {

@@ -35,4 +35,16 @@ internal static class Subjects
 
     /// <summary><c>macula.&lt;realm&gt;.discovery.&lt;service&gt;</c>: providers announce joining and leaving.</summary>
     public static string Discovery(string realm, string service) => $"macula.{realm}.discovery.{service}";
+
+    /// <summary>
+    /// <c>macula.&lt;realm&gt;.events.&lt;contract&gt;.&lt;event&gt;</c>: one event of an event contract. Contract names
+    /// may hold dots; event names may not, so the event is the last token.
+    /// </summary>
+    public static string Event(string realm, string contract, string eventName) => $"macula.{realm}.events.{contract}.{eventName}";
+
+    /// <summary><c>macula.&lt;realm&gt;.events.&lt;contract&gt;.*</c>: every event of an event contract.</summary>
+    public static string Events(string realm, string contract) => $"macula.{realm}.events.{contract}.*";
+
+    /// <summary><c>macula.&lt;realm&gt;.events.&lt;contract&gt;.</c>: what precedes the event name in an event's subject.</summary>
+    public static string EventPrefix(string realm, string contract) => $"macula.{realm}.events.{contract}.";
 }

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Macula.Serialization;
+using Macula.Transport;
+using MessagePack.Formatters;
+
+namespace Macula.Events;
+
+/// <summary>
+/// Publishes the events of one contract: writes the arguments once, compresses them when that pays, and publishes
+/// them to the event's subject with the version, publisher and trace headers. At-most-once: the task completes when
+/// the transport has taken the message.
+/// </summary>
+internal sealed class EventPublisher : IMaculaEventPublisher
+{
+    private readonly EventEndpoint _endpoint;
+    private readonly EventContractDescriptor _contract;
+    private readonly string[] _subjects;
+    private readonly string[] _spanNames;
+
+    public EventPublisher(EventEndpoint endpoint, EventContractDescriptor contract)
+    {
+        _endpoint = endpoint;
+        _contract = contract;
+        _subjects = new string[contract.Events.Count];
+        _spanNames = new string[contract.Events.Count];
+        for (int i = 0; i < _subjects.Length; i++)
+        {
+            _subjects[i] = Subjects.Event(endpoint.Realm, contract.Name, contract.Events[i].Name);
+            _spanNames[i] = "publish " + contract.Name + "/" + contract.Events[i].Name;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask PublishAsync<TArgs>(EventDescriptor @event, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        ArgumentNullException.ThrowIfNull(argumentsFormatter);
+        cancellationToken.ThrowIfCancellationRequested();
+        if ((uint)@event.Index >= (uint)_subjects.Length || !ReferenceEquals(_contract.Events[@event.Index], @event))
+        {
+            throw EventSupport.UnknownEvent(_contract.Name, @event);
+        }
+
+        using var activity = MaculaDiagnostics.Source.HasListeners()
+            ? MaculaDiagnostics.Source.StartActivity(_spanNames[@event.Index], ActivityKind.Producer)
+            : null;
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "macula");
+            activity.SetTag("messaging.operation", "publish");
+            activity.SetTag("messaging.destination.name", _subjects[@event.Index]);
+            activity.SetTag("macula.node_id", _endpoint.NodeId);
+        }
+
+        // A cyclic or too deep argument fails here, before anything is sent, as a MaculaSerializationException.
+        using var plain = new PooledBufferWriter();
+        MaculaSerializer.Serialize(plain, arguments, argumentsFormatter, _endpoint.Serializer);
+        using var packed = EventProtocol.ShouldCompress(_endpoint.Compression, @event.Compression, plain.WrittenCount) ? new PooledBufferWriter((plain.WrittenCount / 2) + 64) : null;
+        bool compressed = packed is not null && EventProtocol.TryCompress(plain.WrittenSpan, packed);
+
+        var headers = new MaculaHeaders(4);
+        headers.Add(EventProtocol.VersionHeader, EventProtocol.Version);
+        headers.Add(EventProtocol.PublisherHeader, _endpoint.NodeId);
+        if ((activity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } trace)
+        {
+            headers.Add(EventProtocol.TraceParentHeader, trace.Id!);
+        }
+
+        if (compressed)
+        {
+            headers.Add(EventProtocol.CompressionHeader, EventProtocol.Lz4);
+        }
+
+        try
+        {
+            await _endpoint.Transport.PublishAsync(_subjects[@event.Index], (compressed ? packed! : plain).WrittenMemory, headers, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+
+        MaculaDiagnostics.EventsPublished.Add(1, new KeyValuePair<string, object?>("macula.contract", _contract.Name), new KeyValuePair<string, object?>("macula.event", @event.Name));
+    }
+}
