@@ -18,6 +18,10 @@ internal sealed class EventPublisher : IMaculaEventPublisher
     private readonly string[] _subjects;
     private readonly string[] _spanNames;
 
+    // The headers of an event without a trace or compression, shared: a transport copies headers before a publish
+    // returns and never changes them, so one instance serves every such publish.
+    private readonly MaculaHeaders _plainHeaders;
+
     public EventPublisher(EventEndpoint endpoint, EventContractDescriptor contract)
     {
         _endpoint = endpoint;
@@ -29,6 +33,10 @@ internal sealed class EventPublisher : IMaculaEventPublisher
             _subjects[i] = Subjects.Event(endpoint.Realm, contract.Name, contract.Events[i].Name);
             _spanNames[i] = "publish " + contract.Name + "/" + contract.Events[i].Name;
         }
+
+        _plainHeaders = new MaculaHeaders(2);
+        _plainHeaders.Add(EventProtocol.VersionHeader, EventProtocol.Version);
+        _plainHeaders.Add(EventProtocol.PublisherHeader, endpoint.NodeId);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -59,17 +67,22 @@ internal sealed class EventPublisher : IMaculaEventPublisher
         using var packed = EventProtocol.ShouldCompress(_endpoint.Compression, @event.Compression, plain.WrittenCount) ? new PooledBufferWriter((plain.WrittenCount / 2) + 64) : null;
         bool compressed = packed is not null && EventProtocol.TryCompress(plain.WrittenSpan, packed);
 
-        var headers = new MaculaHeaders(4);
-        headers.Add(EventProtocol.VersionHeader, EventProtocol.Version);
-        headers.Add(EventProtocol.PublisherHeader, _endpoint.NodeId);
-        if ((activity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } trace)
+        var trace = activity ?? Activity.Current;
+        var headers = _plainHeaders;
+        if (compressed || trace is { IdFormat: ActivityIdFormat.W3C })
         {
-            headers.Add(EventProtocol.TraceParentHeader, trace.Id!);
-        }
+            headers = new MaculaHeaders(4);
+            headers.Add(EventProtocol.VersionHeader, EventProtocol.Version);
+            headers.Add(EventProtocol.PublisherHeader, _endpoint.NodeId);
+            if (trace is { IdFormat: ActivityIdFormat.W3C })
+            {
+                headers.Add(EventProtocol.TraceParentHeader, trace.Id!);
+            }
 
-        if (compressed)
-        {
-            headers.Add(EventProtocol.CompressionHeader, EventProtocol.Lz4);
+            if (compressed)
+            {
+                headers.Add(EventProtocol.CompressionHeader, EventProtocol.Lz4);
+            }
         }
 
         try

@@ -12,7 +12,9 @@ namespace Macula.Events;
 /// </summary>
 internal sealed class EventSubscription : IAsyncDisposable
 {
-    // Set while a handler of this subscription runs, so disposing from inside a handler does not wait for itself.
+    // Set on the flow that delivers this subscription's messages (and so on every handler it starts), so disposing
+    // from inside a handler does not wait for itself. Set once per delivery loop, not per event: an AsyncLocal write
+    // allocates an ExecutionContext, and a synchronous method's write stays with its caller, the transport's loop.
     private static readonly AsyncLocal<EventSubscription?> Handling = new();
 
     private readonly EventEndpoint _endpoint;
@@ -92,6 +94,11 @@ internal sealed class EventSubscription : IAsyncDisposable
 
     private ValueTask OnMessageAsync(TransportMessage message)
     {
+        if (!ReferenceEquals(Handling.Value, this))
+        {
+            Handling.Value = this;
+        }
+
         if (Volatile.Read(ref _stopped) != 0)
         {
             return default;
@@ -99,7 +106,7 @@ internal sealed class EventSubscription : IAsyncDisposable
 
         string subject = message.Subject;
         var @event = subject.Length > _prefix.Length && subject.StartsWith(_prefix, StringComparison.Ordinal)
-            ? _contract.FindEvent(subject.Substring(_prefix.Length))
+            ? FindEvent(subject.AsSpan(_prefix.Length))
             : null;
         if (@event is null)
         {
@@ -115,6 +122,21 @@ internal sealed class EventSubscription : IAsyncDisposable
         }
 
         return _slots is null ? HandleAsync(message, @event) : HandleConcurrentlyAsync(message, @event);
+    }
+
+    /// <summary>The event named by the last token of a subject, without allocating its name.</summary>
+    private EventDescriptor? FindEvent(ReadOnlySpan<char> name)
+    {
+        var events = _contract.Events;
+        for (int i = 0; i < events.Count; i++)
+        {
+            if (name.SequenceEqual(events[i].Name))
+            {
+                return events[i];
+            }
+        }
+
+        return null;
     }
 
     private async ValueTask HandleConcurrentlyAsync(TransportMessage message, EventDescriptor @event)
@@ -155,7 +177,6 @@ internal sealed class EventSubscription : IAsyncDisposable
                 return;
             }
 
-            Handling.Value = this;
             await RunAsync(message, @event).ConfigureAwait(false);
         }
         finally
