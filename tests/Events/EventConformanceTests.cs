@@ -249,10 +249,12 @@ public abstract class EventConformanceTests : IAsyncLifetime
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        CancellationToken handlerToken = default;
         var recorder = new OrderRecorder
         {
-            OnPlaced = async (_, _) =>
+            OnPlaced = async (_, token) =>
             {
+                handlerToken = token;
                 started.TrySetResult();
                 await gate.Task;
             },
@@ -271,6 +273,9 @@ public abstract class EventConformanceTests : IAsyncLifetime
         await started.Task.WaitAsync(Wait);
         await WaitUntilAsync(() => witness.Placed.Count == 5, "the witness has the five events");
         var disposing = subscription.DisposeAsync().AsTask();
+
+        // The running handler is told to stop, and waited for.
+        await WaitUntilAsync(() => handlerToken.IsCancellationRequested, "the handler's token is cancelled");
         await Task.Delay(100);
         Assert.False(disposing.IsCompleted, "disposal returned while the handler was still running");
         gate.SetResult();
