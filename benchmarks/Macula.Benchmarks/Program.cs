@@ -6,7 +6,7 @@ namespace Macula.Benchmarks;
 /// One entry point for every measurement:
 /// <c>dht-sim</c> runs the DHT simulation, <c>e2e</c> Macula over nats-server beside its peers, <c>failover</c> the
 /// cost of a call whose first provider is dead, <c>codec-ab</c> the codec comparisons interleaved, <c>lz4</c> what
-/// compression does to bodies, <c>startup</c> a provider process's start and footprint under Native AOT and JIT; anything else goes to BenchmarkDotNet's switcher
+/// compression does to bodies, <c>events</c> events/s fanned out to 1 and 10 subscribers, <c>startup</c> a provider process's start and footprint under Native AOT and JIT; anything else goes to BenchmarkDotNet's switcher
 /// (e.g. <c>--filter *Codec*</c>).
 /// </summary>
 public static class Program
@@ -26,6 +26,8 @@ public static class Program
                 case "failover":
                     return await Failover.FailoverBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
                 case "stream": return await Streaming.StreamBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
+                case "events":
+                    return await Events.EventBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
                 case "codec-ab":
                     return Codec.CodecInterleaved.Run(args[1..]);
                 case "lz4":

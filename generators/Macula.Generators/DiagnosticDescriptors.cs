@@ -98,6 +98,26 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Info,
         isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor UnsupportedEventReturnType = Error(
+        "MACULA018",
+        "An event returns Task or ValueTask",
+        "Event '{0}' of '{1}' returns '{2}': an event is published to its subscribers and has no result, so it must return Task or ValueTask (a call with a result or a stream belongs in a [MaculaService] interface)");
+
+    public static readonly DiagnosticDescriptor ServiceAndEvents = Error(
+        "MACULA019",
+        "An interface is either a service or an event contract",
+        "'{0}' is marked both [MaculaService] and [MaculaEvents]: a service is called, an event contract is published, so split it into two interfaces");
+
+    public static readonly DiagnosticDescriptor DuplicateEventContractName = Error(
+        "MACULA020",
+        "Two event contracts have the same name",
+        "Event contract name '{0}' of '{1}' is also used by '{2}': subscribers receive events by contract name, so give one of them another name with [MaculaEvents(\"name\")]");
+
+    public static readonly DiagnosticDescriptor IgnoredEventSetting = Error(
+        "MACULA021",
+        "[MaculaMethod] setting that an event cannot have",
+        "[MaculaMethod({0} = ...)] on the event '{1}' would have no effect: an event is published once, without a reply, timeout or retry, so remove it (only Name and Compression apply to events)");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

@@ -20,6 +20,7 @@ internal static class KnownTypes
     {
         public const string Macula = "Macula";
         public const string Rpc = Macula + ".Rpc";
+        public const string Events = Macula + ".Events";
         public const string Serialization = Macula + ".Serialization";
         public const string MessagePack = "MessagePack";
         public const string MessagePackFormatters = MessagePack + ".Formatters";
@@ -32,6 +33,7 @@ internal static class KnownTypes
     {
         public const string MaculaServiceAttribute = Namespaces.Macula + ".MaculaServiceAttribute";
         public const string MaculaMethodAttribute = Namespaces.Macula + ".MaculaMethodAttribute";
+        public const string MaculaEventsAttribute = Namespaces.Macula + ".MaculaEventsAttribute";
         public const string MessagePackObjectAttribute = Namespaces.MessagePack + ".MessagePackObjectAttribute";
         public const string KeyAttribute = Namespaces.MessagePack + ".KeyAttribute";
         public const string IgnoreMemberAttribute = Namespaces.MessagePack + ".IgnoreMemberAttribute";
@@ -99,6 +101,32 @@ internal static class KnownTypes
             private const string Type = Ns + ".StreamingSupport";
             public const string Items = Type + ".Items";
             public const string Failed = Type + ".Failed";
+        }
+    }
+
+    /// <summary>The events contract generated publishers and dispatchers implement and call.</summary>
+    public static class Events
+    {
+        private const string Ns = "global::" + Namespaces.Events;
+
+        public const string IMaculaEventPublisher = Ns + ".IMaculaEventPublisher";
+        public const string IEventDispatcher = Ns + ".IEventDispatcher";
+        public const string EventDescriptor = Ns + ".EventDescriptor";
+
+        /// <summary>Generic in the contract interface.</summary>
+        public const string EventContractDescriptor = Ns + ".EventContractDescriptor";
+
+        public static class MaculaEventRegistry
+        {
+            private const string Type = Ns + ".MaculaEventRegistry";
+            public const string Register = Type + ".Register";
+        }
+
+        public static class EventSupport
+        {
+            private const string Type = Ns + ".EventSupport";
+            public const string Handled = Type + ".Handled";
+            public const string UnknownEvent = Type + ".UnknownEvent";
         }
     }
 

@@ -73,10 +73,12 @@ public sealed partial class MaculaServiceGenerator
             {
                 string ns = "global::" + service.GeneratedNamespace + ".";
                 Client = service.TypeNamePrefix + "Client";
+                Publisher = service.TypeNamePrefix + "Publisher";
                 Dispatcher = service.TypeNamePrefix + "Dispatcher";
                 Descriptor = service.TypeNamePrefix + "Descriptor";
                 Messages = service.TypeNamePrefix + "Messages";
                 ClientType = ns + Client;
+                PublisherType = ns + Publisher;
                 DispatcherType = ns + Dispatcher;
                 DescriptorType = ns + Descriptor;
                 MessagesType = ns + Messages;
@@ -96,7 +98,7 @@ public sealed partial class MaculaServiceGenerator
                     }
                 }
 
-                InvokerField = new NameScope(userNames).Take("_invoker");
+                InvokerField = new NameScope(userNames).Take(service.IsEvents ? "_publisher" : "_invoker");
                 foreach (var method in service.Methods)
                 {
                     Methods.Add(new MethodNames(method, descriptorMembers.Take(method.Name)));
@@ -106,6 +108,11 @@ public sealed partial class MaculaServiceGenerator
             public string Client { get; }
 
             public string Dispatcher { get; }
+
+            /// <summary>The publisher of an event contract (services have a <see cref="Client"/> instead).</summary>
+            public string Publisher { get; }
+
+            public string PublisherType { get; }
 
             public string Descriptor { get; }
 

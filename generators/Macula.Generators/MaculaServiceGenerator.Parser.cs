@@ -25,19 +25,29 @@ public sealed partial class MaculaServiceGenerator
 
         private readonly Compilation _compilation;
         private readonly CancellationToken _cancellationToken;
+
+        /// <summary>Parsing a [MaculaEvents] contract: every method is an event (returns Task or ValueTask, one-token name).</summary>
+        private readonly bool _events;
         private readonly List<DiagnosticInfo> _diagnostics = new();
         private int _errorCount;
         private readonly SortedDictionary<string, UserTypeModel?> _userTypes = new(StringComparer.Ordinal);
 
-        private Parser(Compilation compilation, CancellationToken cancellationToken)
+        private Parser(Compilation compilation, CancellationToken cancellationToken, bool events)
         {
             _compilation = compilation;
             _cancellationToken = cancellationToken;
+            _events = events;
         }
 
-        public static ServiceParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        public static ServiceParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            Parse(context, cancellationToken, events: false);
+
+        public static ServiceParseResult ParseEvents(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            Parse(context, cancellationToken, events: true);
+
+        private static ServiceParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken, bool events)
         {
-            var parser = new Parser(context.SemanticModel.Compilation, cancellationToken);
+            var parser = new Parser(context.SemanticModel.Compilation, cancellationToken, events);
             return parser.ParseService((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes[0]);
         }
 
@@ -62,13 +72,19 @@ public sealed partial class MaculaServiceGenerator
                 return Failed(null);
             }
 
+            if (_events && HasAttribute(symbol, KnownTypes.MetadataNames.MaculaServiceAttribute))
+            {
+                Report(DiagnosticDescriptors.ServiceAndEvents, identifier, symbol.Name);
+                return Failed(null);
+            }
+
             string serviceName = DefaultServiceName(symbol.Name);
             if (attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string explicitName)
             {
                 serviceName = explicitName;
                 var arguments = (attribute.ApplicationSyntaxReference?.GetSyntax(_cancellationToken) as AttributeSyntax)?.ArgumentList?.Arguments;
                 var argument = arguments is { Count: > 0 } list ? list[0] : null;
-                if (!ValidateName(serviceName, "service", LocationInfo.From(argument) ?? identifier))
+                if (!ValidateName(serviceName, _events ? "event contract" : "service", LocationInfo.From(argument) ?? identifier))
                 {
                     return Failed(null);
                 }
@@ -95,7 +111,8 @@ public sealed partial class MaculaServiceGenerator
                 GeneratedNamespace: GeneratedNamespace(symbol),
                 TypeNamePrefix: ContainingTypePrefix(symbol) + DefaultServiceName(symbol.Name),
                 HintNamePrefix: HintNamespacePrefix(symbol) + ContainingTypePrefix(symbol) + symbol.Name,
-                Methods: new EquatableArray<MethodModel>(methods));
+                Methods: new EquatableArray<MethodModel>(methods),
+                IsEvents: _events);
             return new ServiceParseResult(
                 service,
                 new EquatableArray<UserTypeModel>(userTypes),
@@ -177,7 +194,12 @@ public sealed partial class MaculaServiceGenerator
             int errors = _errorCount;
             var returnKind = ClassifyReturnType(method.ReturnType);
             TypeRef? result = null;
-            if (returnKind is null)
+            if (_events && returnKind is not (ReturnKind.Task or ReturnKind.ValueTask))
+            {
+                Report(DiagnosticDescriptors.UnsupportedEventReturnType, returnLocation, method.Name, service.Name, method.ReturnType.ToDisplayString());
+                returnKind = null;
+            }
+            else if (returnKind is null)
             {
                 Report(DiagnosticDescriptors.UnsupportedReturnType, returnLocation, method.Name, service.Name, method.ReturnType.ToDisplayString());
             }
@@ -226,9 +248,16 @@ public sealed partial class MaculaServiceGenerator
                 return null;
             }
 
+            string wireName = settings.WireName ?? (_events ? DefaultEventName(method.Name) : method.Name);
+            if (_events && wireName.IndexOf('.') >= 0)
+            {
+                Report(DiagnosticDescriptors.InvalidName, location, wireName, "event", "an event name is the last token of its subject, so it cannot hold dots");
+                return null;
+            }
+
             return new MethodModel(
                 Name: Identifiers.Escape(method.Name),
-                WireName: settings.WireName ?? method.Name,
+                WireName: wireName,
                 Index: index,
                 Idempotent: settings.Idempotent,
                 TimeoutMs: settings.TimeoutMs,
@@ -258,11 +287,14 @@ public sealed partial class MaculaServiceGenerator
                     switch (pair.Key)
                     {
                         case "Name" when pair.Value.Value is string name:
-                            if (ValidateName(name, "method", argumentLocation))
+                            if (ValidateName(name, _events ? "event" : "method", argumentLocation))
                             {
                                 settings.WireName = name;
                             }
 
+                            break;
+                        case "Idempotent" or "TimeoutMs" or "MaxAttempts" when _events:
+                            Report(DiagnosticDescriptors.IgnoredEventSetting, argumentLocation, pair.Key, displayName);
                             break;
                         case "Idempotent" when pair.Value.Value is bool idempotent:
                             settings.Idempotent = idempotent;
@@ -347,6 +379,23 @@ public sealed partial class MaculaServiceGenerator
 
         private static bool IsCancellationToken(ITypeSymbol type) =>
             type is INamedTypeSymbol named && MetadataName(named) == "System.Threading.CancellationToken";
+
+        /// <summary>An event's default wire name: the method name without its <c>Async</c> suffix (<c>OrderPlacedAsync</c> is <c>OrderPlaced</c>).</summary>
+        internal static string DefaultEventName(string methodName) =>
+            methodName.Length > 5 && methodName.EndsWith("Async", StringComparison.Ordinal) ? methodName.Substring(0, methodName.Length - 5) : methodName;
+
+        private static bool HasAttribute(INamedTypeSymbol symbol, string metadataName)
+        {
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                if (attribute.AttributeClass?.ToDisplayString() == metadataName)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         internal static string DefaultServiceName(string interfaceName) =>
             interfaceName.Length > 1 && interfaceName[0] == 'I' && char.IsUpper(interfaceName[1]) ? interfaceName.Substring(1) : interfaceName;

@@ -10,7 +10,8 @@ namespace Macula.Generators;
 
 /// <summary>
 /// Writes, for every <c>[MaculaService]</c> interface, a client proxy, a dispatcher, a descriptor registered at
-/// module load, and MessagePack-CSharp formatters for every type in its signatures, with one resolver per assembly.
+/// module load, and MessagePack-CSharp formatters for every type in its signatures, with one resolver per assembly;
+/// for every <c>[MaculaEvents]</c> contract, a publisher, a dispatcher, a descriptor and the same formatters.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
@@ -30,8 +31,14 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
         /// <summary>Every diagnostic, once, in a stable order.</summary>
         public const string Diagnostics = "Macula.Diagnostics";
 
-        /// <summary>The assembly's formatter resolver: every entry of every service, each once.</summary>
+        /// <summary>The assembly's formatter resolver: every entry of every service and event contract, each once.</summary>
         public const string Resolver = "Macula.Resolver";
+
+        /// <summary>One parse result per [MaculaEvents] declaration.</summary>
+        public const string EventParseResults = "Macula.EventParseResults";
+
+        /// <summary>The event contracts that parsed without errors.</summary>
+        public const string EventContracts = "Macula.EventContracts";
     }
 
     /// <inheritdoc />
@@ -51,17 +58,33 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Services);
         context.RegisterSourceOutput(services, Emitter.EmitService);
 
-        // A type used by several services gets one formatter.
+        var eventResults = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownTypes.MetadataNames.MaculaEventsAttribute,
+                static (node, _) => node is TypeDeclarationSyntax,
+                static (context, cancellationToken) => Parser.ParseEvents(context, cancellationToken))
+            .WithTrackingName(TrackingNames.EventParseResults);
+
+        var contracts = eventResults
+            .Where(static result => result.Service is not null)
+            .Select(static (result, _) => result.Service!)
+            .WithTrackingName(TrackingNames.EventContracts);
+        context.RegisterSourceOutput(contracts, Emitter.EmitEvents);
+
+        // A type used by several services or event contracts gets one formatter.
         var userTypes = results
             .Select(static (result, _) => result.UserTypes)
             .Collect()
-            .SelectMany(static (all, _) => DistinctUserTypes(all))
+            .Combine(eventResults.Select(static (result, _) => result.UserTypes).Collect())
+            .SelectMany(static (all, _) => DistinctUserTypes(all.Left.AddRange(all.Right)))
             .WithTrackingName(TrackingNames.UserTypes);
         context.RegisterSourceOutput(userTypes, Emitter.EmitUserType);
 
         var entries = results
             .Select(static (result, _) => result.ResolverEntries)
             .Collect()
+            .Combine(eventResults.Select(static (result, _) => result.ResolverEntries).Collect())
+            .Select(static (all, _) => all.Left.AddRange(all.Right))
             .Combine(context.CompilationProvider.Select(static (compilation, _) => compilation.AssemblyName ?? string.Empty))
             .Select(static (pair, _) => new ResolverModel(Emitter.ResolverClassName(pair.Right), DistinctEntries(pair.Left)))
             .WithTrackingName(TrackingNames.Resolver);
@@ -69,7 +92,8 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
 
         var diagnostics = results
             .Collect()
-            .Select(static (all, _) => CollectDiagnostics(all))
+            .Combine(eventResults.Collect())
+            .Select(static (pair, _) => CollectDiagnostics(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.Diagnostics);
         context.RegisterSourceOutput(diagnostics, static (context, diagnostics) =>
         {
@@ -114,10 +138,22 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
         return new EquatableArray<ResolverEntry>(byType.Values);
     }
 
-    /// <summary>Every parse diagnostic once (a type shared by two services reports its problem once), plus duplicate service names.</summary>
-    private static EquatableArray<DiagnosticInfo> CollectDiagnostics(ImmutableArray<ServiceParseResult> all)
+    /// <summary>
+    /// Every parse diagnostic once (a type shared by two services reports its problem once), plus duplicate service
+    /// names and duplicate event contract names (a service and a contract may share a name: their subjects differ).
+    /// </summary>
+    private static EquatableArray<DiagnosticInfo> CollectDiagnostics(ImmutableArray<ServiceParseResult> services, ImmutableArray<ServiceParseResult> contracts)
     {
         var diagnostics = new HashSet<DiagnosticInfo>();
+        AddDuplicates(diagnostics, services, DiagnosticDescriptors.DuplicateServiceName);
+        AddDuplicates(diagnostics, contracts, DiagnosticDescriptors.DuplicateEventContractName);
+        var sorted = new List<DiagnosticInfo>(diagnostics);
+        sorted.Sort();
+        return new EquatableArray<DiagnosticInfo>(sorted);
+    }
+
+    private static void AddDuplicates(HashSet<DiagnosticInfo> diagnostics, ImmutableArray<ServiceParseResult> all, DiagnosticDescriptor duplicate)
+    {
         var byName = new SortedDictionary<string, List<ServiceIdentity>>(StringComparer.Ordinal);
         foreach (var result in all)
         {
@@ -144,12 +180,8 @@ public sealed partial class MaculaServiceGenerator : IIncrementalGenerator
             for (int i = 0; i < services.Count; i++)
             {
                 var other = services[i == 0 ? 1 : 0];
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateServiceName, services[i].Location, services[i].ServiceName, services[i].InterfaceName, other.InterfaceName));
+                diagnostics.Add(DiagnosticInfo.Create(duplicate, services[i].Location, services[i].ServiceName, services[i].InterfaceName, other.InterfaceName));
             }
         }
-
-        var sorted = new List<DiagnosticInfo>(diagnostics);
-        sorted.Sort();
-        return new EquatableArray<DiagnosticInfo>(sorted);
     }
 }

@@ -9,10 +9,10 @@ namespace Macula;
 /// </summary>
 public static class MaculaDiagnostics
 {
-    /// <summary>The activity source name: a client span per call, a child per attempt, a server span per handled call.</summary>
+    /// <summary>The activity source name: a client span per call, a child per attempt, a server span per handled call, a producer span per published event and a consumer span per received one.</summary>
     public const string SourceName = "Macula";
 
-    /// <summary>The meter name: calls, errors, failovers, durations, calls in flight, open circuits, discovery.</summary>
+    /// <summary>The meter name: calls, errors, failovers, durations, calls in flight, open circuits, discovery, events.</summary>
     public const string MeterName = "Macula";
 
     internal static readonly ActivitySource Source = new(SourceName, typeof(MaculaDiagnostics).Assembly.GetName().Version?.ToString());
@@ -85,7 +85,27 @@ public static class MaculaDiagnostics
 
         /// <summary>How a provider's dispatched call ended: <c>ok</c>, <c>error</c> or <c>cancelled</c>.</summary>
         public const string Outcome = "macula.outcome";
+
+        /// <summary>The name of an event contract.</summary>
+        public const string Contract = "macula.contract";
+
+        /// <summary>The name of one event of a contract.</summary>
+        public const string Event = "macula.event";
+
+        /// <summary>Why an event was dropped before a handler saw it.</summary>
+        public const string Reason = "macula.reason";
+
+        /// <summary>The node id an event's publisher claims.</summary>
+        public const string Publisher = "macula.publisher";
     }
+
+    internal static readonly Counter<long> EventsPublished = Meter.CreateCounter<long>("macula.events.published", "{event}", "Events handed to the transport by publishers, by contract and event.");
+
+    internal static readonly Counter<long> EventsReceived = Meter.CreateCounter<long>("macula.events.received", "{event}", "Events whose subscriber's handler completed, by contract and event.");
+
+    internal static readonly Counter<long> EventHandlerErrors = Meter.CreateCounter<long>("macula.events.handler_errors", "{event}", "Events whose subscriber's handler threw, by contract and event.");
+
+    internal static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>("macula.events.dropped", "{event}", "Events dropped before a handler saw them (bad payload, unknown event, other wire version), by contract and reason.");
 
     private static int _openCircuits;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Macula.Dht;
 using Macula.Discovery;
+using Macula.Events;
 using Macula.Health;
 using Macula.Introspection;
 using Macula.Rpc;
@@ -26,6 +27,7 @@ public sealed partial class MaculaNode : IAsyncDisposable
     private readonly ProviderRuntime _providerRuntime;
     private NodeIntrospection? _introspection;
     private NodeIdentity? _ownedIdentity;
+    private EventHub? _eventHub;
     private int _disposed;
 
     // The composition root: every part gets what it needs from here, and none of them knows the node.
@@ -222,6 +224,39 @@ public sealed partial class MaculaNode : IAsyncDisposable
         return descriptor.CreateClient(new ServiceClient(_clientRuntime, descriptor, options, null, new ClientState()));
     }
 
+    /// <summary>
+    /// Creates a publisher of the event contract <typeparamref name="TContract"/>: calling one of its methods publishes
+    /// that event to every subscriber in the realm (<c>macula.&lt;realm&gt;.events.&lt;contract&gt;.&lt;event&gt;</c>).
+    /// The returned task completes when the transport has taken the message: delivery is at-most-once (docs/events.md).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TContract"/> is not a generated <c>[MaculaEvents]</c> contract.</exception>
+    public TContract CreatePublisher<TContract>()
+        where TContract : class
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return EventRoom.CreatePublisher<TContract>();
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="handler"/> to the events of <typeparamref name="TContract"/> in this node's realm: every
+    /// subscriber gets every event, or one member of <see cref="EventSubscriptionOptions.Group"/> does. Handlers run one
+    /// at a time by default, in the order one publisher published. The subscription is live when the task completes;
+    /// dispose it to stop delivery (it returns once the running handler has finished).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TContract"/> is not a generated <c>[MaculaEvents]</c> contract.</exception>
+    /// <exception cref="ArgumentException">The options are invalid (a bad group name, an event the contract does not have).</exception>
+    public Task<IAsyncDisposable> SubscribeAsync<TContract>(TContract handler, EventSubscriptionOptions? options = null, CancellationToken cancellationToken = default)
+        where TContract : class
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return EventRoom.SubscribeAsync(handler, options, cancellationToken);
+    }
+
+    // Events hook (src/Macula/Events): the room gets the transport, realm, id, serializer, clock and two report sinks.
+    private EventHub EventRoom => LazyInitializer.EnsureInitialized(ref _eventHub, () => new EventHub(new EventEndpoint(
+        Transport, Realm, NodeId, SerializerOptions, Options.Compression, Options.MaxDecompressedBytes, Time,
+        _events.BadMessage, _events.BackgroundError)));
+
     /// <summary>The health of every provider this node has called, as it sees it.</summary>
     public IReadOnlyList<ProviderHealthSnapshot> GetProviderHealth() => Health.Snapshot();
 
@@ -240,6 +275,11 @@ public sealed partial class MaculaNode : IAsyncDisposable
         }
 
         await Task.WhenAll(stops).ConfigureAwait(false);
+        if (Volatile.Read(ref _eventHub) is { } eventHub)
+        {
+            await eventHub.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Announcements.DisposeAsync().ConfigureAwait(false);
         if (_introspection is not null)
         {

@@ -271,6 +271,87 @@ public sealed class DiagnosticTests
     }
 
     /// <summary>Requires exactly one generator diagnostic, with <paramref name="id"/>, at the marked span (whose text is <paramref name="spanText"/> when given); no code is generated.</summary>
+    [Theory]
+    [InlineData("Task<int>", "CountedAsync()")]
+    [InlineData("IAsyncEnumerable<int>", "StreamAsync()")]
+    [InlineData("void", "Fired()")]
+    [InlineData("ValueTask<string>", "NamedAsync()")]
+    public void MACULA018_event_that_returns_a_value(string returnType, string rest)
+    {
+        var diagnostic = AssertSingle("MACULA018", "[MaculaEvents] public interface IOrderEvents { [|" + returnType + "|] " + rest + "; }", returnType);
+        Assert.Contains("must return Task or ValueTask", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("IOrderEvents", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ref int count", "ref")]
+    [InlineData("out int count", "out")]
+    public void MACULA003_event_parameter_passed_by_reference(string parameter, string kind)
+    {
+        var diagnostic = AssertSingle("MACULA003", "[MaculaEvents] public interface IOrderEvents { Task CountedAsync([|" + parameter + "|]); }", parameter);
+        Assert.Contains("passed by '" + kind + "'", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MACULA019_interface_marked_as_service_and_events()
+    {
+        var (source, spans) = Markup(Usings + "[MaculaService, MaculaEvents] public interface [|IOrders|] { Task PlacedAsync(int id); }");
+        var output = GeneratorHarness.Run(source);
+        var diagnostic = Assert.Single(output.GeneratorDiagnostics);
+        Assert.Equal("MACULA019", diagnostic.Id);
+        Assert.Equal(Assert.Single(spans), diagnostic.Location.SourceSpan);
+
+        // The service side still generates; no publisher is written for a contract in error.
+        Assert.DoesNotContain(output.Files, f => f.HintName.EndsWith(".Publisher.g.cs", StringComparison.Ordinal));
+        Assert.Contains(output.Files, f => f.HintName.EndsWith(".Client.g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MACULA020_two_event_contracts_with_one_name()
+    {
+        var diagnostics = Analyze("""
+            [MaculaEvents("orders")] public interface [|IOrderEvents|] { Task PlacedAsync(int id); }
+            [MaculaEvents("orders")] public interface [|IOtherEvents|] { Task PlacedAsync(int id); }
+            """, "MACULA020");
+        Assert.Contains("also used by 'Demo.IOtherEvents'", diagnostics[0].GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_service_and_an_event_contract_may_share_a_name()
+    {
+        var output = GeneratorHarness.Run(Usings + """
+            [MaculaService("orders")] public interface IOrders { Task PlaceAsync(int id); }
+            [MaculaEvents("orders")] public interface IOrderEvents { Task PlacedAsync(int id); }
+            """);
+        Assert.Empty(output.GeneratorDiagnostics);
+        GeneratorHarness.AssertNoWarningsOrErrors(output.Compilation);
+    }
+
+    [Theory]
+    [InlineData("Idempotent = false")]
+    [InlineData("TimeoutMs = 100")]
+    [InlineData("MaxAttempts = 2")]
+    public void MACULA021_call_settings_on_an_event(string setting)
+    {
+        var diagnostic = AssertSingle("MACULA021", "[MaculaEvents] public interface IOrderEvents { [MaculaMethod([|" + setting + "|])] Task PlacedAsync(int id); }", setting);
+        Assert.Contains("PlacedAsync", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("only Name and Compression apply", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MACULA011_event_name_with_a_dot()
+    {
+        var diagnostic = AssertSingle("MACULA011", "[MaculaEvents] public interface IOrderEvents { [MaculaMethod(Name = \"order.placed\")] Task [|PlacedAsync|](int id); }", "PlacedAsync");
+        Assert.Contains("cannot hold dots", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_good_event_contract_has_no_diagnostics()
+    {
+        var output = GeneratorHarness.Run(Samples.Events);
+        Assert.Empty(output.GeneratorDiagnostics);
+    }
+
     private static Diagnostic AssertSingle(string id, string markup, string? spanText = null)
     {
         var (source, spans) = Markup(Usings + markup);

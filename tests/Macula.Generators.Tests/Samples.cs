@@ -287,4 +287,35 @@ internal static class Samples
             Task<int> LastAsync(string symbol);
         }
         """;
+
+    /// <summary>An event contract: one DTO, several values, a ValueTask, a renamed event, compression, a user name that meets a generated one.</summary>
+    public const string Events = """
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Macula;
+
+        namespace Shop.Events;
+
+        public sealed record OrderPlaced(string OrderId, decimal Total, DateTime At);
+
+        [MaculaEvents]
+        public interface IOrderEvents
+        {
+            Task OrderPlacedAsync(OrderPlaced order, CancellationToken cancellationToken = default);
+
+            Task OrderCancelledAsync(string orderId, string reason, int _publisher);
+
+            ValueTask HeartbeatAsync();
+
+            [MaculaMethod(Name = "shipped", Compression = MethodCompression.Lz4)]
+            Task ShippedAsync(string orderId, string[] parcels);
+        }
+
+        [MaculaEvents("shop.audit")]
+        public interface IAudit
+        {
+            Task RecordedAsync(OrderPlaced order);
+        }
+        """;
 }

@@ -22,6 +22,9 @@ public sealed class SnapshotTests
     public void Shapes() => VerifyAndCompile(ShapeSources.Sample);
 
     [Fact]
+    public void Events() => VerifyAndCompile(Samples.Events);
+
+    [Fact]
     public void Snapshot_diff_points_at_the_changed_lines()
     {
         string diff = Snapshot.Diff("a\nb\nc\nd", "a\nB\nc\nd");

@@ -15,7 +15,10 @@ internal sealed record ServiceParseResult(
 /// <summary>The service name and where it is declared, to find two services that share a name.</summary>
 internal sealed record ServiceIdentity(string ServiceName, string InterfaceName, LocationInfo? Location);
 
-/// <summary>A [MaculaService] interface, ready to emit.</summary>
+/// <summary>
+/// A [MaculaService] interface, or a [MaculaEvents] contract when <see cref="IsEvents"/> (then <see cref="ServiceName"/>
+/// is the contract name and every method is an event returning Task or ValueTask), ready to emit.
+/// </summary>
 internal sealed record ServiceModel(
     string InterfaceType,
     string InterfaceName,
@@ -23,7 +26,8 @@ internal sealed record ServiceModel(
     string GeneratedNamespace,
     string TypeNamePrefix,
     string HintNamePrefix,
-    EquatableArray<MethodModel> Methods);
+    EquatableArray<MethodModel> Methods,
+    bool IsEvents = false);
 
 /// <summary>How a method returns.</summary>
 internal enum ReturnKind

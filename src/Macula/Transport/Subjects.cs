@@ -71,4 +71,16 @@ internal static class Subjects
 
     /// <summary><c>_INBOX.macula.&lt;unique&gt;</c>: where a node gathers the answers to one <see cref="AllNodes"/> request.</summary>
     public static string NewGatherInbox() => $"_INBOX.macula.{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// <c>macula.&lt;realm&gt;.events.&lt;contract&gt;.&lt;event&gt;</c>: one event of an event contract. Contract names
+    /// may hold dots; event names may not, so the event is the last token.
+    /// </summary>
+    public static string Event(string realm, string contract, string eventName) => $"macula.{realm}.events.{contract}.{eventName}";
+
+    /// <summary><c>macula.&lt;realm&gt;.events.&lt;contract&gt;.*</c>: every event of an event contract.</summary>
+    public static string Events(string realm, string contract) => $"macula.{realm}.events.{contract}.*";
+
+    /// <summary><c>macula.&lt;realm&gt;.events.&lt;contract&gt;.</c>: what precedes the event name in an event's subject.</summary>
+    public static string EventPrefix(string realm, string contract) => $"macula.{realm}.events.{contract}.";
 }

@@ -30,6 +30,7 @@ public sealed class LayeringTests
         ["Macula.Discovery"],
         ["Macula.Monitoring"],
         ["Macula.Rpc.Client", "Macula.Rpc.Server", "Macula.Introspection"],
+        ["Macula.Events"],
         ["Macula.Rpc.Streaming"],
         [Composition],
     ];

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Macula.Serialization;
+using Macula.Transport;
+using MessagePack.Formatters;
+
+namespace Macula.Events;
+
+/// <summary>
+/// Publishes the events of one contract: writes the arguments once, compresses them when that pays, and publishes
+/// them to the event's subject with the version, publisher and trace headers. At-most-once: the task completes when
+/// the transport has taken the message.
+/// </summary>
+internal sealed class EventPublisher : IMaculaEventPublisher
+{
+    private readonly EventEndpoint _endpoint;
+    private readonly EventContractDescriptor _contract;
+    private readonly string[] _subjects;
+    private readonly string[] _spanNames;
+
+    // The headers of an event without a trace or compression, shared: a transport copies headers before a publish
+    // returns and never changes them, so one instance serves every such publish.
+    private readonly MaculaHeaders _plainHeaders;
+
+    public EventPublisher(EventEndpoint endpoint, EventContractDescriptor contract)
+    {
+        _endpoint = endpoint;
+        _contract = contract;
+        _subjects = new string[contract.Events.Count];
+        _spanNames = new string[contract.Events.Count];
+        for (int i = 0; i < _subjects.Length; i++)
+        {
+            _subjects[i] = Subjects.Event(endpoint.Realm, contract.Name, contract.Events[i].Name);
+            _spanNames[i] = "publish " + contract.Name + "/" + contract.Events[i].Name;
+        }
+
+        _plainHeaders = new MaculaHeaders(2);
+        _plainHeaders.Add(EventProtocol.VersionHeader, EventProtocol.Version);
+        _plainHeaders.Add(EventProtocol.PublisherHeader, endpoint.NodeId);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask PublishAsync<TArgs>(EventDescriptor @event, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        ArgumentNullException.ThrowIfNull(argumentsFormatter);
+        cancellationToken.ThrowIfCancellationRequested();
+        if ((uint)@event.Index >= (uint)_subjects.Length || !ReferenceEquals(_contract.Events[@event.Index], @event))
+        {
+            throw EventSupport.UnknownEvent(_contract.Name, @event);
+        }
+
+        using var activity = MaculaDiagnostics.Source.HasListeners()
+            ? MaculaDiagnostics.Source.StartActivity(_spanNames[@event.Index], ActivityKind.Producer)
+            : null;
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "macula");
+            activity.SetTag("messaging.operation", "publish");
+            activity.SetTag("messaging.destination.name", _subjects[@event.Index]);
+            activity.SetTag(MaculaDiagnostics.Tags.NodeId, _endpoint.NodeId);
+        }
+
+        // A cyclic or too deep argument fails here, before anything is sent, as a MaculaSerializationException.
+        using var plain = new PooledBufferWriter();
+        MaculaSerializer.Serialize(plain, arguments, argumentsFormatter, _endpoint.Serializer);
+        using var packed = EventProtocol.ShouldCompress(_endpoint.Compression, @event.Compression, plain.WrittenCount) ? new PooledBufferWriter((plain.WrittenCount / 2) + 64) : null;
+        bool compressed = packed is not null && EventProtocol.TryCompress(plain.WrittenSpan, packed);
+
+        var trace = activity ?? Activity.Current;
+        var headers = _plainHeaders;
+        if (compressed || trace is { IdFormat: ActivityIdFormat.W3C })
+        {
+            headers = new MaculaHeaders(4);
+            headers.Add(EventProtocol.VersionHeader, EventProtocol.Version);
+            headers.Add(EventProtocol.PublisherHeader, _endpoint.NodeId);
+            if (trace is { IdFormat: ActivityIdFormat.W3C })
+            {
+                headers.Add(EventProtocol.TraceParentHeader, trace.Id!);
+            }
+
+            if (compressed)
+            {
+                headers.Add(EventProtocol.CompressionHeader, EventProtocol.Lz4);
+            }
+        }
+
+        try
+        {
+            await _endpoint.Transport.PublishAsync(_subjects[@event.Index], (compressed ? packed! : plain).WrittenMemory, headers, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+
+        MaculaDiagnostics.EventsPublished.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Contract, _contract.Name), new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Event, @event.Name));
+    }
+}

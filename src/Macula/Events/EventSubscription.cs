@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using Macula.Serialization;
+using Macula.Transport;
+
+namespace Macula.Events;
+
+/// <summary>
+/// One subscriber's subscription to an event contract: takes its events from the transport (in arrival order),
+/// decodes each and runs the subscriber's handler, at most <see cref="EventSubscriptionOptions.MaxConcurrency"/> at
+/// a time. A bad message is dropped and reported, a handler that throws is reported; neither stops the next event.
+/// Disposing stops delivery: events not yet started are dropped, the running handlers are waited for.
+/// </summary>
+internal sealed class EventSubscription : IAsyncDisposable
+{
+    // Set on the flow that delivers this subscription's messages (and so on every handler it starts), so disposing
+    // from inside a handler does not wait for itself. Set once per delivery loop, not per event: an AsyncLocal write
+    // allocates an ExecutionContext, and a synchronous method's write stays with its caller, the transport's loop.
+    private static readonly AsyncLocal<EventSubscription?> Handling = new();
+
+    private readonly EventEndpoint _endpoint;
+    private readonly EventContractDescriptor _contract;
+    private readonly IEventDispatcher _dispatcher;
+    private readonly EventSubscriptionOptions _options;
+    private readonly EventReports _reports;
+    private readonly string _prefix;
+    private readonly string[] _spanNames;
+    private readonly SemaphoreSlim? _slots;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<IAsyncDisposable> _subscriptions = [];
+    private readonly Action<EventSubscription> _onDisposed;
+    private int _running;
+    private int _stopped;
+
+    private EventSubscription(EventEndpoint endpoint, EventContractDescriptor contract, IEventDispatcher dispatcher, EventSubscriptionOptions options, EventReports reports, Action<EventSubscription> onDisposed)
+    {
+        _endpoint = endpoint;
+        _contract = contract;
+        _dispatcher = dispatcher;
+        _options = options;
+        _reports = reports;
+        _onDisposed = onDisposed;
+        _prefix = Subjects.EventPrefix(endpoint.Realm, contract.Name);
+        _spanNames = new string[contract.Events.Count];
+        for (int i = 0; i < _spanNames.Length; i++)
+        {
+            _spanNames[i] = "receive " + contract.Name + "/" + contract.Events[i].Name;
+        }
+
+        _slots = options.MaxConcurrency > 1 ? new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency) : null;
+    }
+
+    public static async Task<EventSubscription> StartAsync(
+        EventEndpoint endpoint, EventContractDescriptor contract, IEventDispatcher dispatcher, EventSubscriptionOptions options, EventReports reports, Action<EventSubscription> onDisposed, CancellationToken cancellationToken)
+    {
+        var subjects = new List<string>();
+        if (options.Events is null)
+        {
+            subjects.Add(Subjects.Events(endpoint.Realm, contract.Name));
+        }
+        else
+        {
+            foreach (string name in options.Events)
+            {
+                if (name is null || contract.FindEvent(name) is null)
+                {
+                    throw new ArgumentException($"EventSubscriptionOptions.Events names '{name}', which is not an event of '{contract.Name}' (its events: {string.Join(", ", contract.Events.Select(e => e.Name))}).", nameof(options));
+                }
+
+                string subject = Subjects.Event(endpoint.Realm, contract.Name, name);
+                if (!subjects.Contains(subject))
+                {
+                    subjects.Add(subject);
+                }
+            }
+        }
+
+        var subscription = new EventSubscription(endpoint, contract, dispatcher, options, reports, onDisposed);
+        try
+        {
+            foreach (string subject in subjects)
+            {
+                subscription._subscriptions.Add(await endpoint.Transport.SubscribeAsync(subject, subscription.OnMessageAsync, options.Group, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        catch
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return subscription;
+    }
+
+    private ValueTask OnMessageAsync(TransportMessage message)
+    {
+        if (!ReferenceEquals(Handling.Value, this))
+        {
+            Handling.Value = this;
+        }
+
+        if (Volatile.Read(ref _stopped) != 0)
+        {
+            return default;
+        }
+
+        string subject = message.Subject;
+        var @event = subject.Length > _prefix.Length && subject.StartsWith(_prefix, StringComparison.Ordinal)
+            ? FindEvent(subject.AsSpan(_prefix.Length))
+            : null;
+        if (@event is null)
+        {
+            // A newer publisher's event this contract does not know yet: counted, not an error.
+            _reports.Dropped(_contract.Name, subject, "unknown_event", null);
+            return default;
+        }
+
+        if (message.Headers?[EventProtocol.VersionHeader] is { } version && version != EventProtocol.Version)
+        {
+            _reports.Dropped(_contract.Name, subject, "bad_version", $"events wire version '{version}' is not '{EventProtocol.Version}'");
+            return default;
+        }
+
+        return _slots is null ? HandleAsync(message, @event) : HandleConcurrentlyAsync(message, @event);
+    }
+
+    /// <summary>The event named by the last token of a subject, without allocating its name.</summary>
+    private EventDescriptor? FindEvent(ReadOnlySpan<char> name)
+    {
+        var events = _contract.Events;
+        for (int i = 0; i < events.Count; i++)
+        {
+            if (name.SequenceEqual(events[i].Name))
+            {
+                return events[i];
+            }
+        }
+
+        return null;
+    }
+
+    private async ValueTask HandleConcurrentlyAsync(TransportMessage message, EventDescriptor @event)
+    {
+        try
+        {
+            // Waiting here holds the transport's delivery back: the subscription takes no more than MaxConcurrency at once.
+            await _slots!.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        _ = ReleaseAfterAsync(HandleAsync(message, @event));
+    }
+
+    private async Task ReleaseAfterAsync(ValueTask handling)
+    {
+        try
+        {
+            await handling.ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots!.Release();
+        }
+    }
+
+    private async ValueTask HandleAsync(TransportMessage message, EventDescriptor @event)
+    {
+        // Counted before the stop check, so DisposeAsync either sees this handler or this handler sees the stop.
+        Interlocked.Increment(ref _running);
+        try
+        {
+            if (Volatile.Read(ref _stopped) != 0)
+            {
+                return;
+            }
+
+            await RunAsync(message, @event).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _stopped) != 0)
+            {
+                _idle.TrySetResult();
+            }
+        }
+    }
+
+    private async ValueTask RunAsync(TransportMessage message, EventDescriptor @event)
+    {
+        var headers = message.Headers;
+        Activity? activity = null;
+        if (MaculaDiagnostics.Source.HasListeners())
+        {
+            ActivityContext.TryParse(headers?[EventProtocol.TraceParentHeader], null, isRemote: true, out var parent);
+            activity = MaculaDiagnostics.Source.StartActivity(_spanNames[@event.Index], ActivityKind.Consumer, parent);
+            if (activity is not null)
+            {
+                activity.SetTag("messaging.system", "macula");
+                activity.SetTag("messaging.operation", "receive");
+                activity.SetTag("messaging.destination.name", message.Subject);
+                activity.SetTag(MaculaDiagnostics.Tags.NodeId, _endpoint.NodeId);
+                if (_options.Group is not null)
+                {
+                    activity.SetTag("messaging.consumer.group.name", _options.Group);
+                }
+
+                if (headers?[EventProtocol.PublisherHeader] is { } publisher)
+                {
+                    activity.SetTag(MaculaDiagnostics.Tags.Publisher, publisher);
+                }
+            }
+        }
+
+        try
+        {
+            ValueTask handled;
+            try
+            {
+                handled = _dispatcher.DispatchAsync(@event, EventProtocol.ReadBody(message, _endpoint.MaxDecompressedBytes), _endpoint.Serializer, _stopping.Token);
+            }
+            catch (MaculaSerializationException ex)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                _reports.Dropped(_contract.Name, message.Subject, "bad_payload", $"the arguments of {_contract.Name}.{@event.Name} could not be decoded: {ex.Message}");
+                return;
+            }
+
+            await handled.ConfigureAwait(false);
+            MaculaDiagnostics.EventsReceived.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Contract, _contract.Name), new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Event, @event.Name));
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The subscription is closing and the handler honoured its token.
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            _reports.HandlerFailed(_contract.Name, @event.Name, ex);
+        }
+        finally
+        {
+            activity?.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        foreach (var subscription in _subscriptions)
+        {
+            try
+            {
+                await subscription.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _endpoint.OnHandlerError($"unsubscribing from {_contract.Name}", ex);
+            }
+        }
+
+        // A handler that disposes its own subscription would wait for itself: it does not wait.
+        if (!ReferenceEquals(Handling.Value, this) && Volatile.Read(ref _running) != 0)
+        {
+            await _idle.Task.ConfigureAwait(false);
+        }
+
+        _onDisposed(this);
+    }
+}
