@@ -23,6 +23,8 @@ public sealed record EventSubscriptionOptions
     /// <summary>
     /// The events to receive, by wire name (the method name without its <c>Async</c> suffix unless
     /// <c>[MaculaMethod(Name = ...)]</c> says otherwise); <see langword="null"/> (the default) for every event of the contract.
+    /// One event is subscribed by its own subject; several are picked out of the contract's, so the order and
+    /// one-at-a-time rules hold across them.
     /// </summary>
     public IReadOnlyList<string>? Events { get; init; }
 

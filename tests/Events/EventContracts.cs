@@ -49,6 +49,9 @@ public sealed class OrderRecorder : IOrderEvents
 
     public ConcurrentQueue<int> Ticks { get; } = new();
 
+    /// <summary>Every event handled, in the order its handler ran: <c>Placed:id</c>, <c>Cancelled:id</c>, <c>Tick:n</c>.</summary>
+    public ConcurrentQueue<string> Log { get; } = new();
+
     /// <summary>Runs before an order is recorded; may throw or wait.</summary>
     public Func<OrderPlaced, CancellationToken, Task>? OnPlaced { get; set; }
 
@@ -73,6 +76,7 @@ public sealed class OrderRecorder : IOrderEvents
             }
 
             Placed.Enqueue(order);
+            Log.Enqueue("Placed:" + order.OrderId);
         }
         finally
         {
@@ -83,12 +87,14 @@ public sealed class OrderRecorder : IOrderEvents
     public Task CancelledAsync(string orderId, string reason)
     {
         Cancelled.Enqueue((orderId, reason));
+        Log.Enqueue("Cancelled:" + orderId);
         return Task.CompletedTask;
     }
 
     public ValueTask TickAsync(int n)
     {
         Ticks.Enqueue(n);
+        Log.Enqueue("Tick:" + n);
         return ValueTask.CompletedTask;
     }
 

@@ -29,11 +29,15 @@ internal sealed class EventSubscription : IAsyncDisposable
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<IAsyncDisposable> _subscriptions = [];
     private readonly Action<EventSubscription> _onDisposed;
+
+    // The events of the contract this subscription takes, by index; null for all of them.
+    private readonly bool[]? _wanted;
     private int _running;
     private int _stopped;
 
-    private EventSubscription(EventEndpoint endpoint, EventContractDescriptor contract, IEventDispatcher dispatcher, EventSubscriptionOptions options, EventReports reports, Action<EventSubscription> onDisposed)
+    private EventSubscription(EventEndpoint endpoint, EventContractDescriptor contract, IEventDispatcher dispatcher, EventSubscriptionOptions options, EventReports reports, Action<EventSubscription> onDisposed, bool[]? wanted)
     {
+        _wanted = wanted;
         _endpoint = endpoint;
         _contract = contract;
         _dispatcher = dispatcher;
@@ -53,35 +57,41 @@ internal sealed class EventSubscription : IAsyncDisposable
     public static async Task<EventSubscription> StartAsync(
         EventEndpoint endpoint, EventContractDescriptor contract, IEventDispatcher dispatcher, EventSubscriptionOptions options, EventReports reports, Action<EventSubscription> onDisposed, CancellationToken cancellationToken)
     {
-        var subjects = new List<string>();
-        if (options.Events is null)
+        // One transport subscription, so its messages come through one ordered delivery loop: the exact subject of
+        // one chosen event, else the contract's wildcard (several chosen events are picked out of it here).
+        string subject = Subjects.Events(endpoint.Realm, contract.Name);
+        bool[]? wanted = null;
+        if (options.Events is not null)
         {
-            subjects.Add(Subjects.Events(endpoint.Realm, contract.Name));
-        }
-        else
-        {
+            wanted = new bool[contract.Events.Count];
+            int count = 0;
+            EventDescriptor? only = null;
             foreach (string name in options.Events)
             {
-                if (name is null || contract.FindEvent(name) is null)
+                var @event = name is null ? null : contract.FindEvent(name);
+                if (@event is null)
                 {
                     throw new ArgumentException($"EventSubscriptionOptions.Events names '{name}', which is not an event of '{contract.Name}' (its events: {string.Join(", ", contract.Events.Select(e => e.Name))}).", nameof(options));
                 }
 
-                string subject = Subjects.Event(endpoint.Realm, contract.Name, name);
-                if (!subjects.Contains(subject))
+                if (!wanted[@event.Index])
                 {
-                    subjects.Add(subject);
+                    wanted[@event.Index] = true;
+                    count++;
+                    only = @event;
                 }
+            }
+
+            if (count == 1)
+            {
+                subject = Subjects.Event(endpoint.Realm, contract.Name, only!.Name);
             }
         }
 
-        var subscription = new EventSubscription(endpoint, contract, dispatcher, options, reports, onDisposed);
+        var subscription = new EventSubscription(endpoint, contract, dispatcher, options, reports, onDisposed, wanted);
         try
         {
-            foreach (string subject in subjects)
-            {
-                subscription._subscriptions.Add(await endpoint.Transport.SubscribeAsync(subject, subscription.OnMessageAsync, options.Group, cancellationToken).ConfigureAwait(false));
-            }
+            subscription._subscriptions.Add(await endpoint.Transport.SubscribeAsync(subject, subscription.OnMessageAsync, options.Group, cancellationToken).ConfigureAwait(false));
         }
         catch
         {
@@ -112,6 +122,11 @@ internal sealed class EventSubscription : IAsyncDisposable
         {
             // A newer publisher's event this contract does not know yet: counted, not an error.
             _reports.Dropped(_contract.Name, subject, "unknown_event", null);
+            return default;
+        }
+
+        if (_wanted is not null && !_wanted[@event.Index])
+        {
             return default;
         }
 
