@@ -395,6 +395,25 @@ internal static class Progress
     public static Task<string> WaitForMadeAsync(this MeshProcess client, int made, TimeSpan timeout) =>
         client.WaitForLineAsync(l => l.StartsWith("progress ", StringComparison.Ordinal) && Fields.Long(l, "made") >= made, timeout, $"progress past {made} calls");
 
+    /// <summary>Waits until <paramref name="condition"/> holds over the clients' progress so far.</summary>
+    public static async Task WaitForProgressAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for {what}.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The most calls the client has reported made so far (0 before its first progress line).</summary>
+    public static long Made(this MeshProcess client) =>
+        client.Lines.Where(l => l.StartsWith("progress ", StringComparison.Ordinal)).Select(l => Fields.Long(l, "made")).DefaultIfEmpty(0).Max();
+
     public static async Task<ClientSummary> WaitForSummaryAsync(this MeshProcess client, TimeSpan timeout)
     {
         string line = await client.WaitForLineAsync("summary ", timeout);
