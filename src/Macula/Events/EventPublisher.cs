@@ -64,8 +64,8 @@ internal sealed class EventPublisher : IMaculaEventPublisher
         // A cyclic or too deep argument fails here, before anything is sent, as a MaculaSerializationException.
         using var plain = new PooledBufferWriter();
         MaculaSerializer.Serialize(plain, arguments, argumentsFormatter, _endpoint.Serializer);
-        using var packed = EventProtocol.ShouldCompress(_endpoint.Compression, @event.Compression, plain.WrittenCount) ? new PooledBufferWriter((plain.WrittenCount / 2) + 64) : null;
-        bool compressed = packed is not null && EventProtocol.TryCompress(plain.WrittenSpan, packed);
+        using var packed = Rpc.WireProtocol.ShouldCompress(_endpoint.Compression, @event.Compression, plain.WrittenCount) ? new PooledBufferWriter((plain.WrittenCount / 2) + 64) : null;
+        bool compressed = packed is not null && Rpc.WireProtocol.TryCompress(plain.WrittenSpan, packed);
 
         var trace = activity ?? Activity.Current;
         var headers = _plainHeaders;
@@ -81,7 +81,7 @@ internal sealed class EventPublisher : IMaculaEventPublisher
 
             if (compressed)
             {
-                headers.Add(EventProtocol.CompressionHeader, EventProtocol.Lz4);
+                headers.Add(Rpc.WireProtocol.CompressionHeader, Rpc.WireProtocol.Lz4);
             }
         }
 

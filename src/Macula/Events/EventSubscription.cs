@@ -234,7 +234,7 @@ internal sealed class EventSubscription : IAsyncDisposable
             ValueTask handled;
             try
             {
-                handled = _dispatcher.DispatchAsync(@event, EventProtocol.ReadBody(message, _endpoint.MaxDecompressedBytes), _endpoint.Serializer, _stopping.Token);
+                handled = _dispatcher.DispatchAsync(@event, Rpc.WireProtocol.ReadBody(message, _endpoint.MaxDecompressedBytes), _endpoint.Serializer, _stopping.Token);
             }
             catch (MaculaSerializationException ex)
             {
