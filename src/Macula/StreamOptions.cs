@@ -3,7 +3,7 @@ namespace Macula;
 /// <summary>Flow control and liveness of the server streams a client opens (<see cref="ClientOptions.Streams"/>).</summary>
 public sealed record StreamOptions
 {
-    /// <summary>The defaults: a window of 64 items, a 30 s idle timeout.</summary>
+    /// <summary>The defaults: a window of 64 items, a 30 s idle timeout, a 5 s open timeout.</summary>
     public static StreamOptions Default { get; } = new();
 
     /// <summary>
@@ -19,8 +19,21 @@ public sealed record StreamOptions
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long an attempt to open a stream waits for the provider's acknowledgement (the open reply, which a provider
+    /// sends as soon as it has accepted the stream, before the first item) instead of the whole call timeout. A
+    /// provider that got the open and died, or hangs, is noticed after this; the open then fails over to another
+    /// provider for idempotent methods. The smaller of this and the call's timeout applies. Default 5 seconds.
+    /// </summary>
+    public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     internal void Validate()
     {
+        if (OpenTimeout < Validation.MinStreamOpenTimeout || OpenTimeout > Validation.MaxStreamOpenTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(OpenTimeout), OpenTimeout, $"StreamOptions.OpenTimeout must be between {Validation.MinStreamOpenTimeout.TotalMilliseconds:0} ms and {Validation.MaxStreamOpenTimeout.TotalMinutes:0} minutes.");
+        }
+
         if (Window is < 1 or > Validation.MaxStreamWindow)
         {
             throw new ArgumentOutOfRangeException(nameof(Window), Window, $"StreamOptions.Window must be between 1 and {Validation.MaxStreamWindow}.");

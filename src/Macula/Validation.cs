@@ -15,6 +15,12 @@ internal static class Validation
     /// <summary>The largest stream credit window (<see cref="StreamOptions.Window"/>).</summary>
     public const int MaxStreamWindow = 65536;
 
+    /// <summary>The shortest wait for a stream's open acknowledgement (<see cref="StreamOptions.OpenTimeout"/>).</summary>
+    public static readonly TimeSpan MinStreamOpenTimeout = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The longest wait for a stream's open acknowledgement (<see cref="StreamOptions.OpenTimeout"/>).</summary>
+    public static readonly TimeSpan MaxStreamOpenTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>
     /// Why <paramref name="value"/> cannot be a realm name or node id (one NATS subject token of letters, digits, '-'
     /// and '_'), or <see langword="null"/> when it can: "must not be empty", or "has the character 'c': use ...".

@@ -19,6 +19,10 @@ public interface IStreamProbe
     /// <summary>Yields <paramref name="count"/> items, <paramref name="delayMs"/> apart.</summary>
     IAsyncEnumerable<int> SlowAsync(int count, int delayMs, CancellationToken cancellationToken = default);
 
+    /// <summary>Yields 0, 1, ..., count - 1; not idempotent, so its open never fails over once it may have arrived.</summary>
+    [MaculaMethod(Idempotent = false)]
+    IAsyncEnumerable<int> OnceAsync(int count, CancellationToken cancellationToken = default);
+
     Task<string> WhoAsync();
 }
 
@@ -130,6 +134,8 @@ public sealed class StreamProbeImpl(string nodeName, StreamLedger ledger) : IStr
         }
     }
 
+    public IAsyncEnumerable<int> OnceAsync(int count, CancellationToken cancellationToken = default) => CountAsync(count, cancellationToken);
+
     public Task<string> WhoAsync() => Task.FromResult(NodeName);
 }
 
@@ -167,11 +173,12 @@ public sealed class StreamMesh : IAsyncDisposable
         return mesh;
     }
 
-    public IStreamProbe CreateClient(int window = 64, TimeSpan? idle = null, SelectionStrategy strategy = SelectionStrategy.First) =>
+    public IStreamProbe CreateClient(int window = 64, TimeSpan? idle = null, SelectionStrategy strategy = SelectionStrategy.First, TimeSpan? openTimeout = null, TimeSpan? timeout = null) =>
         Client.CreateClient<IStreamProbe>(new ClientOptions
         {
             Strategy = strategy,
-            Streams = new StreamOptions { Window = window, IdleTimeout = idle ?? TimeSpan.FromSeconds(30) },
+            Timeout = timeout ?? TimeSpan.FromSeconds(30),
+            Streams = new StreamOptions { Window = window, IdleTimeout = idle ?? TimeSpan.FromSeconds(30), OpenTimeout = openTimeout ?? TimeSpan.FromSeconds(5) },
         });
 
     public async ValueTask DisposeAsync()

@@ -203,6 +203,65 @@ public sealed class StreamingTests
         Assert.Equal(1, mesh.Providers[1].Impl.Opened);
     }
 
+    // The call timeout (10 minutes) is far beyond the hang guard: only the open timeout can end these attempts in time.
+    [Fact]
+    public async Task Open_that_is_never_acknowledged_fails_over_after_the_open_timeout()
+    {
+        await using var mesh = await StreamMesh.StartAsync(2);
+        mesh.Providers[0].Transport.Faults.Subjects = "macula.*.rpc.>";
+        mesh.Providers[0].Transport.Faults.DropIncoming = true;
+        var probe = mesh.CreateClient(openTimeout: TimeSpan.FromMilliseconds(200), timeout: TimeSpan.FromMinutes(10));
+
+        // Strategy First tries p0, which swallows the open (it got it and died, as far as the client can tell).
+        Assert.Equal(Enumerable.Range(0, 100), await probe.CountAsync(100).ToListAsync().AsTask().WaitAsync(Bound));
+        Assert.Equal(0, mesh.Providers[0].Impl.Opened);
+        Assert.Equal(1, mesh.Providers[1].Impl.Opened);
+    }
+
+    [Fact]
+    public async Task Open_acknowledged_by_no_provider_lists_every_attempt_as_a_timeout()
+    {
+        await using var mesh = await StreamMesh.StartAsync(2);
+        foreach (var provider in mesh.Providers)
+        {
+            provider.Transport.Faults.Subjects = "macula.*.rpc.>";
+            provider.Transport.Faults.DropIncoming = true;
+        }
+
+        var probe = mesh.CreateClient(openTimeout: TimeSpan.FromMilliseconds(200), timeout: TimeSpan.FromMinutes(10));
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.CountAsync(10).ToListAsync().AsTask().WaitAsync(Bound));
+        Assert.Equal(MaculaErrorCode.AllProvidersFailed, ex.Code);
+        Assert.Equal(["p0", "p1"], ex.Attempts.Select(a => a.NodeId));
+        Assert.All(ex.Attempts, a => Assert.Equal(MaculaErrorCode.Timeout, a.Code));
+    }
+
+    [Fact]
+    public async Task Open_of_a_non_idempotent_stream_that_is_never_acknowledged_is_not_retried()
+    {
+        await using var mesh = await StreamMesh.StartAsync(2);
+        mesh.Providers[0].Transport.Faults.Subjects = "macula.*.rpc.>";
+        mesh.Providers[0].Transport.Faults.DropIncoming = true;
+        var probe = mesh.CreateClient(openTimeout: TimeSpan.FromMilliseconds(200), timeout: TimeSpan.FromMinutes(10));
+
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.OnceAsync(10).ToListAsync().AsTask().WaitAsync(Bound));
+        Assert.Equal(MaculaErrorCode.Timeout, ex.Code);
+        var attempt = Assert.Single(ex.Attempts);
+        Assert.Equal("p0", attempt.NodeId);
+        Assert.Equal(0, mesh.Providers[1].Impl.Opened);
+    }
+
+    [Fact]
+    public async Task Open_of_a_non_idempotent_stream_fails_over_past_no_responders()
+    {
+        await using var mesh = await StreamMesh.StartAsync(2);
+        mesh.Providers[0].Transport.Faults.Subjects = "macula.*.rpc.>";
+        mesh.Providers[0].Transport.Faults.NoResponders = true;
+        var probe = mesh.CreateClient(openTimeout: TimeSpan.FromMilliseconds(200), timeout: TimeSpan.FromMinutes(10));
+
+        Assert.Equal(Enumerable.Range(0, 10), await probe.OnceAsync(10).ToListAsync().AsTask().WaitAsync(Bound));
+        Assert.Equal(1, mesh.Providers[1].Impl.Opened);
+    }
+
     [Fact]
     public async Task No_provider_at_all_raises_ServiceNotFound_on_the_first_move()
     {
@@ -287,6 +346,8 @@ public sealed class StreamingTests
         Assert.Contains("StreamOptions.Window", window.Message);
         var idle = Assert.Throws<ArgumentOutOfRangeException>(() => MaculaNode.CreateClient<IStreamProbe>(never, new ClientOptions { Streams = new StreamOptions { IdleTimeout = TimeSpan.Zero } }));
         Assert.Contains("StreamOptions.IdleTimeout", idle.Message);
+        var open = Assert.Throws<ArgumentOutOfRangeException>(() => MaculaNode.CreateClient<IStreamProbe>(never, new ClientOptions { Streams = new StreamOptions { OpenTimeout = TimeSpan.FromMilliseconds(1) } }));
+        Assert.Contains("StreamOptions.OpenTimeout", open.Message);
         Assert.NotNull(MaculaNode.CreateClient<IStreamProbe>(never, new ClientOptions { Streams = new StreamOptions { Window = 65536, IdleTimeout = TimeSpan.FromMinutes(5) } }));
     }
 

@@ -11,6 +11,9 @@ internal interface IAttemptHandler
     /// <summary>Whether a slow attempt may be raced by a second one (<see cref="CallOptions.HedgeAfter"/>).</summary>
     bool AllowsHedging { get; }
 
+    /// <summary>The longest one attempt may wait for its reply, when shorter than the call's timeout (a stream's open acknowledgement); null for the call's timeout.</summary>
+    TimeSpan? AttemptTimeout { get; }
+
     /// <summary>Prepares one attempt on the provider at <paramref name="subject"/>: adds headers, subscribes what its reply needs.</summary>
     ValueTask BeginAttemptAsync(string subject, string callId, MaculaHeaders headers, CancellationToken cancellationToken);
 }

@@ -36,7 +36,8 @@ internal sealed partial class ServiceClient
         }
 
         int maxAttempts = policy.MaxAttempts ?? Math.Min(3, providers.Entries.Length);
-        var request = new AttemptRequest(method, Guid.NewGuid().ToString("N"), body.WrittenMemory, compressed, policy.Timeout, handler);
+        var timeout = handler.AttemptTimeout is { } cap && cap < policy.Timeout ? cap : policy.Timeout;
+        var request = new AttemptRequest(method, Guid.NewGuid().ToString("N"), body.WrittenMemory, compressed, timeout, handler);
         List<string>? excluded = null;
         List<MaculaAttempt>? attempts = null;
         bool refreshed = false;

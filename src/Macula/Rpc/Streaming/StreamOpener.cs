@@ -16,6 +16,9 @@ internal sealed class StreamOpener(ClientRuntime runtime, StreamOptions options)
     /// <summary>A stream's open is never hedged: two opens would start two streams.</summary>
     public bool AllowsHedging => false;
 
+    /// <summary>An open waits for the provider's acknowledgement this long at most, not for the whole call timeout.</summary>
+    public TimeSpan? AttemptTimeout => options.OpenTimeout;
+
     /// <summary>Abandons the previous attempt, subscribes this attempt's inbox and adds the stream headers to the open.</summary>
     public async ValueTask BeginAttemptAsync(string providerSubject, string callId, MaculaHeaders headers, CancellationToken cancellationToken)
     {
