@@ -23,4 +23,20 @@ public interface IMaculaInvoker
     /// </summary>
     IAsyncEnumerable<TItem> InvokeStreamAsync<TArgs, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"The invoker {GetType().FullName} cannot call streaming methods.");
+
+    /// <summary>
+    /// Calls a client-streaming method: opens one stream (selection and failover apply to the open), sends
+    /// <paramref name="input"/>'s items with credit-based flow control, and returns the provider's result. Invokers
+    /// that cannot stream keep this default.
+    /// </summary>
+    ValueTask<TResult> InvokeClientStreamAsync<TArgs, TInput, TResult>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAsyncEnumerable<TInput> input, IMessagePackFormatter<TInput> inputFormatter, IMessagePackFormatter<TResult> resultFormatter, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The invoker {GetType().FullName} cannot call client-streaming methods.");
+
+    /// <summary>
+    /// Calls a duplex-streaming method: each enumeration of the result opens one stream, sends
+    /// <paramref name="input"/>'s items and yields the provider's, both ways with credit-based flow control. Invokers
+    /// that cannot stream keep this default.
+    /// </summary>
+    IAsyncEnumerable<TItem> InvokeDuplexStreamAsync<TArgs, TInput, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAsyncEnumerable<TInput> input, IMessagePackFormatter<TInput> inputFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"The invoker {GetType().FullName} cannot call duplex-streaming methods.");
 }

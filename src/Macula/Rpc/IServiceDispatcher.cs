@@ -26,4 +26,13 @@ public interface IServiceDispatcher
     /// </summary>
     IMaculaStreamSource OpenStream(MethodDescriptor method, ReadOnlyMemory<byte> arguments, MessagePackSerializerOptions options, CancellationToken cancellationToken) =>
         throw new MaculaRpcException(MaculaErrorCode.MethodNotFound, $"'{method?.Name}' is not a stream of this service's dispatcher.");
+
+    /// <summary>
+    /// Opens a client or duplex stream (<see cref="MethodDescriptor.ClientStreaming"/>): as the other overload, and the
+    /// implementation reads the client's items from <paramref name="input"/>. A duplex stream's source yields its
+    /// items; a client stream's source yields exactly one value, the result (nil for none). Dispatchers of services
+    /// without such streams keep this default.
+    /// </summary>
+    IMaculaStreamSource OpenStream(MethodDescriptor method, ReadOnlyMemory<byte> arguments, IMaculaStreamInput input, MessagePackSerializerOptions options, CancellationToken cancellationToken) =>
+        throw new MaculaRpcException(MaculaErrorCode.MethodNotFound, $"'{method?.Name}' is not a client or duplex stream of this service's dispatcher.");
 }

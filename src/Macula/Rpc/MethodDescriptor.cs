@@ -40,4 +40,10 @@ public sealed class MethodDescriptor
 
     /// <summary>Whether the method is a server stream (returns <c>IAsyncEnumerable&lt;T&gt;</c>): it is opened, not called.</summary>
     public bool Streaming { get; init; }
+
+    /// <summary>
+    /// Whether the client streams items to the provider (the method takes an <c>IAsyncEnumerable&lt;T&gt;</c>): a client
+    /// stream, or with <see cref="Streaming"/> a duplex stream. It is opened, not called.
+    /// </summary>
+    public bool ClientStreaming { get; init; }
 }

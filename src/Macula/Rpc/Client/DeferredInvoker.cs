@@ -33,6 +33,21 @@ internal sealed class DeferredInvoker(Task<ClientRuntime> runtime, ServiceDescri
         }
     }
 
+    public async ValueTask<TResult> InvokeClientStreamAsync<TArgs, TInput, TResult>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAsyncEnumerable<TInput> input, IMessagePackFormatter<TInput> inputFormatter, IMessagePackFormatter<TResult> resultFormatter, CancellationToken cancellationToken)
+    {
+        var inner = _inner ?? await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        return await inner.InvokeClientStreamAsync(method, arguments, argumentsFormatter, input, inputFormatter, resultFormatter, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<TItem> InvokeDuplexStreamAsync<TArgs, TInput, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAsyncEnumerable<TInput> input, IMessagePackFormatter<TInput> inputFormatter, IMessagePackFormatter<TItem> itemFormatter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var inner = _inner ?? await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var item in inner.InvokeDuplexStreamAsync(method, arguments, argumentsFormatter, input, inputFormatter, itemFormatter, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+    }
+
     public IMaculaInvoker WithOptions(CallOptions callOptions)
     {
         ArgumentNullException.ThrowIfNull(callOptions);

@@ -74,6 +74,28 @@ internal sealed partial class ServiceClient : IMaculaInvoker
         return _runtime.Streams.Open(this, method, arguments, argumentsFormatter, itemFormatter, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public ValueTask<TResult> InvokeClientStreamAsync<TArgs, TInput, TResult>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAsyncEnumerable<TInput> input, IMessagePackFormatter<TInput> inputFormatter, IMessagePackFormatter<TResult> resultFormatter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(argumentsFormatter);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(inputFormatter);
+        ArgumentNullException.ThrowIfNull(resultFormatter);
+        return _runtime.Streams.SendAsync(this, method, arguments, argumentsFormatter, input, inputFormatter, resultFormatter, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<TItem> InvokeDuplexStreamAsync<TArgs, TInput, TItem>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAsyncEnumerable<TInput> input, IMessagePackFormatter<TInput> inputFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(argumentsFormatter);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(inputFormatter);
+        ArgumentNullException.ThrowIfNull(itemFormatter);
+        return _runtime.Streams.OpenDuplex(this, method, arguments, argumentsFormatter, input, inputFormatter, itemFormatter, cancellationToken);
+    }
+
     /// <summary>
     /// Opens a stream: one call through the same selection and failover, whose attempts <paramref name="attempts"/>
     /// prepares (a fresh inbox and the stream headers each). Returns the provider's accepting reply.

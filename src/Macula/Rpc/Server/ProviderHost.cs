@@ -173,7 +173,7 @@ internal sealed class ProviderHost : IAsyncDisposable
 
         // A stream's open passed the same checks: the stream server serves it from here (its deadline bounds the
         // open, not the stream).
-        if (method.Streaming || headers?[WireProtocol.StreamHeader] is not null)
+        if (method.Streaming || method.ClientStreaming || headers?[WireProtocol.StreamHeader] is not null)
         {
             await _runtime.Streams.ServeAsync(this, method, message).ConfigureAwait(false);
             return;

@@ -23,6 +23,8 @@ internal sealed class StreamingProvider
     private readonly TimeSpan _idle;
     private readonly MethodCompression _compression;
     private readonly CancellationTokenSource _cts;
+    private readonly StreamInput? _input;
+    private readonly bool _resultOnly;
     private TaskCompletionSource? _credit;
     private long _sent;
     private long _acked;
@@ -30,8 +32,10 @@ internal sealed class StreamingProvider
     private long _lastSent;
     private volatile bool _idleExpired;
 
-    private StreamingProvider(ProviderRuntime runtime, string label, string inbox, int window, TimeSpan idle, MethodCompression compression, CancellationTokenSource cts)
+    private StreamingProvider(ProviderRuntime runtime, string label, string inbox, int window, TimeSpan idle, MethodCompression compression, CancellationTokenSource cts, StreamInput? input, bool resultOnly)
     {
+        _input = input;
+        _resultOnly = resultOnly;
         _runtime = runtime;
         _label = label;
         _inbox = inbox;
@@ -51,7 +55,7 @@ internal sealed class StreamingProvider
         string replyTo = message.ReplyTo!;
         var headers = message.Headers;
         string label = $"{service.Name}.{method.Name}";
-        if (!method.Streaming)
+        if (!method.Streaming && !method.ClientStreaming)
         {
             await ReplyErrorAsync(runtime, replyTo, MaculaErrorCode.BadRequest, $"{label} on {runtime.NodeId} is not a stream: call it without the {StreamingProtocol.StreamHeader} header.").ConfigureAwait(false);
             return;
@@ -86,13 +90,17 @@ internal sealed class StreamingProvider
         ServiceLease lease = default;
         IMaculaStreamSource? source = null;
         IAsyncDisposable? control = null;
+        var input = method.ClientStreaming ? new StreamInput(runtime, label, inbox!, window, cts.Token) : null;
         host.InFlight[callId] = cts;
         try
         {
             try
             {
                 lease = host.Activate();
-                source = lease.Dispatcher.OpenStream(method, WireProtocol.ReadBody(message, runtime.Options.MaxDecompressedBytes), runtime.SerializerOptions, cts.Token);
+                var arguments = WireProtocol.ReadBody(message, runtime.Options.MaxDecompressedBytes);
+                source = input is null
+                    ? lease.Dispatcher.OpenStream(method, arguments, runtime.SerializerOptions, cts.Token)
+                    : lease.Dispatcher.OpenStream(method, arguments, input, runtime.SerializerOptions, cts.Token);
             }
             catch (MaculaSerializationException ex)
             {
@@ -111,7 +119,7 @@ internal sealed class StreamingProvider
                 return;
             }
 
-            var stream = new StreamingProvider(runtime, label, inbox!, window, idle, method.Compression, cts);
+            var stream = new StreamingProvider(runtime, label, inbox!, window, idle, method.Compression, cts, input, resultOnly: !method.Streaming);
             string controlSubject = Subjects.NewStream(runtime.Realm, runtime.NodeId);
             control = await runtime.Transport.SubscribeAsync(controlSubject, stream.OnControlAsync, cancellationToken: cts.Token).ConfigureAwait(false);
             await PublishAsync(runtime, replyTo, WireProtocol.StatusOk, Nil, controlSubject).ConfigureAwait(false);
@@ -156,6 +164,7 @@ internal sealed class StreamingProvider
         using var output = new PooledBufferWriter();
         using var packed = new PooledBufferWriter();
         MaculaErrorCode? failure = null;
+        ReadOnlyMemory<byte>? result = null;
         string? error = null;
         string? errorType = null;
         bool sending = false;
@@ -171,6 +180,13 @@ internal sealed class StreamingProvider
                 output.Clear();
                 if (!await source.MoveNextAsync(output).ConfigureAwait(false))
                 {
+                    break;
+                }
+
+                if (_resultOnly)
+                {
+                    // A client stream's one value is its result: it travels in the end message.
+                    result = output.WrittenMemory;
                     break;
                 }
 
@@ -224,6 +240,7 @@ internal sealed class StreamingProvider
 
             // The implementation has finished (its finally blocks ran) before the client hears the end.
             await DisposeSourceAsync(_runtime, source, _label).ConfigureAwait(false);
+            _input?.Complete();
         }
 
         if (failure == MaculaErrorCode.ConnectionLost)
@@ -235,7 +252,7 @@ internal sealed class StreamingProvider
         string status = failure?.ToString() ?? WireProtocol.StatusOk;
         endHeaders.Add(WireProtocol.StatusHeader, status);
         endHeaders.Add(StreamingProtocol.CountHeader, StreamingProtocol.Format(_sent));
-        byte[] body = failure is { } code ? WireProtocol.ErrorBody(code, error!, errorType) : Nil;
+        ReadOnlyMemory<byte> body = failure is { } code ? WireProtocol.ErrorBody(code, error!, errorType) : result ?? Nil;
         MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Status, status));
         try
         {
@@ -276,6 +293,11 @@ internal sealed class StreamingProvider
         if (headers.TryGetValue(StreamingProtocol.CancelHeader, out _))
         {
             Cancel();
+        }
+        else if (headers.TryGetValue(StreamingProtocol.SeqHeader, out _) || headers.TryGetValue(WireProtocol.StatusHeader, out _))
+        {
+            // One of the client's items, or the end of them (client and duplex streams); a server stream ignores it.
+            _input?.Deliver(message);
         }
         else if (StreamingProtocol.TryParse(headers[StreamingProtocol.AckHeader], out long ack))
         {
@@ -326,7 +348,14 @@ internal sealed class StreamingProvider
             {
                 try
                 {
-                    await _runtime.Transport.PublishAsync(_inbox, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.HeartbeatHeader, "1"), cancellationToken: quiet).ConfigureAwait(false);
+                    var heartbeat = StreamingProtocol.Single(StreamingProtocol.HeartbeatHeader, "1");
+                    if (_input is not null)
+                    {
+                        // Repeats the credit granted for the client's items, which repairs a lost acknowledgement.
+                        heartbeat.Add(StreamingProtocol.AckHeader, StreamingProtocol.Format(_input.Granted));
+                    }
+
+                    await _runtime.Transport.PublishAsync(_inbox, ReadOnlyMemory<byte>.Empty, heartbeat, cancellationToken: quiet).ConfigureAwait(false);
                     Volatile.Write(ref _lastSent, _runtime.Time.GetTimestamp());
                 }
                 catch (MaculaTransportException)

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Macula.Rpc.Client;
 using Macula.Serialization;
 using Macula.Transport;
@@ -23,6 +24,9 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
     private readonly CancellationToken _callToken;
     private readonly CancellationToken _enumeratorToken;
     private readonly int _ackEvery;
+    private readonly IStreamInputPump? _input;
+    private CancellationTokenSource? _stopInput;
+    private Exception? _inputFailure;
     private CancellationTokenSource _wait;
     private CancellationTokenSource? _stopKeepAlive;
     private Task? _keepAlive;
@@ -37,8 +41,9 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
     private bool _ended;
     private bool _closed;
 
-    public StreamingReader(ServiceClient client, MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken callToken, CancellationToken enumeratorToken)
+    public StreamingReader(ServiceClient client, MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IMessagePackFormatter<TItem> itemFormatter, CancellationToken callToken, CancellationToken enumeratorToken, IStreamInputPump? input = null)
     {
+        _input = input;
         _client = client;
         _runtime = client.Runtime;
         _label = client.ServiceName + "." + method.Name;
@@ -55,6 +60,9 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
     }
 
     public TItem Current { get; private set; }
+
+    /// <summary>The provider's end message once the stream ended well: a client stream's result is its body.</summary>
+    public TransportMessage? EndMessage { get; private set; }
 
     private bool CallerCancelled => _callToken.IsCancellationRequested || _enumeratorToken.IsCancellationRequested;
 
@@ -86,6 +94,14 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
             while (true)
             {
                 var message = await NextMessageAsync().ConfigureAwait(false);
+                if (ReferenceEquals(message, StreamInbox.Interruption))
+                {
+                    // The caller's items failed; the provider was told (its enumeration of them throws) and ends itself.
+                    _ended = true;
+                    await CloseAsync(cancelProvider: false).ConfigureAwait(false);
+                    ExceptionDispatchInfo.Capture(Volatile.Read(ref _inputFailure)!).Throw();
+                }
+
                 var headers = message.Headers;
                 if (headers is null)
                 {
@@ -103,7 +119,9 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
                 {
                     _ended = true;
                     await CloseAsync(cancelProvider: false).ConfigureAwait(false);
-                    return End(status, headers[StreamingProtocol.CountHeader], message.Payload);
+                    bool more = End(status, headers[StreamingProtocol.CountHeader], message.Payload);
+                    EndMessage = message;
+                    return more;
                 }
 
                 // A heartbeat (or a header this version does not know): the provider is alive.
@@ -140,6 +158,27 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
 
         _stopKeepAlive = new CancellationTokenSource();
         _keepAlive = KeepAliveAsync(_stopKeepAlive.Token);
+        if (_input is not null)
+        {
+            // No credit can arrive before the first item is sent, so the pump is wired before it starts.
+            _inbox.OnCredit = _input.OnCredit;
+            _stopInput = new CancellationTokenSource();
+            _ = PumpAsync(_input, _inbox, _control, _stopInput.Token);
+        }
+    }
+
+    /// <summary>Sends the caller's items; when they fail, wakes the reader, which throws their exception.</summary>
+    private async Task PumpAsync(IStreamInputPump input, StreamInbox inbox, string control, CancellationToken stop)
+    {
+        try
+        {
+            await input.RunAsync(control, stop).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Volatile.Write(ref _inputFailure, ex);
+            inbox.Interrupt();
+        }
     }
 
     private TItem ReadItem(string seqText, TransportMessage message)
@@ -288,6 +327,9 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         }
 
         _closed = true;
+
+        // The caller's items are not wanted any more (not awaited: an input that ignores its token must not hold the close).
+        _stopInput?.Cancel();
         if (_stopKeepAlive is not null)
         {
             _stopKeepAlive.Cancel();

@@ -1,0 +1,147 @@
+using System.Threading.Channels;
+using Macula.Rpc.Server;
+using Macula.Serialization;
+using Macula.Transport;
+
+namespace Macula.Rpc.Streaming;
+
+/// <summary>
+/// The provider's end of a client's item stream (client and duplex streams): the items the client publishes to the
+/// control subject, in order, handed to the implementation one at a time. Asking for the next item finishes the
+/// previous one; every <c>max(1, W/2)</c> finished items the provider grants the client that much credit with an
+/// acknowledgement on the client's inbox, so at most <c>W</c> items are in flight or waiting here.
+/// </summary>
+internal sealed class StreamInput(ProviderRuntime runtime, string label, string inbox, int window, CancellationToken stream) : IMaculaStreamInput
+{
+    private readonly Channel<TransportMessage> _messages = Channel.CreateUnbounded<TransportMessage>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+    private readonly int _grantEvery = Math.Max(1, window / 2);
+    private long _received;
+    private long _granted;
+    private bool _ended;
+    private Exception? _failure;
+
+    public ReadOnlyMemory<byte> Current { get; private set; }
+
+    /// <summary>The highest acknowledgement granted to the client (repeated on heartbeats, which repairs a lost one).</summary>
+    public long Granted => Volatile.Read(ref _granted);
+
+    /// <summary>An item or the input's end arrived on the control subject.</summary>
+    public void Deliver(TransportMessage message) => _messages.Writer.TryWrite(message);
+
+    /// <summary>The stream is over: nothing more is read.</summary>
+    public void Complete() => _messages.Writer.TryComplete();
+
+    public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+    {
+        if (_failure is not null)
+        {
+            throw _failure;
+        }
+
+        if (_ended)
+        {
+            return false;
+        }
+
+        if (_received - Volatile.Read(ref _granted) >= _grantEvery)
+        {
+            await GrantAsync(_received).ConfigureAwait(false);
+        }
+
+        TransportMessage message;
+        if (!cancellationToken.CanBeCanceled || cancellationToken == stream)
+        {
+            message = await ReadAsync(stream).ConfigureAwait(false);
+        }
+        else
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stream);
+            message = await ReadAsync(linked.Token).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return Next(message);
+        }
+        catch (Exception ex)
+        {
+            _failure = ex;
+            throw;
+        }
+    }
+
+    private async ValueTask<TransportMessage> ReadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _messages.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new OperationCanceledException($"The stream {label} ended while its implementation read the client's items.", null, stream);
+        }
+    }
+
+    private bool Next(TransportMessage message)
+    {
+        var headers = message.Headers!;
+        if (headers.TryGetValue(StreamingProtocol.SeqHeader, out string seqText))
+        {
+            if (!StreamingProtocol.TryParse(seqText, out long seq) || seq != _received + 1)
+            {
+                throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"The client's items of {label} were lost: after item {_received} came item '{seqText}'.");
+            }
+
+            if (seq > Volatile.Read(ref _granted) + window)
+            {
+                throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The client sent item {seq} of {label} beyond its window ({window} items after the {Volatile.Read(ref _granted)} granted).");
+            }
+
+            _received = seq;
+            try
+            {
+                Current = WireProtocol.ReadBody(message, runtime.Options.MaxDecompressedBytes);
+            }
+            catch (MaculaSerializationException ex)
+            {
+                throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"Item {seq} of the client's items of {label} could not be read: {ex.Message}", null, ex);
+            }
+
+            return true;
+        }
+
+        _ended = true;
+        string status = headers[WireProtocol.StatusHeader]!;
+        if (status == WireProtocol.StatusOk)
+        {
+            if (StreamingProtocol.TryParse(headers[StreamingProtocol.CountHeader], out long sent) && sent != _received)
+            {
+                throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"The client sent {sent} items of {label}, but {_received} arrived.");
+            }
+
+            return false;
+        }
+
+        var code = WireProtocol.ParseStatus(status);
+        var (text, type) = WireProtocol.ReadErrorBody(message.Payload);
+        if (code == MaculaErrorCode.ApplicationError)
+        {
+            throw new MaculaRemoteException(type ?? string.Empty, text, "the client");
+        }
+
+        throw new MaculaRpcException(code, $"The client's items of {label} ended with {code} after {_received} items: {text}");
+    }
+
+    private async ValueTask GrantAsync(long finished)
+    {
+        Volatile.Write(ref _granted, finished);
+        try
+        {
+            await runtime.Transport.PublishAsync(inbox, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.AckHeader, StreamingProtocol.Format(finished))).ConfigureAwait(false);
+        }
+        catch (MaculaTransportException ex)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"{label} could not grant its client credit: {ex.Message}", null, ex);
+        }
+    }
+}

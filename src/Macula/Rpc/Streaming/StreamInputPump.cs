@@ -1,0 +1,153 @@
+using Macula.Rpc.Client;
+using Macula.Serialization;
+using Macula.Transport;
+using MessagePack.Formatters;
+
+namespace Macula.Rpc.Streaming;
+
+/// <summary>The client's item stream of one open client or duplex stream, as the reader drives it.</summary>
+internal interface IStreamInputPump
+{
+    /// <summary>The provider granted credit up to <paramref name="granted"/> items (cumulative).</summary>
+    void OnCredit(long granted);
+
+    /// <summary>Sends the items to <paramref name="control"/> while the window has room, then their end; stops quietly at <paramref name="stop"/>.</summary>
+    Task RunAsync(string control, CancellationToken stop);
+}
+
+/// <summary>
+/// Sends a client's items to the provider's control subject: item <c>n</c> only when <c>n &lt;= A + W</c> (<c>A</c> the
+/// provider's latest grant), each with its sequence number, then an end with the count, or, when the items fail, an
+/// end with the error (so the implementation's enumeration throws) before the exception reaches the caller.
+/// </summary>
+internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IAsyncEnumerable<T> items, IMessagePackFormatter<T> formatter, int window, CompressionOptions compression, MethodCompression methodCompression) : IStreamInputPump
+{
+    private TaskCompletionSource? _credit;
+    private long _sent;
+    private long _granted;
+
+    public void OnCredit(long granted)
+    {
+        granted = Math.Min(granted, Volatile.Read(ref _sent));
+        long current = Volatile.Read(ref _granted);
+        while (granted > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _granted, granted, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+
+        Interlocked.Exchange(ref _credit, null)?.TrySetResult();
+    }
+
+    public async Task RunAsync(string control, CancellationToken stop)
+    {
+        using var output = new PooledBufferWriter();
+        using var packed = new PooledBufferWriter();
+        IAsyncEnumerator<T>? enumerator = null;
+        try
+        {
+            enumerator = items.GetAsyncEnumerator(stop);
+            while (true)
+            {
+                if (_sent - Volatile.Read(ref _granted) >= window)
+                {
+                    await WaitForCreditAsync(stop).ConfigureAwait(false);
+                }
+
+                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                output.Clear();
+                MaculaSerializer.Serialize(output, enumerator.Current, formatter, runtime.SerializerOptions);
+                long seq = _sent + 1;
+                var headers = StreamingProtocol.Single(StreamingProtocol.SeqHeader, StreamingProtocol.Format(seq));
+                var item = output.WrittenMemory;
+                packed.Clear();
+                if (WireProtocol.ShouldCompress(compression, methodCompression, item.Length) && WireProtocol.TryCompress(item.Span, packed))
+                {
+                    headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+                    item = packed.WrittenMemory;
+                }
+
+                await PublishAsync(control, item, headers).ConfigureAwait(false);
+                Volatile.Write(ref _sent, seq);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The stream ended (the provider finished or failed, or the caller left): the items are not wanted.
+            return;
+        }
+        catch (Exception ex) when (ex is not MaculaRpcException { Code: MaculaErrorCode.ConnectionLost })
+        {
+            // The caller's items failed: the implementation's enumeration throws too, then the caller gets ex.
+            var code = ex is OperationCanceledException ? MaculaErrorCode.Cancelled : MaculaErrorCode.ApplicationError;
+            string message = code == MaculaErrorCode.Cancelled ? $"The client's items of {label} were cancelled." : $"The client's items of {label} failed: {ex.Message}";
+            await TrySendEndAsync(control, code.ToString(), WireProtocol.ErrorBody(code, message, code == MaculaErrorCode.ApplicationError ? ex.GetType().FullName : null)).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            if (enumerator is not null)
+            {
+                await enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        var end = new MaculaHeaders(2);
+        end.Add(WireProtocol.StatusHeader, WireProtocol.StatusOk);
+        end.Add(StreamingProtocol.CountHeader, StreamingProtocol.Format(_sent));
+        await PublishAsync(control, ReadOnlyMemory<byte>.Empty, end).ConfigureAwait(false);
+    }
+
+    private async ValueTask WaitForCreditAsync(CancellationToken stop)
+    {
+        while (true)
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _credit, signal);
+
+            // Checked after publishing the signal: a grant either is seen here or completes the signal.
+            if (_sent - Volatile.Read(ref _granted) < window)
+            {
+                return;
+            }
+
+            await signal.Task.WaitAsync(stop).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask PublishAsync(string control, ReadOnlyMemory<byte> body, MaculaHeaders headers)
+    {
+        try
+        {
+            await runtime.Transport.PublishAsync(control, body, headers).ConfigureAwait(false);
+        }
+        catch (MaculaTransportException ex)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"The client's items of {label} could not be sent: {ex.Message}", null, ex);
+        }
+    }
+
+    private async ValueTask TrySendEndAsync(string control, string status, byte[] body)
+    {
+        var end = new MaculaHeaders(2);
+        end.Add(WireProtocol.StatusHeader, status);
+        end.Add(StreamingProtocol.CountHeader, StreamingProtocol.Format(_sent));
+        try
+        {
+            await runtime.Transport.PublishAsync(control, body, end).ConfigureAwait(false);
+        }
+        catch (MaculaTransportException)
+        {
+            // The provider stops at its idle timeout when it hears nothing more.
+        }
+    }
+}
