@@ -118,6 +118,11 @@ internal static class DiagnosticDescriptors
         "[MaculaMethod] setting that an event cannot have",
         "[MaculaMethod({0} = ...)] on the event '{1}' would have no effect: an event is published once, without a reply, timeout or retry, so remove it (only Name and Compression apply to events)");
 
+    public static readonly DiagnosticDescriptor UnsupportedStreamShape = Error(
+        "MACULA022",
+        "Unsupported stream shape",
+        "'{0}' cannot be generated: {1}. The stream shapes are: IAsyncEnumerable<T> M(args) (server stream), Task<R> M(IAsyncEnumerable<T> items, args) (client stream) and IAsyncEnumerable<R> M(IAsyncEnumerable<T> input, args) (duplex stream)");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

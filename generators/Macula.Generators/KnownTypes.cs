@@ -70,6 +70,7 @@ internal static class KnownTypes
         public const string IMaculaInvoker = Ns + ".IMaculaInvoker";
         public const string IServiceDispatcher = Ns + ".IServiceDispatcher";
         public const string IMaculaStreamSource = Ns + ".IMaculaStreamSource";
+        public const string IMaculaStreamInput = Ns + ".IMaculaStreamInput";
         public const string MethodDescriptor = Ns + ".MethodDescriptor";
 
         /// <summary>Generic in the service interface.</summary>
@@ -101,6 +102,8 @@ internal static class KnownTypes
             private const string Type = Ns + ".StreamingSupport";
             public const string Items = Type + ".Items";
             public const string Failed = Type + ".Failed";
+            public const string Input = Type + ".Input";
+            public const string Result = Type + ".Result";
         }
     }
 
@@ -172,6 +175,7 @@ internal static class KnownTypes
         public const string MessagePackReader = Ns + ".MessagePackReader";
         public const string MessagePackSerializerOptions = Ns + ".MessagePackSerializerOptions";
         public const string IFormatterResolver = Ns + ".IFormatterResolver";
+        public const string Nil = Ns + ".Nil";
 
         public static class FormatterResolverExtensions
         {
@@ -194,6 +198,7 @@ internal static class KnownTypes
             private const string Ns = "global::" + Namespaces.MessagePackFormatters;
 
             public const string IMessagePackFormatter = Ns + ".IMessagePackFormatter";
+            public const string NilFormatter = Ns + ".NilFormatter";
             public const string ArrayFormatter = Ns + ".ArrayFormatter";
             public const string NullableFormatter = Ns + ".NullableFormatter";
             public const string ListFormatter = Ns + ".ListFormatter";

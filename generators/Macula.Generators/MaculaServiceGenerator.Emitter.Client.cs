@@ -39,8 +39,18 @@ public sealed partial class MaculaServiceGenerator
             var arguments = new List<string>();
             foreach (var parameter in method.Parameters)
             {
+                if (method.Input is { } before && before.Position == arguments.Count)
+                {
+                    parameters.Add(before.Type + " " + before.Name);
+                }
+
                 parameters.Add((parameter.IsParams ? "params " : string.Empty) + parameter.Type + " " + parameter.Name);
                 arguments.Add(parameter.Name);
+            }
+
+            if (method.Input is { } last && last.Position == arguments.Count)
+            {
+                parameters.Add(last.Type + " " + last.Name);
             }
 
             if (method.CancellationTokenName is not null)
@@ -55,6 +65,33 @@ public sealed partial class MaculaServiceGenerator
 
             writer.Line("/// <inheritdoc />");
             writer.Open("public " + method.ReturnType + " " + method.Name + "(" + string.Join(", ", parameters) + ")");
+            if (method.Input is { } input)
+            {
+                // Client and duplex streams: the client's items go with the open, not in the arguments.
+                bool duplex = method.ReturnKind == ReturnKind.AsyncEnumerable;
+                string resultType = method.Result?.Type ?? KnownTypes.MessagePack.Nil;
+                string call = duplex ? ".InvokeDuplexStreamAsync<" : ".InvokeClientStreamAsync<";
+                string prefix = method.ReturnKind == ReturnKind.ValueTask ? "return new " + KnownTypes.System.ValueTask.Type + "(" : "return ";
+                string suffix = method.ReturnKind switch
+                {
+                    ReturnKind.Task or ReturnKind.TaskOfT => ".AsTask();",
+                    ReturnKind.ValueTask => ".AsTask());",
+                    _ => ";",
+                };
+                writer.Line(prefix + names.InvokerField + call + argumentsType + ", " + input.Item.Type + ", " + resultType + ">(");
+                writer.Indent();
+                writer.Line(names.DescriptorType + "." + methodNames.DescriptorField + ",");
+                writer.Line("new " + argumentsType + "(" + string.Join(", ", arguments) + "),");
+                writer.Line(names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance,");
+                writer.Line(input.Name + ",");
+                writer.Line(ResolvedFormatter(input.Item) + ",");
+                writer.Line((method.Result is null ? KnownTypes.MessagePack.Formatters.NilFormatter + ".Instance" : ResultFormatter(method, methodNames, names)) + ",");
+                writer.Line((method.CancellationTokenName ?? "default") + ")" + suffix);
+                writer.Unindent();
+                writer.Close();
+                return;
+            }
+
             if (method.ReturnKind == ReturnKind.AsyncEnumerable)
             {
                 // Lazy like an async iterator: each enumeration opens one stream.

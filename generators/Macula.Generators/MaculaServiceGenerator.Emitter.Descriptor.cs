@@ -6,6 +6,17 @@ public sealed partial class MaculaServiceGenerator
 {
     private static partial class Emitter
     {
+        /// <summary>The descriptor's stream flags: <c>Streaming</c> when the provider sends items, <c>ClientStreaming</c> when the client does.</summary>
+        private static string StreamFlags(MethodModel method)
+        {
+            bool streaming = method.ReturnKind == ReturnKind.AsyncEnumerable;
+            bool clientStreaming = method.Input is not null;
+            return streaming && clientStreaming ? " { Streaming = true, ClientStreaming = true };"
+                : streaming ? " { Streaming = true };"
+                : clientStreaming ? " { ClientStreaming = true };"
+                : ";";
+        }
+
         private static string Descriptor(ServiceModel service, ServiceNames names)
         {
             var writer = StartFile(service.GeneratedNamespace);
@@ -22,7 +33,7 @@ public sealed partial class MaculaServiceGenerator
                     Literal(method.WireName) + ", " + Int(method.Index) + ", idempotent: " + Bool(method.Idempotent) +
                     ", timeoutMs: " + Int(method.TimeoutMs) + ", maxAttempts: " + Int(method.MaxAttempts) +
                     (method.Compression switch { 1 => ", compression: " + KnownTypes.Macula.MethodCompression.Off, 2 => ", compression: " + KnownTypes.Macula.MethodCompression.Lz4, _ => string.Empty }) + ")" +
-                    (method.ReturnKind == ReturnKind.AsyncEnumerable ? " { Streaming = true };" : ";"));
+                    StreamFlags(method));
                 writer.Line();
             }
 

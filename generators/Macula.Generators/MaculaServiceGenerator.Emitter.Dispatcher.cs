@@ -31,8 +31,16 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("// what the implementation throws, even before its first await, fails the returned task instead.");
             writer.Open("switch (method.Index)");
             bool hasStreams = false;
+            bool hasInputStreams = false;
             for (int i = 0; i < service.Methods.Count; i++)
             {
+                if (service.Methods[i].Input is not null)
+                {
+                    // Client and duplex streams are opened through OpenStream with the client's items, never called.
+                    hasInputStreams = true;
+                    continue;
+                }
+
                 if (service.Methods[i].ReturnKind == ReturnKind.AsyncEnumerable)
                 {
                     // Streams are opened through OpenStream, never called.
@@ -56,6 +64,12 @@ public sealed partial class MaculaServiceGenerator
                 OpenStream(writer, service, names);
             }
 
+            if (hasInputStreams)
+            {
+                writer.Line();
+                OpenInputStream(writer, service, names);
+            }
+
             writer.Close();
             return writer.ToString();
         }
@@ -74,7 +88,7 @@ public sealed partial class MaculaServiceGenerator
             for (int i = 0; i < service.Methods.Count; i++)
             {
                 var method = service.Methods[i];
-                if (method.ReturnKind != ReturnKind.AsyncEnumerable)
+                if (method.ReturnKind != ReturnKind.AsyncEnumerable || method.Input is not null)
                 {
                     continue;
                 }
@@ -102,18 +116,74 @@ public sealed partial class MaculaServiceGenerator
             writer.Close();
         }
 
+        private static void OpenInputStream(SourceWriter writer, ServiceModel service, ServiceNames names)
+        {
+            writer.Line("/// <inheritdoc />");
+            writer.Open("public " + KnownTypes.Rpc.IMaculaStreamSource + " OpenStream(" + string.Join(
+                ", ",
+                KnownTypes.Rpc.MethodDescriptor + " method",
+                KnownTypes.System.ReadOnlyMemory + "<byte> arguments",
+                KnownTypes.Rpc.IMaculaStreamInput + " input",
+                KnownTypes.MessagePack.MessagePackSerializerOptions + " options",
+                KnownTypes.System.CancellationToken + " cancellationToken") + ")");
+            writer.Line("// As in InvokeAsync: a bad request throws here; what the implementation throws ends the stream instead.");
+            writer.Line("// A duplex stream's source yields its items; a client stream's yields its one result.");
+            writer.Open("switch (method.Index)");
+            for (int i = 0; i < service.Methods.Count; i++)
+            {
+                var method = service.Methods[i];
+                if (method.Input is not { } input)
+                {
+                    continue;
+                }
+
+                var methodNames = names.Methods[i];
+                string items = KnownTypes.Rpc.StreamingSupport.Input + "<" + input.Item.Type + ">(input, " + ResolvedFormatter(input.Item) + ", options)";
+                string call = ImplementationCall(method, methodNames, items);
+                string source = method.ReturnKind switch
+                {
+                    ReturnKind.AsyncEnumerable => KnownTypes.Rpc.StreamingSupport.Items + "<" + method.Result!.Type + ">(" + call + ", " + ResultFormatter(method, methodNames, names) + ", options, cancellationToken)",
+                    ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT => KnownTypes.Rpc.StreamingSupport.Result + "<" + method.Result!.Type + ">(" + call + ", " + ResultFormatter(method, methodNames, names) + ", options)",
+                    _ => KnownTypes.Rpc.StreamingSupport.Result + "(" + call + ", options)",
+                };
+                writer.Line("case " + Int(method.Index) + ":");
+                writer.Open();
+                writer.Line(Decode(method, methodNames, names));
+                writer.Open("try");
+                writer.Line("return " + source + ";");
+                writer.Close();
+                writer.Open("catch (" + KnownTypes.System.Exception + " exception)");
+                writer.Line("return " + KnownTypes.Rpc.StreamingSupport.Failed + "(exception);");
+                writer.Close();
+                writer.Close();
+                writer.Line();
+            }
+
+            writer.Line("default:");
+            writer.Indent();
+            writer.Line("throw " + KnownTypes.Rpc.GeneratedCodeSupport.UnknownMethod + "(" + Literal(service.ServiceName) + ", method);");
+            writer.Unindent();
+            writer.Close();
+            writer.Close();
+        }
+
         private static string Decode(MethodModel method, MethodNames methodNames, ServiceNames names)
         {
             string decode = KnownTypes.Rpc.GeneratedCodeSupport.ReadArguments + "(arguments, " + names.MessagesType + "." + methodNames.ArgumentsFormatter + ".Instance, options);";
             return method.Parameters.Count > 0 ? "var args = " + decode : decode;
         }
 
-        private static string ImplementationCall(MethodModel method, MethodNames methodNames)
+        private static string ImplementationCall(MethodModel method, MethodNames methodNames, string? input = null)
         {
             var arguments = new List<string>();
             foreach (string field in methodNames.ArgumentFields)
             {
                 arguments.Add("args." + field);
+            }
+
+            if (method.Input is { } stream)
+            {
+                arguments.Insert(stream.Position, input!);
             }
 
             if (method.CancellationTokenName is not null)

@@ -212,6 +212,7 @@ public sealed partial class MaculaServiceGenerator
 
             var parameters = new List<ParameterModel>();
             string? cancellationTokenName = null;
+            InputModel? input = null;
             for (int i = 0; i < method.Parameters.Length; i++)
             {
                 var parameter = method.Parameters[i];
@@ -235,6 +236,26 @@ public sealed partial class MaculaServiceGenerator
                 }
 
                 var usage = new Usage("parameter '" + parameter.Name + "' of '" + displayName + "'", LocationInfo.From(parameterSyntax?.Type) ?? parameterLocation);
+                if (parameter.Type is INamedTypeSymbol { IsGenericType: true } named && MetadataName(named.OriginalDefinition) == "System.Collections.Generic.IAsyncEnumerable`1")
+                {
+                    string? problem = _events ? "an event is published once and cannot take a stream of items"
+                        : input is not null ? "it takes two IAsyncEnumerable<T> parameters, and a stream has one client-to-provider direction"
+                        : returnKind is ReturnKind.Task or ReturnKind.ValueTask or ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT or ReturnKind.AsyncEnumerable ? null
+                        : "its return type is not Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T>";
+                    if (problem is not null)
+                    {
+                        Report(DiagnosticDescriptors.UnsupportedStreamShape, LocationInfo.From(parameterSyntax?.Type) ?? parameterLocation, displayName, problem);
+                        continue;
+                    }
+
+                    if (ResolveType(named.TypeArguments[0], new Usage("the items of parameter '" + parameter.Name + "' of '" + displayName + "'", usage.Location)) is { } item)
+                    {
+                        input = new InputModel(Identifiers.Escape(parameter.Name), Display(parameter.Type), item, parameters.Count);
+                    }
+
+                    continue;
+                }
+
                 if (ResolveType(parameter.Type, usage) is { } formatter)
                 {
                     string? defaultValue = parameter.HasExplicitDefaultValue ? DefaultLiteral(parameter) : null;
@@ -267,7 +288,8 @@ public sealed partial class MaculaServiceGenerator
                 ReturnType: Display(method.ReturnType),
                 Result: result,
                 Parameters: new EquatableArray<ParameterModel>(parameters),
-                CancellationTokenName: cancellationTokenName);
+                CancellationTokenName: cancellationTokenName,
+                Input: input);
         }
 
         private MethodSettings ReadMethodSettings(IMethodSymbol method, string displayName, LocationInfo? location)

@@ -346,6 +346,28 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void MACULA022_two_streams_of_items_in_one_method()
+    {
+        var diagnostic = AssertSingle("MACULA022", "[MaculaService] public interface IChat { IAsyncEnumerable<int> MixAsync(IAsyncEnumerable<int> a, [|IAsyncEnumerable<int>|] b); }", "IAsyncEnumerable<int>");
+        Assert.Contains("two IAsyncEnumerable<T> parameters", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("IChat.MixAsync", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MACULA022_stream_of_items_into_an_event()
+    {
+        var diagnostic = AssertSingle("MACULA022", "[MaculaEvents] public interface IOrderEvents { Task PlacedAsync([|IAsyncEnumerable<int>|] ids); }", "IAsyncEnumerable<int>");
+        Assert.Contains("an event is published once", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Client_and_duplex_streams_have_no_diagnostics()
+    {
+        var output = GeneratorHarness.Run(Samples.ClientStreams);
+        Assert.Empty(output.GeneratorDiagnostics);
+    }
+
+    [Fact]
     public void A_good_event_contract_has_no_diagnostics()
     {
         var output = GeneratorHarness.Run(Samples.Events);

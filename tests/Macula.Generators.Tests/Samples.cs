@@ -288,6 +288,33 @@ internal static class Samples
         }
         """;
 
+    /// <summary>Client and duplex streams: every return shape, the items before, between and after the arguments, a DTO item.</summary>
+    public const string ClientStreams = """
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Macula;
+
+        namespace Feeds.Upload;
+
+        public sealed record Chunk(int Index, byte[] Data);
+
+        [MaculaService]
+        public interface IUploader
+        {
+            Task<long> UploadAsync(IAsyncEnumerable<Chunk> chunks, string name, CancellationToken cancellationToken = default);
+
+            Task StoreAsync(string bucket, IAsyncEnumerable<int> values);
+
+            ValueTask<int> CountAsync(IAsyncEnumerable<string?> words);
+
+            [MaculaMethod(Idempotent = false)]
+            ValueTask DrainAsync(string from, IAsyncEnumerable<int> values, int to, CancellationToken cancellationToken = default);
+
+            IAsyncEnumerable<Chunk> EchoAsync(IAsyncEnumerable<Chunk> input, int repeat, CancellationToken cancellationToken = default);
+        }
+        """;
+
     /// <summary>An event contract: one DTO, several values, a ValueTask, a renamed event, compression, a user name that meets a generated one.</summary>
     public const string Events = """
         using System;

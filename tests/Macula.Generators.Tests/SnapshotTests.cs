@@ -19,6 +19,9 @@ public sealed class SnapshotTests
     public void Streams() => VerifyAndCompile(Samples.Streams);
 
     [Fact]
+    public void ClientStreams() => VerifyAndCompile(Samples.ClientStreams);
+
+    [Fact]
     public void Shapes() => VerifyAndCompile(ShapeSources.Sample);
 
     [Fact]

@@ -54,7 +54,14 @@ internal sealed record MethodModel(
     string ReturnType,
     TypeRef? Result,
     EquatableArray<ParameterModel> Parameters,
-    string? CancellationTokenName);
+    string? CancellationTokenName,
+    InputModel? Input = null);
+
+/// <summary>
+/// The <c>IAsyncEnumerable&lt;T&gt;</c> parameter of a client or duplex stream: the client's items, not an argument on the
+/// wire. <see cref="Position"/> is how many wire parameters come before it in the signature.
+/// </summary>
+internal sealed record InputModel(string Name, string Type, TypeRef Item, int Position);
 
 /// <summary>
 /// A parameter sent on the wire (the CancellationToken is not one). <see cref="Name"/> is an escaped identifier;
