@@ -1,0 +1,228 @@
+using Macula.Transport.InMemory;
+
+namespace Macula.Tests.Streaming;
+
+/// <summary>Client and duplex streams across an in-memory mesh: order, exactly once, flow control, errors and cancellation both ways.</summary>
+public sealed class ClientStreamingTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    public async Task Client_stream_delivers_1000_items_in_order_exactly_once(int window)
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+        var probe = mesh.CreateClient(window);
+
+        var read = await probe.CollectAsync(items.CountAsync(1000)).WaitAsync(Bound);
+
+        Assert.Equal(Enumerable.Range(0, 1000), read);
+        Assert.Equal(1000, mesh.Ledger.Produced);
+        Assert.Equal(1000, mesh.Ledger.Consumed);
+        Assert.InRange(mesh.Ledger.MaxAhead, 1, window);
+        Assert.Null(await mesh.Impl.Ended.Task.WaitAsync(Bound));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    public async Task Duplex_stream_echoes_1000_items_in_order_exactly_once(int window)
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+        var probe = mesh.CreateClient(window);
+
+        var echoed = await probe.EchoAsync(items.CountAsync(1000), 3).ToListAsync().AsTask().WaitAsync(Bound);
+
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => i * 3), echoed);
+        Assert.Equal(1000, mesh.Ledger.Consumed);
+        Assert.InRange(mesh.Ledger.MaxAhead, 1, window);
+        Assert.Equal(1, mesh.Impl.Opened);
+    }
+
+    [Fact]
+    public async Task Client_stream_without_a_result_delivers_its_items_and_arguments()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var probe = mesh.CreateClient(4);
+
+        await probe.StoreAsync("b", new[] { "x", "y", "z" }.ToAsyncEnumerable()).WaitAsync(Bound);
+
+        Assert.Equal(["b/x", "b/y", "b/z"], mesh.Impl.Stored);
+    }
+
+    [Fact]
+    public async Task Empty_client_stream_ends_at_once()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+
+        Assert.Empty(await mesh.CreateClient().CollectAsync(items.CountAsync(0)).WaitAsync(Bound));
+        Assert.Empty(await mesh.CreateClient().EchoAsync(items.CountAsync(0), 2).ToListAsync().AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Handler_failure_ends_a_client_stream_with_the_remote_exception_and_stops_the_clients_items()
+    {
+        await using var mesh = await UploadMesh.StartAsync(includeErrorDetails: true);
+        var items = new ClientItems(mesh.Ledger);
+        var probe = mesh.CreateClient(8);
+
+        // The client's items never end on their own: only the provider's failure can stop them.
+        var ex = await Assert.ThrowsAsync<MaculaRemoteException>(() => probe.FailAfterAsync(items.CountAsync(int.MaxValue), 5, "handler broke").WaitAsync(Bound));
+
+        Assert.Equal(typeof(InvalidOperationException).FullName, ex.RemoteType);
+        Assert.Equal("handler broke", ex.RemoteMessage);
+        Assert.Equal("p0", ex.NodeId);
+        Assert.True(await items.Ended.Task.WaitAsync(Bound), "the client's items were not cancelled");
+    }
+
+    [Fact]
+    public async Task Duplex_handler_failure_arrives_after_the_items_it_sent()
+    {
+        await using var mesh = await UploadMesh.StartAsync(includeErrorDetails: true);
+        var items = new ClientItems(mesh.Ledger);
+        var received = new List<int>();
+
+        var ex = await Assert.ThrowsAsync<MaculaRemoteException>(async () =>
+        {
+            await foreach (int item in mesh.CreateClient(16).EchoThenFailAsync(items.CountAsync(int.MaxValue), 3, "echo broke").WithCancellation(new CancellationTokenSource(Bound).Token))
+            {
+                received.Add(item);
+            }
+        });
+
+        Assert.Equal([0, 1, 2], received);
+        Assert.Equal("echo broke", ex.RemoteMessage);
+        Assert.True(await items.Ended.Task.WaitAsync(Bound), "the client's items were not cancelled");
+    }
+
+    [Fact]
+    public async Task Failure_of_the_clients_items_reaches_the_caller_and_the_handler()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => mesh.CreateClient(4).CollectAsync(items.CountAsync(100, failAfter: 10)).WaitAsync(Bound));
+
+        Assert.Equal("the client's items broke", ex.Message);
+        var seen = Assert.IsType<MaculaRemoteException>(await mesh.Impl.Ended.Task.WaitAsync(Bound));
+        Assert.Equal(typeof(InvalidOperationException).FullName, seen.RemoteType);
+        Assert.Contains("the client's items broke", seen.RemoteMessage, StringComparison.Ordinal);
+        Assert.Equal(10, mesh.Ledger.Consumed);
+    }
+
+    [Fact]
+    public async Task Failure_of_the_clients_items_ends_a_duplex_stream_on_both_sides()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => mesh.CreateClient(4).EchoAsync(items.CountAsync(100, failAfter: 10), 1).ToListAsync().AsTask().WaitAsync(Bound));
+
+        Assert.IsType<MaculaRemoteException>(await mesh.Impl.Ended.Task.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_client_stream_cancels_the_handler()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+        using var cts = new CancellationTokenSource();
+
+        var upload = mesh.CreateClient(4).CollectAsync(items.CountAsync(1, thenWait: true), cts.Token);
+        await mesh.Impl.FirstRead.Task.WaitAsync(Bound);
+        cts.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => upload.WaitAsync(Bound));
+        Assert.IsAssignableFrom<OperationCanceledException>(await mesh.Impl.Ended.Task.WaitAsync(Bound));
+        Assert.True(await items.Ended.Task.WaitAsync(Bound), "the client's items were not cancelled");
+    }
+
+    [Fact]
+    public async Task Breaking_out_of_a_duplex_stream_cancels_the_handler()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+
+        await foreach (int item in mesh.CreateClient(4).EchoAsync(items.CountAsync(int.MaxValue), 1).WithCancellation(new CancellationTokenSource(Bound).Token))
+        {
+            if (item == 5)
+            {
+                break;
+            }
+        }
+
+        Assert.IsAssignableFrom<OperationCanceledException>(await mesh.Impl.Ended.Task.WaitAsync(Bound));
+        Assert.True(await items.Ended.Task.WaitAsync(Bound), "the client's items were not cancelled");
+    }
+
+    [Fact]
+    public async Task Client_stream_open_fails_over_past_a_provider_that_never_acknowledges()
+    {
+        await using var mesh = await UploadMesh.StartAsync(providers: 2);
+        mesh.Transports[0].Faults.Subjects = "macula.*.rpc.>";
+        mesh.Transports[0].Faults.DropIncoming = true;
+        var items = new ClientItems(mesh.Ledger);
+        var probe = mesh.Client.CreateClient<IUploadProbe>(new ClientOptions
+        {
+            Strategy = SelectionStrategy.First,
+            Timeout = TimeSpan.FromMinutes(10),
+            Streams = new StreamOptions { OpenTimeout = TimeSpan.FromMilliseconds(200) },
+        });
+
+        Assert.Equal(Enumerable.Range(0, 50), await probe.CollectAsync(items.CountAsync(50)).WaitAsync(Bound));
+        Assert.Equal(0, mesh.Impls[0].Opened);
+        Assert.Equal(1, mesh.Impls[1].Opened);
+    }
+}
+
+/// <summary>Provider nodes p0, p1, ... of <see cref="IUploadProbe"/> and one client node on an in-memory network.</summary>
+public sealed class UploadMesh : IAsyncDisposable
+{
+    private readonly List<MaculaNode> _nodes = [];
+
+    public InMemoryNetwork Network { get; } = new();
+
+    public StreamLedger Ledger { get; } = new();
+
+    public List<UploadProbeImpl> Impls { get; } = [];
+
+    public List<InMemoryTransport> Transports { get; } = [];
+
+    public UploadProbeImpl Impl => Impls[0];
+
+    public MaculaNode Client { get; private set; } = null!;
+
+    public static async Task<UploadMesh> StartAsync(int providers = 1, bool includeErrorDetails = false)
+    {
+        var mesh = new UploadMesh();
+        for (int i = 0; i < providers; i++)
+        {
+            var transport = mesh.Network.CreateTransport();
+            var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = transport, NodeId = $"p{i}", ShutdownGracePeriod = TimeSpan.FromMilliseconds(200), IncludeErrorDetails = includeErrorDetails });
+            var impl = new UploadProbeImpl(mesh.Ledger);
+            await node.ProvideAsync<IUploadProbe>(impl);
+            mesh._nodes.Add(node);
+            mesh.Impls.Add(impl);
+            mesh.Transports.Add(transport);
+        }
+
+        mesh.Client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = mesh.Network.CreateTransport(), NodeId = "client" });
+        mesh._nodes.Add(mesh.Client);
+        return mesh;
+    }
+
+    public IUploadProbe CreateClient(int window = 64) =>
+        Client.CreateClient<IUploadProbe>(new ClientOptions { Strategy = SelectionStrategy.First, Streams = new StreamOptions { Window = window } });
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+}
