@@ -123,6 +123,11 @@ internal static class DiagnosticDescriptors
         "Unsupported stream shape",
         "'{0}' cannot be generated: {1}. The stream shapes are: IAsyncEnumerable<T> M(args) (server stream), Task<R> M(IAsyncEnumerable<T> items, args) (client stream) and IAsyncEnumerable<R> M(IAsyncEnumerable<T> input, args) (duplex stream)");
 
+    public static readonly DiagnosticDescriptor UnsupportedOneWay = Error(
+        "MACULA023",
+        "A one-way method returns Task or ValueTask",
+        "'{0}' is [MaculaMethod(OneWay = true)] but {1}: a one-way call returns once a provider has received it, so it has no result and no stream; return Task or ValueTask, or drop OneWay");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

@@ -6,15 +6,29 @@ public sealed partial class MaculaServiceGenerator
 {
     private static partial class Emitter
     {
-        /// <summary>The descriptor's stream flags: <c>Streaming</c> when the provider sends items, <c>ClientStreaming</c> when the client does.</summary>
+        /// <summary>
+        /// The descriptor's flags: <c>Streaming</c> when the provider sends items, <c>ClientStreaming</c> when the client
+        /// does, <c>OneWay</c> for a one-way method.
+        /// </summary>
         private static string StreamFlags(MethodModel method)
         {
-            bool streaming = method.ReturnKind == ReturnKind.AsyncEnumerable;
-            bool clientStreaming = method.Input is not null;
-            return streaming && clientStreaming ? " { Streaming = true, ClientStreaming = true };"
-                : streaming ? " { Streaming = true };"
-                : clientStreaming ? " { ClientStreaming = true };"
-                : ";";
+            var flags = new System.Collections.Generic.List<string>();
+            if (method.ReturnKind == ReturnKind.AsyncEnumerable)
+            {
+                flags.Add("Streaming = true");
+            }
+
+            if (method.Input is not null)
+            {
+                flags.Add("ClientStreaming = true");
+            }
+
+            if (method.OneWay)
+            {
+                flags.Add("OneWay = true");
+            }
+
+            return flags.Count == 0 ? ";" : " { " + string.Join(", ", flags) + " };";
         }
 
         private static string Descriptor(ServiceModel service, ServiceNames names)

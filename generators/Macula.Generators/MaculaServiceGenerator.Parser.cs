@@ -264,6 +264,12 @@ public sealed partial class MaculaServiceGenerator
             }
 
             var settings = ReadMethodSettings(method, displayName, location);
+            if (settings.OneWay && returnKind is not null && (returnKind is not (ReturnKind.Task or ReturnKind.ValueTask) || input is not null))
+            {
+                string problem = input is not null ? "it takes a stream of items" : "it returns '" + method.ReturnType.ToDisplayString() + "'";
+                Report(DiagnosticDescriptors.UnsupportedOneWay, settings.OneWayLocation ?? location, displayName, problem);
+            }
+
             if (_errorCount != errors || returnKind is null)
             {
                 return null;
@@ -289,7 +295,8 @@ public sealed partial class MaculaServiceGenerator
                 Result: result,
                 Parameters: new EquatableArray<ParameterModel>(parameters),
                 CancellationTokenName: cancellationTokenName,
-                Input: input);
+                Input: input,
+                OneWay: settings.OneWay);
         }
 
         private MethodSettings ReadMethodSettings(IMethodSymbol method, string displayName, LocationInfo? location)
@@ -315,7 +322,7 @@ public sealed partial class MaculaServiceGenerator
                             }
 
                             break;
-                        case "Idempotent" or "TimeoutMs" or "MaxAttempts" when _events:
+                        case "Idempotent" or "TimeoutMs" or "MaxAttempts" or "OneWay" when _events:
                             Report(DiagnosticDescriptors.IgnoredEventSetting, argumentLocation, pair.Key, displayName);
                             break;
                         case "Idempotent" when pair.Value.Value is bool idempotent:
@@ -329,6 +336,10 @@ public sealed partial class MaculaServiceGenerator
                             break;
                         case "Compression" when pair.Value.Value is int compression:
                             settings.Compression = compression;
+                            break;
+                        case "OneWay" when pair.Value.Value is bool oneWay:
+                            settings.OneWay = oneWay;
+                            settings.OneWayLocation = argumentLocation;
                             break;
                     }
                 }
@@ -554,6 +565,10 @@ public sealed partial class MaculaServiceGenerator
             public int MaxAttempts { get; set; }
 
             public int Compression { get; set; }
+
+            public bool OneWay { get; set; }
+
+            public LocationInfo? OneWayLocation { get; set; }
         }
     }
 }

@@ -22,4 +22,12 @@ public sealed class MaculaMethodAttribute : Attribute
 
     /// <summary>Whether this method's calls and replies are compressed, whatever the client and node say. Default: as they say.</summary>
     public MethodCompression Compression { get; set; }
+
+    /// <summary>
+    /// Whether the call returns once a provider has received it, without waiting for the implementation: the provider
+    /// acknowledges it as soon as it has read the arguments, then runs it, and the caller never sees its outcome.
+    /// At most once: never retried once it may have been delivered (only past no-responders and refusals that prove
+    /// it never ran), whatever <see cref="Idempotent"/> says. The method must return <c>Task</c> or <c>ValueTask</c>.
+    /// </summary>
+    public bool OneWay { get; set; }
 }

@@ -331,6 +331,7 @@ public sealed class DiagnosticTests
     [InlineData("Idempotent = false")]
     [InlineData("TimeoutMs = 100")]
     [InlineData("MaxAttempts = 2")]
+    [InlineData("OneWay = true")]
     public void MACULA021_call_settings_on_an_event(string setting)
     {
         var diagnostic = AssertSingle("MACULA021", "[MaculaEvents] public interface IOrderEvents { [MaculaMethod([|" + setting + "|])] Task PlacedAsync(int id); }", setting);
@@ -358,6 +359,17 @@ public sealed class DiagnosticTests
     {
         var diagnostic = AssertSingle("MACULA022", "[MaculaEvents] public interface IOrderEvents { Task PlacedAsync([|IAsyncEnumerable<int>|] ids); }", "IAsyncEnumerable<int>");
         Assert.Contains("an event is published once", diagnostic.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Task<int> NotifyAsync(int id)", "returns 'System.Threading.Tasks.Task<int>'")]
+    [InlineData("IAsyncEnumerable<int> NotifyAsync(int id)", "returns 'System.Collections.Generic.IAsyncEnumerable<int>'")]
+    [InlineData("Task NotifyAsync(IAsyncEnumerable<int> ids)", "takes a stream of items")]
+    public void MACULA023_one_way_method_with_a_result_or_a_stream(string signature, string problem)
+    {
+        var diagnostic = AssertSingle("MACULA023", "[MaculaService] public interface INotifier { [MaculaMethod([|OneWay = true|])] " + signature + "; }", "OneWay = true");
+        Assert.Contains(problem, diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("INotifier.NotifyAsync", diagnostic.GetMessage(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -288,7 +288,7 @@ internal static class Samples
         }
         """;
 
-    /// <summary>Client and duplex streams: every return shape, the items before, between and after the arguments, a DTO item.</summary>
+    /// <summary>Client and duplex streams (every return shape, the items before, between and after the arguments, a DTO item) and a one-way method.</summary>
     public const string ClientStreams = """
         using System.Collections.Generic;
         using System.Threading;
@@ -312,6 +312,9 @@ internal static class Samples
             ValueTask DrainAsync(string from, IAsyncEnumerable<int> values, int to, CancellationToken cancellationToken = default);
 
             IAsyncEnumerable<Chunk> EchoAsync(IAsyncEnumerable<Chunk> input, int repeat, CancellationToken cancellationToken = default);
+
+            [MaculaMethod(OneWay = true)]
+            Task NotifyAsync(string message, CancellationToken cancellationToken = default);
         }
         """;
 

@@ -55,7 +55,8 @@ internal sealed record MethodModel(
     TypeRef? Result,
     EquatableArray<ParameterModel> Parameters,
     string? CancellationTokenName,
-    InputModel? Input = null);
+    InputModel? Input = null,
+    bool OneWay = false);
 
 /// <summary>
 /// The <c>IAsyncEnumerable&lt;T&gt;</c> parameter of a client or duplex stream: the client's items, not an argument on the

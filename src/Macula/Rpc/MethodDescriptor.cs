@@ -46,4 +46,10 @@ public sealed class MethodDescriptor
     /// stream, or with <see cref="Streaming"/> a duplex stream. It is opened, not called.
     /// </summary>
     public bool ClientStreaming { get; init; }
+
+    /// <summary>
+    /// Whether the method is one-way (<see cref="MaculaMethodAttribute.OneWay"/>): the provider acknowledges the call
+    /// before the implementation finishes, and the call is never retried once it may have been delivered.
+    /// </summary>
+    public bool OneWay { get; init; }
 }

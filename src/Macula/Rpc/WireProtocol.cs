@@ -20,6 +20,9 @@ internal static class WireProtocol
     public const string StreamHeader = "Macula-Stream";
     public const string StatusOk = "ok";
 
+    /// <summary>The body of a reply without a result, and of a one-way call's acknowledgement: MessagePack nil.</summary>
+    public static readonly ReadOnlyMemory<byte> NilBody = new byte[] { 0xc0 };
+
     /// <summary>On any body: how it is compressed. The only value is <see cref="Lz4"/>; absent, the body is plain MessagePack.</summary>
     public const string CompressionHeader = "Macula-Compression";
 

@@ -85,4 +85,14 @@ internal sealed class UploaderClient : global::Feeds.Upload.IUploader, global::M
             global::Macula.Serialization.ResolvedFormatter<global::Feeds.Upload.Chunk>.Instance,
             cancellationToken);
     }
+
+    /// <inheritdoc />
+    public global::System.Threading.Tasks.Task NotifyAsync(string message, global::System.Threading.CancellationToken cancellationToken)
+    {
+        return _invoker.InvokeAsync<global::Macula.Generated.Feeds.Upload.UploaderMessages.NotifyAsyncArguments>(
+            global::Macula.Generated.Feeds.Upload.UploaderDescriptor.NotifyAsync,
+            new global::Macula.Generated.Feeds.Upload.UploaderMessages.NotifyAsyncArguments(message),
+            global::Macula.Generated.Feeds.Upload.UploaderMessages.NotifyAsyncArgumentsFormatter.Instance,
+            cancellationToken).AsTask();
+    }
 }

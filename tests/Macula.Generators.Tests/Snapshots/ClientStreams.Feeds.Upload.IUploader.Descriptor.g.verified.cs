@@ -23,6 +23,8 @@ internal static class UploaderDescriptor
 
     public static readonly global::Macula.Rpc.MethodDescriptor EchoAsync = new global::Macula.Rpc.MethodDescriptor("EchoAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true, ClientStreaming = true };
 
+    public static readonly global::Macula.Rpc.MethodDescriptor NotifyAsync = new global::Macula.Rpc.MethodDescriptor("NotifyAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0) { OneWay = true };
+
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Feeds.Upload.IUploader> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Feeds.Upload.IUploader>(
         "Uploader",
         new global::Macula.Rpc.MethodDescriptor[]
@@ -32,6 +34,7 @@ internal static class UploaderDescriptor
             CountAsync,
             DrainAsync,
             EchoAsync,
+            NotifyAsync,
         },
         static invoker => new global::Macula.Generated.Feeds.Upload.UploaderClient(invoker),
         static implementation => new global::Macula.Generated.Feeds.Upload.UploaderDispatcher(implementation));

@@ -24,6 +24,19 @@ internal sealed class UploaderDispatcher : global::Macula.Rpc.IServiceDispatcher
         // what the implementation throws, even before its first await, fails the returned task instead.
         switch (method.Index)
         {
+            case 5:
+            {
+                var args = global::Macula.Rpc.GeneratedCodeSupport.ReadArguments(arguments, global::Macula.Generated.Feeds.Upload.UploaderMessages.NotifyAsyncArgumentsFormatter.Instance, options);
+                try
+                {
+                    return global::Macula.Rpc.GeneratedCodeSupport.WriteResultAsync(_implementation.NotifyAsync(args.message, cancellationToken), result);
+                }
+                catch (global::System.Exception exception)
+                {
+                    return global::System.Threading.Tasks.ValueTask.FromException(exception);
+                }
+            }
+
             default:
                 throw global::Macula.Rpc.GeneratedCodeSupport.UnknownMethod("Uploader", method);
         }

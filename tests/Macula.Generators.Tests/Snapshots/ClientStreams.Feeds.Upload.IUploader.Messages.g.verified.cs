@@ -338,4 +338,71 @@ internal static class UploaderMessages
             return new EchoAsyncArguments(repeat);
         }
     }
+
+    /// <summary>The arguments of <c>IUploader.NotifyAsync</c>.</summary>
+    public readonly struct NotifyAsyncArguments
+    {
+        public readonly string message;
+
+        public NotifyAsyncArguments(string message)
+        {
+            this.message = message;
+        }
+    }
+
+    /// <summary>
+    /// Writes and reads <see cref="NotifyAsyncArguments"/> as a MessagePack array of the arguments in order. A longer array
+    /// (a newer caller) has its extra values skipped; a shorter one (an older caller) gives the missing parameters their defaults.
+    /// </summary>
+    public sealed class NotifyAsyncArgumentsFormatter : global::MessagePack.Formatters.IMessagePackFormatter<NotifyAsyncArguments>
+    {
+        public static readonly NotifyAsyncArgumentsFormatter Instance = new NotifyAsyncArgumentsFormatter();
+
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, NotifyAsyncArguments value, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(1);
+            global::Macula.Serialization.FormatterSupport.WriteString(ref writer, value.message);
+        }
+
+        public NotifyAsyncArguments Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
+        {
+            options.Security.DepthStep(ref reader);
+            string message = default!;
+            string? member = null;
+            try
+            {
+                int count = reader.ReadArrayHeader();
+                if (count == 1)
+                {
+                    member = "message";
+                    message = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        switch (i)
+                        {
+                            case 0:
+                                member = "message";
+                                message = global::Macula.Serialization.FormatterSupport.ReadString(ref reader)!;
+                                break;
+                            default:
+                                member = null;
+                                reader.Skip(); // a member this version does not know
+                                break;
+                        }
+                    }
+                }
+            }
+            catch (global::System.Exception ex) when (member is not null && !global::Macula.Serialization.FormatterSupport.IsAttributed(ex))
+            {
+                throw global::Macula.Serialization.FormatterSupport.InMember(ex, "the arguments of IUploader.NotifyAsync", member);
+            }
+
+            reader.Depth--;
+            // Constructor arguments that did not arrive take their parameters' defaults; settable members are set only when they arrived.
+            return new NotifyAsyncArguments(message);
+        }
+    }
 }

@@ -14,6 +14,7 @@ internal readonly record struct CallPolicy(SelectionStrategy Strategy, TimeSpan 
         call?.Strategy ?? client.Strategy,
         call?.Timeout ?? (method.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(method.TimeoutMs) : client.Timeout),
         // Hedging runs a call twice: only idempotent methods, and only where each attempt stands alone.
-        method.Idempotent && attempts.AllowsHedging ? call?.HedgeAfter ?? client.HedgeAfter : null,
+        // A one-way call is at most once, so never hedged either.
+        method.Idempotent && !method.OneWay && attempts.AllowsHedging ? call?.HedgeAfter ?? client.HedgeAfter : null,
         call?.MaxAttempts ?? (method.MaxAttempts > 0 ? method.MaxAttempts : client.MaxAttempts));
 }

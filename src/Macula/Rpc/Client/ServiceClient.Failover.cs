@@ -101,10 +101,11 @@ internal sealed partial class ServiceClient
             }
 
             provider = outcome.Provider;
-            if (!method.Idempotent && !outcome.NeverRan)
+            if ((!method.Idempotent || method.OneWay) && !outcome.NeverRan)
             {
                 // The request may have reached the provider: running it elsewhere could run it twice.
-                throw new MaculaRpcException(outcome.Failure, $"{_service.Name}.{method.Name} is not idempotent and its attempt on {provider.NodeId} failed after the request may have reached it ({outcome.Cause}); not retried.", attempts);
+                string what = method.OneWay ? "is one-way (at most once)" : "is not idempotent";
+                throw new MaculaRpcException(outcome.Failure, $"{_service.Name}.{method.Name} {what} and its attempt on {provider.NodeId} failed after the request may have reached it ({outcome.Cause}); not retried.", attempts);
             }
 
             if (attempt >= maxAttempts)

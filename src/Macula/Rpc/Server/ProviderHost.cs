@@ -191,13 +191,15 @@ internal sealed class ProviderHost : IAsyncDisposable
 
         string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Stopping);
-        if (hasDeadline)
+        if (hasDeadline && !method.OneWay)
         {
+            // A one-way call's deadline bounds its delivery (checked above), not the implementation nobody waits for.
             cts.CancelAfter(deadline - now);
         }
 
         _inFlight[callId] = cts;
         using var output = new PooledBufferWriter();
+        bool acknowledged = false;
         try
         {
             ServiceLease lease = default;
@@ -217,6 +219,13 @@ internal sealed class ProviderHost : IAsyncDisposable
                     return;
                 }
 
+                if (method.OneWay)
+                {
+                    // Delivered: the arguments were read and the implementation started; the caller goes on now.
+                    acknowledged = true;
+                    await PublishReplyAsync(replyTo, WireProtocol.StatusOk, WireProtocol.NilBody).ConfigureAwait(false);
+                }
+
                 // An implementation that throws before returning its task fails here too: an application error.
                 await running.ConfigureAwait(false);
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Ok, null);
@@ -225,6 +234,11 @@ internal sealed class ProviderHost : IAsyncDisposable
             {
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Cancelled, null);
                 var code = hasDeadline && _runtime.Time.GetUtcNow() >= deadline ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
+                if (acknowledged)
+                {
+                    return;
+                }
+
                 await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_runtime.NodeId} was cancelled ({code}).").ConfigureAwait(false);
                 return;
             }
@@ -232,6 +246,13 @@ internal sealed class ProviderHost : IAsyncDisposable
             {
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Error, ServerStats.ErrorOf(ex));
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                if (acknowledged)
+                {
+                    // Nobody waits for a one-way call's outcome: the provider's own events are where it shows.
+                    _runtime.Events.BackgroundError($"the one-way call {_service.Name}.{method.Name}", ex);
+                    return;
+                }
+
                 await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _runtime.Options.IncludeErrorDetails)).ConfigureAwait(false);
                 return;
             }
@@ -241,6 +262,11 @@ internal sealed class ProviderHost : IAsyncDisposable
                 {
                     await lease.Lifetime.DisposeAsync().ConfigureAwait(false);
                 }
+            }
+
+            if (acknowledged)
+            {
+                return;
             }
 
             if (output.WrittenCount == 0)
