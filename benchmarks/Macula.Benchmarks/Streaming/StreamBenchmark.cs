@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Macula.Benchmarks.Harness;
 using Macula.Nats;
 
 namespace Macula.Benchmarks.Streaming;
@@ -12,6 +13,12 @@ namespace Macula.Benchmarks.Streaming;
 public interface IBenchFeed
 {
     IAsyncEnumerable<byte[]> BlobsAsync(int count, int size, CancellationToken cancellationToken = default);
+
+    /// <summary>A client stream: reads every item, returns how many arrived.</summary>
+    Task<int> SinkAsync(IAsyncEnumerable<byte[]> items, CancellationToken cancellationToken = default);
+
+    /// <summary>A duplex stream: sends back each item it reads.</summary>
+    IAsyncEnumerable<byte[]> EchoAsync(IAsyncEnumerable<byte[]> input, CancellationToken cancellationToken = default);
 }
 
 public sealed class BenchFeed : IBenchFeed
@@ -31,12 +38,33 @@ public sealed class BenchFeed : IBenchFeed
             yield return blob;
         }
     }
+
+    public async Task<int> SinkAsync(IAsyncEnumerable<byte[]> items, CancellationToken cancellationToken = default)
+    {
+        int count = 0;
+        await foreach (byte[] item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    public async IAsyncEnumerable<byte[]> EchoAsync(IAsyncEnumerable<byte[]> input, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (byte[] item in input.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+    }
 }
 
 /// <summary>
 /// Items per second of one server stream between two nodes (each with its own connection) over a real nats-server.
-/// <c>dotnet run -c Release --project benchmarks/Macula.Benchmarks -- stream [--items N] [--size B] [--windows 16,64,256] [--runs R] [--url nats://...]</c>;
-/// without <c>--url</c> it starts <c>nats-server</c> on a free loopback port and stops it at the end.
+/// <c>dotnet run -c Release --project benchmarks/Macula.Benchmarks -- stream [--items N] [--size B] [--windows 16,64,256] [--runs R] [--shapes server,client,duplex] [--profile] [--url nats://...]</c>;
+/// without <c>--url</c> it starts <c>nats-server</c> on a free loopback port and stops it at the end. A server stream
+/// sends the items provider to client, a client stream client to provider, a duplex stream both ways (each item
+/// crosses twice). <c>--profile</c> lists the types one more run of each window allocates.
 /// </summary>
 public static class StreamBenchmark
 {
@@ -47,6 +75,8 @@ public static class StreamBenchmark
         int runs = 3;
         int[] windows = [16, 64, 256];
         string? url = null;
+        string[] shapes = ["server", "client", "duplex"];
+        bool profile = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -56,8 +86,10 @@ public static class StreamBenchmark
                 case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--windows": windows = Array.ConvertAll(args[++i].Split(','), w => int.Parse(w, CultureInfo.InvariantCulture)); break;
                 case "--url": url = args[++i]; break;
+                case "--shapes": shapes = args[++i].Split(','); break;
+                case "--profile": profile = true; break;
                 default:
-                    Console.Error.WriteLine($"unknown argument {args[i]}; usage: stream [--items N] [--size B] [--windows 16,64,256] [--runs R] [--url nats://...]");
+                    Console.Error.WriteLine($"unknown argument {args[i]}; usage: stream [--items N] [--size B] [--windows 16,64,256] [--runs R] [--shapes server,client,duplex] [--profile] [--url nats://...]");
                     return 2;
             }
         }
@@ -76,22 +108,38 @@ public static class StreamBenchmark
             await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = realm, NodeId = "client", Transport = new NatsTransport(url) }).ConfigureAwait(false);
             Console.WriteLine($"stream: {items:N0} items of {size} B per run, {runs} runs per window, nats-server at {url}, {Environment.ProcessorCount} logical cores");
 
-            // Warm-up: JIT, discovery cache, connections.
-            await ReadAsync(client, 64, 20_000, size).ConfigureAwait(false);
-            foreach (int window in windows)
+            foreach (string shape in shapes)
             {
-                var rates = new List<double>();
-                for (int run = 0; run < runs; run++)
+                // Warm-up: JIT, discovery cache, connections.
+                await RunShapeAsync(shape, client, 64, 20_000, size).ConfigureAwait(false);
+                foreach (int window in windows)
                 {
-                    var (elapsed, allocated) = await ReadAsync(client, window, items, size).ConfigureAwait(false);
-                    double rate = items / elapsed.TotalSeconds;
-                    rates.Add(rate);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  window {window,4}  run {run + 1}: {rate,12:N0} items/s  {rate * size / 1e6,6:N1} MB/s of item data  {elapsed.TotalMilliseconds,8:N0} ms  {(double)allocated / items,6:N0} B allocated per item (both nodes)"));
-                }
+                    var rates = new List<double>();
+                    for (int run = 0; run < runs; run++)
+                    {
+                        var (elapsed, allocated) = await RunShapeAsync(shape, client, window, items, size).ConfigureAwait(false);
+                        double rate = items / elapsed.TotalSeconds;
+                        rates.Add(rate);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  {shape,-6} window {window,4}  run {run + 1}: {rate,12:N0} items/s  {rate * size / 1e6,6:N1} MB/s of item data  {elapsed.TotalMilliseconds,8:N0} ms  {(double)allocated / items,6:N0} B allocated per item (both nodes)"));
+                    }
 
-                rates.Sort();
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"window {window,4}: median {rates[rates.Count / 2],12:N0} items/s"));
+                    if (profile)
+                    {
+                        // Which types one more run allocates, sampled by the runtime (about one sample per 100 KB).
+                        using var sampler = new AllocationSampler();
+                        sampler.Start();
+                        await RunShapeAsync(shape, client, window, items, size).ConfigureAwait(false);
+                        sampler.Stop();
+                        foreach (var (type, bytes, _) in sampler.Top(14))
+                        {
+                            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {(double)bytes / items,7:N1} B/item  {type}"));
+                        }
+                    }
+
+                    rates.Sort();
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{shape,-6} window {window,4}: median {rates[rates.Count / 2],12:N0} items/s"));
+                }
             }
 
             return 0;
@@ -105,6 +153,70 @@ public static class StreamBenchmark
                 server.Dispose();
             }
         }
+    }
+
+    private static Task<(TimeSpan Elapsed, long Allocated)> RunShapeAsync(string shape, MaculaNode client, int window, int items, int size) => shape switch
+    {
+        "server" => ReadAsync(client, window, items, size),
+        "client" => SendAsync(client, window, items, size),
+        "duplex" => EchoAsync(client, window, items, size),
+        _ => throw new ArgumentException($"unknown shape '{shape}': use server, client or duplex"),
+    };
+
+    /// <summary>The client's items: one shared buffer, so the numbers are the stream's cost, not the producer's.</summary>
+    private static async IAsyncEnumerable<byte[]> ItemsAsync(int count, int size)
+    {
+        byte[] blob = new byte[size];
+        Random.Shared.NextBytes(blob);
+        for (int i = 0; i < count; i++)
+        {
+            if ((i & 1023) == 0)
+            {
+                await Task.Yield();
+            }
+
+            yield return blob;
+        }
+    }
+
+    private static async Task<(TimeSpan Elapsed, long Allocated)> SendAsync(MaculaNode client, int window, int items, int size)
+    {
+        var feed = client.CreateClient<IBenchFeed>(new ClientOptions { Streams = new StreamOptions { Window = window } });
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var clock = Stopwatch.StartNew();
+        int seen = await feed.SinkAsync(ItemsAsync(items, size)).ConfigureAwait(false);
+        clock.Stop();
+        if (seen != items)
+        {
+            throw new InvalidOperationException($"{seen} items arrived, not {items}");
+        }
+
+        return (clock.Elapsed, GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore);
+    }
+
+    private static async Task<(TimeSpan Elapsed, long Allocated)> EchoAsync(MaculaNode client, int window, int items, int size)
+    {
+        var feed = client.CreateClient<IBenchFeed>(new ClientOptions { Streams = new StreamOptions { Window = window } });
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var clock = Stopwatch.StartNew();
+        int seen = 0;
+        await foreach (byte[] item in feed.EchoAsync(ItemsAsync(items, size)).ConfigureAwait(false))
+        {
+            if (item.Length != size)
+            {
+                throw new InvalidOperationException($"item {seen} has {item.Length} bytes, not {size}");
+            }
+
+            seen++;
+        }
+
+        clock.Stop();
+        if (seen != items)
+        {
+            throw new InvalidOperationException($"{seen} items arrived, not {items}");
+        }
+
+        return (clock.Elapsed, GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore);
     }
 
     private static async Task<(TimeSpan Elapsed, long Allocated)> ReadAsync(MaculaNode client, int window, int items, int size)
