@@ -106,6 +106,27 @@ public static class MaculaSerializer
         return value;
     }
 
+    /// <summary>
+    /// Reads the value at <paramref name="offset"/> of <paramref name="bytes"/> (one of several in a row, as in a batch
+    /// of stream items) with <paramref name="formatter"/>, and moves <paramref name="offset"/> past it.
+    /// </summary>
+    internal static T DeserializeNext<T>(ReadOnlyMemory<byte> bytes, ref int offset, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
+    {
+        var reader = new MessagePackReader(bytes[offset..]);
+        T value;
+        try
+        {
+            value = formatter.Deserialize(ref reader, options);
+        }
+        catch (Exception ex) when (ex is not (MaculaSerializationException or OutOfMemoryException))
+        {
+            throw new MaculaSerializationException($"Could not read {TypeName(typeof(T))}: {Describe(ex)}", offset + Math.Min(reader.Consumed, bytes.Length - offset), ex);
+        }
+
+        offset += (int)reader.Consumed;
+        return value;
+    }
+
     private static IMessagePackFormatter<T> Formatter<T>(MessagePackSerializerOptions options)
     {
         try

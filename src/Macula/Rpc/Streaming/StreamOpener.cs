@@ -40,6 +40,7 @@ internal sealed class StreamOpener(ClientRuntime runtime, StreamOptions options)
         headers.Add(StreamingProtocol.InboxHeader, inbox.Subject);
         headers.Add(StreamingProtocol.WindowHeader, StreamingProtocol.Format(options.Window));
         headers.Add(StreamingProtocol.IdleHeader, StreamingProtocol.Format((long)options.IdleTimeout.TotalMilliseconds));
+        headers.Add(StreamingProtocol.BatchHeader, "1");
     }
 
     /// <summary>The inbox of the attempt that opened the stream; the opener lets go of it.</summary>

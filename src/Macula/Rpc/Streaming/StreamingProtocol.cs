@@ -21,7 +21,19 @@ internal static class StreamingProtocol
     /// <summary>On the open reply: the subject the client sends acknowledgements and cancel to.</summary>
     public const string ControlHeader = "Macula-Stream-Control";
 
-    /// <summary>On an item: its sequence number, 1 for the first.</summary>
+    /// <summary>On the open request: <c>1</c>, the client reads batches (items with <see cref="ItemsHeader"/>).</summary>
+    public const string BatchHeader = "Macula-Stream-Batch";
+
+    /// <summary>On an item message of a batch: how many items its body holds (their values one after the other); absent means 1.</summary>
+    public const string ItemsHeader = "Macula-Stream-Items";
+
+    /// <summary>The most items one batch holds.</summary>
+    public const int MaxBatchItems = 64;
+
+    /// <summary>The most bytes of items one batch gathers (a single larger item is sent alone).</summary>
+    public const int MaxBatchBytes = 16 * 1024;
+
+    /// <summary>On an item: its sequence number, 1 for the first (of a batch: of its first item).</summary>
     public const string SeqHeader = "Macula-Stream-Seq";
 
     /// <summary>On the end: how many items were sent.</summary>

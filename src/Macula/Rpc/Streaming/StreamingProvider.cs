@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Macula.Rpc.Server;
 using Macula.Serialization;
@@ -25,6 +26,7 @@ internal sealed class StreamingProvider
     private readonly CancellationTokenSource _cts;
     private readonly StreamInput? _input;
     private readonly bool _resultOnly;
+    private readonly bool _batching;
     private TaskCompletionSource? _credit;
     private long _sent;
     private long _acked;
@@ -32,8 +34,9 @@ internal sealed class StreamingProvider
     private long _lastSent;
     private volatile bool _idleExpired;
 
-    private StreamingProvider(ProviderRuntime runtime, string label, string inbox, int window, TimeSpan idle, MethodCompression compression, CancellationTokenSource cts, StreamInput? input, bool resultOnly)
+    private StreamingProvider(ProviderRuntime runtime, string label, string inbox, int window, TimeSpan idle, MethodCompression compression, CancellationTokenSource cts, StreamInput? input, bool resultOnly, bool batching)
     {
+        _batching = batching;
         _input = input;
         _resultOnly = resultOnly;
         _runtime = runtime;
@@ -119,7 +122,7 @@ internal sealed class StreamingProvider
                 return;
             }
 
-            var stream = new StreamingProvider(runtime, label, inbox!, window, idle, method.Compression, cts, input, resultOnly: !method.Streaming);
+            var stream = new StreamingProvider(runtime, label, inbox!, window, idle, method.Compression, cts, input, resultOnly: !method.Streaming, batching: headers[StreamingProtocol.BatchHeader] == "1");
             string controlSubject = Subjects.NewStream(runtime.Realm, runtime.NodeId);
             control = await runtime.Transport.SubscribeAsync(controlSubject, stream.OnControlAsync, cancellationToken: cts.Token).ConfigureAwait(false);
             await PublishAsync(runtime, replyTo, WireProtocol.StatusOk, Nil, controlSubject).ConfigureAwait(false);
@@ -161,8 +164,13 @@ internal sealed class StreamingProvider
         var token = _cts.Token;
         using var quiet = new CancellationTokenSource();
         var keepAlive = KeepAliveAsync(quiet.Token);
-        using var output = new PooledBufferWriter();
+        using var first = new PooledBufferWriter();
+        using var second = new PooledBufferWriter();
         using var packed = new PooledBufferWriter();
+        var output = first;
+        var spare = second;
+        ValueTask<bool>? carried = null;
+        int batchBytes = Math.Min(StreamingProtocol.MaxBatchBytes, _runtime.Transport.MaxPayload / 2);
         MaculaErrorCode? failure = null;
         ReadOnlyMemory<byte>? result = null;
         string? error = null;
@@ -177,8 +185,21 @@ internal sealed class StreamingProvider
                     await WaitForCreditAsync(token).ConfigureAwait(false);
                 }
 
-                output.Clear();
-                if (!await source.MoveNextAsync(output).ConfigureAwait(false))
+                bool more;
+                if (carried is { } pull)
+                {
+                    // An item pulled while gathering the last batch (it had credit then) starts this one.
+                    carried = null;
+                    more = await pull.ConfigureAwait(false);
+                    (output, spare) = (spare, output);
+                }
+                else
+                {
+                    output.Clear();
+                    more = await source.MoveNextAsync(output).ConfigureAwait(false);
+                }
+
+                if (!more)
                 {
                     break;
                 }
@@ -190,8 +211,45 @@ internal sealed class StreamingProvider
                     break;
                 }
 
+                // Items the implementation has ready now, while the window has room, share one message; a pull that
+                // would wait is carried to the next message, so a batch never waits for a slow producer.
+                int count = 1;
+                bool last = false;
+                while (_batching && count < StreamingProtocol.MaxBatchItems && _sent + count - Volatile.Read(ref _acked) < _window)
+                {
+                    spare.Clear();
+                    var next = source.MoveNextAsync(spare);
+                    if (!next.IsCompletedSuccessfully)
+                    {
+                        // Pending, or failed: the items before are sent first.
+                        carried = next;
+                        break;
+                    }
+
+                    if (!next.Result)
+                    {
+                        last = true;
+                        break;
+                    }
+
+                    if (output.WrittenCount + spare.WrittenCount > batchBytes)
+                    {
+                        // Too big for this batch: it starts the next one.
+                        carried = new ValueTask<bool>(true);
+                        break;
+                    }
+
+                    output.Write(spare.WrittenSpan);
+                    count++;
+                }
+
                 long seq = _sent + 1;
                 var headers = StreamingProtocol.Single(StreamingProtocol.SeqHeader, StreamingProtocol.Format(seq));
+                if (count > 1)
+                {
+                    headers.Add(StreamingProtocol.ItemsHeader, StreamingProtocol.Format(count));
+                }
+
                 var item = output.WrittenMemory;
                 packed.Clear();
                 if (WireProtocol.ShouldCompress(_runtime.Options.Compression, _compression, item.Length) && WireProtocol.TryCompress(item.Span, packed))
@@ -203,8 +261,12 @@ internal sealed class StreamingProvider
                 sending = true;
                 await _runtime.Transport.PublishAsync(_inbox, item, headers).ConfigureAwait(false);
                 sending = false;
-                Volatile.Write(ref _sent, seq);
+                Volatile.Write(ref _sent, seq + count - 1);
                 Volatile.Write(ref _lastSent, _runtime.Time.GetTimestamp());
+                if (last)
+                {
+                    break;
+                }
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)

@@ -38,6 +38,9 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
     private long _consumed;
     private long _acknowledged;
     private bool _hasCurrent;
+    private ReadOnlyMemory<byte> _batch;
+    private int _batchOffset;
+    private int _batchLeft;
     private bool _ended;
     private bool _closed;
 
@@ -89,6 +92,13 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
                 {
                     await AcknowledgeAsync(_consumed).ConfigureAwait(false);
                 }
+            }
+
+            if (_batchLeft > 0)
+            {
+                Current = NextOfBatch();
+                _hasCurrent = true;
+                return true;
             }
 
             while (true)
@@ -188,20 +198,64 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
             throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"The stream {_label} from {_nodeId} lost items: after item {_received} came item '{seqText}'.", _attempts);
         }
 
-        if (seq > Volatile.Read(ref _acknowledged) + _options.Window)
+        long count = 1;
+        if (message.Headers![StreamingProtocol.ItemsHeader] is { } itemsText && (!StreamingProtocol.TryParse(itemsText, out count) || count < 1 || count > StreamingProtocol.MaxBatchItems))
         {
-            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The provider {_nodeId} sent item {seq} of {_label} beyond its window ({_options.Window} items after the {Volatile.Read(ref _acknowledged)} acknowledged).", _attempts);
+            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The provider {_nodeId} sent a batch of '{itemsText}' items of {_label}; a batch holds 1 to {StreamingProtocol.MaxBatchItems}.", _attempts);
         }
 
-        _received = seq;
+        long last = seq + count - 1;
+        if (last > Volatile.Read(ref _acknowledged) + _options.Window)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The provider {_nodeId} sent item {last} of {_label} beyond its window ({_options.Window} items after the {Volatile.Read(ref _acknowledged)} acknowledged).", _attempts);
+        }
+
+        _received = last;
+        ReadOnlyMemory<byte> body;
         try
         {
-            return MaculaSerializer.Deserialize(WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes), _itemFormatter, _runtime.SerializerOptions);
+            body = WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes);
+            if (count == 1)
+            {
+                return MaculaSerializer.Deserialize(body, _itemFormatter, _runtime.SerializerOptions);
+            }
         }
         catch (MaculaSerializationException ex)
         {
             throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"Item {seq} of {_label} from {_nodeId} could not be decoded: {ex.Message}", _attempts, ex);
         }
+
+        _batch = body;
+        _batchOffset = 0;
+        _batchLeft = (int)count;
+        return NextOfBatch();
+    }
+
+    /// <summary>The next item of the batch that arrived last: its values lie one after the other.</summary>
+    private TItem NextOfBatch()
+    {
+        long number = _received - _batchLeft + 1;
+        TItem item;
+        try
+        {
+            item = MaculaSerializer.DeserializeNext(_batch, ref _batchOffset, _itemFormatter, _runtime.SerializerOptions);
+        }
+        catch (MaculaSerializationException ex)
+        {
+            throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"Item {number} of {_label} from {_nodeId} could not be decoded: {ex.Message}", _attempts, ex);
+        }
+
+        if (--_batchLeft == 0)
+        {
+            if (_batchOffset != _batch.Length)
+            {
+                throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The batch of {_label} from {_nodeId} that ends with item {number} has {_batch.Length - _batchOffset} bytes after its last item.", _attempts);
+            }
+
+            _batch = default;
+        }
+
+        return item;
     }
 
     private bool End(string status, string? count, ReadOnlyMemory<byte> body)
