@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Rpc;
 
@@ -17,6 +19,9 @@ public interface IMaculaStreamInput
     /// </summary>
     ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken);
 
-    /// <summary>The current item's MessagePack bytes, valid until the next <see cref="MoveNextAsync"/>.</summary>
-    ReadOnlyMemory<byte> Current { get; }
+    /// <summary>
+    /// Reads the current item with <paramref name="formatter"/>; call it once per item, before the next
+    /// <see cref="MoveNextAsync"/>. Throws <see cref="Serialization.MaculaSerializationException"/> when it cannot be read.
+    /// </summary>
+    T Read<T>(IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options);
 }

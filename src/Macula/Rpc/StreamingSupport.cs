@@ -92,7 +92,7 @@ public static class StreamingSupport
         {
             while (await input.MoveNextAsync(cancellationToken).ConfigureAwait(false))
             {
-                yield return MaculaSerializer.Deserialize(input.Current, formatter, options);
+                yield return input.Read(formatter, options);
             }
         }
     }

@@ -2,6 +2,8 @@ using System.Threading.Channels;
 using Macula.Rpc.Server;
 using Macula.Serialization;
 using Macula.Transport;
+using MessagePack;
+using MessagePack.Formatters;
 
 namespace Macula.Rpc.Streaming;
 
@@ -19,8 +21,9 @@ internal sealed class StreamInput(ProviderRuntime runtime, string label, string 
     private long _granted;
     private bool _ended;
     private Exception? _failure;
-
-    public ReadOnlyMemory<byte> Current { get; private set; }
+    private ReadOnlyMemory<byte> _body;
+    private int _offset;
+    private int _left;
 
     /// <summary>The highest acknowledgement granted to the client (repeated on heartbeats, which repairs a lost one).</summary>
     public long Granted => Volatile.Read(ref _granted);
@@ -43,9 +46,16 @@ internal sealed class StreamInput(ProviderRuntime runtime, string label, string 
             return false;
         }
 
-        if (_received - Volatile.Read(ref _granted) >= _grantEvery)
+        long finished = _received - _left;
+        if (finished - Volatile.Read(ref _granted) >= _grantEvery)
         {
-            await GrantAsync(_received).ConfigureAwait(false);
+            await GrantAsync(finished).ConfigureAwait(false);
+        }
+
+        if (_left > 0)
+        {
+            // The next item of the batch that arrived last.
+            return true;
         }
 
         TransportMessage message;
@@ -92,15 +102,24 @@ internal sealed class StreamInput(ProviderRuntime runtime, string label, string 
                 throw new MaculaRpcException(MaculaErrorCode.ConnectionLost, $"The client's items of {label} were lost: after item {_received} came item '{seqText}'.");
             }
 
-            if (seq > Volatile.Read(ref _granted) + window)
+            long count = 1;
+            if (headers[StreamingProtocol.ItemsHeader] is { } itemsText && (!StreamingProtocol.TryParse(itemsText, out count) || count < 1 || count > StreamingProtocol.MaxBatchItems))
             {
-                throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The client sent item {seq} of {label} beyond its window ({window} items after the {Volatile.Read(ref _granted)} granted).");
+                throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The client sent a batch of '{itemsText}' items of {label}; a batch holds 1 to {StreamingProtocol.MaxBatchItems}.");
             }
 
-            _received = seq;
+            long last = seq + count - 1;
+            if (last > Volatile.Read(ref _granted) + window)
+            {
+                throw new MaculaRpcException(MaculaErrorCode.BadRequest, $"The client sent item {last} of {label} beyond its window ({window} items after the {Volatile.Read(ref _granted)} granted).");
+            }
+
+            _received = last;
+            _left = (int)count;
+            _offset = 0;
             try
             {
-                Current = WireProtocol.ReadBody(message, runtime.Options.MaxDecompressedBytes);
+                _body = WireProtocol.ReadBody(message, runtime.Options.MaxDecompressedBytes);
             }
             catch (MaculaSerializationException ex)
             {
@@ -130,6 +149,29 @@ internal sealed class StreamInput(ProviderRuntime runtime, string label, string 
         }
 
         throw new MaculaRpcException(code, $"The client's items of {label} ended with {code} after {_received} items: {text}");
+    }
+
+    public T Read<T>(IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
+    {
+        if (_left <= 0)
+        {
+            throw new InvalidOperationException("There is no current item: call MoveNextAsync first, and Read once per item.");
+        }
+
+        if (_left == 1 && _offset == 0)
+        {
+            // A single item (or the only one left of a batch read from its start) is the whole body.
+            _left = 0;
+            return MaculaSerializer.Deserialize(_body, formatter, options);
+        }
+
+        var item = MaculaSerializer.DeserializeNext(_body, ref _offset, formatter, options);
+        if (--_left == 0 && _offset != _body.Length)
+        {
+            throw new MaculaSerializationException($"The batch of the client's items of {label} has {_body.Length - _offset} bytes after its last item", _offset);
+        }
+
+        return item;
     }
 
     private async ValueTask GrantAsync(long finished)

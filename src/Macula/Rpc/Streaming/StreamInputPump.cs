@@ -1,3 +1,4 @@
+using System.Buffers;
 using Macula.Rpc.Client;
 using Macula.Serialization;
 using Macula.Transport;
@@ -11,8 +12,11 @@ internal interface IStreamInputPump
     /// <summary>The provider granted credit up to <paramref name="granted"/> items (cumulative).</summary>
     void OnCredit(long granted);
 
-    /// <summary>Sends the items to <paramref name="control"/> while the window has room, then their end; stops quietly at <paramref name="stop"/>.</summary>
-    Task RunAsync(string control, CancellationToken stop);
+    /// <summary>
+    /// Sends the items to <paramref name="control"/> while the window has room (in batches when the provider reads
+    /// them, <paramref name="batching"/>), then their end; stops quietly at <paramref name="stop"/>.
+    /// </summary>
+    Task RunAsync(string control, bool batching, CancellationToken stop);
 }
 
 /// <summary>
@@ -44,11 +48,14 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
         Interlocked.Exchange(ref _credit, null)?.TrySetResult();
     }
 
-    public async Task RunAsync(string control, CancellationToken stop)
+    public async Task RunAsync(string control, bool batching, CancellationToken stop)
     {
         using var output = new PooledBufferWriter();
         using var packed = new PooledBufferWriter();
+        using var spare = new PooledBufferWriter();
         IAsyncEnumerator<T>? enumerator = null;
+        ValueTask<bool>? carried = null;
+        int batchBytes = Math.Min(StreamingProtocol.MaxBatchBytes, runtime.Transport.MaxPayload / 2);
         try
         {
             enumerator = items.GetAsyncEnumerator(stop);
@@ -59,15 +66,55 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
                     await WaitForCreditAsync(stop).ConfigureAwait(false);
                 }
 
-                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                var pull = carried ?? enumerator.MoveNextAsync();
+                carried = null;
+                if (!await pull.ConfigureAwait(false))
                 {
                     break;
                 }
 
                 output.Clear();
                 MaculaSerializer.Serialize(output, enumerator.Current, formatter, runtime.SerializerOptions);
+
+                // Items that are ready now, while the window has room, share one message (as the provider's do); a
+                // pull that would wait is carried to the next message.
+                int count = 1;
+                bool last = false;
+                while (batching && count < StreamingProtocol.MaxBatchItems && _sent + count - Volatile.Read(ref _granted) < window)
+                {
+                    var next = enumerator.MoveNextAsync();
+                    if (!next.IsCompletedSuccessfully)
+                    {
+                        carried = next;
+                        break;
+                    }
+
+                    if (!next.Result)
+                    {
+                        last = true;
+                        break;
+                    }
+
+                    spare.Clear();
+                    MaculaSerializer.Serialize(spare, enumerator.Current, formatter, runtime.SerializerOptions);
+                    if (output.WrittenCount + spare.WrittenCount > batchBytes)
+                    {
+                        // Too big for this batch: the current item starts the next one.
+                        carried = new ValueTask<bool>(true);
+                        break;
+                    }
+
+                    output.Write(spare.WrittenSpan);
+                    count++;
+                }
+
                 long seq = _sent + 1;
                 var headers = StreamingProtocol.Single(StreamingProtocol.SeqHeader, StreamingProtocol.Format(seq));
+                if (count > 1)
+                {
+                    headers.Add(StreamingProtocol.ItemsHeader, StreamingProtocol.Format(count));
+                }
+
                 var item = output.WrittenMemory;
                 packed.Clear();
                 if (WireProtocol.ShouldCompress(compression, methodCompression, item.Length) && WireProtocol.TryCompress(item.Span, packed))
@@ -77,7 +124,11 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
                 }
 
                 await PublishAsync(control, item, headers).ConfigureAwait(false);
-                Volatile.Write(ref _sent, seq);
+                Volatile.Write(ref _sent, seq + count - 1);
+                if (last)
+                {
+                    break;
+                }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -484,6 +484,9 @@ internal sealed class StreamingProvider
         if (controlSubject is not null)
         {
             headers.Add(StreamingProtocol.ControlHeader, controlSubject);
+
+            // This provider reads the client's items in batches too (client and duplex streams).
+            headers.Add(StreamingProtocol.BatchHeader, "1");
         }
         else
         {

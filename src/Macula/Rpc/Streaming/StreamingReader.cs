@@ -173,16 +173,16 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
             // No credit can arrive before the first item is sent, so the pump is wired before it starts.
             _inbox.OnCredit = _input.OnCredit;
             _stopInput = new CancellationTokenSource();
-            _ = PumpAsync(_input, _inbox, _control, _stopInput.Token);
+            _ = PumpAsync(_input, _inbox, _control, reply.Headers?[StreamingProtocol.BatchHeader] == "1", _stopInput.Token);
         }
     }
 
     /// <summary>Sends the caller's items; when they fail, wakes the reader, which throws their exception.</summary>
-    private async Task PumpAsync(IStreamInputPump input, StreamInbox inbox, string control, CancellationToken stop)
+    private async Task PumpAsync(IStreamInputPump input, StreamInbox inbox, string control, bool batching, CancellationToken stop)
     {
         try
         {
-            await input.RunAsync(control, stop).ConfigureAwait(false);
+            await input.RunAsync(control, batching, stop).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
