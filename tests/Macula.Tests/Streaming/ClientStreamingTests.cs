@@ -160,6 +160,45 @@ public sealed class ClientStreamingTests
     }
 
     [Fact]
+    public async Task Heartbeats_keep_a_slow_client_stream_open_past_the_idle_timeout()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+
+        // The handler reads an item every 2.5 s, longer than the idle timeout: only heartbeats (both ways) keep it open.
+        Assert.Equal(2, await mesh.CreateClient(1, TimeSpan.FromMilliseconds(1500)).SlowCollectAsync(items.CountAsync(2), 2500).WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Provider_stops_a_client_stream_whose_client_vanished()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var items = new ClientItems(mesh.Ledger);
+
+        _ = mesh.CreateClient(4, TimeSpan.FromSeconds(1)).CollectAsync(items.CountAsync(1, thenWait: true));
+        await mesh.Impl.FirstRead.Task.WaitAsync(Bound);
+        mesh.ClientTransport.Kill();
+
+        // No more items, acknowledgements or heartbeats: the provider gives up after the client's idle timeout.
+        Assert.IsAssignableFrom<OperationCanceledException>(await mesh.Impl.Ended.Task.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Client_stream_of_a_client_made_before_its_node_started_runs_once_it_has()
+    {
+        await using var mesh = await UploadMesh.StartAsync();
+        var node = new TaskCompletionSource<MaculaNode>();
+        var probe = MaculaNode.CreateClient<IUploadProbe>(node.Task, new ClientOptions { Streams = new StreamOptions { Window = 2 } });
+        var items = new ClientItems(mesh.Ledger);
+
+        var upload = probe.CollectAsync(items.CountAsync(20));
+        node.SetResult(mesh.Client);
+
+        Assert.Equal(Enumerable.Range(0, 20), await upload.WaitAsync(Bound));
+        Assert.Equal([0, 2, 4], await probe.EchoAsync(new[] { 0, 1, 2 }.ToAsyncEnumerable(), 2).ToListAsync().AsTask().WaitAsync(Bound));
+    }
+
+    [Fact]
     public async Task Client_stream_open_fails_over_past_a_provider_that_never_acknowledges()
     {
         await using var mesh = await UploadMesh.StartAsync(providers: 2);
@@ -210,13 +249,16 @@ public sealed class UploadMesh : IAsyncDisposable
             mesh.Transports.Add(transport);
         }
 
-        mesh.Client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = mesh.Network.CreateTransport(), NodeId = "client" });
+        mesh.ClientTransport = mesh.Network.CreateTransport();
+        mesh.Client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = mesh.ClientTransport, NodeId = "client" });
         mesh._nodes.Add(mesh.Client);
         return mesh;
     }
 
-    public IUploadProbe CreateClient(int window = 64) =>
-        Client.CreateClient<IUploadProbe>(new ClientOptions { Strategy = SelectionStrategy.First, Streams = new StreamOptions { Window = window } });
+    public InMemoryTransport ClientTransport { get; private set; } = null!;
+
+    public IUploadProbe CreateClient(int window = 64, TimeSpan? idle = null) =>
+        Client.CreateClient<IUploadProbe>(new ClientOptions { Strategy = SelectionStrategy.First, Streams = new StreamOptions { Window = window, IdleTimeout = idle ?? TimeSpan.FromSeconds(30) } });
 
     public async ValueTask DisposeAsync()
     {

@@ -15,6 +15,9 @@ public interface IUploadProbe
     /// <summary>Reads <paramref name="count"/> items, then throws InvalidOperationException with <paramref name="message"/>.</summary>
     Task<int> FailAfterAsync(IAsyncEnumerable<int> items, int count, string message, CancellationToken cancellationToken = default);
 
+    /// <summary>Waits <paramref name="delayMs"/> before reading each item; returns how many it read.</summary>
+    Task<int> SlowCollectAsync(IAsyncEnumerable<int> items, int delayMs, CancellationToken cancellationToken = default);
+
     /// <summary>Yields each item it reads, times <paramref name="factor"/>.</summary>
     IAsyncEnumerable<int> EchoAsync(IAsyncEnumerable<int> input, int factor, CancellationToken cancellationToken = default);
 
@@ -46,6 +49,22 @@ public sealed class UploadProbeImpl(StreamLedger ledger) : IUploadProbe
         }
 
         return [.. read];
+    }
+
+    public async Task<int> SlowCollectAsync(IAsyncEnumerable<int> items, int delayMs, CancellationToken cancellationToken = default)
+    {
+        int read = 0;
+        await using var enumerator = Read(items, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            await Task.Delay(delayMs, cancellationToken);
+            if (!await enumerator.MoveNextAsync())
+            {
+                return read;
+            }
+
+            read++;
+        }
     }
 
     public async Task StoreAsync(string bucket, IAsyncEnumerable<string> items, CancellationToken cancellationToken = default)
