@@ -50,19 +50,19 @@ public sealed class MaculaOptions
     public Dictionary<string, string> Metadata { get; set; } = [];
 
     /// <summary>Advertisement TTL. Default 300 s.</summary>
-    public TimeSpan AdvertiseTtl { get; set; } = TimeSpan.FromSeconds(300);
+    public TimeSpan AdvertiseTtl { get; set; } = MaculaNodeOptions.DefaultAdvertiseTtl;
 
     /// <summary>Discovery cache TTL. Default 60 s.</summary>
-    public TimeSpan DiscoveryCacheTtl { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan DiscoveryCacheTtl { get; set; } = MaculaNodeOptions.DefaultDiscoveryCacheTtl;
 
     /// <summary>How long stopping providers let calls in flight finish. Default 5 s.</summary>
-    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ShutdownGracePeriod { get; set; } = MaculaNodeOptions.DefaultShutdownGracePeriod;
 
     /// <summary>The selection strategy of clients that do not set their own. Default Random.</summary>
-    public SelectionStrategy DefaultStrategy { get; set; } = SelectionStrategy.Random;
+    public SelectionStrategy DefaultStrategy { get; set; } = ClientOptions.Default.Strategy;
 
     /// <summary>The per-attempt timeout of clients that do not set their own. Default 30 s.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Timeout { get; set; } = ClientOptions.Default.Timeout;
 
     /// <summary>The maximum attempts of clients that do not set their own; empty for min(3, providers).</summary>
     public int? MaxAttempts { get; set; }

@@ -28,36 +28,21 @@ internal sealed class MaculaOptionsValidator(MaculaTransportRegistration transpo
             failures.Add($"Macula:DefaultStrategy '{options.DefaultStrategy}' is not a SelectionStrategy.");
         }
 
-        if (options.AdvertiseTtl < TimeSpan.FromSeconds(1))
-        {
-            failures.Add($"Macula:AdvertiseTtl {options.AdvertiseTtl} must be at least 1 second.");
-        }
-
-        if (options.DiscoveryCacheTtl < TimeSpan.Zero)
-        {
-            failures.Add($"Macula:DiscoveryCacheTtl {options.DiscoveryCacheTtl} must not be negative.");
-        }
-
-        if (options.Timeout <= TimeSpan.Zero)
-        {
-            failures.Add($"Macula:Timeout {options.Timeout} must be positive.");
-        }
-
-        if (options.MaxAttempts is < 1)
-        {
-            failures.Add($"Macula:MaxAttempts {options.MaxAttempts} must be at least 1 (or empty for min(3, providers)).");
-        }
-
-        if (options.ShutdownGracePeriod < TimeSpan.Zero)
-        {
-            failures.Add($"Macula:ShutdownGracePeriod {options.ShutdownGracePeriod} must not be negative.");
-        }
-
-        if (options.CompressionMinBytes < 0)
-        {
-            failures.Add($"Macula:CompressionMinBytes {options.CompressionMinBytes} must not be negative.");
-        }
-
+        // The limits are Macula's own (Validation), worded for configuration: "Macula:<key> <value> <problem>."
+        Check(failures, nameof(options.AdvertiseTtl), options.AdvertiseTtl, Validation.AdvertiseTtlProblem(options.AdvertiseTtl));
+        Check(failures, nameof(options.DiscoveryCacheTtl), options.DiscoveryCacheTtl, Validation.DiscoveryCacheTtlProblem(options.DiscoveryCacheTtl));
+        Check(failures, nameof(options.Timeout), options.Timeout, Validation.TimeoutProblem(options.Timeout));
+        Check(failures, nameof(options.MaxAttempts), options.MaxAttempts, Validation.MaxAttemptsProblem(options.MaxAttempts));
+        Check(failures, nameof(options.ShutdownGracePeriod), options.ShutdownGracePeriod, Validation.ShutdownGracePeriodProblem(options.ShutdownGracePeriod));
+        Check(failures, nameof(options.CompressionMinBytes), options.CompressionMinBytes, Validation.CompressionMinBytesProblem(options.CompressionMinBytes));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Check(List<string> failures, string key, object? value, string? problem)
+    {
+        if (problem is not null)
+        {
+            failures.Add($"Macula:{key} {value} {problem}.");
+        }
     }
 }

@@ -32,19 +32,8 @@ public sealed record CallOptions
 
     internal void Validate()
     {
-        if (MaxAttempts is < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "CallOptions.MaxAttempts must be at least 1.");
-        }
-
-        if (Timeout is { } t && t <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "CallOptions.Timeout must be positive.");
-        }
-
-        if (HedgeAfter is { } h && h <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(HedgeAfter), HedgeAfter, "CallOptions.HedgeAfter must be positive.");
-        }
+        Validation.Require(Validation.MaxAttemptsProblem(MaxAttempts), nameof(CallOptions), nameof(MaxAttempts), MaxAttempts);
+        Validation.Require(Validation.TimeoutProblem(Timeout), nameof(CallOptions), nameof(Timeout), Timeout);
+        Validation.Require(Validation.HedgeAfterProblem(HedgeAfter), nameof(CallOptions), nameof(HedgeAfter), HedgeAfter);
     }
 }

@@ -31,19 +31,8 @@ public sealed record ClientOptions
     {
         (Streams ?? throw new ArgumentNullException(nameof(Streams), "ClientOptions.Streams must not be null.")).Validate();
         Compression?.Validate(nameof(ClientOptions));
-        if (MaxAttempts is < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "ClientOptions.MaxAttempts must be at least 1 (or null for min(3, providers)).");
-        }
-
-        if (Timeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "ClientOptions.Timeout must be positive.");
-        }
-
-        if (HedgeAfter is { } h && h <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(HedgeAfter), HedgeAfter, "ClientOptions.HedgeAfter must be positive (or null for no hedging).");
-        }
+        Validation.Require(Validation.MaxAttemptsProblem(MaxAttempts), nameof(ClientOptions), nameof(MaxAttempts), MaxAttempts);
+        Validation.Require(Validation.TimeoutProblem(Timeout), nameof(ClientOptions), nameof(Timeout), Timeout);
+        Validation.Require(Validation.HedgeAfterProblem(HedgeAfter), nameof(ClientOptions), nameof(HedgeAfter), HedgeAfter);
     }
 }

@@ -23,9 +23,6 @@ public sealed record CompressionOptions
 
     internal void Validate(string owner)
     {
-        if (MinBytes < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MinBytes), MinBytes, $"{owner}.Compression.MinBytes must not be negative.");
-        }
+        Validation.Require(Validation.CompressionMinBytesProblem(MinBytes), $"{owner}.Compression", nameof(MinBytes), MinBytes);
     }
 }

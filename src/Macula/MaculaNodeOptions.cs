@@ -49,13 +49,13 @@ public sealed record MaculaNodeOptions
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 
     /// <summary>How long an advertisement lives unless refreshed; refreshed at half of it. Default 300 s.</summary>
-    public TimeSpan AdvertiseTtl { get; init; } = TimeSpan.FromSeconds(300);
+    public TimeSpan AdvertiseTtl { get; init; } = DefaultAdvertiseTtl;
 
     /// <summary>How long a client caches the providers it discovered. Default 60 s.</summary>
-    public TimeSpan DiscoveryCacheTtl { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan DiscoveryCacheTtl { get; init; } = DefaultDiscoveryCacheTtl;
 
     /// <summary>How long a stopping provider lets calls in flight finish before cancelling them. Default 5 s.</summary>
-    public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ShutdownGracePeriod { get; init; } = DefaultShutdownGracePeriod;
 
     /// <summary>The per-provider circuit breaker.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; init; } = CircuitBreakerOptions.Default;
@@ -97,6 +97,13 @@ public sealed record MaculaNodeOptions
     /// </summary>
     public bool EnableNatsServiceApi { get; init; } = true;
 
+    // The defaults, also Macula.Hosting's (MaculaOptions), so configuration and code start from the same values.
+    internal static readonly TimeSpan DefaultAdvertiseTtl = TimeSpan.FromSeconds(300);
+
+    internal static readonly TimeSpan DefaultDiscoveryCacheTtl = TimeSpan.FromSeconds(60);
+
+    internal static readonly TimeSpan DefaultShutdownGracePeriod = TimeSpan.FromSeconds(5);
+
     internal void Validate()
     {
         if (Transport is null)
@@ -114,21 +121,9 @@ public sealed record MaculaNodeOptions
             throw new ArgumentException(Problem(nameof(NodeId), NodeId, nodeIdProblem), nameof(NodeId));
         }
 
-        if (AdvertiseTtl < TimeSpan.FromSeconds(1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(AdvertiseTtl), AdvertiseTtl, "MaculaNodeOptions.AdvertiseTtl must be at least 1 second.");
-        }
-
-        if (DiscoveryCacheTtl < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(DiscoveryCacheTtl), DiscoveryCacheTtl, "MaculaNodeOptions.DiscoveryCacheTtl must not be negative.");
-        }
-
-        if (ShutdownGracePeriod < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ShutdownGracePeriod), ShutdownGracePeriod, "MaculaNodeOptions.ShutdownGracePeriod must not be negative.");
-        }
-
+        Validation.Require(Validation.AdvertiseTtlProblem(AdvertiseTtl), nameof(MaculaNodeOptions), nameof(AdvertiseTtl), AdvertiseTtl);
+        Validation.Require(Validation.DiscoveryCacheTtlProblem(DiscoveryCacheTtl), nameof(MaculaNodeOptions), nameof(DiscoveryCacheTtl), DiscoveryCacheTtl);
+        Validation.Require(Validation.ShutdownGracePeriodProblem(ShutdownGracePeriod), nameof(MaculaNodeOptions), nameof(ShutdownGracePeriod), ShutdownGracePeriod);
         (Trust ?? throw new ArgumentNullException(nameof(Trust))).Validate();
         if (Certificate is not null)
         {

@@ -62,6 +62,38 @@ internal static class Validation
         }
     }
 
+    /// <summary>The shortest record lifetime a provider may advertise: re-advertisement runs at half of it.</summary>
+    public static readonly TimeSpan MinAdvertiseTtl = TimeSpan.FromSeconds(1);
+
+    // The numeric rules of the options, each written once: the option records' own checks
+    // (MaculaNodeOptions, ClientOptions, CallOptions, CompressionOptions) and Macula.Hosting's start-up validator
+    // ask these, and only word the answer for their audience ("MaculaNodeOptions.AdvertiseTtl ..." in code,
+    // "Macula:AdvertiseTtl ..." in configuration). Each returns null when the value is fine.
+    public static string? AdvertiseTtlProblem(TimeSpan value) => value < MinAdvertiseTtl ? "must be at least 1 second" : null;
+
+    public static string? DiscoveryCacheTtlProblem(TimeSpan value) => NegativeProblem(value);
+
+    public static string? ShutdownGracePeriodProblem(TimeSpan value) => NegativeProblem(value);
+
+    public static string? TimeoutProblem(TimeSpan? value) => value <= TimeSpan.Zero ? "must be positive" : null;
+
+    public static string? HedgeAfterProblem(TimeSpan? value) => value <= TimeSpan.Zero ? "must be positive (or unset for no hedging)" : null;
+
+    public static string? MaxAttemptsProblem(int? value) => value is < 1 ? "must be at least 1 (or unset for min(3, providers))" : null;
+
+    public static string? CompressionMinBytesProblem(int value) => value < 0 ? "must not be negative" : null;
+
+    /// <summary>Throws the <see cref="ArgumentOutOfRangeException"/> an option record's check throws for <paramref name="problem"/>, if any.</summary>
+    public static void Require(string? problem, string owner, string option, object? value)
+    {
+        if (problem is not null)
+        {
+            throw new ArgumentOutOfRangeException(option, value, $"{owner}.{option} {problem}.");
+        }
+    }
+
+    private static string? NegativeProblem(TimeSpan value) => value < TimeSpan.Zero ? "must not be negative" : null;
+
     /// <summary>
     /// Whether <paramref name="nodeId"/> read from the wire can name a DHT node: one subject token of printable ASCII
     /// (no dot, no wildcard), at most <see cref="MaxLength"/> characters, and not the bootstrap subject's token. This is the

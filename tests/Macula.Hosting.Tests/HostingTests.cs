@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Macula.Hosting;
 using Macula.Transport.InMemory;
 using Microsoft.Extensions.Configuration;
@@ -184,6 +186,37 @@ public sealed class HostingTests
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains("Macula:Realm 'has.dots'", ex.Message);
         Assert.Contains("Macula:MaxAttempts 0", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("AdvertiseTtl", "00:00:00.500")]
+    [InlineData("DiscoveryCacheTtl", "-00:00:01")]
+    [InlineData("ShutdownGracePeriod", "-00:00:01")]
+    [InlineData("Timeout", "00:00:00")]
+    [InlineData("MaxAttempts", "0")]
+    [InlineData("CompressionMinBytes", "-1")]
+    public async Task A_numeric_limit_is_refused_alike_in_configuration_and_in_the_options_records(string key, string bad)
+    {
+        // The record that carries the option in code refuses the same value, with the same words.
+        var transport = new InMemoryNetwork().CreateTransport();
+        var node = new MaculaNodeOptions { Transport = transport };
+        Action inCode = key switch
+        {
+            "AdvertiseTtl" => () => (node with { AdvertiseTtl = TimeSpan.Parse(bad, CultureInfo.InvariantCulture) }).Validate(),
+            "DiscoveryCacheTtl" => () => (node with { DiscoveryCacheTtl = TimeSpan.Parse(bad, CultureInfo.InvariantCulture) }).Validate(),
+            "ShutdownGracePeriod" => () => (node with { ShutdownGracePeriod = TimeSpan.Parse(bad, CultureInfo.InvariantCulture) }).Validate(),
+            "Timeout" => () => new ClientOptions { Timeout = TimeSpan.Parse(bad, CultureInfo.InvariantCulture) }.Validate(),
+            "MaxAttempts" => () => new ClientOptions { MaxAttempts = int.Parse(bad, CultureInfo.InvariantCulture) }.Validate(),
+            _ => () => new CompressionOptions { MinBytes = int.Parse(bad, CultureInfo.InvariantCulture) }.Validate(nameof(MaculaNodeOptions)),
+        };
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(inCode);
+        string problem = Regex.Match(refused.Message, "must [^.]*").Value;
+        Assert.NotEmpty(problem);
+
+        using var host = BuildHost(new InMemoryNetwork(), "limits", _ => { }, new() { ["Macula:" + key] = bad });
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains($"Macula:{key} ", ex.Message);
+        Assert.Contains(problem, ex.Message);
     }
 
     [Fact]

@@ -34,6 +34,15 @@ public sealed partial class E2eBenchmarkTests
                 Assert.True(Number(cells[4]) > 0, $"{system}: throughput '{cells[4]}'\n{output}");
                 Assert.True(Number(cells[6]) > 0, $"{system}: allocation '{cells[6]}'\n{output}");
             }
+
+            // Two CPU tables (7 columns): the client and the server each spent CPU on the calls, and the total adds up.
+            var cpu = TableRows(output, system, columns: 7);
+            Assert.True(cpu.Count == 2, $"{system}: expected 2 CPU rows, found {cpu.Count}:\n{output}");
+            foreach (var cells in cpu)
+            {
+                Assert.True(Number(cells[1]) > 0 && Number(cells[2]) > 0, $"{system}: client/server CPU '{cells[1]}' '{cells[2]}'\n{output}");
+                Assert.Equal(Number(cells[1]) + Number(cells[2]) + Number(cells[3]), Number(cells[4]), 0.25);
+            }
         }
 
         Assert.Contains("nats.go 1.22.1; NATS.Client.Core 3.3.2; Grpc.Net.Client 2.85.0; Microsoft.Orleans.Client 10.4.2", output);
@@ -108,12 +117,12 @@ public sealed partial class E2eBenchmarkTests
     }
 
     /// <summary>The cells of the markdown rows of <paramref name="system"/> in the figures tables (8 columns; the warm-up table has 5).</summary>
-    private static List<string[]> TableRows(string output, string system) =>
+    private static List<string[]> TableRows(string output, string system, int columns = 8) =>
         output.Split('\n')
             .Select(line => line.Trim())
             .Where(line => line.StartsWith("| " + system + " |", StringComparison.Ordinal))
             .Select(line => line.Trim('|').Split('|').Select(cell => cell.Trim()).ToArray())
-            .Where(cells => cells.Length == 8)
+            .Where(cells => cells.Length == columns)
             .ToList();
 
     private static double Number(string cell) =>

@@ -8,10 +8,25 @@ namespace Macula.Benchmarks.E2e;
 /// <see cref="FirstWindowP50Us"/> and <see cref="RestP50Us"/> are the warm-up check: the p50 of the first measured
 /// window of sequential calls (<see cref="CallLoop.WarmupCheckWindow"/>) and of the calls after it.
 /// </summary>
-internal sealed record Figures(double P50Us, double P99Us, double CallsPerSecond, double BytesPerCall, double BytesPerCallConcurrent, double FirstWindowP50Us = double.NaN, double RestP50Us = double.NaN);
+internal sealed record Figures(double P50Us, double P99Us, double CallsPerSecond, double BytesPerCall, double BytesPerCallConcurrent, double FirstWindowP50Us = double.NaN, double RestP50Us = double.NaN)
+{
+    /// <summary>Where the CPU of calls at the round's concurrency went, per call (set by the runner, which knows the processes).</summary>
+    public CpuPerCall? Cpu { get; init; }
+}
 
 /// <summary>Sizes of one round, the same for every system.</summary>
-internal sealed record RoundPlan(int Warmup, int Sequential, int Total, int InFlight);
+internal sealed record RoundPlan(int Warmup, int Sequential, int Total, int InFlight)
+{
+    /// <summary>
+    /// The plan of the CPU measurement after each round: the concurrent phase alone (two sequential calls, which the
+    /// loop needs), so the CPU per call is that of calls at <see cref="InFlight"/>, not of waiting between
+    /// sequential ones; at least 20,000 calls, because Linux counts a process's CPU time in 10 ms ticks.
+    /// </summary>
+    public RoundPlan ConcurrentOnly => this with { Warmup = 0, Sequential = 2, Total = Math.Max(Total, 20_000) };
+
+    /// <summary>Every call of a round: warm-up, sequential and concurrent.</summary>
+    public long Calls => (long)Warmup + Sequential + Total;
+}
 
 /// <summary>
 /// Drives calls the way the Go peer does: warm-up, then <see cref="RoundPlan.Sequential"/> calls one after another

@@ -102,26 +102,26 @@ internal static class E2eBenchmark
         for (int round = 1; round <= options.Rounds; round++)
         {
             Console.WriteLine($"e2e: round {round}/{options.Rounds} (load {Stats.LoadAverage()})");
-            await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
+            await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
             foreach (var peer in peers.All)
             {
-                Record(results, peer.Name, "add", await peer.RunAsync("add", plan, cancellationToken).ConfigureAwait(false));
+                Record(results, peer.Name, "add", await RunPeerAsync(peer, "add", plan, server.Process, cancellationToken).ConfigureAwait(false));
             }
 
             if (!options.SkipAspNet)
             {
-                await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, cancellationToken).ConfigureAwait(false);
+                await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
             }
 
-            await MeasureAsync(results, Macula, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, cancellationToken).ConfigureAwait(false);
+            await MeasureAsync(results, Macula, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
             foreach (var peer in peers.All)
             {
-                Record(results, peer.Name, "1k", await peer.RunAsync("1k", plan, cancellationToken).ConfigureAwait(false));
+                Record(results, peer.Name, "1k", await RunPeerAsync(peer, "1k", plan, server.Process, cancellationToken).ConfigureAwait(false));
             }
 
             if (!options.SkipAspNet)
             {
-                await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoAsync(http, document), plan, cancellationToken).ConfigureAwait(false);
+                await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoAsync(http, document), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -154,9 +154,20 @@ internal static class E2eBenchmark
         }
     }
 
-    private static async Task MeasureAsync(Dictionary<(string, string), List<Figures>> results, string system, string kind, Func<Task> call, RoundPlan plan, CancellationToken cancellationToken)
+    private static async Task MeasureAsync(Dictionary<(string, string), List<Figures>> results, string system, string kind, Func<Task> call, RoundPlan plan, Process serverProcess, Process broker, CancellationToken cancellationToken)
     {
-        Record(results, system, kind, await CallLoop.MeasureAsync(call, plan, cancellationToken).ConfigureAwait(false));
+        var figures = await CallLoop.MeasureAsync(call, plan, cancellationToken).ConfigureAwait(false);
+        using var self = Process.GetCurrentProcess();
+        var cpu = CpuMeter.Start(self, serverProcess, broker);
+        await CallLoop.MeasureAsync(call, plan.ConcurrentOnly, cancellationToken).ConfigureAwait(false);
+        Record(results, system, kind, figures with { Cpu = cpu.PerCall(plan.ConcurrentOnly.Calls) });
+    }
+
+    private static async Task<Figures> RunPeerAsync(ProcessPeer peer, string kind, RoundPlan plan, Process broker, CancellationToken cancellationToken)
+    {
+        var figures = await peer.RunAsync(kind, plan, cancellationToken).ConfigureAwait(false);
+        var cpu = await peer.MeasureCpuAsync(kind, plan.ConcurrentOnly, broker, cancellationToken).ConfigureAwait(false);
+        return figures with { Cpu = cpu };
     }
 
     private static void Record(Dictionary<(string, string), List<Figures>> results, string system, string kind, Figures figures)
@@ -168,7 +179,7 @@ internal static class E2eBenchmark
 
         list.Add(figures);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {system,-16} {kind,-4} p50 {figures.P50Us,8:0.0} us  p99 {figures.P99Us,8:0.0} us  {figures.CallsPerSecond,9:0} calls/s  {Bytes(figures.BytesPerCall),6} B/call (c=1)  {Bytes(figures.BytesPerCallConcurrent),6} B/call (c=64)  first {Bytes(figures.FirstWindowP50Us),5} us / rest {Bytes(figures.RestP50Us),5} us"));
+            $"  {system,-16} {kind,-4} p50 {figures.P50Us,8:0.0} us  p99 {figures.P99Us,8:0.0} us  {figures.CallsPerSecond,9:0} calls/s  {Bytes(figures.BytesPerCall),6} B/call (c=1)  {Bytes(figures.BytesPerCallConcurrent),6} B/call (c=64)  first {Bytes(figures.FirstWindowP50Us),5} us / rest {Bytes(figures.RestP50Us),5} us  cpu {Bytes(figures.Cpu?.ClientUs ?? double.NaN)}+{Bytes(figures.Cpu?.ServerUs ?? double.NaN)}+{Bytes(figures.Cpu?.BrokerUs ?? double.NaN)} us/call"));
     }
 
     private static async Task WaitForProviderAsync(IBenchService proxy, CancellationToken cancellationToken)
@@ -211,6 +222,7 @@ internal static class E2eBenchmark
 
         E2eReport.AppendTables(text, results, systems, options.InFlight);
         E2eReport.AppendWarmupCheck(text, results, systems);
+        E2eReport.AppendCpu(text, results, systems, options.InFlight);
         text.AppendLine();
         // Issue 18's goals, as ratios within a round; a peer that was skipped is "not measured", never a verdict.
         text.AppendLine("Goals (issue 18):");

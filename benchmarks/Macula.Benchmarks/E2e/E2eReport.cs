@@ -60,6 +60,28 @@ internal static class E2eReport
         }
     }
 
+    /// <summary>
+    /// CPU per call by process at the round's concurrency (a second run of the concurrent phase after each round),
+    /// and the throughput the machine's cores could carry at that cost: how far each system is from its CPU bound.
+    /// </summary>
+    public static void AppendCpu(StringBuilder text, Dictionary<(string System, string Kind), List<Figures>> results, IReadOnlyList<string> systems, int inFlight)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var (kind, _) in Kinds)
+        {
+            text.AppendLine();
+            text.AppendLine(inv, $"### CPU per call, {kind} at {inFlight} in flight (us, median over rounds; user + system time of each process)");
+            text.AppendLine();
+            text.AppendLine(inv, $"| system | client | server | nats-server | total | {Environment.ProcessorCount}-core ceiling (calls/s) | measured c={inFlight} / ceiling |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            foreach (string system in systems)
+            {
+                string Cell(Func<CpuPerCall, double> pick, string format) => Format(Median(results, system, kind, f => f.Cpu is { } c ? pick(c) : double.NaN), format);
+                text.AppendLine(inv, $"| {system} | {Cell(c => c.ClientUs, "0.0")} | {Cell(c => c.ServerUs, "0.0")} | {Cell(c => c.BrokerUs, "0.0")} | {Cell(c => c.TotalUs, "0.0")} | {Cell(c => c.CeilingPerSecond, "0")} | {Format(Median(results, system, kind, f => f.Cpu is { } c ? f.CallsPerSecond / c.CeilingPerSecond : double.NaN), "0.00")} |");
+            }
+        }
+    }
+
     private static double Median(Dictionary<(string System, string Kind), List<Figures>> results, string system, string kind, Func<Figures, double> pick) =>
         results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
 

@@ -89,6 +89,14 @@ internal sealed class ProcessPeer : IDisposable
         return ParseFigures("{" + json, _client.Name);
     }
 
+    /// <summary>The CPU per call of the peer's client, server and <paramref name="broker"/> over <paramref name="plan"/>.</summary>
+    public async Task<CpuPerCall> MeasureCpuAsync(string kind, RoundPlan plan, Process broker, CancellationToken cancellationToken)
+    {
+        var cpu = CpuMeter.Start(_client.Process, _server.Process, broker);
+        await RunAsync(kind, plan, cancellationToken).ConfigureAwait(false);
+        return cpu.PerCall(plan.Calls);
+    }
+
     public void Dispose()
     {
         _client.Dispose();
@@ -180,6 +188,8 @@ internal sealed class ProcessPeer : IDisposable
         }
 
         public string Name { get; }
+
+        public Process Process => _process;
 
         public static PeerProcess Start(string name, string executable, string[] args)
         {

@@ -24,6 +24,9 @@ internal sealed class ServerProcess : IDisposable
 
     public Uri HttpAddress { get; }
 
+    /// <summary>The child process (for its CPU time).</summary>
+    public Process Process => _process;
+
     public static async Task<ServerProcess> StartAsync(string natsUrl, string realm, CancellationToken cancellationToken)
     {
         var start = SelfStartInfo("e2e-server", natsUrl, realm);

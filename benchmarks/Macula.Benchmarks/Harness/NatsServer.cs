@@ -19,6 +19,9 @@ internal sealed class NatsServer : IDisposable
 
     public int Port { get; }
 
+    /// <summary>The nats-server process (for its CPU time).</summary>
+    public Process Process => _process;
+
     public string Version { get; }
 
     public string Url => $"nats://127.0.0.1:{Port}";
