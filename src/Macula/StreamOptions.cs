@@ -29,9 +29,9 @@ public sealed record StreamOptions
 
     internal void Validate()
     {
-        if (OpenTimeout < Validation.MinStreamOpenTimeout || OpenTimeout > Validation.MaxStreamOpenTimeout)
+        if (Validation.StreamOpenTimeoutProblem(OpenTimeout) is { } problem)
         {
-            throw new ArgumentOutOfRangeException(nameof(OpenTimeout), OpenTimeout, $"StreamOptions.OpenTimeout must be between {Validation.MinStreamOpenTimeout.TotalMilliseconds:0} ms and {Validation.MaxStreamOpenTimeout.TotalMinutes:0} minutes.");
+            throw new ArgumentOutOfRangeException(nameof(OpenTimeout), OpenTimeout, $"StreamOptions.OpenTimeout {problem}.");
         }
 
         if (Window is < 1 or > Validation.MaxStreamWindow)

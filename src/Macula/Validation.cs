@@ -77,6 +77,9 @@ internal static class Validation
 
     public static string? TimeoutProblem(TimeSpan? value) => value <= TimeSpan.Zero ? "must be positive" : null;
 
+    public static string? StreamOpenTimeoutProblem(TimeSpan value) =>
+        value < MinStreamOpenTimeout || value > MaxStreamOpenTimeout ? $"must be between {MinStreamOpenTimeout.TotalMilliseconds:0} ms and {MaxStreamOpenTimeout.TotalMinutes:0} minutes" : null;
+
     public static string? HedgeAfterProblem(TimeSpan? value) => value <= TimeSpan.Zero ? "must be positive (or unset for no hedging)" : null;
 
     public static string? MaxAttemptsProblem(int? value) => value is < 1 ? "must be at least 1 (or unset for min(3, providers))" : null;
