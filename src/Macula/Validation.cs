@@ -15,6 +15,18 @@ internal static class Validation
     /// <summary>The largest stream credit window (<see cref="StreamOptions.Window"/>).</summary>
     public const int MaxStreamWindow = 65536;
 
+    /// <summary>The most calls of one service a provider may run at once (<see cref="LoadSheddingOptions.MaxConcurrency"/>).</summary>
+    public const int MaxConcurrency = 65536;
+
+    /// <summary>The longest queue of calls waiting for a slot (<see cref="LoadSheddingOptions.QueueLength"/>).</summary>
+    public const int MaxQueueLength = 65536;
+
+    /// <summary>The longest a queued call may wait for a slot (<see cref="LoadSheddingOptions.MaxQueueWait"/>).</summary>
+    public static readonly TimeSpan MaxQueueWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>The most characters of a name or reason read from the wire that a log line quotes (the rest is cut).</summary>
+    public const int MaxQuotedLength = 128;
+
     /// <summary>
     /// Why <paramref name="value"/> cannot be a realm name or node id (one NATS subject token of letters, digits, '-'
     /// and '_'), or <see langword="null"/> when it can: "must not be empty", or "has the character 'c': use ...".

@@ -9,10 +9,10 @@ namespace Macula.Rpc.Server;
 
 /// <summary>
 /// Serves one service on this node: subscribes to its provider subject, runs each call on the implementation
-/// (concurrently), replies with a status, honours deadlines and cancel messages, keeps the advertisement fresh, and on
+/// (concurrently, on the thread pool, within its load-shedding limit: ProviderHost.Admission.cs), replies with a status, honours deadlines and cancel messages, keeps the advertisement fresh, and on
 /// dispose withdraws, drains and unsubscribes.
 /// </summary>
-internal sealed class ProviderHost : IAsyncDisposable
+internal sealed partial class ProviderHost : IAsyncDisposable
 {
     private readonly ProviderRuntime _runtime;
     private readonly ServiceDescriptor _service;
@@ -34,7 +34,11 @@ internal sealed class ProviderHost : IAsyncDisposable
         _activate = activate;
         _onClosed = onClosed;
         Subject = Subjects.Rpc(runtime.Realm, service.Name, runtime.NodeId);
+        Gate = new ConcurrencyGate(service.Name, runtime.NodeId, runtime.Options.LoadShedding, runtime.Time);
     }
+
+    /// <summary>The load shedding of this service's calls (ProviderHost.Admission.cs).</summary>
+    public ConcurrencyGate Gate { get; }
 
     public string Subject { get; }
 
@@ -58,6 +62,7 @@ internal sealed class ProviderHost : IAsyncDisposable
     public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
     {
         var host = new ProviderHost(runtime, service, activate, onClosed);
+        MaculaDiagnostics.AddGate(host.Gate);
         host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
@@ -121,8 +126,7 @@ internal sealed class ProviderHost : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
-        // Calls run concurrently: the subscription goes on to the next message at once.
-        _ = HandleAsync(message);
+        Admit(message);
         return ValueTask.CompletedTask;
     }
 
@@ -313,6 +317,7 @@ internal sealed class ProviderHost : IAsyncDisposable
 
         // Drain: refuse new calls (callers fail over safely on ShuttingDown), give running ones the grace period.
         _draining = true;
+        Gate.ShedQueued();
         var graceEnds = _runtime.Time.GetTimestamp() + (long)(_runtime.Options.ShutdownGracePeriod.TotalSeconds * _runtime.Time.TimestampFrequency);
         while (Volatile.Read(ref _running) > 0 && _runtime.Time.GetTimestamp() < graceEnds)
         {
@@ -349,6 +354,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        MaculaDiagnostics.RemoveGate(Gate);
         _onClosed(this);
     }
 }

@@ -1,0 +1,52 @@
+namespace Macula;
+
+/// <summary>
+/// How a provider sheds load: each service it provides runs at most <see cref="MaxConcurrency"/> calls at once;
+/// up to <see cref="QueueLength"/> more wait, each at most <see cref="MaxQueueWait"/>; any other call is answered
+/// <see cref="MaculaErrorCode.Overloaded"/> at once, before it runs, so its client fails over safely
+/// (docs/rpc-semantics.md).
+/// </summary>
+public sealed record LoadSheddingOptions
+{
+    /// <summary>The defaults: <see cref="Environment.ProcessorCount"/> × 32 calls in flight per service, a queue of as many again, waiting at most 1 s.</summary>
+    public static LoadSheddingOptions Default { get; } = new();
+
+    /// <summary>
+    /// The calls of one service that may run at once on this node (streams are not counted). A call keeps its slot
+    /// until its handler returns, also after it was cancelled: a handler that ignores its token still holds one.
+    /// Default <see cref="Environment.ProcessorCount"/> × 32 (handlers are expected to await I/O; lower it for
+    /// CPU-bound ones).
+    /// </summary>
+    public int MaxConcurrency { get; init; } = Math.Min(Environment.ProcessorCount * 32, Validation.MaxConcurrency);
+
+    /// <summary>
+    /// How many calls of one service may wait for a slot, in arrival order, when all are taken; 0 sheds at once.
+    /// Default the same as <see cref="MaxConcurrency"/>.
+    /// </summary>
+    public int QueueLength { get; init; } = Math.Min(Environment.ProcessorCount * 32, Validation.MaxQueueLength);
+
+    /// <summary>
+    /// How long a queued call waits for a slot before it is answered <see cref="MaculaErrorCode.Overloaded"/>
+    /// (a call whose deadline passes meanwhile is answered <see cref="MaculaErrorCode.DeadlineExceeded"/> when it
+    /// starts). Default 1 s.
+    /// </summary>
+    public TimeSpan MaxQueueWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    internal void Validate()
+    {
+        if (MaxConcurrency < 1 || MaxConcurrency > Validation.MaxConcurrency)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, $"LoadSheddingOptions.MaxConcurrency is {MaxConcurrency}; it must be between 1 and {Validation.MaxConcurrency}.");
+        }
+
+        if (QueueLength < 0 || QueueLength > Validation.MaxQueueLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(QueueLength), QueueLength, $"LoadSheddingOptions.QueueLength is {QueueLength}; it must be between 0 and {Validation.MaxQueueLength}.");
+        }
+
+        if (MaxQueueWait < TimeSpan.Zero || MaxQueueWait > Validation.MaxQueueWait)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxQueueWait), MaxQueueWait, $"LoadSheddingOptions.MaxQueueWait is {MaxQueueWait}; it must be between 0 and {Validation.MaxQueueWait.TotalSeconds:0} s.");
+        }
+    }
+}
