@@ -107,6 +107,8 @@ public static class MaculaDiagnostics
 
     internal static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>("macula.events.dropped", "{event}", "Events dropped before a handler saw them (bad payload, unknown event, other wire version), by contract and reason.");
 
+    internal static readonly Counter<long> BadMessages = Meter.CreateCounter<long>("macula.bad_messages", "{message}", "Messages a node dropped as malformed (also those whose event was not reported, past 10 a second).");
+
     internal static readonly Counter<long> ServerShed = Meter.CreateCounter<long>("macula.rpc.server.shed", "{call}", "Calls a provider answered Overloaded (load shedding), by service and node.");
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<ILoadGauge, byte> Gates = new();
