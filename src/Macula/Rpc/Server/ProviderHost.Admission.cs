@@ -6,7 +6,8 @@ namespace Macula.Rpc.Server;
 /// Admission of calls (<see cref="LoadSheddingOptions"/>): the subscription's delivery loop only decides, never runs a
 /// handler, so a handler that blocks its thread cannot stall the other calls of its service. A call with a slot runs
 /// on the thread pool; one without waits in the bounded queue; any other is answered Overloaded at once, before it ran.
-/// Stream opens skip the gate (a stream lives long; its credit window bounds it) but are dispatched the same way.
+/// Stream opens skip the gate (a stream lives long; its credit window bounds it) but are dispatched the same way, as
+/// are calls of an unknown method (refused without running anything).
 /// </summary>
 internal sealed partial class ProviderHost
 {
@@ -14,7 +15,10 @@ internal sealed partial class ProviderHost
     {
         var headers = message.Headers;
         string? methodName = headers?[WireProtocol.MethodHeader];
-        if (headers?[WireProtocol.StreamHeader] is not null || (methodName is not null && _service.FindMethod(methodName) is { Streaming: true }))
+        var method = methodName is null ? null : _service.FindMethod(methodName);
+
+        // A stream open, or a call of no method (answered MethodNotFound at once, reported rate-limited), takes no slot.
+        if (method is null || method.Streaming || headers?[WireProtocol.StreamHeader] is not null)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.HandleAsync(s.Message), (Host: this, Message: message), preferLocal: false);
             return;
