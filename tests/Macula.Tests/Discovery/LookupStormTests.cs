@@ -8,6 +8,7 @@ namespace Macula.Tests.Discovery;
 /// The overload probe's "failed calls become a DHT lookup storm": concurrent refreshes of one service make one lookup,
 /// and refreshes that keep finding the same providers back off, serving the last result meanwhile.
 /// </summary>
+[Collection(Macula.Tests.Rpc.HeavyLoadCollection.Name)]
 public sealed class LookupStormTests
 {
     private sealed class GatedRegistry : IServiceRegistry

@@ -11,6 +11,7 @@ namespace Macula.Tests.Security;
 /// The overload probe's "logs are attacker-sized": bad requests make a bounded number of events (10 a second), each
 /// quoting a bounded part of what came from the wire, and the next one let through says how many were suppressed.
 /// </summary>
+[Collection(Macula.Tests.Rpc.HeavyLoadCollection.Name)]
 public sealed class BadMessageLogTests
 {
     [Fact]

@@ -6,8 +6,8 @@ namespace Macula.Rpc.Server;
 /// Admission of calls (<see cref="LoadSheddingOptions"/>): the subscription's delivery loop only decides, never runs a
 /// handler, so a handler that blocks its thread cannot stall the other calls of its service. A call with a slot runs
 /// on the thread pool; one without waits in the bounded queue; any other is answered Overloaded at once, before it ran.
-/// Stream opens skip the gate (a stream lives long; its credit window bounds it) but are dispatched the same way, as
-/// are calls of an unknown method (refused without running anything).
+/// Stream opens skip the gate (a stream lives long; its credit window bounds it) but are dispatched the same way; calls
+/// of an unknown method are refused here, without a slot.
 /// </summary>
 internal sealed partial class ProviderHost
 {
@@ -17,8 +17,15 @@ internal sealed partial class ProviderHost
         string? methodName = headers?[WireProtocol.MethodHeader];
         var method = methodName is null ? null : _service.FindMethod(methodName);
 
-        // A stream open, or a call of no method (answered MethodNotFound at once, reported rate-limited), takes no slot.
-        if (method is null || method.Streaming || headers?[WireProtocol.StreamHeader] is not null)
+        if (method is null)
+        {
+            // Refused without a slot: reported (rate-limited by the event sink) and answered MethodNotFound.
+            _ = RefuseUnknownAsync(message, methodName);
+            return;
+        }
+
+        // A stream open takes no slot either.
+        if (method.Streaming || headers?[WireProtocol.StreamHeader] is not null)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.HandleAsync(s.Message), (Host: this, Message: message), preferLocal: false);
             return;
@@ -61,6 +68,21 @@ internal sealed partial class ProviderHost
         else
         {
             await ShedAsync(message, queued: true).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RefuseUnknownAsync(TransportMessage message, string? methodName)
+    {
+        try
+        {
+            // The name comes from the wire: the reply and the event quote at most Validation.MaxQuotedLength of it.
+            string what = methodName is null ? "no method header" : $"unknown method '{Security.LogThrottle.Quote(methodName, Validation.MaxQuotedLength)}'";
+            _runtime.Events.BadMessage(Subject, what);
+            await ReplyErrorAsync(message.ReplyTo!, MaculaErrorCode.MethodNotFound, $"The service '{_service.Name}' on {_runtime.NodeId} has {what}.").ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _runtime.Events.BackgroundError($"refusing a call of {_service.Name}", ex);
         }
     }
 
