@@ -38,6 +38,21 @@ internal sealed class MaculaOptionsValidator(MaculaTransportRegistration transpo
             failures.Add($"Macula:DiscoveryCacheTtl {options.DiscoveryCacheTtl} must not be negative.");
         }
 
+        if (options.MaxConcurrency < 1 || options.MaxConcurrency > Validation.MaxConcurrency)
+        {
+            failures.Add($"Macula:MaxConcurrency {options.MaxConcurrency} must be between 1 and {Validation.MaxConcurrency}.");
+        }
+
+        if (options.QueueLength < 0 || options.QueueLength > Validation.MaxQueueLength)
+        {
+            failures.Add($"Macula:QueueLength {options.QueueLength} must be between 0 and {Validation.MaxQueueLength}.");
+        }
+
+        if (options.MaxQueueWait < TimeSpan.Zero || options.MaxQueueWait > Validation.MaxQueueWait)
+        {
+            failures.Add($"Macula:MaxQueueWait {options.MaxQueueWait} must be between 0 and {Validation.MaxQueueWait.TotalSeconds:0} s.");
+        }
+
         if (options.Timeout <= TimeSpan.Zero)
         {
             failures.Add($"Macula:Timeout {options.Timeout} must be positive.");

@@ -176,6 +176,27 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Load_shedding_binds_from_configuration_and_bad_limits_name_the_option()
+    {
+        var network = new InMemoryNetwork();
+        using var provider = BuildHost(network, "shedding", s => s.AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>(), new()
+        {
+            ["Macula:MaxConcurrency"] = "7",
+            ["Macula:QueueLength"] = "3",
+            ["Macula:MaxQueueWait"] = "00:00:02",
+        });
+        await provider.StartAsync();
+        var node = await provider.Services.GetRequiredService<Task<MaculaNode>>();
+        Assert.Equal(new LoadSheddingOptions { MaxConcurrency = 7, QueueLength = 3, MaxQueueWait = TimeSpan.FromSeconds(2) }, node.Options.LoadShedding);
+        await provider.StopAsync();
+
+        using var bad = BuildHost(network, "bad", _ => { }, new() { ["Macula:MaxConcurrency"] = "0", ["Macula:MaxQueueWait"] = "00:05:00" });
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => bad.StartAsync());
+        Assert.Contains("Macula:MaxConcurrency 0", ex.Message);
+        Assert.Contains("Macula:MaxQueueWait", ex.Message);
+    }
+
+    [Fact]
     public async Task Bad_options_stop_the_start_with_a_message_naming_the_option()
     {
         var network = new InMemoryNetwork();

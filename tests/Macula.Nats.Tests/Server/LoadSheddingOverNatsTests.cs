@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Macula.Nats.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Macula.Nats.Tests.Server;
 
@@ -47,7 +49,7 @@ public sealed class LoadProbe(string name) : ILoadProbe
 
 /// <summary>Load shedding over a real nats-server (issue 20, point 5): the same guarantees as in memory.</summary>
 [Collection(NatsServerCollection.Name)]
-public sealed class LoadSheddingOverNatsTests(NatsServerFixture fixture)
+public sealed class LoadSheddingOverNatsTests(NatsServerFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(2);
 
@@ -70,6 +72,7 @@ public sealed class LoadSheddingOverNatsTests(NatsServerFixture fixture)
         var probe = client.CreateClient<ILoadProbe>(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = HangGuard });
         Assert.Equal(2, (await client.FindProvidersAsync("LoadProbe")).Count);
 
+        var clock = Stopwatch.StartNew();
         int done = 0;
         var othersDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var calls = Enumerable.Range(0, callers).Select(async id =>
@@ -88,6 +91,7 @@ public sealed class LoadSheddingOverNatsTests(NatsServerFixture fixture)
         }).ToList();
 
         await othersDone.Task.WaitAsync(HangGuard);
+        output.WriteLine($"MEASURE shed over NATS: {callers - limit - queue} of {callers} calls shed and served elsewhere in {clock.Elapsed.TotalMilliseconds:0} ms; {limit} held, {queue} queued");
         var gate = slowNode.GateOf("LoadProbe")!;
         Assert.Equal(limit, slow.InFlight);
         Assert.Equal(queue, gate.Queued);
