@@ -32,8 +32,31 @@ public sealed record LoadSheddingOptions
     /// </summary>
     public TimeSpan MaxQueueWait { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Lower limits for single methods, by <c>"Service/Method"</c> (wire names, as the server span is named): a call of
+    /// such a method beyond its limit is answered <see cref="MaculaErrorCode.Overloaded"/> at once (a method has no
+    /// queue of its own; it waits in its service's). Each value from 1 to <see cref="MaxConcurrency"/>'s maximum. A key
+    /// naming a method the provided service does not have fails <c>ProvideAsync</c>. Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> MethodLimits { get; init; } = new Dictionary<string, int>();
+
     internal void Validate()
     {
+        ArgumentNullException.ThrowIfNull(MethodLimits, nameof(MethodLimits));
+        foreach (var (key, limit) in MethodLimits)
+        {
+            int slash = key.IndexOf('/', StringComparison.Ordinal);
+            if (slash <= 0 || slash == key.Length - 1)
+            {
+                throw new ArgumentException($"LoadSheddingOptions.MethodLimits has the key '{key}': use \"Service/Method\".", nameof(MethodLimits));
+            }
+
+            if (limit < 1 || limit > Validation.MaxConcurrency)
+            {
+                throw new ArgumentOutOfRangeException(nameof(MethodLimits), limit, $"LoadSheddingOptions.MethodLimits['{key}'] is {limit}; it must be between 1 and {Validation.MaxConcurrency}.");
+            }
+        }
+
         if (MaxConcurrency < 1 || MaxConcurrency > Validation.MaxConcurrency)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, $"LoadSheddingOptions.MaxConcurrency is {MaxConcurrency}; it must be between 1 and {Validation.MaxConcurrency}.");

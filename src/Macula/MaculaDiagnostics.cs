@@ -118,7 +118,7 @@ public static class MaculaDiagnostics
     static MaculaDiagnostics()
     {
         Meter.CreateObservableGauge("macula.rpc.circuit.open", () => Volatile.Read(ref _openCircuits), "{circuit}", "Provider circuits currently open.");
-        Meter.CreateObservableGauge("macula.rpc.server.concurrency_limit", () => GateMeasurements(static g => g.Limit), "{call}", "The calls a provider runs at once per service (LoadSheddingOptions.MaxConcurrency), by service and node.");
+        Meter.CreateObservableGauge("macula.rpc.server.concurrency_limit", () => GateMeasurements(static g => g.Limit), "{call}", "The calls a provider runs at once per service (LoadSheddingOptions.MaxConcurrency), by service and node; and per method where LoadSheddingOptions.MethodLimits sets one (tagged with the method).");
         Meter.CreateObservableGauge("macula.rpc.server.in_flight", () => GateMeasurements(static g => g.Running), "{call}", "Calls a provider is running now, by service and node.");
         Meter.CreateObservableGauge("macula.rpc.server.queued", () => GateMeasurements(static g => g.Queued), "{call}", "Calls waiting for a slot at a provider, by service and node.");
     }
@@ -132,7 +132,9 @@ public static class MaculaDiagnostics
     {
         foreach (var gate in Gates.Keys)
         {
-            yield return new Measurement<int>(value(gate), new KeyValuePair<string, object?>(Tags.RpcService, gate.Service), new KeyValuePair<string, object?>(Tags.NodeId, gate.NodeId));
+            yield return gate.Method is null
+                ? new Measurement<int>(value(gate), new KeyValuePair<string, object?>(Tags.RpcService, gate.Service), new KeyValuePair<string, object?>(Tags.NodeId, gate.NodeId))
+                : new Measurement<int>(value(gate), new KeyValuePair<string, object?>(Tags.RpcService, gate.Service), new KeyValuePair<string, object?>(Tags.RpcMethod, gate.Method), new KeyValuePair<string, object?>(Tags.NodeId, gate.NodeId));
         }
     }
 
@@ -162,6 +164,9 @@ internal interface ILoadGauge
     string Service { get; }
 
     string NodeId { get; }
+
+    /// <summary>The method of a per-method limit, or <see langword="null"/> for the service's.</summary>
+    string? Method { get; }
 
     int Limit { get; }
 

@@ -165,6 +165,42 @@ public sealed class LoadSheddingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_method_limit_sheds_that_method_beyond_it_while_other_methods_of_the_service_are_served()
+    {
+        var shedding = new LoadSheddingOptions { MethodLimits = new Dictionary<string, int> { ["Probe/ChargeAsync"] = 1 } };
+        await using var mesh = await GatedMesh.StartAsync(1, shedding);
+        var (node, impl) = mesh.Providers[0];
+        impl.InFlightTarget = 1;
+        var probe = mesh.Client.CreateClient<IProbe>(new ClientOptions { Timeout = HangGuard });
+
+        var holding = probe.ChargeAsync(1).AsTask();
+        await impl.InFlightReached.Task.WaitAsync(HangGuard);
+        var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.ChargeAsync(2).AsTask().WaitAsync(HangGuard));
+        Assert.Equal(MaculaErrorCode.Overloaded, ex.Code);
+        Assert.Contains("MethodLimits", ex.Attempts[0].Message);
+        Assert.False(impl.Executions.ContainsKey(2));
+        Assert.Equal("p0", await probe.WhoAsync().AsTask().WaitAsync(HangGuard));
+
+        impl.Gate.TrySetResult();
+        Assert.Equal("p0", await holding.WaitAsync(HangGuard));
+        Assert.Equal(0, node.GateOf("Probe")!.Shed); // the method's limit shed it, not the service's
+    }
+
+    [Fact]
+    public async Task A_method_limit_naming_a_method_the_service_lacks_fails_ProvideAsync_naming_it()
+    {
+        var network = new Macula.Transport.InMemory.InMemoryNetwork();
+        await using var node = await MaculaNode.StartAsync(new MaculaNodeOptions
+        {
+            Transport = network.CreateTransport(),
+            LoadShedding = new LoadSheddingOptions { MethodLimits = new Dictionary<string, int> { ["Probe/NoSuchAsync"] = 1 } },
+        });
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => node.ProvideAsync<IProbe>(new GatedProbe("p")));
+        Assert.Contains("'Probe/NoSuchAsync'", ex.Message);
+    }
+
+    [Fact]
     public async Task Calls_beyond_the_limit_and_a_queue_of_zero_are_refused_at_once()
     {
         var gate = new Macula.Rpc.Server.ConcurrencyGate("S", "n", new LoadSheddingOptions { MaxConcurrency = 2, QueueLength = 0 }, TimeProvider.System);
@@ -215,6 +251,23 @@ public sealed class LoadSheddingTests(ITestOutputHelper output)
 
         var ex = Assert.ThrowsAny<ArgumentException>(options.Validate);
         Assert.Contains("LoadSheddingOptions.", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("NoSlash", 1)]
+    [InlineData("/Method", 1)]
+    [InlineData("Service/", 1)]
+    [InlineData("Service/Method", 0)]
+    public void Method_limits_with_a_bad_key_or_value_are_refused_naming_the_option(string key, int limit)
+    {
+        var options = new MaculaNodeOptions
+        {
+            Transport = new Macula.Transport.InMemory.InMemoryNetwork().CreateTransport(),
+            LoadShedding = new LoadSheddingOptions { MethodLimits = new Dictionary<string, int> { [key] = limit } },
+        };
+
+        var ex = Assert.ThrowsAny<ArgumentException>(options.Validate);
+        Assert.Contains("LoadSheddingOptions.MethodLimits", ex.Message);
     }
 
     [Fact]

@@ -16,14 +16,23 @@ internal sealed class ConcurrencyGate : ILoadGauge
     private long _shed;
 
     public ConcurrencyGate(string service, string nodeId, LoadSheddingOptions options, TimeProvider time)
+        : this(service, null, nodeId, options.MaxConcurrency, options.QueueLength, options.MaxQueueWait, time)
+    {
+    }
+
+    public ConcurrencyGate(string service, string? method, string nodeId, int limit, int queueLength, TimeSpan maxQueueWait, TimeProvider time)
     {
         Service = service;
+        Method = method;
         NodeId = nodeId;
-        Limit = options.MaxConcurrency;
-        QueueLength = options.QueueLength;
-        MaxQueueWait = options.MaxQueueWait;
+        Limit = limit;
+        QueueLength = queueLength;
+        MaxQueueWait = maxQueueWait;
         _time = time;
     }
+
+    /// <summary>The method this gate limits, or <see langword="null"/> for the whole service.</summary>
+    public string? Method { get; }
 
     /// <summary>How a call was admitted.</summary>
     public enum Admission

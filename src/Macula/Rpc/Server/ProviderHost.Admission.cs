@@ -11,6 +11,53 @@ namespace Macula.Rpc.Server;
 /// </summary>
 internal sealed partial class ProviderHost
 {
+    /// <summary>The per-method limits of this service (<see cref="LoadSheddingOptions.MethodLimits"/>), by method name, or null.</summary>
+    private readonly Dictionary<string, ConcurrencyGate>? _methodGates;
+
+    /// <summary>The gate of <paramref name="method"/>'s own limit, or <see langword="null"/>.</summary>
+    public ConcurrencyGate? MethodGate(string method) => _methodGates?.GetValueOrDefault(method);
+
+    private static Dictionary<string, ConcurrencyGate>? MethodGates(ServiceDescriptor service, ProviderRuntime runtime)
+    {
+        Dictionary<string, ConcurrencyGate>? gates = null;
+        string prefix = service.Name + "/";
+        foreach (var (key, limit) in runtime.Options.LoadShedding.MethodLimits)
+        {
+            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            string name = key[prefix.Length..];
+            if (service.FindMethod(name) is null)
+            {
+                throw new ArgumentException($"LoadSheddingOptions.MethodLimits names '{key}', but the service '{service.Name}' has no method '{name}' (methods: {string.Join(", ", service.Methods.Select(m => m.Name))}).", nameof(LoadSheddingOptions.MethodLimits));
+            }
+
+            (gates ??= new(StringComparer.Ordinal))[name] = new ConcurrencyGate(service.Name, name, runtime.NodeId, limit, 0, TimeSpan.Zero, runtime.Time);
+        }
+
+        return gates;
+    }
+
+    private void RegisterGates()
+    {
+        MaculaDiagnostics.AddGate(Gate);
+        foreach (var gate in _methodGates?.Values ?? Enumerable.Empty<ConcurrencyGate>())
+        {
+            MaculaDiagnostics.AddGate(gate);
+        }
+    }
+
+    private void UnregisterGates()
+    {
+        MaculaDiagnostics.RemoveGate(Gate);
+        foreach (var gate in _methodGates?.Values ?? Enumerable.Empty<ConcurrencyGate>())
+        {
+            MaculaDiagnostics.RemoveGate(gate);
+        }
+    }
+
     private void Admit(TransportMessage message)
     {
         var headers = message.Headers;
@@ -31,21 +78,30 @@ internal sealed partial class ProviderHost
             return;
         }
 
+        // A method's own limit first (it has no queue): its slot is held while the call waits in the service's queue.
+        var methodGate = MethodGate(method.Name);
+        if (methodGate is not null && methodGate.TryEnter(out _) == ConcurrencyGate.Admission.Shed)
+        {
+            _ = ShedAsync(message, queued: false, methodGate);
+            return;
+        }
+
         switch (Gate.TryEnter(out var granted))
         {
             case ConcurrencyGate.Admission.Run:
-                ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.RunAdmittedAsync(s.Message), (Host: this, Message: message), preferLocal: false);
+                ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.RunAdmittedAsync(s.Message, s.MethodGate), (Host: this, Message: message, MethodGate: methodGate), preferLocal: false);
                 break;
             case ConcurrencyGate.Admission.Queued:
-                _ = RunWhenGrantedAsync(granted!, message);
+                _ = RunWhenGrantedAsync(granted!, message, methodGate);
                 break;
             default:
-                _ = ShedAsync(message, queued: false);
+                methodGate?.Exit();
+                _ = ShedAsync(message, queued: false, null);
                 break;
         }
     }
 
-    private async Task RunAdmittedAsync(TransportMessage message)
+    private async Task RunAdmittedAsync(TransportMessage message, ConcurrencyGate? methodGate)
     {
         try
         {
@@ -55,19 +111,21 @@ internal sealed partial class ProviderHost
         {
             // Only now: a handler that ignored its cancellation keeps its slot until it really returns.
             Gate.Exit();
+            methodGate?.Exit();
         }
     }
 
-    private async Task RunWhenGrantedAsync(Task<bool> granted, TransportMessage message)
+    private async Task RunWhenGrantedAsync(Task<bool> granted, TransportMessage message, ConcurrencyGate? methodGate)
     {
         // The gate completes the wait asynchronously, so this continues on the thread pool.
         if (await granted.ConfigureAwait(false))
         {
-            await RunAdmittedAsync(message).ConfigureAwait(false);
+            await RunAdmittedAsync(message, methodGate).ConfigureAwait(false);
         }
         else
         {
-            await ShedAsync(message, queued: true).ConfigureAwait(false);
+            methodGate?.Exit();
+            await ShedAsync(message, queued: true, null).ConfigureAwait(false);
         }
     }
 
@@ -86,7 +144,7 @@ internal sealed partial class ProviderHost
         }
     }
 
-    private async Task ShedAsync(TransportMessage message, bool queued)
+    private async Task ShedAsync(TransportMessage message, bool queued, ConcurrencyGate? methodGate)
     {
         try
         {
@@ -97,7 +155,9 @@ internal sealed partial class ProviderHost
                 return;
             }
 
-            string why = queued
+            string why = methodGate is not null
+                ? $"{methodGate.Limit} calls of {methodGate.Method} run at once (LoadSheddingOptions.MethodLimits)"
+                : queued
                 ? $"the call waited {Gate.MaxQueueWait.TotalMilliseconds:0} ms (LoadSheddingOptions.MaxQueueWait) without a slot"
                 : $"{Gate.Limit} calls run (LoadSheddingOptions.MaxConcurrency) and {Gate.QueueLength} wait (LoadSheddingOptions.QueueLength)";
             await ReplyErrorAsync(message.ReplyTo!, MaculaErrorCode.Overloaded, $"The provider {_runtime.NodeId} of '{_service.Name}' is overloaded: {why}; the call did not run.").ConfigureAwait(false);

@@ -35,6 +35,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         _onClosed = onClosed;
         Subject = Subjects.Rpc(runtime.Realm, service.Name, runtime.NodeId);
         Gate = new ConcurrencyGate(service.Name, runtime.NodeId, runtime.Options.LoadShedding, runtime.Time);
+        _methodGates = MethodGates(service, runtime);
     }
 
     /// <summary>The load shedding of this service's calls (ProviderHost.Admission.cs).</summary>
@@ -62,7 +63,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
     public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
     {
         var host = new ProviderHost(runtime, service, activate, onClosed);
-        MaculaDiagnostics.AddGate(host.Gate);
+        host.RegisterGates();
         host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
@@ -354,7 +355,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         }
 
         _stopping.Dispose();
-        MaculaDiagnostics.RemoveGate(Gate);
+        UnregisterGates();
         _onClosed(this);
     }
 }
