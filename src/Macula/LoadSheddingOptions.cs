@@ -8,6 +8,9 @@ namespace Macula;
 /// </summary>
 public sealed record LoadSheddingOptions
 {
+    /// <summary>One shared empty map, so two options records with the defaults are equal (declared before <see cref="Default"/>, which uses it).</summary>
+    private static readonly IReadOnlyDictionary<string, int> NoMethodLimits = new Dictionary<string, int>();
+
     /// <summary>The defaults: <see cref="Environment.ProcessorCount"/> × 32 calls in flight per service, a queue of as many again, waiting at most 1 s.</summary>
     public static LoadSheddingOptions Default { get; } = new();
 
@@ -38,7 +41,7 @@ public sealed record LoadSheddingOptions
     /// queue of its own; it waits in its service's). Each value from 1 to <see cref="MaxConcurrency"/>'s maximum. A key
     /// naming a method the provided service does not have fails <c>ProvideAsync</c>. Default: none.
     /// </summary>
-    public IReadOnlyDictionary<string, int> MethodLimits { get; init; } = new Dictionary<string, int>();
+    public IReadOnlyDictionary<string, int> MethodLimits { get; init; } = NoMethodLimits;
 
     internal void Validate()
     {
