@@ -169,8 +169,9 @@ internal sealed partial class ServiceClient
     }
 
     /// <summary>
-    /// A provider could not decode the request (too deep, malformed, a type it reads differently): every provider of
-    /// the service reads it with the same contract, so trying the others would only repeat the refusal.
+    /// A provider could not decode the request (too deep, malformed, a type it reads differently), or its result was
+    /// too large to send: every provider of the service reads the request and makes the result the same way, so trying
+    /// the others would only repeat the failure (<see cref="IsDeterministic"/>).
     /// </summary>
     private MaculaRpcException Refused(MethodDescriptor method, in Outcome outcome, List<MaculaAttempt>? attempts) => outcome.Failure == MaculaErrorCode.PayloadTooLarge
         ? new(MaculaErrorCode.PayloadTooLarge, $"The result of {_service.Name}.{method.Name} on {outcome.Provider.NodeId} was too large to send ({outcome.Cause}); not retried on other providers, which would make the same result.", attempts)

@@ -9,8 +9,9 @@ namespace Macula.Rpc.Server;
 
 /// <summary>
 /// Serves one service on this node: subscribes to its provider subject, runs each call on the implementation
-/// (concurrently, on the thread pool, within its load-shedding limit: ProviderHost.Admission.cs), replies with a status, honours deadlines and cancel messages, keeps the advertisement fresh, and on
-/// dispose withdraws, drains and unsubscribes.
+/// (concurrently, on the thread pool, within its load-shedding limit: ProviderHost.Admission.cs), replies with a
+/// status, honours deadlines and cancel messages, keeps the advertisement fresh, and on dispose withdraws, drains and
+/// unsubscribes.
 /// </summary>
 internal sealed partial class ProviderHost : IAsyncDisposable
 {
@@ -63,11 +64,11 @@ internal sealed partial class ProviderHost : IAsyncDisposable
     public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
     {
         var host = new ProviderHost(runtime, service, activate, onClosed);
-        host.RegisterGates();
         host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
         host._readvertise = host.ReadvertiseLoopAsync();
+        host.RegisterGates();
         return host;
     }
 
