@@ -165,6 +165,35 @@ public sealed class LoadSheddingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_queued_call_cancelled_by_its_caller_never_runs()
+    {
+        var shedding = new LoadSheddingOptions { MaxConcurrency = 1, QueueLength = 1, MaxQueueWait = TimeSpan.FromSeconds(60) };
+        await using var mesh = await GatedMesh.StartAsync(1, shedding);
+        var (node, impl) = mesh.Providers[0];
+        impl.InFlightTarget = 1;
+        var probe = mesh.Client.CreateClient<IProbe>(new ClientOptions { Timeout = HangGuard });
+        var gate = node.GateOf("Probe")!;
+
+        var holding = probe.ChargeAsync(1).AsTask();
+        await impl.InFlightReached.Task.WaitAsync(HangGuard);
+        using var cancel = new CancellationTokenSource();
+        var queued = probe.ChargeAsync(2, cancel.Token).AsTask();
+        await UntilAsync(() => gate.Queued == 1);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+
+        // The provider reads its messages in order: once a later call was shed, it has read the cancel.
+        var shed = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.ChargeAsync(3).AsTask().WaitAsync(HangGuard));
+        Assert.Equal(MaculaErrorCode.Overloaded, shed.Code);
+
+        impl.Gate.TrySetResult();
+        Assert.Equal("p0", await holding.WaitAsync(HangGuard));
+        await UntilAsync(() => gate.Running == 0 && gate.Queued == 0);
+        Assert.False(impl.Executions.ContainsKey(2));
+        Assert.Equal([1], impl.Executions.Keys);
+    }
+
+    [Fact]
     public async Task A_method_limit_sheds_that_method_beyond_it_while_other_methods_of_the_service_are_served()
     {
         var shedding = new LoadSheddingOptions { MethodLimits = new Dictionary<string, int> { ["Probe/ChargeAsync"] = 1 } };

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Macula.Transport;
 
 namespace Macula.Rpc.Server;
@@ -13,6 +14,13 @@ internal sealed partial class ProviderHost
 {
     /// <summary>The per-method limits of this service (<see cref="LoadSheddingOptions.MethodLimits"/>), by method name, or null.</summary>
     private readonly Dictionary<string, ConcurrencyGate>? _methodGates;
+
+    /// <summary>
+    /// The call ids admitted (holding a slot or queued) but perhaps not yet in <see cref="InFlight"/>, and whether a
+    /// cancel came for them meanwhile (1): a cancel can overtake its call now that calls start on the thread pool.
+    /// Bounded by the limit and the queue.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, int> _admitted = new(StringComparer.Ordinal);
 
     /// <summary>The gate of <paramref name="method"/>'s own limit, or <see langword="null"/>.</summary>
     public ConcurrencyGate? MethodGate(string method) => _methodGates?.GetValueOrDefault(method);
@@ -86,7 +94,14 @@ internal sealed partial class ProviderHost
             return;
         }
 
-        switch (Gate.TryEnter(out var granted))
+        var admission = Gate.TryEnter(out var granted);
+        string? callId = headers?[WireProtocol.CallIdHeader];
+        if (callId is not null && admission != ConcurrencyGate.Admission.Shed)
+        {
+            _admitted.TryAdd(callId, 0);
+        }
+
+        switch (admission)
         {
             case ConcurrencyGate.Admission.Run:
                 ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.RunAdmittedAsync(s.Message, s.MethodGate), (Host: this, Message: message, MethodGate: methodGate), preferLocal: false);
@@ -103,12 +118,29 @@ internal sealed partial class ProviderHost
 
     private async Task RunAdmittedAsync(TransportMessage message, ConcurrencyGate? methodGate)
     {
+        string? callId = message.Headers?[WireProtocol.CallIdHeader];
         try
         {
+            if (callId is not null && _admitted.TryGetValue(callId, out int cancelled) && cancelled == 1)
+            {
+                // Cancelled while it waited: it never runs.
+                await ReplyErrorAsync(message.ReplyTo!, MaculaErrorCode.Cancelled, $"{_service.Name} on {_runtime.NodeId}: the call was cancelled before it started (Cancelled).").ConfigureAwait(false);
+                return;
+            }
+
             await HandleAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _runtime.Events.BackgroundError($"serving {_service.Name}", ex);
         }
         finally
         {
+            if (callId is not null)
+            {
+                _admitted.TryRemove(callId, out _);
+            }
+
             // Only now: a handler that ignored its cancellation keeps its slot until it really returns.
             Gate.Exit();
             methodGate?.Exit();
@@ -125,7 +157,37 @@ internal sealed partial class ProviderHost
         else
         {
             methodGate?.Exit();
+            if (message.Headers?[WireProtocol.CallIdHeader] is { } callId)
+            {
+                _admitted.TryRemove(callId, out _);
+            }
+
             await ShedAsync(message, queued: true, null).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A cancel for a call not in flight: marks it if it was admitted, and cancels it if it started meanwhile.</summary>
+    private void CancelAdmitted(string callId)
+    {
+        if (_admitted.TryUpdate(callId, 1, 0) && _inFlight.TryGetValue(callId, out var cts))
+        {
+            // It registered between the caller's look and the mark: it may not have seen the mark.
+            try
+            {
+                cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Called once a call is in <see cref="InFlight"/>: a cancel that overtook it cancels it now.</summary>
+    private void CancelIfCancelledEarly(string callId, CancellationTokenSource cts)
+    {
+        if (_admitted.TryGetValue(callId, out int cancelled) && cancelled == 1)
+        {
+            cts.Cancel();
         }
     }
 

@@ -118,6 +118,11 @@ internal sealed partial class ProviderHost : IAsyncDisposable
                     // The call finished meanwhile.
                 }
             }
+            else
+            {
+                // Admitted but not started yet (queued, or on its way to a pool thread): ProviderHost.Admission.cs.
+                CancelAdmitted(cancelId);
+            }
 
             return ValueTask.CompletedTask;
         }
@@ -203,6 +208,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         }
 
         _inFlight[callId] = cts;
+        CancelIfCancelledEarly(callId, cts);
         using var output = new PooledBufferWriter();
         try
         {
