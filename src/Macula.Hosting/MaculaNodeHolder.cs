@@ -34,6 +34,7 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, MaculaTr
                 AdvertiseTtl = o.AdvertiseTtl,
                 DiscoveryCacheTtl = o.DiscoveryCacheTtl,
                 ShutdownGracePeriod = o.ShutdownGracePeriod,
+                LoadShedding = new LoadSheddingOptions { MaxConcurrency = o.MaxConcurrency, QueueLength = o.QueueLength, MaxQueueWait = o.MaxQueueWait },
                 Resolvers = [.. resolvers.Select(r => r.Resolver)],
                 Compression = new CompressionOptions { Enabled = o.CompressionEnabled, MinBytes = o.CompressionMinBytes },
                 OnEvent = e => MaculaLogEvents.Log(logger, e),

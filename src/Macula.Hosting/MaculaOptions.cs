@@ -72,4 +72,16 @@ public sealed class MaculaOptions
 
     /// <summary>The smallest body the node compresses (<see cref="CompressionOptions.MinBytes"/>). Default 1024.</summary>
     public int CompressionMinBytes { get; set; } = CompressionOptions.Off.MinBytes;
+
+    /// <summary>
+    /// The calls each provided service runs at once (<see cref="LoadSheddingOptions.MaxConcurrency"/>). Default
+    /// <see cref="Environment.ProcessorCount"/> × 32.
+    /// </summary>
+    public int MaxConcurrency { get; set; } = LoadSheddingOptions.Default.MaxConcurrency;
+
+    /// <summary>The calls that may wait for a slot (<see cref="LoadSheddingOptions.QueueLength"/>). Default as <see cref="MaxConcurrency"/>.</summary>
+    public int QueueLength { get; set; } = LoadSheddingOptions.Default.QueueLength;
+
+    /// <summary>How long a queued call waits before it is answered Overloaded (<see cref="LoadSheddingOptions.MaxQueueWait"/>). Default 1 s.</summary>
+    public TimeSpan MaxQueueWait { get; set; } = LoadSheddingOptions.Default.MaxQueueWait;
 }

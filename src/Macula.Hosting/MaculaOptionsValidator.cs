@@ -31,6 +31,9 @@ internal sealed class MaculaOptionsValidator(MaculaTransportRegistration transpo
         // The limits are Macula's own (Validation), worded for configuration: "Macula:<key> <value> <problem>."
         Check(failures, nameof(options.AdvertiseTtl), options.AdvertiseTtl, Validation.AdvertiseTtlProblem(options.AdvertiseTtl));
         Check(failures, nameof(options.DiscoveryCacheTtl), options.DiscoveryCacheTtl, Validation.DiscoveryCacheTtlProblem(options.DiscoveryCacheTtl));
+        Check(failures, nameof(options.MaxConcurrency), options.MaxConcurrency, Validation.MaxConcurrencyProblem(options.MaxConcurrency));
+        Check(failures, nameof(options.QueueLength), options.QueueLength, Validation.QueueLengthProblem(options.QueueLength));
+        Check(failures, nameof(options.MaxQueueWait), options.MaxQueueWait, Validation.MaxQueueWaitProblem(options.MaxQueueWait));
         Check(failures, nameof(options.Timeout), options.Timeout, Validation.TimeoutProblem(options.Timeout));
         Check(failures, nameof(options.MaxAttempts), options.MaxAttempts, Validation.MaxAttemptsProblem(options.MaxAttempts));
         Check(failures, nameof(options.ShutdownGracePeriod), options.ShutdownGracePeriod, Validation.ShutdownGracePeriodProblem(options.ShutdownGracePeriod));

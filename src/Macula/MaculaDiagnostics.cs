@@ -107,11 +107,35 @@ public static class MaculaDiagnostics
 
     internal static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>("macula.events.dropped", "{event}", "Events dropped before a handler saw them (bad payload, unknown event, other wire version), by contract and reason.");
 
+    internal static readonly Counter<long> BadMessages = Meter.CreateCounter<long>("macula.bad_messages", "{message}", "Messages a node dropped as malformed (also those whose event was not reported, past 10 a second).");
+
+    internal static readonly Counter<long> ServerShed = Meter.CreateCounter<long>("macula.rpc.server.shed", "{call}", "Calls a provider answered Overloaded (load shedding), by service and node.");
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ILoadGauge, byte> Gates = new();
+
     private static int _openCircuits;
 
     static MaculaDiagnostics()
     {
         Meter.CreateObservableGauge("macula.rpc.circuit.open", () => Volatile.Read(ref _openCircuits), "{circuit}", "Provider circuits currently open.");
+        Meter.CreateObservableGauge("macula.rpc.server.concurrency_limit", () => GateMeasurements(static g => g.Limit), "{call}", "The calls a provider runs at once per service (LoadSheddingOptions.MaxConcurrency), by service and node; and per method where LoadSheddingOptions.MethodLimits sets one (tagged with the method).");
+        Meter.CreateObservableGauge("macula.rpc.server.in_flight", () => GateMeasurements(static g => g.Running), "{call}", "Calls a provider is running now, by service and node.");
+        Meter.CreateObservableGauge("macula.rpc.server.queued", () => GateMeasurements(static g => g.Queued), "{call}", "Calls waiting for a slot at a provider, by service and node.");
+    }
+
+    /// <summary>Lists a provided service's gate in the load-shedding gauges until <see cref="RemoveGate"/>.</summary>
+    internal static void AddGate(ILoadGauge gate) => Gates.TryAdd(gate, 0);
+
+    internal static void RemoveGate(ILoadGauge gate) => Gates.TryRemove(gate, out _);
+
+    private static IEnumerable<Measurement<int>> GateMeasurements(Func<ILoadGauge, int> value)
+    {
+        foreach (var gate in Gates.Keys)
+        {
+            yield return gate.Method is null
+                ? new Measurement<int>(value(gate), new KeyValuePair<string, object?>(Tags.RpcService, gate.Service), new KeyValuePair<string, object?>(Tags.NodeId, gate.NodeId))
+                : new Measurement<int>(value(gate), new KeyValuePair<string, object?>(Tags.RpcService, gate.Service), new KeyValuePair<string, object?>(Tags.RpcMethod, gate.Method), new KeyValuePair<string, object?>(Tags.NodeId, gate.NodeId));
+        }
     }
 
     internal static void CircuitChanged(CircuitStateChange change)
@@ -132,4 +156,21 @@ internal enum CircuitStateChange
 {
     Opened,
     Closed,
+}
+
+/// <summary>What the load-shedding gauges read of one provided service (its gate).</summary>
+internal interface ILoadGauge
+{
+    string Service { get; }
+
+    string NodeId { get; }
+
+    /// <summary>The method of a per-method limit, or <see langword="null"/> for the service's.</summary>
+    string? Method { get; }
+
+    int Limit { get; }
+
+    int Running { get; }
+
+    int Queued { get; }
 }

@@ -39,4 +39,10 @@ public sealed record MaculaEvent(MaculaEventKind Kind, string Message, Exception
 
     /// <summary>Why: the cause of a failover, what was wrong with a bad message, what the node was doing when an error struck.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>
+    /// For a <see cref="MaculaEventKind.BadMessage"/>: how many bad messages before this one were not reported
+    /// (they are rate-limited to 10 a second; <c>macula.bad_messages</c> counts every one).
+    /// </summary>
+    public long Suppressed { get; init; }
 }

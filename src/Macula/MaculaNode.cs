@@ -135,6 +135,20 @@ public sealed partial class MaculaNode : IAsyncDisposable
     /// <summary>What this node says about itself when asked (<see cref="NodeIntrospection"/>).</summary>
     private MaculaNodeInfo Describe() => new(NodeId, Realm, ProvidedServices(), Options.Metadata, StartedAt, GetDhtStats(), TimeSpan.Zero);
 
+    /// <summary>The load-shedding gate of a service this node provides, or <see langword="null"/> (tests read its counts).</summary>
+    internal Rpc.Server.ConcurrencyGate? GateOf(string service)
+    {
+        foreach (var host in _providers.Keys)
+        {
+            if (host.ServiceName == service)
+            {
+                return host.Gate;
+            }
+        }
+
+        return null;
+    }
+
     internal IReadOnlyList<string> ProvidedServices()
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);

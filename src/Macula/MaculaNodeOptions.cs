@@ -57,6 +57,9 @@ public sealed record MaculaNodeOptions
     /// <summary>How long a stopping provider lets calls in flight finish before cancelling them. Default 5 s.</summary>
     public TimeSpan ShutdownGracePeriod { get; init; } = DefaultShutdownGracePeriod;
 
+    /// <summary>How this node's providers limit the calls they run at once and shed the rest (<see cref="MaculaErrorCode.Overloaded"/>).</summary>
+    public LoadSheddingOptions LoadShedding { get; init; } = LoadSheddingOptions.Default;
+
     /// <summary>The per-provider circuit breaker.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; init; } = CircuitBreakerOptions.Default;
 
@@ -167,6 +170,7 @@ public sealed record MaculaNodeOptions
         (Compression ?? throw new ArgumentNullException(nameof(Compression), "MaculaNodeOptions.Compression must not be null.")).Validate(nameof(MaculaNodeOptions));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         (CircuitBreaker ?? throw new ArgumentNullException(nameof(CircuitBreaker))).Validate();
+        (LoadShedding ?? throw new ArgumentNullException(nameof(LoadShedding), "MaculaNodeOptions.LoadShedding must not be null.")).Validate();
         (Dht ?? throw new ArgumentNullException(nameof(Dht))).Validate();
     }
 

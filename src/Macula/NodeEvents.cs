@@ -6,6 +6,7 @@ namespace Macula;
 internal sealed class NodeEvents(string nodeId, Action<MaculaEvent>? onEvent, TimeProvider time) : IMaculaEventSink
 {
     private readonly LogThrottle _rejections = new(perSecond: 10);
+    private readonly LogThrottle _badMessages = new(perSecond: 10);
 
     public void Started(string realm) =>
         Raise(new MaculaEvent(MaculaEventKind.Started, $"Node {nodeId} started in realm '{realm}'.") { NodeId = nodeId, Realm = realm });
@@ -41,10 +42,35 @@ internal sealed class NodeEvents(string nodeId, Action<MaculaEvent>? onEvent, Ti
         }
     }
 
-    public void BadMessage(string subject, string what) =>
-        Raise(new MaculaEvent(MaculaEventKind.BadMessage, $"Dropped a bad message on '{subject}': {what}.") { Subject = subject, Reason = what });
+    /// <summary>
+    /// Reports a dropped message: at most 10 a second (a peer decides how many it sends), each quoting at most
+    /// <see cref="Validation.MaxQuotedLength"/> characters of what it read from the wire per part (the reason holds
+    /// the wire's names); the first let through after a pause says how many were suppressed. Every one is counted in
+    /// <c>macula.bad_messages</c>.
+    /// </summary>
+    public void BadMessage(string subject, string what)
+    {
+        MaculaDiagnostics.BadMessages.Add(1);
+        if (_badMessages.TryTake(time.GetUtcNow(), out long suppressed))
+        {
+            // The reason may quote a method name or an exception message from the wire: up to 2 quotes' worth.
+            subject = LogThrottle.Quote(subject, Validation.MaxQuotedLength);
+            what = LogThrottle.Quote(what, 2 * Validation.MaxQuotedLength);
+            Raise(new MaculaEvent(MaculaEventKind.BadMessage, $"Dropped a bad message on '{subject}': {what}.{Suppressed(suppressed)}") { Subject = subject, Reason = what, Suppressed = suppressed });
+        }
+    }
 
-    public void DhtBadMessage(string what) => Raise(new MaculaEvent(MaculaEventKind.BadMessage, "DHT: " + what) { Reason = what });
+    public void DhtBadMessage(string what)
+    {
+        MaculaDiagnostics.BadMessages.Add(1);
+        if (_badMessages.TryTake(time.GetUtcNow(), out long suppressed))
+        {
+            what = LogThrottle.Quote(what, 2 * Validation.MaxQuotedLength);
+            Raise(new MaculaEvent(MaculaEventKind.BadMessage, $"DHT: {what}{Suppressed(suppressed)}") { Reason = what, Suppressed = suppressed });
+        }
+    }
+
+    private static string Suppressed(long suppressed) => suppressed == 0 ? string.Empty : $" ({suppressed} more bad messages were not reported since the last one)";
 
     public void BackgroundError(string doing, Exception exception) =>
         Raise(new MaculaEvent(MaculaEventKind.Error, $"Error while {doing}: {exception.Message}", exception) { Reason = doing });

@@ -20,6 +20,17 @@ internal static class Validation
 
     /// <summary>The longest wait for a stream's open acknowledgement (<see cref="StreamOptions.OpenTimeout"/>).</summary>
     public static readonly TimeSpan MaxStreamOpenTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>The most calls of one service a provider may run at once (<see cref="LoadSheddingOptions.MaxConcurrency"/>).</summary>
+    public const int MaxConcurrency = 65536;
+
+    /// <summary>The longest queue of calls waiting for a slot (<see cref="LoadSheddingOptions.QueueLength"/>).</summary>
+    public const int MaxQueueLength = 65536;
+
+    /// <summary>The longest a queued call may wait for a slot (<see cref="LoadSheddingOptions.MaxQueueWait"/>).</summary>
+    public static readonly TimeSpan MaxQueueWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>The most characters of a name or reason read from the wire that a log line quotes (the rest is cut).</summary>
+    public const int MaxQuotedLength = 128;
 
     /// <summary>
     /// Why <paramref name="value"/> cannot be a realm name or node id (one NATS subject token of letters, digits, '-'
@@ -85,6 +96,12 @@ internal static class Validation
     public static string? MaxAttemptsProblem(int? value) => value is < 1 ? "must be at least 1 (or unset for min(3, providers))" : null;
 
     public static string? CompressionMinBytesProblem(int value) => value < 0 ? "must not be negative" : null;
+
+    public static string? MaxConcurrencyProblem(int value) => value < 1 || value > MaxConcurrency ? $"must be between 1 and {MaxConcurrency}" : null;
+
+    public static string? QueueLengthProblem(int value) => value < 0 || value > MaxQueueLength ? $"must be between 0 and {MaxQueueLength}" : null;
+
+    public static string? MaxQueueWaitProblem(TimeSpan value) => value < TimeSpan.Zero || value > MaxQueueWait ? $"must be between 0 and {MaxQueueWait.TotalSeconds:0} s" : null;
 
     /// <summary>Throws the <see cref="ArgumentOutOfRangeException"/> an option record's check throws for <paramref name="problem"/>, if any.</summary>
     public static void Require(string? problem, string owner, string option, object? value)

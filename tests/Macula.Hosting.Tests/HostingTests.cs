@@ -178,6 +178,27 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Load_shedding_binds_from_configuration_and_bad_limits_name_the_option()
+    {
+        var network = new InMemoryNetwork();
+        using var provider = BuildHost(network, "shedding", s => s.AddMaculaProvider<IGreeter, Greeter>().AddScoped<CallScopeProbe>(), new()
+        {
+            ["Macula:MaxConcurrency"] = "7",
+            ["Macula:QueueLength"] = "3",
+            ["Macula:MaxQueueWait"] = "00:00:02",
+        });
+        await provider.StartAsync();
+        var node = await provider.Services.GetRequiredService<Task<MaculaNode>>();
+        Assert.Equal(new LoadSheddingOptions { MaxConcurrency = 7, QueueLength = 3, MaxQueueWait = TimeSpan.FromSeconds(2) }, node.Options.LoadShedding);
+        await provider.StopAsync();
+
+        using var bad = BuildHost(network, "bad", _ => { }, new() { ["Macula:MaxConcurrency"] = "0", ["Macula:MaxQueueWait"] = "00:05:00" });
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => bad.StartAsync());
+        Assert.Contains("Macula:MaxConcurrency 0", ex.Message);
+        Assert.Contains("Macula:MaxQueueWait", ex.Message);
+    }
+
+    [Fact]
     public async Task Bad_options_stop_the_start_with_a_message_naming_the_option()
     {
         var network = new InMemoryNetwork();
@@ -195,6 +216,9 @@ public sealed class HostingTests
     [InlineData("Timeout", "00:00:00")]
     [InlineData("MaxAttempts", "0")]
     [InlineData("CompressionMinBytes", "-1")]
+    [InlineData("MaxConcurrency", "0")]
+    [InlineData("QueueLength", "-1")]
+    [InlineData("MaxQueueWait", "00:02:00")]
     public async Task A_numeric_limit_is_refused_alike_in_configuration_and_in_the_options_records(string key, string bad)
     {
         // The record that carries the option in code refuses the same value, with the same words.
@@ -207,6 +231,9 @@ public sealed class HostingTests
             "ShutdownGracePeriod" => () => (node with { ShutdownGracePeriod = TimeSpan.Parse(bad, CultureInfo.InvariantCulture) }).Validate(),
             "Timeout" => () => new ClientOptions { Timeout = TimeSpan.Parse(bad, CultureInfo.InvariantCulture) }.Validate(),
             "MaxAttempts" => () => new ClientOptions { MaxAttempts = int.Parse(bad, CultureInfo.InvariantCulture) }.Validate(),
+            "MaxConcurrency" => () => new LoadSheddingOptions { MaxConcurrency = int.Parse(bad, CultureInfo.InvariantCulture) }.Validate(),
+            "QueueLength" => () => new LoadSheddingOptions { QueueLength = int.Parse(bad, CultureInfo.InvariantCulture) }.Validate(),
+            "MaxQueueWait" => () => new LoadSheddingOptions { MaxQueueWait = TimeSpan.Parse(bad, CultureInfo.InvariantCulture) }.Validate(),
             _ => () => new CompressionOptions { MinBytes = int.Parse(bad, CultureInfo.InvariantCulture) }.Validate(nameof(MaculaNodeOptions)),
         };
         var refused = Assert.Throws<ArgumentOutOfRangeException>(inCode);

@@ -288,6 +288,27 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public async Task Five_too_deep_requests_against_three_providers_run_on_one_each_and_open_no_circuit()
+    {
+        await using var mesh = await PayloadMesh.StartAsync(3, client: o => o with { MaxObjectGraphDepth = 2000 });
+        var client = mesh.CreateClient(new ClientOptions { MaxAttempts = 3 });
+        for (int i = 0; i < 5; i++)
+        {
+            var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => client.DepthAsync(Chain.Deep(600)));
+            Assert.Equal(MaculaErrorCode.BadRequest, Assert.Single(ex.Attempts).Code);
+        }
+
+        Assert.Equal(5, mesh.Requests.Count(m => m.Headers?["Macula-Method"] == "DepthAsync"));
+
+        // A refusal of the request says nothing bad about the provider: no failure counted, every circuit closed.
+        var health = mesh.Client.Health.Snapshot();
+        Assert.NotEmpty(health);
+        Assert.All(health, h => Assert.Equal(0, h.ConsecutiveFailures));
+        Assert.All(health, h => Assert.Equal(CircuitState.Closed, h.Circuit));
+        Assert.Equal(400, await client.DepthAsync(Chain.Deep(400)));
+    }
+
+    [Fact]
     public async Task A_cyclic_argument_fails_the_call_before_anything_is_sent()
     {
         await using var mesh = await PayloadMesh.StartAsync(1);

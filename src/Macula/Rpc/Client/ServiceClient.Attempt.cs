@@ -100,10 +100,7 @@ internal sealed partial class ServiceClient
         }
 
         attemptActivity?.SetStatus(ActivityStatusCode.Error, cause);
-        if (provider.Health.OnFailure(cause) is { } changed)
-        {
-            _runtime.Events.CircuitChanged(_service.Name, provider.NodeId, changed);
-        }
+        RecordHealth(provider, failure, cause, Stopwatch.GetElapsedTime(started));
 
         return new Outcome(provider, null, failure, cause, neverRan, Stopwatch.GetElapsedTime(started));
     }

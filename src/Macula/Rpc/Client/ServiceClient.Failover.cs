@@ -72,7 +72,7 @@ internal sealed partial class ServiceClient
                 {
                     // Both hedged attempts failed: the first to fail is recorded first.
                     RecordFailure(first, ref attempts, ref excluded);
-                    if (first.Failure == MaculaErrorCode.BadRequest)
+                    if (IsDeterministic(first.Failure))
                     {
                         throw Refused(method, first, attempts);
                     }
@@ -95,7 +95,7 @@ internal sealed partial class ServiceClient
             }
 
             RecordFailure(outcome, ref attempts, ref excluded);
-            if (outcome.Failure == MaculaErrorCode.BadRequest)
+            if (IsDeterministic(outcome.Failure))
             {
                 throw Refused(method, outcome, attempts);
             }
@@ -120,7 +120,7 @@ internal sealed partial class ServiceClient
                     if (fresh > 0)
                     {
                         maxAttempts = attempt + Math.Min(3, fresh);
-                        ReportFailover(method, outcome, attempt);
+                        await FailOverAsync(method, outcome, attempt, attempts, policy, cancellationToken).ConfigureAwait(false);
                         continue;
                     }
                 }
@@ -133,7 +133,7 @@ internal sealed partial class ServiceClient
                 throw new MaculaRpcException(MaculaErrorCode.MaxAttemptsExceeded, $"{_service.Name}.{method.Name} failed {attempts!.Count} attempts (the maximum): {Describe(attempts)}", attempts);
             }
 
-            ReportFailover(method, outcome, attempt);
+            await FailOverAsync(method, outcome, attempt, attempts, policy, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -162,15 +162,22 @@ internal sealed partial class ServiceClient
     private MaculaRpcException AllFailed(MethodDescriptor method, ProviderSet providers, List<string>? excluded, List<MaculaAttempt>? attempts)
     {
         _runtime.Discovery.Invalidate(_service.Name, providers);
+        if (AllOverloaded(attempts))
+        {
+            return new MaculaRpcException(MaculaErrorCode.Overloaded, $"All {excluded?.Count ?? 0} providers of '{_service.Name}' are overloaded and did not run {_service.Name}.{method.Name}: {Describe(attempts)}", attempts);
+        }
+
         return new MaculaRpcException(MaculaErrorCode.AllProvidersFailed, $"All {excluded?.Count ?? 0} providers of '{_service.Name}' failed {_service.Name}.{method.Name}: {Describe(attempts)}", attempts);
     }
 
     /// <summary>
-    /// A provider could not decode the request (too deep, malformed, a type it reads differently): every provider of
-    /// the service reads it with the same contract, so trying the others would only repeat the refusal.
+    /// A provider could not decode the request (too deep, malformed, a type it reads differently), or its result was
+    /// too large to send: every provider of the service reads the request and makes the result the same way, so trying
+    /// the others would only repeat the failure (<see cref="IsDeterministic"/>).
     /// </summary>
-    private MaculaRpcException Refused(MethodDescriptor method, in Outcome outcome, List<MaculaAttempt>? attempts) =>
-        new(MaculaErrorCode.BadRequest, $"{outcome.Provider.NodeId} refused the request of {_service.Name}.{method.Name} ({outcome.Cause}); not retried on other providers, which read it the same way.", attempts);
+    private MaculaRpcException Refused(MethodDescriptor method, in Outcome outcome, List<MaculaAttempt>? attempts) => outcome.Failure == MaculaErrorCode.PayloadTooLarge
+        ? new(MaculaErrorCode.PayloadTooLarge, $"The result of {_service.Name}.{method.Name} on {outcome.Provider.NodeId} was too large to send ({outcome.Cause}); not retried on other providers, which would make the same result.", attempts)
+        : new(MaculaErrorCode.BadRequest, $"{outcome.Provider.NodeId} refused the request of {_service.Name}.{method.Name} ({outcome.Cause}); not retried on other providers, which read it the same way.", attempts);
 
     private void ReportFailover(MethodDescriptor method, in Outcome outcome, int attempt)
     {

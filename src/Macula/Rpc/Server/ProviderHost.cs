@@ -9,10 +9,11 @@ namespace Macula.Rpc.Server;
 
 /// <summary>
 /// Serves one service on this node: subscribes to its provider subject, runs each call on the implementation
-/// (concurrently), replies with a status, honours deadlines and cancel messages, keeps the advertisement fresh, and on
-/// dispose withdraws, drains and unsubscribes.
+/// (concurrently, on the thread pool, within its load-shedding limit: ProviderHost.Admission.cs), replies with a
+/// status, honours deadlines and cancel messages, keeps the advertisement fresh, and on dispose withdraws, drains and
+/// unsubscribes.
 /// </summary>
-internal sealed class ProviderHost : IAsyncDisposable
+internal sealed partial class ProviderHost : IAsyncDisposable
 {
     private readonly ProviderRuntime _runtime;
     private readonly ServiceDescriptor _service;
@@ -34,7 +35,12 @@ internal sealed class ProviderHost : IAsyncDisposable
         _activate = activate;
         _onClosed = onClosed;
         Subject = Subjects.Rpc(runtime.Realm, service.Name, runtime.NodeId);
+        Gate = new ConcurrencyGate(service.Name, runtime.NodeId, runtime.Options.LoadShedding, runtime.Time);
+        _methodGates = MethodGates(service, runtime);
     }
+
+    /// <summary>The load shedding of this service's calls (ProviderHost.Admission.cs).</summary>
+    public ConcurrencyGate Gate { get; }
 
     public string Subject { get; }
 
@@ -62,6 +68,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
         host._readvertise = host.ReadvertiseLoopAsync();
+        host.RegisterGates();
         return host;
     }
 
@@ -111,6 +118,11 @@ internal sealed class ProviderHost : IAsyncDisposable
                     // The call finished meanwhile.
                 }
             }
+            else
+            {
+                // Admitted but not started yet (queued, or on its way to a pool thread): ProviderHost.Admission.cs.
+                CancelAdmitted(cancelId);
+            }
 
             return ValueTask.CompletedTask;
         }
@@ -121,8 +133,7 @@ internal sealed class ProviderHost : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
-        // Calls run concurrently: the subscription goes on to the next message at once.
-        _ = HandleAsync(message);
+        Admit(message);
         return ValueTask.CompletedTask;
     }
 
@@ -198,6 +209,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         }
 
         _inFlight[callId] = cts;
+        CancelIfCancelledEarly(callId, cts);
         using var output = new PooledBufferWriter();
         bool acknowledged = false;
         try
@@ -339,6 +351,7 @@ internal sealed class ProviderHost : IAsyncDisposable
 
         // Drain: refuse new calls (callers fail over safely on ShuttingDown), give running ones the grace period.
         _draining = true;
+        Gate.ShedQueued();
         var graceEnds = _runtime.Time.GetTimestamp() + (long)(_runtime.Options.ShutdownGracePeriod.TotalSeconds * _runtime.Time.TimestampFrequency);
         while (Volatile.Read(ref _running) > 0 && _runtime.Time.GetTimestamp() < graceEnds)
         {
@@ -375,6 +388,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        UnregisterGates();
         _onClosed(this);
     }
 }
