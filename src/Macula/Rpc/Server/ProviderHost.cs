@@ -26,10 +26,13 @@ internal sealed class ProviderHost : IAsyncDisposable
     private int _disposed;
 
     private readonly Action<ProviderHost> _onClosed;
+    private readonly IReadOnlyList<IMaculaServerFilter> _filters;
 
-    private ProviderHost(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed)
+    private ProviderHost(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, ProviderOptions options, Action<ProviderHost> onClosed)
     {
         _runtime = runtime;
+        // The node's filters run outside the service's; no copy when either list is empty.
+        _filters = FilterList.Concat(runtime.Options.ServerFilters, options.Filters);
         _service = service;
         _activate = activate;
         _onClosed = onClosed;
@@ -55,9 +58,9 @@ internal sealed class ProviderHost : IAsyncDisposable
     public ConcurrentDictionary<string, CancellationTokenSource> InFlight => _inFlight;
 
     /// <summary>Subscribes, advertises and announces <paramref name="service"/>; <paramref name="onClosed"/> runs when the host has been disposed.</summary>
-    public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
+    public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, ProviderOptions options, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
     {
-        var host = new ProviderHost(runtime, service, activate, onClosed);
+        var host = new ProviderHost(runtime, service, activate, options, onClosed);
         host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
@@ -163,19 +166,50 @@ internal sealed class ProviderHost : IAsyncDisposable
             return;
         }
 
+        // The deadline on this node's clock: the time the request arrived plus the budget the caller sent (skew-safe);
+        // an older caller's absolute deadline is read when it sent no budget.
         var now = _runtime.Time.GetUtcNow();
-        bool hasDeadline = WireProtocol.TryParseDeadline(headers?[WireProtocol.DeadlineHeader], out var deadline);
-        if (hasDeadline && deadline <= now)
+        DateTimeOffset? deadline = WireProtocol.TryParseTimeout(headers?[WireProtocol.TimeoutHeader], out var budget) ? now + budget
+            : WireProtocol.TryParseDeadline(headers?[WireProtocol.DeadlineHeader], out var absolute) ? absolute : null;
+        if (deadline <= now)
         {
             await ReplyErrorAsync(replyTo, MaculaErrorCode.DeadlineExceeded, $"The deadline of {_service.Name}.{method.Name} passed before {_runtime.NodeId} could start it.").ConfigureAwait(false);
             return;
         }
 
+        MaculaMetadata? requestMetadata;
+        try
+        {
+            requestMetadata = WireProtocol.ReadMetadata(headers);
+        }
+        catch (MaculaSerializationException ex)
+        {
+            _runtime.Events.BadMessage(Subject, ex.Message);
+            await ReplyErrorAsync(replyTo, MaculaErrorCode.BadRequest, $"The metadata of {_service.Name}.{method.Name} was refused: {ex.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
+        int attempt = int.TryParse(headers?[WireProtocol.AttemptHeader], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int a) && a > 0 ? a : 1;
+        string? caller = headers?[WireProtocol.CallerHeader] is { } claimed && Validation.IsDhtNodeId(claimed) ? claimed : null;
+
         // A stream's open passed the same checks: the stream server serves it from here (its deadline bounds the
-        // open, not the stream).
+        // open, not the stream), through the server filters when there are any.
         if (method.Streaming || headers?[WireProtocol.StreamHeader] is not null)
         {
-            await _runtime.Streams.ServeAsync(this, method, message).ConfigureAwait(false);
+            if (_filters.Count == 0)
+            {
+                await _runtime.Streams.ServeAsync(this, method, message).ConfigureAwait(false);
+                return;
+            }
+
+            var streamContext = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata ?? new MaculaMetadata(), _runtime.Stopping, _runtime.Time);
+            var refusal = await ServerFilterChain.RunAsync(_filters, streamContext, _ => new ValueTask(_runtime.Streams.ServeAsync(this, method, message))).ConfigureAwait(false);
+            if (refusal is { } refused)
+            {
+                await ReplyErrorAsync(replyTo, refused.Code, refused.Message, streamContext.ResponseMetadataOrNull).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -189,58 +223,57 @@ internal sealed class ProviderHost : IAsyncDisposable
             activity.SetTag(MaculaDiagnostics.Tags.NodeId, _runtime.NodeId);
         }
 
-        string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Stopping);
-        if (hasDeadline)
-        {
-            cts.CancelAfter(deadline - now);
-        }
-
+        // The deadline has a source of its own, so its expiry is told apart from a cancel message or the node stopping.
+        using var deadlineCts = deadline is { } d ? new CancellationTokenSource(d - now, _runtime.Time) : null;
+        using var cts = deadlineCts is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(_runtime.Stopping)
+            : CancellationTokenSource.CreateLinkedTokenSource(_runtime.Stopping, deadlineCts.Token);
+        var context = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata ?? new MaculaMetadata(), cts.Token, _runtime.Time);
         _inFlight[callId] = cts;
         using var output = new PooledBufferWriter();
         try
         {
-            ServiceLease lease = default;
+            var served = new ServedCall(this, method, message, output, context);
             long started = _runtime.Stats.Timestamp();
+            var previous = MaculaCallContext.Enter(context);
             try
             {
-                ValueTask running;
+                (MaculaErrorCode Code, string Message)? refusal;
                 try
                 {
-                    lease = _activate();
-                    running = lease.Dispatcher.InvokeAsync(method, WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes), _runtime.SerializerOptions, output, cts.Token);
+                    refusal = _filters.Count == 0 ? await served.RunImplementationAsync().ConfigureAwait(false) : await ServerFilterChain.RunAsync(_filters, context, served).ConfigureAwait(false);
                 }
-                catch (MaculaSerializationException ex)
+                finally
                 {
-                    _runtime.Events.BadMessage(Subject, ex.Message);
-                    await ReplyErrorAsync(replyTo, MaculaErrorCode.BadRequest, $"The arguments of {_service.Name}.{method.Name} could not be decoded: {ex.Message}").ConfigureAwait(false);
+                    MaculaCallContext.Enter(previous);
+                    await served.DisposeLeaseAsync().ConfigureAwait(false);
+                }
+
+                if (refusal is { } refused)
+                {
+                    // A bad request, or a filter that ended the call with a status (Unauthenticated, ...).
+                    _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Error, refused.Code.ToString());
+                    await ReplyErrorAsync(replyTo, refused.Code, refused.Message, context.ResponseMetadataOrNull).ConfigureAwait(false);
                     return;
                 }
 
-                // An implementation that throws before returning its task fails here too: an application error.
-                await running.ConfigureAwait(false);
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Ok, null);
             }
-            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            catch (Exception ex) when (cts.IsCancellationRequested && (ex is OperationCanceledException || ex is MaculaRpcException || ex.InnerException is OperationCanceledException))
             {
+                // The call was stopped and the handler ended because of it (its own cancellation, or a call it made
+                // that the propagated deadline or cancel ended): the status says why, never a guess from the clock.
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Cancelled, null);
-                var code = hasDeadline && _runtime.Time.GetUtcNow() >= deadline ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
-                await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_runtime.NodeId} was cancelled ({code}).").ConfigureAwait(false);
+                var code = deadlineCts?.IsCancellationRequested == true ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
+                await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_runtime.NodeId} was cancelled ({code}).", context.ResponseMetadataOrNull).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex)
             {
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Error, ServerStats.ErrorOf(ex));
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _runtime.Options.IncludeErrorDetails)).ConfigureAwait(false);
+                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _runtime.Options.IncludeErrorDetails), context.ResponseMetadataOrNull).ConfigureAwait(false);
                 return;
-            }
-            finally
-            {
-                if (lease.Lifetime is not null)
-                {
-                    await lease.Lifetime.DisposeAsync().ConfigureAwait(false);
-                }
             }
 
             if (output.WrittenCount == 0)
@@ -250,14 +283,15 @@ internal sealed class ProviderHost : IAsyncDisposable
                 output.Advance(1);
             }
 
+            var responseMetadata = context.ResponseMetadataOrNull;
             using var packed = WireProtocol.ShouldCompress(_runtime.Options.Compression, method.Compression, output.WrittenCount) ? new PooledBufferWriter((output.WrittenCount / 2) + 64) : null;
             if (packed is not null && WireProtocol.TryCompress(output.WrittenSpan, packed))
             {
-                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, packed.WrittenMemory, compressed: true).ConfigureAwait(false);
+                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, packed.WrittenMemory, compressed: true, responseMetadata).ConfigureAwait(false);
             }
             else
             {
-                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, output.WrittenMemory).ConfigureAwait(false);
+                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, output.WrittenMemory, metadata: responseMetadata).ConfigureAwait(false);
             }
         }
         finally
@@ -266,13 +300,13 @@ internal sealed class ProviderHost : IAsyncDisposable
         }
     }
 
-    private ValueTask ReplyErrorAsync(string replyTo, MaculaErrorCode code, string message) =>
-        ReplyAsync(replyTo, code, WireProtocol.ErrorBody(code, message, null));
+    private ValueTask ReplyErrorAsync(string replyTo, MaculaErrorCode code, string message, MaculaMetadata? metadata = null) =>
+        ReplyAsync(replyTo, code, WireProtocol.ErrorBody(code, message, null), metadata);
 
-    private ValueTask ReplyAsync(string replyTo, MaculaErrorCode code, byte[] body) =>
-        PublishReplyAsync(replyTo, code.ToString(), body);
+    private ValueTask ReplyAsync(string replyTo, MaculaErrorCode code, byte[] body, MaculaMetadata? metadata = null) =>
+        PublishReplyAsync(replyTo, code.ToString(), body, metadata: metadata);
 
-    private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body, bool compressed = false)
+    private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body, bool compressed = false, MaculaMetadata? metadata = null)
     {
         MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Status, status));
         try
@@ -281,6 +315,17 @@ internal sealed class ProviderHost : IAsyncDisposable
             if (compressed)
             {
                 headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+            }
+
+            if (metadata is not null)
+            {
+                if (Validation.MetadataSize(metadata) > Validation.MaxMetadataBytes)
+                {
+                    // The implementation's own mistake: the caller gets the error, not a reply it would refuse.
+                    throw new MaculaTransportException(TransportErrorKind.PayloadTooLarge, $"The response metadata takes {Validation.MetadataSize(metadata)} bytes, more than the limit of {Validation.MaxMetadataBytes}.");
+                }
+
+                WireProtocol.WriteMetadata(headers, metadata);
             }
 
             await _runtime.Transport.PublishAsync(replyTo, body, headers).ConfigureAwait(false);
