@@ -54,7 +54,7 @@ internal sealed partial class ServiceClient
         var (budget, deadlineBound) = request.BudgetAt(_runtime.Time.GetUtcNow());
         if (budget <= TimeSpan.Zero)
         {
-            return new Outcome(provider, null, MaculaErrorCode.DeadlineExceeded, "the call's deadline passed before this attempt could start", true, default);
+            return new Outcome(provider, null, MaculaErrorCode.DeadlineExceeded, "the call's deadline passed before this attempt could start", true, default, Expired: true);
         }
 
         var headers = new MaculaHeaders(7 + (request.Metadata?.Count ?? 0));
@@ -166,7 +166,7 @@ internal sealed partial class ServiceClient
             _runtime.Events.CircuitChanged(_service.Name, provider.NodeId, changed);
         }
 
-        return new Outcome(provider, null, failure, cause, neverRan, Stopwatch.GetElapsedTime(started));
+        return new Outcome(provider, null, failure, cause, neverRan, Stopwatch.GetElapsedTime(started), Expired: deadlineBound && failure == MaculaErrorCode.DeadlineExceeded);
     }
 
     /// <summary>Hands the reply's metadata to the filters and <see cref="CallOptions.OnResponseMetadata"/>; bad metadata is reported and dropped.</summary>
@@ -210,6 +210,9 @@ internal sealed partial class ServiceClient
         }
     }
 
-    /// <summary>How one attempt ended: its reply, or why it failed and whether the provider provably never ran it.</summary>
-    private readonly record struct Outcome(ProviderEntry Provider, TransportMessage? Reply, MaculaErrorCode Failure, string Cause, bool NeverRan, TimeSpan Elapsed);
+    /// <summary>
+    /// How one attempt ended: its reply, or why it failed, whether the provider provably never ran it, and whether it
+    /// ended because the whole call's deadline passed (<c>Expired</c>: no failover can help).
+    /// </summary>
+    private readonly record struct Outcome(ProviderEntry Provider, TransportMessage? Reply, MaculaErrorCode Failure, string Cause, bool NeverRan, TimeSpan Elapsed, bool Expired = false);
 }

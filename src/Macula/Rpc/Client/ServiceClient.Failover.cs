@@ -98,7 +98,7 @@ internal sealed partial class ServiceClient
                 throw Refused(method, outcome, attempts);
             }
 
-            if (_runtime.Time.GetUtcNow() >= deadline)
+            if (outcome.Expired || _runtime.Time.GetUtcNow() >= deadline)
             {
                 // The whole call's time is up: no failover can answer in time.
                 throw DeadlineExceeded(method, deadline, attempts);
