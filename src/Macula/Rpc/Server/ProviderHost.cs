@@ -197,13 +197,24 @@ internal sealed class ProviderHost : IAsyncDisposable
         // open, not the stream), through the server filters when there are any.
         if (method.Streaming || headers?[WireProtocol.StreamHeader] is not null)
         {
+            // The stream's implementation sees the context too; its token is the node's stopping token (the stream's
+            // own cancellation reaches the implementation through its enumerator's token).
+            var streamContext = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata ?? new MaculaMetadata(), _runtime.Stopping, _runtime.Time);
             if (_filters.Count == 0)
             {
-                await _runtime.Streams.ServeAsync(this, method, message).ConfigureAwait(false);
+                var before = MaculaCallContext.Enter(streamContext);
+                try
+                {
+                    await _runtime.Streams.ServeAsync(this, method, message).ConfigureAwait(false);
+                }
+                finally
+                {
+                    MaculaCallContext.Enter(before);
+                }
+
                 return;
             }
 
-            var streamContext = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata ?? new MaculaMetadata(), _runtime.Stopping, _runtime.Time);
             var refusal = await ServerFilterChain.RunAsync(_filters, streamContext, _ => new ValueTask(_runtime.Streams.ServeAsync(this, method, message))).ConfigureAwait(false);
             if (refusal is { } refused)
             {
