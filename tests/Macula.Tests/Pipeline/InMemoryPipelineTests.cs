@@ -62,4 +62,24 @@ public sealed class PipelineOptionsTests
         Assert.Equal(MaculaErrorCode.Timeout, ex.Attempts[0].Code);
         Assert.InRange(ex.Attempts.Count, 1, 2);
     }
+
+    [Fact]
+    public async Task A_provider_whose_clock_lags_its_timers_still_reports_an_expiry_as_DeadlineExceeded()
+    {
+        // Probe finding (issue 20): about 10% of expiries reached callers as Cancelled. The provider chose the code by
+        // reading the clock when the handler stopped (now >= deadline?), and a timer that fires a little early, or a
+        // clock coarser than the timer, said "not yet": Cancelled. A clock that never moves while timers run makes
+        // that race certain; the code must come from which token fired.
+        var clock = new Macula.Tests.Rpc.ManualTimeProvider();
+        await using var mesh = await Macula.Tests.Rpc.ProbeMesh.StartAsync(1, o => o with { TimeProvider = clock });
+        var raw = mesh.Network.CreateTransport();
+        await raw.ConnectAsync();
+        var headers = new Macula.Transport.MaculaHeaders { { "Macula-Method", "SlowAsync" }, { "Macula-Timeout", "100" } };
+
+        var reply = await raw.RequestAsync("macula.default.rpc.Probe.p0", new byte[] { 0x92, 0xcd, 0xea, 0x60, 0x00 }, headers, TimeSpan.FromSeconds(30));
+
+        Assert.Equal("DeadlineExceeded", reply.Headers?["Macula-Status"]);
+        Assert.Equal(1, mesh.Providers[0].Impl.Cancellations);
+        await raw.DisposeAsync();
+    }
 }
