@@ -11,10 +11,11 @@ public sealed class MaculaCallContext
     private static readonly AsyncLocal<MaculaCallContext?> Ambient = new();
 
     private readonly TimeProvider _time;
+    private MaculaMetadata? _requestMetadata;
     private MaculaMetadata? _responseMetadata;
     private Dictionary<string, object?>? _items;
 
-    internal MaculaCallContext(string service, string method, string callId, string? callerNodeId, int attempt, DateTimeOffset? deadline, MaculaMetadata requestMetadata, CancellationToken cancellationToken, TimeProvider time)
+    internal MaculaCallContext(string service, string method, string callId, string? callerNodeId, int attempt, DateTimeOffset? deadline, MaculaMetadata? requestMetadata, CancellationToken cancellationToken, TimeProvider time)
     {
         Service = service;
         Method = method;
@@ -22,7 +23,7 @@ public sealed class MaculaCallContext
         CallerNodeId = callerNodeId;
         Attempt = attempt;
         Deadline = deadline;
-        RequestMetadata = requestMetadata;
+        _requestMetadata = requestMetadata;
         CancellationToken = cancellationToken;
         _time = time;
     }
@@ -62,7 +63,7 @@ public sealed class MaculaCallContext
     public TimeSpan? RemainingTime => Deadline is { } d ? (d - _time.GetUtcNow() is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero) : null;
 
     /// <summary>The metadata the caller sent.</summary>
-    public MaculaMetadata RequestMetadata { get; }
+    public MaculaMetadata RequestMetadata => _requestMetadata ??= new MaculaMetadata();
 
     /// <summary>Metadata to send back with the reply (ok or error); the client sees it in its filters and <see cref="CallOptions.OnResponseMetadata"/>.</summary>
     public MaculaMetadata ResponseMetadata => _responseMetadata ??= new MaculaMetadata();

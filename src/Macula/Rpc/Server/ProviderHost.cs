@@ -107,6 +107,7 @@ internal sealed class ProviderHost : IAsyncDisposable
             {
                 try
                 {
+                    (cts as CallCancellation)?.CancelByRequest();
                     cts.Cancel();
                 }
                 catch (ObjectDisposedException)
@@ -199,7 +200,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         {
             // The stream's implementation sees the context too; its token is the node's stopping token (the stream's
             // own cancellation reaches the implementation through its enumerator's token).
-            var streamContext = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata ?? new MaculaMetadata(), _runtime.Stopping, _runtime.Time);
+            var streamContext = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata, _runtime.Stopping, _runtime.Time);
             if (_filters.Count == 0)
             {
                 var before = MaculaCallContext.Enter(streamContext);
@@ -234,30 +235,59 @@ internal sealed class ProviderHost : IAsyncDisposable
             activity.SetTag(MaculaDiagnostics.Tags.NodeId, _runtime.NodeId);
         }
 
-        // The deadline has a source of its own, so its expiry is told apart from a cancel message or the node stopping.
-        using var deadlineCts = deadline is { } d ? new CancellationTokenSource(d - now, _runtime.Time) : null;
-        using var cts = deadlineCts is null
-            ? CancellationTokenSource.CreateLinkedTokenSource(_runtime.Stopping)
-            : CancellationTokenSource.CreateLinkedTokenSource(_runtime.Stopping, deadlineCts.Token);
-        var context = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata ?? new MaculaMetadata(), cts.Token, _runtime.Time);
+        using var cts = CallCancellation.Start(deadline - now, _runtime.Time, _runtime.Stopping);
+        var context = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata, cts.Token, _runtime.Time);
         _inFlight[callId] = cts;
         using var output = new PooledBufferWriter();
         try
         {
-            var served = new ServedCall(this, method, message, output, context);
             long started = _runtime.Stats.Timestamp();
-            var previous = MaculaCallContext.Enter(context);
+            // Current for the rest of this call only: the change ends with this async method, so the caller's flow
+            // never sees it (no restore needed, and none allocated).
+            MaculaCallContext.Enter(context);
             try
             {
-                (MaculaErrorCode Code, string Message)? refusal;
-                try
+                (MaculaErrorCode Code, string Message)? refusal = null;
+                if (_filters.Count == 0)
                 {
-                    refusal = _filters.Count == 0 ? await served.RunImplementationAsync().ConfigureAwait(false) : await ServerFilterChain.RunAsync(_filters, context, served).ConfigureAwait(false);
+                    // No filters: the implementation runs straight from here, with nothing allocated for a pipeline.
+                    ServiceLease lease = default;
+                    try
+                    {
+                        ValueTask running = default;
+                        try
+                        {
+                            lease = _activate();
+                            running = lease.Dispatcher.InvokeAsync(method, WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes), _runtime.SerializerOptions, output, cts.Token);
+                        }
+                        catch (MaculaSerializationException ex)
+                        {
+                            _runtime.Events.BadMessage(Subject, ex.Message);
+                            refusal = (MaculaErrorCode.BadRequest, $"The arguments of {_service.Name}.{method.Name} could not be decoded: {ex.Message}");
+                        }
+
+                        // An implementation that throws before returning its task fails here too: an application error.
+                        await running.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        if (lease.Lifetime is not null)
+                        {
+                            await lease.Lifetime.DisposeAsync().ConfigureAwait(false);
+                        }
+                    }
                 }
-                finally
+                else
                 {
-                    MaculaCallContext.Enter(previous);
-                    await served.DisposeLeaseAsync().ConfigureAwait(false);
+                    var served = new ServedCall(this, method, message, output, context);
+                    try
+                    {
+                        refusal = await ServerFilterChain.RunAsync(_filters, context, served).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await served.DisposeLeaseAsync().ConfigureAwait(false);
+                    }
                 }
 
                 if (refusal is { } refused)
@@ -273,9 +303,9 @@ internal sealed class ProviderHost : IAsyncDisposable
             catch (Exception ex) when (cts.IsCancellationRequested && (ex is OperationCanceledException || ex is MaculaRpcException || ex.InnerException is OperationCanceledException))
             {
                 // The call was stopped and the handler ended because of it (its own cancellation, or a call it made
-                // that the propagated deadline or cancel ended): the status says why, never a guess from the clock.
+                // that the propagated deadline or cancel ended): the status says which, by what fired the token.
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Cancelled, null);
-                var code = deadlineCts?.IsCancellationRequested == true ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
+                var code = cts.DeadlinePassed ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
                 await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_runtime.NodeId} was cancelled ({code}).", context.ResponseMetadataOrNull).ConfigureAwait(false);
                 return;
             }
@@ -379,6 +409,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         {
             try
             {
+                (cts as CallCancellation)?.CancelByRequest();
                 cts.Cancel();
             }
             catch (ObjectDisposedException)
