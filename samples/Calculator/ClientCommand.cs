@@ -29,7 +29,8 @@ internal static class ClientCommand
         var clientOptions = new ClientOptions
         {
             Strategy = options.Choice("strategy", SelectionStrategy.Random),
-            Timeout = options.Duration("timeout", TimeSpan.FromSeconds(2)),
+            // --timeout bounds one attempt, so a hung provider leaves time to fail over; the whole call keeps the 30 s default.
+            AttemptTimeout = options.Duration("timeout", TimeSpan.FromSeconds(2)),
         };
         string? logPath = options.String("log-file");
         var transport = options.Nats("client", Out.Line);

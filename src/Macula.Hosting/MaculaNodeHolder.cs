@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,8 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, MaculaTr
                 Compression = new CompressionOptions { Enabled = o.CompressionEnabled, MinBytes = o.CompressionMinBytes },
                 OnEvent = e => MaculaLogEvents.Log(logger, e),
                 EnableNatsServiceApi = o.EnableNatsServiceApi,
+                ServerFilters = [.. services.GetServices<MaculaServerFilterRegistration>().Select(r => r.Create(services))],
+                ClientFilters = [.. services.GetServices<MaculaClientFilterRegistration>().Select(r => r.Create(services))],
             }, cancellationToken).ConfigureAwait(false);
             _node.TrySetResult(node);
             return node;

@@ -61,7 +61,7 @@ public sealed class MaculaOptions
     /// <summary>The selection strategy of clients that do not set their own. Default Random.</summary>
     public SelectionStrategy DefaultStrategy { get; set; } = ClientOptions.Default.Strategy;
 
-    /// <summary>The per-attempt timeout of clients that do not set their own. Default 30 s.</summary>
+    /// <summary>The whole-call timeout (discovery, attempts, failover) of clients that do not set their own. Default 30 s.</summary>
     public TimeSpan Timeout { get; set; } = ClientOptions.Default.Timeout;
 
     /// <summary>The maximum attempts of clients that do not set their own; empty for min(3, providers).</summary>

@@ -50,8 +50,23 @@ public static class MaculaServiceCollectionExtensions
         services.AddSingleton(new MaculaProviderRegistration(typeof(TService), static (node, provider, ct) =>
         {
             var scopes = provider.GetRequiredService<IServiceScopeFactory>();
+            if (!provider.GetServices<MaculaServerFilterRegistration>().Any())
+            {
+                return node.ProvideAsync<TService>(() =>
+                {
+                    var scope = scopes.CreateAsyncScope();
+                    return new ServiceInstance<TService>(scope.ServiceProvider.GetRequiredService<TImpl>(), scope);
+                }, ct);
+            }
+
+            // Scoped server filters made the call's scope: the implementation comes from the same one (they dispose it).
             return node.ProvideAsync<TService>(() =>
             {
+                if (CallScope.Current is { } shared)
+                {
+                    return new ServiceInstance<TService>(shared.GetRequiredService<TImpl>(), null);
+                }
+
                 var scope = scopes.CreateAsyncScope();
                 return new ServiceInstance<TService>(scope.ServiceProvider.GetRequiredService<TImpl>(), scope);
             }, ct);

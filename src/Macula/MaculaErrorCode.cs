@@ -36,7 +36,10 @@ public enum MaculaErrorCode
     /// <summary>The service implementation threw an exception (<see cref="MaculaRemoteException"/>).</summary>
     ApplicationError = 11,
 
-    /// <summary>The call's deadline passed before the provider could start it.</summary>
+    /// <summary>
+    /// The call's deadline passed: before the provider could start it, while it ran, or on the client before an answer
+    /// came (<see cref="CallOptions.Deadline"/>, <see cref="CallOptions.Timeout"/>).
+    /// </summary>
     DeadlineExceeded = 12,
 
     /// <summary>The call was cancelled.</summary>
@@ -47,4 +50,16 @@ public enum MaculaErrorCode
 
     /// <summary>An unexpected failure inside the provider's runtime.</summary>
     Internal = 15,
+
+    /// <summary>
+    /// The call carried no valid credentials (for example, a server filter found no bearer token in its metadata).
+    /// Never retried on another provider, and not a failure of the provider's health.
+    /// </summary>
+    Unauthenticated = 16,
+
+    /// <summary>
+    /// The caller is known but not allowed to make this call. Never retried on another provider, and not a failure of
+    /// the provider's health.
+    /// </summary>
+    PermissionDenied = 17,
 }

@@ -14,7 +14,7 @@ public sealed class MaculaMethodAttribute : Attribute
     /// </summary>
     public bool Idempotent { get; set; } = true;
 
-    /// <summary>Per-attempt timeout in milliseconds for this method; 0 uses the client's timeout.</summary>
+    /// <summary>The time a call of this method may take in all (discovery, attempts, failover), in milliseconds; 0 uses the client's timeout. <see cref="CallOptions.Timeout"/> overrides it.</summary>
     public int TimeoutMs { get; set; }
 
     /// <summary>Maximum number of attempts for this method; 0 uses the client's setting.</summary>

@@ -174,14 +174,24 @@ public sealed partial class MaculaNode : IAsyncDisposable
     /// <see cref="MaculaNodeOptions.ShutdownGracePeriod"/> to finish.
     /// </summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
-    public async Task<IAsyncDisposable> ProvideAsync<TService>(TService implementation, CancellationToken cancellationToken = default)
+    public Task<IAsyncDisposable> ProvideAsync<TService>(TService implementation, CancellationToken cancellationToken = default)
+        where TService : class => ProvideAsync(implementation, ProviderOptions.Default, cancellationToken);
+
+    /// <summary>
+    /// Serves <paramref name="implementation"/> as a provider of <typeparamref name="TService"/> under
+    /// <paramref name="options"/> (its own server filters, after the node's), and advertises it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
+    public async Task<IAsyncDisposable> ProvideAsync<TService>(TService implementation, ProviderOptions options, CancellationToken cancellationToken = default)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(implementation);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var descriptor = MaculaServiceRegistry.Get<TService>();
         var lease = new ServiceLease(descriptor.CreateDispatcher(implementation), null);
-        return await ProvideCoreAsync(descriptor, () => lease, cancellationToken).ConfigureAwait(false);
+        return await ProvideCoreAsync(descriptor, () => lease, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -190,21 +200,31 @@ public sealed partial class MaculaNode : IAsyncDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
     public Task<IAsyncDisposable> ProvideAsync<TService>(Func<ServiceInstance<TService>> activator, CancellationToken cancellationToken = default)
+        where TService : class => ProvideAsync(activator, ProviderOptions.Default, cancellationToken);
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> with a new implementation per call, made by <paramref name="activator"/>,
+    /// under <paramref name="options"/> (its own server filters, after the node's).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
+    public Task<IAsyncDisposable> ProvideAsync<TService>(Func<ServiceInstance<TService>> activator, ProviderOptions options, CancellationToken cancellationToken = default)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(activator);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var descriptor = MaculaServiceRegistry.Get<TService>();
         return ProvideCoreAsync(descriptor, () =>
         {
             var instance = activator();
             return new ServiceLease(descriptor.CreateDispatcher(instance.Implementation), instance.Lifetime);
-        }, cancellationToken);
+        }, options, cancellationToken);
     }
 
-    private async Task<IAsyncDisposable> ProvideCoreAsync(ServiceDescriptor descriptor, Func<ServiceLease> activate, CancellationToken cancellationToken)
+    private async Task<IAsyncDisposable> ProvideCoreAsync(ServiceDescriptor descriptor, Func<ServiceLease> activate, ProviderOptions options, CancellationToken cancellationToken)
     {
-        var host = await ProviderHost.StartAsync(_providerRuntime, descriptor, activate, Forget, cancellationToken).ConfigureAwait(false);
+        var host = await ProviderHost.StartAsync(_providerRuntime, descriptor, activate, options with { }, Forget, cancellationToken).ConfigureAwait(false);
         _providers.TryAdd(host, 0);
         return host;
     }

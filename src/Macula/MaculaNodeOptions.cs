@@ -66,6 +66,12 @@ public sealed record MaculaNodeOptions
     /// <summary>Settings of the Kademlia DHT that holds the service registry.</summary>
     public DhtOptions Dht { get; init; } = DhtOptions.Default;
 
+    /// <summary>Client filters every client of this node runs, before (outside) each client's own (docs/filters.md). Default: none.</summary>
+    public IReadOnlyList<IMaculaClientFilter> ClientFilters { get; init; } = [];
+
+    /// <summary>Server filters every service this node provides runs, before (outside) each service's own (docs/filters.md). Default: none.</summary>
+    public IReadOnlyList<IMaculaServerFilter> ServerFilters { get; init; } = [];
+
     /// <summary>The clock (tests pass a fake one). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -169,6 +175,8 @@ public sealed record MaculaNodeOptions
 
         (Compression ?? throw new ArgumentNullException(nameof(Compression), "MaculaNodeOptions.Compression must not be null.")).Validate(nameof(MaculaNodeOptions));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        FilterList.Validate(ClientFilters, "MaculaNodeOptions.ClientFilters");
+        FilterList.Validate(ServerFilters, "MaculaNodeOptions.ServerFilters");
         (CircuitBreaker ?? throw new ArgumentNullException(nameof(CircuitBreaker))).Validate();
         (LoadShedding ?? throw new ArgumentNullException(nameof(LoadShedding), "MaculaNodeOptions.LoadShedding must not be null.")).Validate();
         (Dht ?? throw new ArgumentNullException(nameof(Dht))).Validate();

@@ -31,6 +31,84 @@ internal static class Validation
 
     /// <summary>The most characters of a name or reason read from the wire that a log line quotes (the rest is cut).</summary>
     public const int MaxQuotedLength = 128;
+    /// <summary>The longest metadata key (<see cref="MaculaMetadata"/>), without the wire prefix.</summary>
+    public const int MaxMetadataKeyLength = 64;
+
+    /// <summary>
+    /// The most metadata one call or reply carries: the sum of its keys' and values' lengths as sent (binary values
+    /// base64), in bytes. gRPC's default limit for all headers is 8 KiB too.
+    /// </summary>
+    public const int MaxMetadataBytes = 8192;
+
+    /// <summary>
+    /// Why <paramref name="key"/> cannot be a metadata key, or <see langword="null"/> when it can: 1 to
+    /// <see cref="MaxMetadataKeyLength"/> ASCII letters, digits, '-', '_' and '.', not Macula's or NATS's own names
+    /// (<c>Macula-*</c>, <c>Nats-*</c>, <c>traceparent</c>, <c>tracestate</c>).
+    /// </summary>
+    public static string? MetadataKeyProblem(string? key)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            return "must not be empty";
+        }
+
+        if (key.Length > MaxMetadataKeyLength)
+        {
+            return $"is longer than {MaxMetadataKeyLength} characters";
+        }
+
+        foreach (char c in key)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                return $"has the character '{(c < ' ' ? "\\u" + ((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture) : c.ToString())}': use ASCII letters, digits, '-', '_' and '.' only";
+            }
+        }
+
+        if (key.StartsWith("macula-", StringComparison.OrdinalIgnoreCase) || key.StartsWith("nats-", StringComparison.OrdinalIgnoreCase)
+            || key.Equals("traceparent", StringComparison.OrdinalIgnoreCase) || key.Equals("tracestate", StringComparison.OrdinalIgnoreCase))
+        {
+            return "is reserved (Macula-*, Nats-*, traceparent and tracestate are the runtime's own names)";
+        }
+
+        return null;
+    }
+
+    /// <summary>The size of <paramref name="metadata"/> as <see cref="MaxMetadataBytes"/> counts it: keys and values as sent (binary values base64, UTF-8 strings), without the wire prefix.</summary>
+    public static int MetadataSize(MaculaMetadata metadata)
+    {
+        int size = 0;
+        foreach (var entry in metadata)
+        {
+            size += entry.Key.Length + (entry.Bytes is { } bytes ? ((bytes.Length + 2) / 3) * 4 : System.Text.Encoding.UTF8.GetByteCount(entry.Value!));
+        }
+
+        return size;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="name"/> when <paramref name="metadata"/> is larger than <see cref="MaxMetadataBytes"/>.</summary>
+    public static void CheckMetadataSize(MaculaMetadata metadata, string name)
+    {
+        int size = MetadataSize(metadata);
+        if (size > MaxMetadataBytes)
+        {
+            throw new ArgumentException($"{name} takes {size} bytes ({metadata.Count} entries), more than the limit of {MaxMetadataBytes} bytes; nothing was sent.", name);
+        }
+    }
+
+    /// <summary>Why <paramref name="value"/> cannot be a string metadata value (a control character such as a line break), or <see langword="null"/>.</summary>
+    public static string? MetadataValueProblem(string value)
+    {
+        foreach (char c in value)
+        {
+            if (c < ' ' || c == '\u007f')
+            {
+                return "has a control character (such as a line break), which headers cannot carry: use a '-bin' key and a byte value";
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// Why <paramref name="value"/> cannot be a realm name or node id (one NATS subject token of letters, digits, '-'
@@ -90,6 +168,8 @@ internal static class Validation
 
     public static string? StreamOpenTimeoutProblem(TimeSpan value) =>
         value < MinStreamOpenTimeout || value > MaxStreamOpenTimeout ? $"must be between {MinStreamOpenTimeout.TotalMilliseconds:0} ms and {MaxStreamOpenTimeout.TotalMinutes:0} minutes" : null;
+
+    public static string? AttemptTimeoutProblem(TimeSpan? value) => value <= TimeSpan.Zero ? "must be positive (or unset for the time the call has left)" : null;
 
     public static string? HedgeAfterProblem(TimeSpan? value) => value <= TimeSpan.Zero ? "must be positive (or unset for no hedging)" : null;
 

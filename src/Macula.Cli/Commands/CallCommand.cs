@@ -62,7 +62,7 @@ internal static class CallCommand
         ReadOnlyMemory<byte> result;
         try
         {
-            result = await node.InvokeAsync(service, method, body, new ClientOptions { Timeout = settings.Timeout }, idempotent: false, cancellationToken).ConfigureAwait(false);
+            result = await node.InvokeAsync(service, method, body, new ClientOptions { AttemptTimeout = settings.Timeout }, idempotent: false, cancellationToken).ConfigureAwait(false);
         }
         catch (MaculaRemoteException ex)
         {

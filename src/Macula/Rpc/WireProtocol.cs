@@ -11,7 +11,17 @@ internal static class WireProtocol
     public const string MethodHeader = "Macula-Method";
     public const string CallIdHeader = "Macula-Call-Id";
     public const string AttemptHeader = "Macula-Attempt";
+    /// <summary>The old absolute deadline (Unix ms); still read when <see cref="TimeoutHeader"/> is absent, no longer sent.</summary>
     public const string DeadlineHeader = "Macula-Deadline";
+
+    /// <summary>The attempt's time budget in milliseconds from when the provider receives it (clock-skew safe).</summary>
+    public const string TimeoutHeader = "Macula-Timeout";
+
+    /// <summary>The calling node's id: a claim, not verified.</summary>
+    public const string CallerHeader = "Macula-Caller";
+
+    /// <summary>The prefix of a metadata entry's header: user key <c>tenant</c> is header <c>Macula-Meta-tenant</c>.</summary>
+    public const string MetadataPrefix = "Macula-Meta-";
     public const string StatusHeader = "Macula-Status";
     public const string CancelHeader = "Macula-Cancel";
     public const string TraceParentHeader = "traceparent";
@@ -42,6 +52,110 @@ internal static class WireProtocol
 
         deadline = default;
         return false;
+    }
+
+    public static string FormatTimeout(TimeSpan budget) => ((long)Math.Ceiling(Math.Max(budget.TotalMilliseconds, 1))).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Reads a <see cref="TimeoutHeader"/> value: a non-negative decimal of milliseconds (capped at ten years).</summary>
+    public static bool TryParseTimeout(string? value, out TimeSpan budget)
+    {
+        if (value is not null && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) && ms <= 315_360_000_000L)
+        {
+            budget = TimeSpan.FromMilliseconds(ms);
+            return true;
+        }
+
+        budget = default;
+        return false;
+    }
+
+    /// <summary>Adds <paramref name="metadata"/> to <paramref name="headers"/>: one <see cref="MetadataPrefix"/> header per entry, binary values base64.</summary>
+    public static void WriteMetadata(MaculaHeaders headers, MaculaMetadata metadata)
+    {
+        foreach (var entry in metadata)
+        {
+            headers.Add(MetadataPrefix + entry.Key, entry.Bytes is { } bytes ? Convert.ToBase64String(bytes.Span) : entry.Value!);
+        }
+    }
+
+    /// <summary>Whether <paramref name="headers"/> carry any metadata entry (no allocation).</summary>
+    public static bool HasMetadata(MaculaHeaders? headers)
+    {
+        if (headers is null)
+        {
+            return false;
+        }
+
+        foreach (var (name, _) in headers)
+        {
+            if (name.StartsWith(MetadataPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Reads the metadata entries of <paramref name="headers"/>, or null when there are none. A key that breaks the
+    /// rules, a binary value that is not base64, or more than the size limit is refused as a
+    /// <see cref="MaculaSerializationException"/> naming the key (what it quotes is cut to the key length limit).
+    /// </summary>
+    public static MaculaMetadata? ReadMetadata(MaculaHeaders? headers)
+    {
+        if (!HasMetadata(headers))
+        {
+            return null;
+        }
+
+        var metadata = new MaculaMetadata();
+        foreach (var (name, value) in headers!)
+        {
+            if (!name.StartsWith(MetadataPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            string key = name[MetadataPrefix.Length..];
+            if (Validation.MetadataKeyProblem(key) is { } problem)
+            {
+                string shown = key.Length > Validation.MaxMetadataKeyLength ? key[..Validation.MaxMetadataKeyLength] + "..." : key;
+                throw new MaculaSerializationException($"The metadata key '{shown}' {problem}");
+            }
+
+            if (MaculaMetadata.IsBinaryKey(key))
+            {
+                byte[] bytes;
+                try
+                {
+                    bytes = Convert.FromBase64String(value);
+                }
+                catch (FormatException)
+                {
+                    throw new MaculaSerializationException($"The binary metadata value of '{key}' is not base64");
+                }
+
+                metadata.AddUnchecked(new MaculaMetadata.Entry(key, null, bytes));
+            }
+            else
+            {
+                if (Validation.MetadataValueProblem(value) is { } valueProblem)
+                {
+                    throw new MaculaSerializationException($"The metadata value of '{key}' {valueProblem}");
+                }
+
+                metadata.AddUnchecked(new MaculaMetadata.Entry(key, value, null));
+            }
+        }
+
+        int size = Validation.MetadataSize(metadata);
+        if (size > Validation.MaxMetadataBytes)
+        {
+            throw new MaculaSerializationException($"The metadata takes {size} bytes, more than the limit of {Validation.MaxMetadataBytes}");
+        }
+
+        return metadata;
     }
 
     /// <summary>The body of <paramref name="message"/> as MessagePack: decompressed when its headers say it is compressed.</summary>

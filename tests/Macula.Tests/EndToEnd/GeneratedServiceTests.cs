@@ -297,7 +297,7 @@ public sealed class GeneratedServiceTests : IAsyncLifetime
         Assert.Equal(10, await _e.SlowOnceAsync(10));
         var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => _e.SlowOnceAsync(3_000));
 
-        Assert.Equal(MaculaErrorCode.Timeout, ex.Code);
+        Assert.Equal(MaculaErrorCode.DeadlineExceeded, ex.Code);
         Assert.Single(ex.Attempts);
         await Task.Delay(3_300);
         Assert.Equal(2, _impl.SlowRuns + _second.SlowRuns);

@@ -77,7 +77,7 @@ public sealed class CircuitBreakerTests
     {
         await using var mesh = await ProbeMesh.StartAsync(2, o => o with { CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = 2 } });
         mesh.Providers[0].Transport.Faults.DropIncoming = true;
-        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromSeconds(1) });
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, AttemptTimeout = TimeSpan.FromSeconds(1) });
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal("p1", await probe.WhoAsync());

@@ -20,7 +20,7 @@ public sealed class FailoverTests
     {
         await using var mesh = await ProbeMesh.StartAsync(2);
         mesh.Providers[0].Transport.Faults.DropIncoming = true;
-        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromSeconds(2) });
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, AttemptTimeout = TimeSpan.FromSeconds(2) });
 
         Assert.Equal("p1", await probe.WhoAsync());
     }
@@ -29,7 +29,7 @@ public sealed class FailoverTests
     public async Task Non_idempotent_call_whose_provider_times_out_runs_at_most_once_across_the_mesh()
     {
         await using var mesh = await ProbeMesh.StartAsync(3);
-        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(200) });
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, AttemptTimeout = TimeSpan.FromMilliseconds(200) });
 
         var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.ChargeAsync(1_000).AsTask());
 
@@ -60,7 +60,7 @@ public sealed class FailoverTests
             p.Transport.Faults.DropIncoming = true;
         }
 
-        var probe = mesh.CreateClient(new ClientOptions { Timeout = TimeSpan.FromMilliseconds(100) });
+        var probe = mesh.CreateClient(new ClientOptions { AttemptTimeout = TimeSpan.FromMilliseconds(100) });
         var ex = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.WhoAsync().AsTask());
 
         Assert.Equal(MaculaErrorCode.AllProvidersFailed, ex.Code);
@@ -146,7 +146,7 @@ public sealed class FailoverTests
     public async Task Error_reply_is_told_apart_from_a_timeout()
     {
         await using var mesh = await ProbeMesh.StartAsync(2);
-        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromMilliseconds(150) });
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, AttemptTimeout = TimeSpan.FromMilliseconds(150) });
         mesh.Providers[0].Transport.Faults.DropIncoming = true;
         mesh.Providers[1].Transport.Faults.NoResponders = true;
 
@@ -256,7 +256,7 @@ public sealed class FailoverTests
         await using var mesh = await ProbeMesh.StartAsync(3);
         mesh.Providers[0].Transport.Faults.DropIncoming = true;
         mesh.Providers[1].Transport.Faults.DropIncoming = true;
-        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, Timeout = TimeSpan.FromSeconds(2), HedgeAfter = TimeSpan.FromMilliseconds(50) });
+        var probe = mesh.CreateClient(new ClientOptions { Strategy = SelectionStrategy.First, AttemptTimeout = TimeSpan.FromSeconds(2), HedgeAfter = TimeSpan.FromMilliseconds(50) });
 
         Assert.Equal("p2", await probe.WhoAsync());
     }

@@ -13,15 +13,61 @@ internal sealed partial class ServiceClient
     /// failed; throws <see cref="MaculaRemoteException"/> for an application error, and rethrows cancellation after
     /// telling the provider.
     /// </summary>
+    private ValueTask<Outcome> RunAttemptAsync(ProviderEntry provider, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken) =>
+        request.Filtered is null ? AttemptAsync(provider, request, attempt, attempts, cancellationToken) : FilteredAttemptAsync(provider, request, attempt, attempts, cancellationToken);
+
+    /// <summary>One attempt through the client filters' attempt hooks (<see cref="IMaculaClientFilter.InvokeAttemptAsync"/>).</summary>
+    private async ValueTask<Outcome> FilteredAttemptAsync(ProviderEntry provider, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    {
+        var call = request.Filtered!;
+        call.FailedAttempts = attempts is null ? [] : attempts.ToArray();
+        var context = new ClientAttemptContext(call, attempt, provider.NodeId);
+        Outcome outcome = default;
+        bool ran = false;
+        Func<ClientAttemptContext, ValueTask> chain = async a =>
+        {
+            outcome = await AttemptAsync(provider, request, a.Attempt, attempts, cancellationToken).ConfigureAwait(false);
+            ran = true;
+            a.Failure = outcome.Reply is null ? outcome.Failure : null;
+        };
+
+        for (int i = _filters.Count - 1; i >= 0; i--)
+        {
+            var filter = _filters[i];
+            var inner = chain;
+            chain = a => filter.InvokeAttemptAsync(a, inner);
+        }
+
+        await chain(context).ConfigureAwait(false);
+        if (!ran)
+        {
+            throw new InvalidOperationException($"A client filter skipped attempt {attempt} of {_service.Name}.{request.Method.Name} without calling next or throwing.");
+        }
+
+        return outcome;
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
     {
         var method = request.Method;
-        var headers = new MaculaHeaders(6);
+        var (budget, deadlineBound) = request.BudgetAt(_runtime.Time.GetUtcNow());
+        if (budget <= TimeSpan.Zero)
+        {
+            return new Outcome(provider, null, MaculaErrorCode.DeadlineExceeded, "the call's deadline passed before this attempt could start", true, default, Expired: true);
+        }
+
+        var headers = new MaculaHeaders(7 + (request.Metadata?.Count ?? 0));
         headers.Add(WireProtocol.MethodHeader, method.Name);
         headers.Add(WireProtocol.CallIdHeader, request.CallId);
         headers.Add(WireProtocol.AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
-        headers.Add(WireProtocol.DeadlineHeader, WireProtocol.FormatDeadline(_runtime.Time.GetUtcNow() + request.Timeout));
+        headers.Add(WireProtocol.TimeoutHeader, WireProtocol.FormatTimeout(budget));
+        headers.Add(WireProtocol.CallerHeader, _runtime.NodeId);
+        if (request.Metadata is { } metadata)
+        {
+            WireProtocol.WriteMetadata(headers, metadata);
+        }
+
         if (request.Compressed)
         {
             headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
@@ -48,7 +94,12 @@ internal sealed partial class ServiceClient
         bool neverRan;
         try
         {
-            var message = await _runtime.Transport.RequestAsync(provider.Subject, request.Body, headers, request.Timeout, cancellationToken).ConfigureAwait(false);
+            var message = await _runtime.Transport.RequestAsync(provider.Subject, request.Body, headers, budget, cancellationToken).ConfigureAwait(false);
+            if (WireProtocol.HasMetadata(message.Headers))
+            {
+                ReceiveResponseMetadata(request, provider, message);
+            }
+
             string status = message.Headers?[WireProtocol.StatusHeader] ?? WireProtocol.StatusOk;
             if (status == WireProtocol.StatusOk)
             {
@@ -71,6 +122,15 @@ internal sealed partial class ServiceClient
                 throw new MaculaRemoteException(errorType ?? "", errorMessage, provider.NodeId, all);
             }
 
+            if (failure is MaculaErrorCode.Unauthenticated or MaculaErrorCode.PermissionDenied)
+            {
+                // The provider is healthy and refused this caller: another provider would refuse it too. Never retried.
+                provider.Health.OnNeutral();
+                var all = attempts is null ? new List<MaculaAttempt>(1) : new List<MaculaAttempt>(attempts);
+                all.Add(new MaculaAttempt(provider.NodeId, failure, errorMessage, Stopwatch.GetElapsedTime(started)));
+                throw new MaculaRpcException(failure, $"{provider.NodeId} refused {_service.Name}.{method.Name} ({failure}): {errorMessage}", all);
+            }
+
             cause = $"{failure}: {errorMessage}";
             neverRan = failure is MaculaErrorCode.MethodNotFound or MaculaErrorCode.BadRequest or MaculaErrorCode.ShuttingDown
                 or MaculaErrorCode.Overloaded or MaculaErrorCode.DeadlineExceeded;
@@ -80,7 +140,8 @@ internal sealed partial class ServiceClient
             failure = ex.Kind switch
             {
                 TransportErrorKind.NoResponders => MaculaErrorCode.NoResponders,
-                TransportErrorKind.Timeout => MaculaErrorCode.Timeout,
+                // The attempt used the whole call's remaining time: that is the call's deadline, not a slow attempt.
+                TransportErrorKind.Timeout => deadlineBound ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Timeout,
                 _ => MaculaErrorCode.ConnectionLost,
             };
             cause = ex.Message;
@@ -102,7 +163,34 @@ internal sealed partial class ServiceClient
         attemptActivity?.SetStatus(ActivityStatusCode.Error, cause);
         RecordHealth(provider, failure, cause, Stopwatch.GetElapsedTime(started));
 
-        return new Outcome(provider, null, failure, cause, neverRan, Stopwatch.GetElapsedTime(started));
+        return new Outcome(provider, null, failure, cause, neverRan, Stopwatch.GetElapsedTime(started), Expired: deadlineBound && failure == MaculaErrorCode.DeadlineExceeded);
+    }
+
+    /// <summary>Hands the reply's metadata to the filters and <see cref="CallOptions.OnResponseMetadata"/>; bad metadata is reported and dropped.</summary>
+    private void ReceiveResponseMetadata(in AttemptRequest request, ProviderEntry provider, TransportMessage message)
+    {
+        MaculaMetadata? metadata;
+        try
+        {
+            metadata = WireProtocol.ReadMetadata(message.Headers);
+        }
+        catch (Serialization.MaculaSerializationException ex)
+        {
+            _runtime.Events.BadMessage(provider.Subject, $"reply metadata dropped: {ex.Message}");
+            return;
+        }
+
+        if (metadata is null)
+        {
+            return;
+        }
+
+        if (request.Filtered is { } call)
+        {
+            call.ResponseMetadata = metadata;
+        }
+
+        _call?.OnResponseMetadata?.Invoke(metadata);
     }
 
     private async ValueTask SendCancelAsync(string subject, string callId)
@@ -119,6 +207,9 @@ internal sealed partial class ServiceClient
         }
     }
 
-    /// <summary>How one attempt ended: its reply, or why it failed and whether the provider provably never ran it.</summary>
-    private readonly record struct Outcome(ProviderEntry Provider, TransportMessage? Reply, MaculaErrorCode Failure, string Cause, bool NeverRan, TimeSpan Elapsed);
+    /// <summary>
+    /// How one attempt ended: its reply, or why it failed, whether the provider provably never ran it, and whether it
+    /// ended because the whole call's deadline passed (<c>Expired</c>: no failover can help).
+    /// </summary>
+    private readonly record struct Outcome(ProviderEntry Provider, TransportMessage? Reply, MaculaErrorCode Failure, string Cause, bool NeverRan, TimeSpan Elapsed, bool Expired = false);
 }

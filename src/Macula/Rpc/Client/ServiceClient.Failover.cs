@@ -13,7 +13,7 @@ internal sealed partial class ServiceClient
     /// providers run out. A cache that ran out of providers is looked up afresh once.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Reply> SendCoreAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAttemptHandler handler, CancellationToken cancellationToken)
+    private async ValueTask<Reply> SendCoreAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAttemptHandler handler, CallPolicy policy, DateTimeOffset deadline, MaculaMetadata? metadata, ClientCallContext? filtered, CancellationToken cancellationToken)
     {
         // A cyclic or too deep argument fails here, before anything is sent, as a MaculaSerializationException.
         using var plain = new PooledBufferWriter();
@@ -28,16 +28,16 @@ internal sealed partial class ServiceClient
             throw new MaculaRpcException(MaculaErrorCode.PayloadTooLarge, $"The arguments of {_service.Name}.{method.Name} take {body.WrittenCount} bytes{(compressed ? " compressed" : string.Empty)}, more than the transport's maximum payload of {maxPayload} bytes.");
         }
 
-        var policy = CallPolicy.Resolve(_options, _call, method, handler);
-        var providers = await _runtime.Discovery.GetAsync(_service.Name, cancellationToken).ConfigureAwait(false);
+        var providers = await Bounded(_runtime.Discovery.GetAsync(_service.Name, cancellationToken), method, deadline, null, cancellationToken).ConfigureAwait(false);
         if (providers.Entries.Length == 0)
         {
             throw new MaculaRpcException(MaculaErrorCode.ServiceNotFound, $"No provider of the service '{_service.Name}' was found in realm '{_runtime.Realm}'.");
         }
 
         int maxAttempts = policy.MaxAttempts ?? Math.Min(3, providers.Entries.Length);
-        var timeout = handler.AttemptTimeout is { } cap && cap < policy.Timeout ? cap : policy.Timeout;
-        var request = new AttemptRequest(method, Guid.NewGuid().ToString("N"), body.WrittenMemory, compressed, timeout, handler);
+        // One attempt's limit: the policy's, or a stream's open acknowledgement timeout when that is shorter.
+        var attemptTimeout = handler.AttemptTimeout is { } cap && !(policy.AttemptTimeout <= cap) ? cap : policy.AttemptTimeout;
+        var request = new AttemptRequest(method, Guid.NewGuid().ToString("N"), body.WrittenMemory, compressed, deadline, attemptTimeout, metadata is { Count: > 0 } ? metadata : null, handler, filtered);
         List<string>? excluded = null;
         List<MaculaAttempt>? attempts = null;
         bool refreshed = false;
@@ -49,7 +49,7 @@ internal sealed partial class ServiceClient
             {
                 // Every cached provider failed: the cache may be stale, so look once more before giving up.
                 refreshed = true;
-                providers = await RefreshAsync(providers, cancellationToken).ConfigureAwait(false);
+                providers = await Bounded(RefreshAsync(providers, cancellationToken), method, deadline, attempts, cancellationToken).ConfigureAwait(false);
                 index = ProviderSelector.Select(policy.Strategy, providers.Entries, excluded, ref _state.RoundRobin);
             }
 
@@ -87,7 +87,7 @@ internal sealed partial class ServiceClient
             }
             else
             {
-                outcome = await AttemptAsync(provider, request, attempt, attempts, cancellationToken).ConfigureAwait(false);
+                outcome = await RunAttemptAsync(provider, request, attempt, attempts, cancellationToken).ConfigureAwait(false);
                 if (outcome.Reply is { } reply)
                 {
                     return new Reply(reply, provider.NodeId, attempts);
@@ -98,6 +98,12 @@ internal sealed partial class ServiceClient
             if (IsDeterministic(outcome.Failure))
             {
                 throw Refused(method, outcome, attempts);
+            }
+
+            if (outcome.Expired || _runtime.Time.GetUtcNow() >= deadline)
+            {
+                // The whole call's time is up: no failover can answer in time.
+                throw DeadlineExceeded(method, deadline, attempts);
             }
 
             provider = outcome.Provider;
@@ -115,7 +121,7 @@ internal sealed partial class ServiceClient
                 {
                     // Every cached provider failed: look once more; providers that are new get the default attempts.
                     refreshed = true;
-                    providers = await RefreshAsync(providers, cancellationToken).ConfigureAwait(false);
+                    providers = await Bounded(RefreshAsync(providers, cancellationToken), method, deadline, attempts, cancellationToken).ConfigureAwait(false);
                     int fresh = Untried(providers, excluded!);
                     if (fresh > 0)
                     {
@@ -136,6 +142,35 @@ internal sealed partial class ServiceClient
             await FailOverAsync(method, outcome, attempt, attempts, policy, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// A discovery lookup bounded by the call's deadline: a cache hit passes through as it is (no allocation); a
+    /// lookup still running at the deadline fails the call with <see cref="MaculaErrorCode.DeadlineExceeded"/> (the
+    /// lookup itself goes on and fills the cache for later calls).
+    /// </summary>
+    private ValueTask<ProviderSet> Bounded(ValueTask<ProviderSet> lookup, MethodDescriptor method, DateTimeOffset deadline, List<MaculaAttempt>? attempts, CancellationToken cancellationToken) =>
+        lookup.IsCompletedSuccessfully ? lookup : BoundedSlowAsync(lookup.AsTask(), method, deadline, attempts, cancellationToken);
+
+    private async ValueTask<ProviderSet> BoundedSlowAsync(Task<ProviderSet> lookup, MethodDescriptor method, DateTimeOffset deadline, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    {
+        var remaining = deadline - _runtime.Time.GetUtcNow();
+        try
+        {
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new TimeoutException();
+            }
+
+            return await lookup.WaitAsync(remaining, _runtime.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw DeadlineExceeded(method, deadline, attempts, " while it was looking up the service's providers");
+        }
+    }
+
+    private MaculaRpcException DeadlineExceeded(MethodDescriptor method, DateTimeOffset deadline, List<MaculaAttempt>? attempts, string where = "") =>
+        new(MaculaErrorCode.DeadlineExceeded, $"The deadline of {_service.Name}.{method.Name} ({deadline:O}) passed{where}: {Describe(attempts)}", attempts);
 
     /// <summary>Drops the stale set and looks the service up again (once per call).</summary>
     private ValueTask<ProviderSet> RefreshAsync(ProviderSet stale, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ internal sealed partial class ServiceClient
     private async Task<(Outcome First, Outcome? Second)> HedgeAsync(AttemptRequest request, int attempt, TimeSpan hedgeAfter, SelectionStrategy strategy, ProviderSet providers, ProviderEntry provider, List<string>? excluded, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
     {
         using var firstCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var first = AttemptAsync(provider, request, attempt, attempts, firstCts.Token).AsTask();
+        var first = RunAttemptAsync(provider, request, attempt, attempts, firstCts.Token).AsTask();
         using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(hedgeAfter, _runtime.Time, delayCts.Token);
         if (await Task.WhenAny(first, delay).ConfigureAwait(false) == first)
@@ -33,7 +33,7 @@ internal sealed partial class ServiceClient
         var hedge = providers.Entries[index];
         MaculaDiagnostics.Hedges.Add(1, ClientTelemetry.MethodTags(_service.Name, request.Method.Name));
         using var secondCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var second = AttemptAsync(hedge, request, attempt + 1, attempts, secondCts.Token).AsTask();
+        var second = RunAttemptAsync(hedge, request, attempt + 1, attempts, secondCts.Token).AsTask();
 
         var winner = await Task.WhenAny(first, second).ConfigureAwait(false);
         var (loser, loserCts) = winner == first ? (second, secondCts) : (first, firstCts);

@@ -174,6 +174,7 @@ internal sealed partial class ProviderHost
             // It registered between the caller's look and the mark: it may not have seen the mark.
             try
             {
+                (cts as CallCancellation)?.CancelByRequest();
                 cts.Cancel();
             }
             catch (ObjectDisposedException)
@@ -187,6 +188,8 @@ internal sealed partial class ProviderHost
     {
         if (_admitted.TryGetValue(callId, out int cancelled) && cancelled == 1)
         {
+            // A cancel by request, not the deadline: the reply says Cancelled.
+            (cts as CallCancellation)?.CancelByRequest();
             cts.Cancel();
         }
     }

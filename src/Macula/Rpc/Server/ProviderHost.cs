@@ -27,10 +27,13 @@ internal sealed partial class ProviderHost : IAsyncDisposable
     private int _disposed;
 
     private readonly Action<ProviderHost> _onClosed;
+    private readonly IReadOnlyList<IMaculaServerFilter> _filters;
 
-    private ProviderHost(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed)
+    private ProviderHost(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, ProviderOptions options, Action<ProviderHost> onClosed)
     {
         _runtime = runtime;
+        // The node's filters run outside the service's; no copy when either list is empty.
+        _filters = FilterList.Concat(runtime.Options.ServerFilters, options.Filters);
         _service = service;
         _activate = activate;
         _onClosed = onClosed;
@@ -61,9 +64,9 @@ internal sealed partial class ProviderHost : IAsyncDisposable
     public ConcurrentDictionary<string, CancellationTokenSource> InFlight => _inFlight;
 
     /// <summary>Subscribes, advertises and announces <paramref name="service"/>; <paramref name="onClosed"/> runs when the host has been disposed.</summary>
-    public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
+    public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, ProviderOptions options, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
     {
-        var host = new ProviderHost(runtime, service, activate, onClosed);
+        var host = new ProviderHost(runtime, service, activate, options, onClosed);
         host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
@@ -111,6 +114,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
             {
                 try
                 {
+                    (cts as CallCancellation)?.CancelByRequest();
                     cts.Cancel();
                 }
                 catch (ObjectDisposedException)
@@ -174,19 +178,61 @@ internal sealed partial class ProviderHost : IAsyncDisposable
             return;
         }
 
+        // The deadline on this node's clock: the time the request arrived plus the budget the caller sent (skew-safe);
+        // an older caller's absolute deadline is read when it sent no budget.
         var now = _runtime.Time.GetUtcNow();
-        bool hasDeadline = WireProtocol.TryParseDeadline(headers?[WireProtocol.DeadlineHeader], out var deadline);
-        if (hasDeadline && deadline <= now)
+        DateTimeOffset? deadline = WireProtocol.TryParseTimeout(headers?[WireProtocol.TimeoutHeader], out var budget) ? now + budget
+            : WireProtocol.TryParseDeadline(headers?[WireProtocol.DeadlineHeader], out var absolute) ? absolute : null;
+        if (deadline <= now)
         {
             await ReplyErrorAsync(replyTo, MaculaErrorCode.DeadlineExceeded, $"The deadline of {_service.Name}.{method.Name} passed before {_runtime.NodeId} could start it.").ConfigureAwait(false);
             return;
         }
 
+        MaculaMetadata? requestMetadata;
+        try
+        {
+            requestMetadata = WireProtocol.ReadMetadata(headers);
+        }
+        catch (MaculaSerializationException ex)
+        {
+            _runtime.Events.BadMessage(Subject, ex.Message);
+            await ReplyErrorAsync(replyTo, MaculaErrorCode.BadRequest, $"The metadata of {_service.Name}.{method.Name} was refused: {ex.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
+        int attempt = int.TryParse(headers?[WireProtocol.AttemptHeader], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int a) && a > 0 ? a : 1;
+        string? caller = headers?[WireProtocol.CallerHeader] is { } claimed && Validation.IsDhtNodeId(claimed) ? claimed : null;
+
         // A stream's open passed the same checks: the stream server serves it from here (its deadline bounds the
-        // open, not the stream).
+        // open, not the stream), through the server filters when there are any.
         if (method.Streaming || method.ClientStreaming || headers?[WireProtocol.StreamHeader] is not null)
         {
-            await _runtime.Streams.ServeAsync(this, method, message).ConfigureAwait(false);
+            // The stream's implementation sees the context too; its token is the node's stopping token (the stream's
+            // own cancellation reaches the implementation through its enumerator's token).
+            var streamContext = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata, _runtime.Stopping, _runtime.Time);
+            if (_filters.Count == 0)
+            {
+                var before = MaculaCallContext.Enter(streamContext);
+                try
+                {
+                    await _runtime.Streams.ServeAsync(this, method, message).ConfigureAwait(false);
+                }
+                finally
+                {
+                    MaculaCallContext.Enter(before);
+                }
+
+                return;
+            }
+
+            var refusal = await ServerFilterChain.RunAsync(_filters, streamContext, _ => new ValueTask(_runtime.Streams.ServeAsync(this, method, message))).ConfigureAwait(false);
+            if (refusal is { } refused)
+            {
+                await ReplyErrorAsync(replyTo, refused.Code, refused.Message, streamContext.ResponseMetadataOrNull).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -200,58 +246,100 @@ internal sealed partial class ProviderHost : IAsyncDisposable
             activity.SetTag(MaculaDiagnostics.Tags.NodeId, _runtime.NodeId);
         }
 
-        string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_runtime.Stopping);
-        if (hasDeadline && !method.OneWay)
-        {
-            // A one-way call's deadline bounds its delivery (checked above), not the implementation nobody waits for.
-            cts.CancelAfter(deadline - now);
-        }
-
+        // A one-way call's deadline bounds its delivery (checked above), not the implementation nobody waits for.
+        using var cts = CallCancellation.Start(method.OneWay ? null : deadline - now, _runtime.Time, _runtime.Stopping);
+        var context = new MaculaCallContext(_service.Name, method.Name, callId, caller, attempt, deadline, requestMetadata, cts.Token, _runtime.Time);
         _inFlight[callId] = cts;
         CancelIfCancelledEarly(callId, cts);
         using var output = new PooledBufferWriter();
         bool acknowledged = false;
+        async ValueTask AcknowledgeOneWayAsync()
+        {
+            acknowledged = true;
+            await PublishReplyAsync(replyTo, WireProtocol.StatusOk, WireProtocol.NilBody).ConfigureAwait(false);
+        }
+
         try
         {
-            ServiceLease lease = default;
             long started = _runtime.Stats.Timestamp();
+            // Current for the rest of this call only: the change ends with this async method, so the caller's flow
+            // never sees it (no restore needed, and none allocated).
+            MaculaCallContext.Enter(context);
             try
             {
-                ValueTask running;
-                try
+                (MaculaErrorCode Code, string Message)? refusal = null;
+                if (_filters.Count == 0)
                 {
-                    lease = _activate();
-                    running = lease.Dispatcher.InvokeAsync(method, WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes), _runtime.SerializerOptions, output, cts.Token);
+                    // No filters: the implementation runs straight from here, with nothing allocated for a pipeline.
+                    ServiceLease lease = default;
+                    try
+                    {
+                        ValueTask running = default;
+                        try
+                        {
+                            lease = _activate();
+                            running = lease.Dispatcher.InvokeAsync(method, WireProtocol.ReadBody(message, _runtime.Options.MaxDecompressedBytes), _runtime.SerializerOptions, output, cts.Token);
+                        }
+                        catch (MaculaSerializationException ex)
+                        {
+                            _runtime.Events.BadMessage(Subject, ex.Message);
+                            refusal = (MaculaErrorCode.BadRequest, $"The arguments of {_service.Name}.{method.Name} could not be decoded: {ex.Message}");
+                        }
+
+                        if (method.OneWay && refusal is null)
+                        {
+                            // Delivered: the arguments were read and the implementation started; the caller goes on now.
+                            acknowledged = true;
+                            await PublishReplyAsync(replyTo, WireProtocol.StatusOk, WireProtocol.NilBody).ConfigureAwait(false);
+                        }
+
+                        // An implementation that throws before returning its task fails here too: an application error.
+                        await running.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        if (lease.Lifetime is not null)
+                        {
+                            await lease.Lifetime.DisposeAsync().ConfigureAwait(false);
+                        }
+                    }
                 }
-                catch (MaculaSerializationException ex)
+                else
                 {
-                    _runtime.Events.BadMessage(Subject, ex.Message);
-                    await ReplyErrorAsync(replyTo, MaculaErrorCode.BadRequest, $"The arguments of {_service.Name}.{method.Name} could not be decoded: {ex.Message}").ConfigureAwait(false);
+                    // A one-way call is acknowledged once the filters let the implementation start, as without filters.
+                    var served = new ServedCall(this, method, message, output, context, method.OneWay ? AcknowledgeOneWayAsync : null);
+                    try
+                    {
+                        refusal = await ServerFilterChain.RunAsync(_filters, context, served).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await served.DisposeLeaseAsync().ConfigureAwait(false);
+                    }
+                }
+
+                if (refusal is { } refused && !acknowledged)
+                {
+                    // A bad request, or a filter that ended the call with a status (Unauthenticated, ...).
+                    _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Error, refused.Code.ToString());
+                    await ReplyErrorAsync(replyTo, refused.Code, refused.Message, context.ResponseMetadataOrNull).ConfigureAwait(false);
                     return;
                 }
 
-                if (method.OneWay)
-                {
-                    // Delivered: the arguments were read and the implementation started; the caller goes on now.
-                    acknowledged = true;
-                    await PublishReplyAsync(replyTo, WireProtocol.StatusOk, WireProtocol.NilBody).ConfigureAwait(false);
-                }
-
-                // An implementation that throws before returning its task fails here too: an application error.
-                await running.ConfigureAwait(false);
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Ok, null);
             }
-            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            catch (Exception ex) when (cts.IsCancellationRequested && (ex is OperationCanceledException || ex is MaculaRpcException || ex.InnerException is OperationCanceledException))
             {
+                // The call was stopped and the handler ended because of it (its own cancellation, or a call it made
+                // that the propagated deadline or cancel ended): the status says which, by what fired the token.
                 _runtime.Stats.Record(_service.Name, method.Name, started, ServerCallOutcome.Cancelled, null);
-                var code = hasDeadline && _runtime.Time.GetUtcNow() >= deadline ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
+                var code = cts.DeadlinePassed ? MaculaErrorCode.DeadlineExceeded : MaculaErrorCode.Cancelled;
                 if (acknowledged)
                 {
                     return;
                 }
 
-                await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_runtime.NodeId} was cancelled ({code}).").ConfigureAwait(false);
+                await ReplyErrorAsync(replyTo, code, $"{_service.Name}.{method.Name} on {_runtime.NodeId} was cancelled ({code}).", context.ResponseMetadataOrNull).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex)
@@ -265,15 +353,8 @@ internal sealed partial class ProviderHost : IAsyncDisposable
                     return;
                 }
 
-                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _runtime.Options.IncludeErrorDetails)).ConfigureAwait(false);
+                await ReplyAsync(replyTo, MaculaErrorCode.ApplicationError, WireProtocol.ApplicationErrorBody(ex, _runtime.Options.IncludeErrorDetails), context.ResponseMetadataOrNull).ConfigureAwait(false);
                 return;
-            }
-            finally
-            {
-                if (lease.Lifetime is not null)
-                {
-                    await lease.Lifetime.DisposeAsync().ConfigureAwait(false);
-                }
             }
 
             if (acknowledged)
@@ -288,14 +369,15 @@ internal sealed partial class ProviderHost : IAsyncDisposable
                 output.Advance(1);
             }
 
+            var responseMetadata = context.ResponseMetadataOrNull;
             using var packed = WireProtocol.ShouldCompress(_runtime.Options.Compression, method.Compression, output.WrittenCount) ? new PooledBufferWriter((output.WrittenCount / 2) + 64) : null;
             if (packed is not null && WireProtocol.TryCompress(output.WrittenSpan, packed))
             {
-                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, packed.WrittenMemory, compressed: true).ConfigureAwait(false);
+                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, packed.WrittenMemory, compressed: true, responseMetadata).ConfigureAwait(false);
             }
             else
             {
-                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, output.WrittenMemory).ConfigureAwait(false);
+                await PublishReplyAsync(replyTo, WireProtocol.StatusOk, output.WrittenMemory, metadata: responseMetadata).ConfigureAwait(false);
             }
         }
         finally
@@ -304,13 +386,13 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         }
     }
 
-    private ValueTask ReplyErrorAsync(string replyTo, MaculaErrorCode code, string message) =>
-        ReplyAsync(replyTo, code, WireProtocol.ErrorBody(code, message, null));
+    private ValueTask ReplyErrorAsync(string replyTo, MaculaErrorCode code, string message, MaculaMetadata? metadata = null) =>
+        ReplyAsync(replyTo, code, WireProtocol.ErrorBody(code, message, null), metadata);
 
-    private ValueTask ReplyAsync(string replyTo, MaculaErrorCode code, byte[] body) =>
-        PublishReplyAsync(replyTo, code.ToString(), body);
+    private ValueTask ReplyAsync(string replyTo, MaculaErrorCode code, byte[] body, MaculaMetadata? metadata = null) =>
+        PublishReplyAsync(replyTo, code.ToString(), body, metadata: metadata);
 
-    private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body, bool compressed = false)
+    private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body, bool compressed = false, MaculaMetadata? metadata = null)
     {
         MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Status, status));
         try
@@ -319,6 +401,17 @@ internal sealed partial class ProviderHost : IAsyncDisposable
             if (compressed)
             {
                 headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+            }
+
+            if (metadata is not null)
+            {
+                if (Validation.MetadataSize(metadata) > Validation.MaxMetadataBytes)
+                {
+                    // The implementation's own mistake: the caller gets the error, not a reply it would refuse.
+                    throw new MaculaTransportException(TransportErrorKind.PayloadTooLarge, $"The response metadata takes {Validation.MetadataSize(metadata)} bytes, more than the limit of {Validation.MaxMetadataBytes}.");
+                }
+
+                WireProtocol.WriteMetadata(headers, metadata);
             }
 
             await _runtime.Transport.PublishAsync(replyTo, body, headers).ConfigureAwait(false);
@@ -362,6 +455,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         {
             try
             {
+                (cts as CallCancellation)?.CancelByRequest();
                 cts.Cancel();
             }
             catch (ObjectDisposedException)

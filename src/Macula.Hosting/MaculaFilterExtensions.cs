@@ -1,0 +1,105 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Macula.Hosting;
+
+/// <summary>Registers client and server filters resolved from dependency injection (docs/filters.md).</summary>
+public static class MaculaFilterExtensions
+{
+    /// <summary>
+    /// Runs <typeparamref name="TFilter"/> around every call this host's node serves, after the filters registered
+    /// before it. The filter is resolved per call from the call's scope: the same scope the implementation of an
+    /// <c>AddMaculaProvider</c> service is resolved from, so a scoped service the filter sets (the caller's identity)
+    /// is the one the implementation gets. Registered scoped unless registered already.
+    /// </summary>
+    public static IServiceCollection AddMaculaServerFilter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFilter>(this IServiceCollection services)
+        where TFilter : class, IMaculaServerFilter
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddScoped<TFilter>();
+        services.AddSingleton(new MaculaServerFilterRegistration(sp => new ScopedServerFilter<TFilter>(sp.GetRequiredService<IServiceScopeFactory>())));
+        return services;
+    }
+
+    /// <summary>
+    /// Runs <typeparamref name="TFilter"/> around every call the clients of this host's node make, after the filters
+    /// registered before it. The filter is resolved per call from a scope of its own (a client call has no request
+    /// scope of its own to share). Registered scoped unless registered already.
+    /// </summary>
+    public static IServiceCollection AddMaculaClientFilter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFilter>(this IServiceCollection services)
+        where TFilter : class, IMaculaClientFilter
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddScoped<TFilter>();
+        services.AddSingleton(new MaculaClientFilterRegistration(sp => new ScopedClientFilter<TFilter>(sp.GetRequiredService<IServiceScopeFactory>())));
+        return services;
+    }
+}
+
+internal sealed record MaculaServerFilterRegistration(Func<IServiceProvider, IMaculaServerFilter> Create);
+
+internal sealed record MaculaClientFilterRegistration(Func<IServiceProvider, IMaculaClientFilter> Create);
+
+/// <summary>The DI scope of one served call, shared by the scoped server filters and the implementation.</summary>
+internal static class CallScope
+{
+    public const string Key = "Macula.Hosting.CallScope";
+
+    /// <summary>The call's scope if a scoped filter made one (only asked when scoped server filters are registered).</summary>
+    public static IServiceProvider? Current => MaculaCallContext.Current is { } call && call.Items.TryGetValue(Key, out var scope) ? scope as IServiceProvider : null;
+}
+
+internal sealed class ScopedServerFilter<TFilter>(IServiceScopeFactory scopes) : IMaculaServerFilter
+    where TFilter : class, IMaculaServerFilter
+{
+    public async ValueTask InvokeAsync(MaculaCallContext context, Func<MaculaCallContext, ValueTask> next)
+    {
+        if (context.Items.TryGetValue(CallScope.Key, out var existing) && existing is IServiceProvider shared)
+        {
+            await shared.GetRequiredService<TFilter>().InvokeAsync(context, next).ConfigureAwait(false);
+            return;
+        }
+
+        // The first scoped filter of the call makes its scope and disposes it when the call is over.
+        var scope = scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            context.Items[CallScope.Key] = scope.ServiceProvider;
+            try
+            {
+                await scope.ServiceProvider.GetRequiredService<TFilter>().InvokeAsync(context, next).ConfigureAwait(false);
+            }
+            finally
+            {
+                context.Items.Remove(CallScope.Key);
+            }
+        }
+    }
+}
+
+internal sealed class ScopedClientFilter<TFilter>(IServiceScopeFactory scopes) : IMaculaClientFilter
+    where TFilter : class, IMaculaClientFilter
+{
+    public async ValueTask InvokeAsync(ClientCallContext context, Func<ClientCallContext, ValueTask> next)
+    {
+        var scope = scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            context.Items[CallScope.Key] = scope.ServiceProvider;
+            try
+            {
+                await scope.ServiceProvider.GetRequiredService<TFilter>().InvokeAsync(context, next).ConfigureAwait(false);
+            }
+            finally
+            {
+                context.Items.Remove(CallScope.Key);
+            }
+        }
+    }
+
+    public ValueTask InvokeAttemptAsync(ClientAttemptContext context, Func<ClientAttemptContext, ValueTask> next) =>
+        context.Call.Items.TryGetValue(CallScope.Key, out var scope) && scope is IServiceProvider provider
+            ? provider.GetRequiredService<TFilter>().InvokeAttemptAsync(context, next)
+            : next(context);
+}
