@@ -289,8 +289,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
                         if (method.OneWay && refusal is null)
                         {
                             // Delivered: the arguments were read and the implementation started; the caller goes on now.
-                            acknowledged = true;
-                            await PublishReplyAsync(replyTo, WireProtocol.StatusOk, WireProtocol.NilBody).ConfigureAwait(false);
+                            await AcknowledgeOneWayAsync().ConfigureAwait(false);
                         }
 
                         // An implementation that throws before returning its task fails here too: an application error.
