@@ -33,7 +33,15 @@ public sealed class DashboardMesh : IAsyncLifetime
     private Task? _calling;
     private WebApplication? _app;
 
+    private int _failedCalls;
+    private int _answeredCalls;
+
     public MaculaNode Client { get; private set; } = null!;
+
+    /// <summary>How many of the background loop's calls failed, and the last failure: said when a rate assertion fails.</summary>
+    public string CallFailures => $"{Volatile.Read(ref _failedCalls)} failed calls, last: {LastCallError ?? "none"}";
+
+    private string? LastCallError { get; set; }
 
     public string Url { get; private set; } = "";
 
@@ -58,9 +66,21 @@ public sealed class DashboardMesh : IAsyncLifetime
         var inventory = Client.CreateClient<IInventory>(new ClientOptions { Strategy = SelectionStrategy.RoundRobin });
         _calling = Task.Run(async () =>
         {
+            // A call that fails on a machine busy with other suites (a deadline, a late discovery) must not end the
+            // loop: the stats window is 10 s, and a loop that stopped once would leave the service at 0 calls/s.
             while (!_stop.IsCancellationRequested)
             {
-                await inventory.CountAsync("sku-42");
+                try
+                {
+                    await inventory.CountAsync("sku-42");
+                    Interlocked.Increment(ref _answeredCalls);
+                }
+                catch (Exception e) when (!_stop.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _failedCalls);
+                    LastCallError = e.GetType().Name + ": " + e.Message;
+                }
+
                 await Task.Delay(5);
             }
         });
@@ -75,9 +95,10 @@ public sealed class DashboardMesh : IAsyncLifetime
         await _app.StartAsync();
         Url = $"http://127.0.0.1:{port}/macula/";
 
-        // Wait until the client has called every provider, so the figures are there when the page loads.
+        // Wait until every provider has answered twice (round robin), so the figures are there when the page loads. A
+        // health entry alone is not enough: the client makes it when it picks a provider, before the reply.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (Client.GetProviderHealth().Count < ProviderIds.Length)
+        while (Client.GetProviderHealth().Count < ProviderIds.Length || Volatile.Read(ref _answeredCalls) < 2 * ProviderIds.Length)
         {
             await Task.Delay(50, timeout.Token);
         }

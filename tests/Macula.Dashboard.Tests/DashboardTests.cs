@@ -11,8 +11,9 @@ public sealed partial class DashboardTests(DashboardMesh mesh) : IClassFixture<D
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     /// <summary>
-    /// The stats once every provider is in them: on a machine busy with other suites a snapshot may miss a node that
-    /// answered late (docs/dashboard.md), and the next poll has it.
+    /// The stats once every provider and its calls are in them: on a machine busy with other suites a snapshot may miss a
+    /// node that answered late (docs/dashboard.md), or come from a poll made before a provider recorded the calls it had
+    /// answered (it records after the reply), and the next poll has them.
     /// </summary>
     private async Task<JsonElement> StatsWithEveryProviderAsync()
     {
@@ -20,7 +21,8 @@ public sealed partial class DashboardTests(DashboardMesh mesh) : IClassFixture<D
         while (true)
         {
             var json = JsonDocument.Parse(await Http.GetStringAsync(mesh.Url + "api/stats", timeout.Token)).RootElement;
-            if (json.GetProperty("providers").GetArrayLength() == DashboardMesh.ProviderIds.Length && json.GetProperty("nodes").GetArrayLength() == 4)
+            if (json.GetProperty("providers").GetArrayLength() == DashboardMesh.ProviderIds.Length && json.GetProperty("nodes").GetArrayLength() == 4
+                && json.GetProperty("services").EnumerateArray().All(s => s.GetProperty("calls").GetInt64() > 0))
             {
                 return json;
             }
@@ -38,7 +40,7 @@ public sealed partial class DashboardTests(DashboardMesh mesh) : IClassFixture<D
         var service = Assert.Single(json.GetProperty("services").EnumerateArray());
         Assert.Equal("demo.Inventory", service.GetProperty("name").GetString());
         Assert.Equal(DashboardMesh.ProviderIds, service.GetProperty("providers").EnumerateArray().Select(p => p.GetString()));
-        Assert.True(service.GetProperty("calls_per_s").GetDouble() > 0);
+        Assert.True(service.GetProperty("calls_per_s").GetDouble() > 0, mesh.CallFailures);
         var providers = json.GetProperty("providers").EnumerateArray().ToList();
         Assert.Equal(DashboardMesh.ProviderIds, providers.Select(p => p.GetProperty("node_id").GetString()));
         Assert.All(providers, p => Assert.Equal("1.3.0", p.GetProperty("version").GetString()));
