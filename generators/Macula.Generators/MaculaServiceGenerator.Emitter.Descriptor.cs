@@ -22,7 +22,7 @@ public sealed partial class MaculaServiceGenerator
                     Literal(method.WireName) + ", " + Int(method.Index) + ", idempotent: " + Bool(method.Idempotent) +
                     ", timeoutMs: " + Int(method.TimeoutMs) + ", maxAttempts: " + Int(method.MaxAttempts) +
                     (method.Compression switch { 1 => ", compression: " + KnownTypes.Macula.MethodCompression.Off, 2 => ", compression: " + KnownTypes.Macula.MethodCompression.Lz4, _ => string.Empty }) + ")" +
-                    (method.ReturnKind == ReturnKind.AsyncEnumerable ? " { Streaming = true };" : ";"));
+                    (method.ReturnKind == ReturnKind.AsyncEnumerable ? " { Streaming = true, Fingerprint = " : " { Fingerprint = ") + Literal(method.Fingerprint) + " };");
                 writer.Line();
             }
 

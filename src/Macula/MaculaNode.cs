@@ -44,9 +44,10 @@ public sealed partial class MaculaNode : IAsyncDisposable
         DiscoveryEvents? announcements = null;
         Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time, service => announcements!.Watch(service));
         Announcements = announcements = new DiscoveryEvents(Transport, options.Realm, nodeId, SerializerOptions, registry.Node.Security, Time, events, Discovery);
-        _clientRuntime = new ClientRuntime(Transport, Discovery, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingCalls.Instance);
+        var local = new LocalProviders();
+        _clientRuntime = new ClientRuntime(Transport, Discovery, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingCalls.Instance) { Local = local };
         ServerStats = new Monitoring.ServerStats(Time);
-        _providerRuntime = new ProviderRuntime(Transport, registry, Announcements, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingServer.Instance, ServerStats, _stopping.Token);
+        _providerRuntime = new ProviderRuntime(Transport, registry, Announcements, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingServer.Instance, ServerStats, _stopping.Token) { Local = local };
         StartedAt = Time.GetUtcNow();
     }
 
@@ -160,14 +161,26 @@ public sealed partial class MaculaNode : IAsyncDisposable
     /// <see cref="MaculaNodeOptions.ShutdownGracePeriod"/> to finish.
     /// </summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
-    public async Task<IAsyncDisposable> ProvideAsync<TService>(TService implementation, CancellationToken cancellationToken = default)
+    public Task<IAsyncDisposable> ProvideAsync<TService>(TService implementation, CancellationToken cancellationToken = default)
+        where TService : class =>
+        ProvideAsync(implementation, ProviderOptions.Default, cancellationToken);
+
+    /// <summary>
+    /// Serves <paramref name="implementation"/> as a provider of <typeparamref name="TService"/> and advertises it with
+    /// <paramref name="options"/> (version, zone, tags; signed with the record, see docs/rpc-semantics.md, "Routing").
+    /// </summary>
+    /// <exception cref="ArgumentException">A bad option (the message names it), for example a version that is not semver.</exception>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
+    public async Task<IAsyncDisposable> ProvideAsync<TService>(TService implementation, ProviderOptions options, CancellationToken cancellationToken = default)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(implementation);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var descriptor = MaculaServiceRegistry.Get<TService>();
         var lease = new ServiceLease(descriptor.CreateDispatcher(implementation), null);
-        return await ProvideCoreAsync(descriptor, () => lease, cancellationToken).ConfigureAwait(false);
+        return await ProvideCoreAsync(descriptor, () => lease, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -176,21 +189,33 @@ public sealed partial class MaculaNode : IAsyncDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
     public Task<IAsyncDisposable> ProvideAsync<TService>(Func<ServiceInstance<TService>> activator, CancellationToken cancellationToken = default)
+        where TService : class =>
+        ProvideAsync(activator, ProviderOptions.Default, cancellationToken);
+
+    /// <summary>
+    /// Serves <typeparamref name="TService"/> with a new implementation per call, made by <paramref name="activator"/>,
+    /// advertised with <paramref name="options"/> (version, zone, tags).
+    /// </summary>
+    /// <exception cref="ArgumentException">A bad option (the message names it).</exception>
+    /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
+    public Task<IAsyncDisposable> ProvideAsync<TService>(Func<ServiceInstance<TService>> activator, ProviderOptions options, CancellationToken cancellationToken = default)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(activator);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var descriptor = MaculaServiceRegistry.Get<TService>();
         return ProvideCoreAsync(descriptor, () =>
         {
             var instance = activator();
             return new ServiceLease(descriptor.CreateDispatcher(instance.Implementation), instance.Lifetime);
-        }, cancellationToken);
+        }, options, cancellationToken);
     }
 
-    private async Task<IAsyncDisposable> ProvideCoreAsync(ServiceDescriptor descriptor, Func<ServiceLease> activate, CancellationToken cancellationToken)
+    private async Task<IAsyncDisposable> ProvideCoreAsync(ServiceDescriptor descriptor, Func<ServiceLease> activate, ProviderOptions options, CancellationToken cancellationToken)
     {
-        var host = await ProviderHost.StartAsync(_providerRuntime, descriptor, activate, Forget, cancellationToken).ConfigureAwait(false);
+        var host = await ProviderHost.StartAsync(_providerRuntime, descriptor, activate, Forget, cancellationToken, options).ConfigureAwait(false);
         _providers.TryAdd(host, 0);
         return host;
     }

@@ -15,6 +15,71 @@ internal static class Validation
     /// <summary>The largest stream credit window (<see cref="StreamOptions.Window"/>).</summary>
     public const int MaxStreamWindow = 65536;
 
+    /// <summary>The longest zone name and tag name (<see cref="ProviderOptions.Zone"/>, <see cref="ProviderOptions.Tags"/>).</summary>
+    public const int MaxZoneLength = 64;
+
+    /// <summary>The longest tag value.</summary>
+    public const int MaxTagValueLength = 256;
+
+    /// <summary>The most tags one provider advertises.</summary>
+    public const int MaxTags = 32;
+
+    /// <summary>
+    /// Why <paramref name="value"/> cannot be a zone or tag name (letters, digits, '-', '_' and '.', 1 to
+    /// <see cref="MaxZoneLength"/> characters), or <see langword="null"/> when it can.
+    /// </summary>
+    public static string? ZoneProblem(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "must not be empty";
+        }
+
+        if (value.Length > MaxZoneLength)
+        {
+            return $"is longer than {MaxZoneLength} characters";
+        }
+
+        foreach (char c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                return $"has the character '{c}': use letters, digits, '-', '_' and '.' only";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Why <paramref name="name"/>=<paramref name="value"/> cannot be a provider tag, or <see langword="null"/> when it can.</summary>
+    public static string? TagProblem(string? name, string? value)
+    {
+        if (ZoneProblem(name) is { } problem)
+        {
+            return "has a name that " + problem;
+        }
+
+        if (value is null)
+        {
+            return "has a null value";
+        }
+
+        if (value.Length > MaxTagValueLength)
+        {
+            return $"has a value longer than {MaxTagValueLength} characters";
+        }
+
+        foreach (char c in value)
+        {
+            if (char.IsControl(c))
+            {
+                return "has a control character in its value";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Why <paramref name="value"/> cannot be a realm name or node id (one NATS subject token of letters, digits, '-'
     /// and '_'), or <see langword="null"/> when it can: "must not be empty", or "has the character 'c': use ...".

@@ -54,7 +54,8 @@ internal sealed record MethodModel(
     string ReturnType,
     TypeRef? Result,
     EquatableArray<ParameterModel> Parameters,
-    string? CancellationTokenName);
+    string? CancellationTokenName,
+    string Fingerprint = "");
 
 /// <summary>
 /// A parameter sent on the wire (the CancellationToken is not one). <see cref="Name"/> is an escaped identifier;

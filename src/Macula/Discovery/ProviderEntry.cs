@@ -9,6 +9,9 @@ internal sealed class ProviderEntry(ProviderRecord record, ProviderHealth health
 
     public ProviderHealth Health { get; } = health;
 
+    /// <summary>Version, zone and contract, read from the signed metadata once.</summary>
+    public ProviderRouting Routing { get; } = ProviderRouting.Of(record.Metadata);
+
     public string NodeId => Record.NodeId;
 
     public string Subject => Record.Subject;

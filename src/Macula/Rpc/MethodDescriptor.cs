@@ -40,4 +40,12 @@ public sealed class MethodDescriptor
 
     /// <summary>Whether the method is a server stream (returns <c>IAsyncEnumerable&lt;T&gt;</c>): it is opened, not called.</summary>
     public bool Streaming { get; init; }
+
+    /// <summary>
+    /// The method's contract fingerprint (8 hex digits over its wire name, required parameter types and result type;
+    /// docs/rpc-semantics.md, "Contract fingerprints"), advertised in the provider record: a client calls only
+    /// providers whose fingerprint for the method is the same. <see langword="null"/> for a descriptor made without one,
+    /// which is never checked.
+    /// </summary>
+    public string? Fingerprint { get; init; }
 }

@@ -11,6 +11,12 @@ internal interface IAttemptHandler
     /// <summary>Whether a slow attempt may be raced by a second one (<see cref="CallOptions.HedgeAfter"/>).</summary>
     bool AllowsHedging { get; }
 
+    /// <summary>
+    /// Whether an attempt on a provider of this node may be dispatched in-process (the local fast path). Streams need
+    /// their inbox on the transport, so the default is no.
+    /// </summary>
+    bool AllowsLocal => false;
+
     /// <summary>Prepares one attempt on the provider at <paramref name="subject"/>: adds headers, subscribes what its reply needs.</summary>
     ValueTask BeginAttemptAsync(string subject, string callId, MaculaHeaders headers, CancellationToken cancellationToken);
 }

@@ -14,7 +14,7 @@ internal sealed partial class ServiceClient
     /// telling the provider.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, Selection selection, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
     {
         var method = request.Method;
         var headers = new MaculaHeaders(6);
@@ -34,6 +34,16 @@ internal sealed partial class ServiceClient
         {
             attemptActivity.SetTag(MaculaDiagnostics.Tags.NodeId, provider.NodeId);
             attemptActivity.SetTag(MaculaDiagnostics.Tags.Attempt, attempt);
+            attemptActivity.SetTag(MaculaDiagnostics.Tags.ProviderSelected, provider.NodeId);
+            attemptActivity.SetTag(MaculaDiagnostics.Tags.SelectionReason, selection.Reason);
+            attemptActivity.SetTag(MaculaDiagnostics.Tags.SelectionScope, selection.Scope);
+        }
+
+        // The local fast path: a provider of this node serves a unary call in-process, from the same serialized bytes.
+        var local = request.Handler.AllowsLocal ? _runtime.Local?.Find(provider.Subject) : null;
+        if (local is not null)
+        {
+            attemptActivity?.SetTag(MaculaDiagnostics.Tags.Local, true);
         }
 
         if ((attemptActivity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } trace)
@@ -48,7 +58,9 @@ internal sealed partial class ServiceClient
         bool neverRan;
         try
         {
-            var message = await _runtime.Transport.RequestAsync(provider.Subject, request.Body, headers, request.Timeout, cancellationToken).ConfigureAwait(false);
+            var message = local is not null
+                ? await local.CallAsync(headers, request.Body, request.Timeout, cancellationToken).ConfigureAwait(false)
+                : await _runtime.Transport.RequestAsync(provider.Subject, request.Body, headers, request.Timeout, cancellationToken).ConfigureAwait(false);
             string status = message.Headers?[WireProtocol.StatusHeader] ?? WireProtocol.StatusOk;
             if (status == WireProtocol.StatusOk)
             {

@@ -18,14 +18,21 @@ internal sealed partial class ServiceClient : IMaculaInvoker
     private readonly ClientOptions _options;
     private readonly CallOptions? _call;
     private readonly ClientState _state;
+    private readonly ClientRouting _routing;
 
     public ServiceClient(ClientRuntime runtime, ServiceDescriptor service, ClientOptions options, CallOptions? call, ClientState state)
+        : this(runtime, service, options, call, state, ClientRouting.Of(options, runtime.Options.Zone))
+    {
+    }
+
+    private ServiceClient(ClientRuntime runtime, ServiceDescriptor service, ClientOptions options, CallOptions? call, ClientState state, ClientRouting routing)
     {
         _runtime = runtime;
         _service = service;
         _options = options;
         _call = call;
         _state = state;
+        _routing = routing;
     }
 
     /// <summary>The node's parts this client calls through (streams read them too).</summary>
@@ -41,7 +48,7 @@ internal sealed partial class ServiceClient : IMaculaInvoker
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new ServiceClient(_runtime, _service, _options, options.Over(_call), _state);
+        return new ServiceClient(_runtime, _service, _options, options.Over(_call), _state, _routing);
     }
 
     // Pooled state machines: a call's async frames are reused instead of allocated (about 1 KB per call).

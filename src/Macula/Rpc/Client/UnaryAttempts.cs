@@ -13,5 +13,7 @@ internal sealed class UnaryAttempts : IAttemptHandler
 
     public bool AllowsHedging => true;
 
+    public bool AllowsLocal => true;
+
     public ValueTask BeginAttemptAsync(string subject, string callId, MaculaHeaders headers, CancellationToken cancellationToken) => default;
 }

@@ -12,7 +12,7 @@ namespace Macula.Rpc.Server;
 /// (concurrently), replies with a status, honours deadlines and cancel messages, keeps the advertisement fresh, and on
 /// dispose withdraws, drains and unsubscribes.
 /// </summary>
-internal sealed class ProviderHost : IAsyncDisposable
+internal sealed partial class ProviderHost : IAsyncDisposable
 {
     private readonly ProviderRuntime _runtime;
     private readonly ServiceDescriptor _service;
@@ -27,8 +27,11 @@ internal sealed class ProviderHost : IAsyncDisposable
 
     private readonly Action<ProviderHost> _onClosed;
 
-    private ProviderHost(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed)
+    private readonly IReadOnlyDictionary<string, string> _metadata;
+
+    private ProviderHost(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, ProviderOptions? options)
     {
+        _metadata = ProviderMetadata.Compose(runtime.Options.Metadata, options ?? ProviderOptions.Default, runtime.Options.Zone, service.Contract);
         _runtime = runtime;
         _service = service;
         _activate = activate;
@@ -55,17 +58,18 @@ internal sealed class ProviderHost : IAsyncDisposable
     public ConcurrentDictionary<string, CancellationTokenSource> InFlight => _inFlight;
 
     /// <summary>Subscribes, advertises and announces <paramref name="service"/>; <paramref name="onClosed"/> runs when the host has been disposed.</summary>
-    public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, CancellationToken cancellationToken)
+    public static async Task<ProviderHost> StartAsync(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, Action<ProviderHost> onClosed, CancellationToken cancellationToken, ProviderOptions? options = null)
     {
-        var host = new ProviderHost(runtime, service, activate, onClosed);
+        var host = new ProviderHost(runtime, service, activate, onClosed, options);
         host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
+        runtime.Local?.Add(host.Subject, host);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
         host._readvertise = host.ReadvertiseLoopAsync();
         return host;
     }
 
-    private ProviderRecord Record() => new(_runtime.NodeId, Subject, _runtime.Options.Metadata, _runtime.Options.AdvertiseTtl, _runtime.Time.GetUtcNow());
+    private ProviderRecord Record() => new(_runtime.NodeId, Subject, _metadata, _runtime.Options.AdvertiseTtl, _runtime.Time.GetUtcNow());
 
     private async Task AdvertiseAsync(CancellationToken cancellationToken)
     {
@@ -275,6 +279,11 @@ internal sealed class ProviderHost : IAsyncDisposable
     private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body, bool compressed = false)
     {
         MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Status, status));
+        if (TryReplyLocally(replyTo, status, body, compressed))
+        {
+            return;
+        }
+
         try
         {
             var headers = WireProtocol.StatusHeaders(status);
@@ -299,6 +308,7 @@ internal sealed class ProviderHost : IAsyncDisposable
         }
 
         _stopping.Cancel();
+        _runtime.Local?.Remove(Subject, this);
         try
         {
             // Clients that cached this provider drop it now, before the DHT delete and the drain.

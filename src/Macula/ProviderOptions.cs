@@ -1,0 +1,58 @@
+namespace Macula;
+
+/// <summary>
+/// How one provided service is advertised: its version, zone and tags go into the signed provider record, where
+/// clients route by them (<see cref="ClientOptions.VersionRange"/>, <see cref="ClientOptions.PreferredZone"/>,
+/// <see cref="ClientOptions.RequiredTags"/>). Pass it to <see cref="MaculaNode.ProvideAsync{TService}(TService, ProviderOptions, CancellationToken)"/>.
+/// </summary>
+public sealed record ProviderOptions
+{
+    /// <summary>No version, the node's zone, no tags.</summary>
+    public static ProviderOptions Default { get; } = new();
+
+    /// <summary>
+    /// The provider's semantic version (<c>major.minor.patch[-prerelease][+build]</c>, for example <c>2.1.0</c>): of
+    /// the contract or of the app, as the realm agrees. <see langword="null"/> (the default): none is advertised, and a
+    /// client that requires a <see cref="ClientOptions.VersionRange"/> does not call this provider.
+    /// </summary>
+    public string? Version { get; init; }
+
+    /// <summary>
+    /// The zone or region the provider runs in (for example <c>eu-west</c>); <see langword="null"/> (the default) uses
+    /// <see cref="MaculaNodeOptions.Zone"/>. Letters, digits, '-', '_' and '.', at most 64 characters.
+    /// </summary>
+    public string? Zone { get; init; }
+
+    /// <summary>
+    /// Custom tags clients can require (<see cref="ClientOptions.RequiredTags"/>), for example <c>tier=gold</c>. Names:
+    /// letters, digits, '-', '_' and '.', at most 64 characters; values: printable, at most 256 characters; at most 32 tags.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    internal void Validate()
+    {
+        if (Version is not null && !SemanticVersion.TryParse(Version, out _, out string? error))
+        {
+            throw new ArgumentException($"ProviderOptions.Version '{Version}' is not a semantic version: it {error}.", nameof(Version));
+        }
+
+        if (Zone is not null && Validation.ZoneProblem(Zone) is { } zone)
+        {
+            throw new ArgumentException($"ProviderOptions.Zone '{Zone}' {zone}.", nameof(Zone));
+        }
+
+        ArgumentNullException.ThrowIfNull(Tags, nameof(Tags));
+        if (Tags.Count > Validation.MaxTags)
+        {
+            throw new ArgumentException($"ProviderOptions.Tags has {Tags.Count} tags, more than {Validation.MaxTags}.", nameof(Tags));
+        }
+
+        foreach (var (name, value) in Tags)
+        {
+            if (Validation.TagProblem(name, value) is { } problem)
+            {
+                throw new ArgumentException($"ProviderOptions.Tags['{name}'] {problem}.", nameof(Tags));
+            }
+        }
+    }
+}
