@@ -9,7 +9,7 @@ namespace Macula;
 /// </summary>
 internal readonly record struct SemanticVersion(int Major, int Minor, int Patch, string Prerelease) : IComparable<SemanticVersion>
 {
-    public bool IsPrerelease => Prerelease.Length > 0;
+    public bool IsPrerelease => !string.IsNullOrEmpty(Prerelease);
 
     /// <summary>Parses a full version (three numbers); <paramref name="error"/> says what is wrong otherwise.</summary>
     public static bool TryParse(string? text, out SemanticVersion version, [NotNullWhen(false)] out string? error)
@@ -109,7 +109,7 @@ internal readonly record struct SemanticVersion(int Major, int Minor, int Patch,
             c = Patch.CompareTo(other.Patch);
         }
 
-        return c != 0 ? c : ComparePrerelease(Prerelease, other.Prerelease);
+        return c != 0 ? c : ComparePrerelease(Prerelease ?? string.Empty, other.Prerelease ?? string.Empty);
     }
 
     public override string ToString() => IsPrerelease ? $"{Major}.{Minor}.{Patch}-{Prerelease}" : $"{Major}.{Minor}.{Patch}";
@@ -306,7 +306,7 @@ internal sealed class VersionRange
     {
         if (token is "*" or "x" or "X")
         {
-            into.Add(new Comparator(Op.Any, default));
+            into.Add(new Comparator(Op.Any, new SemanticVersion(0, 0, 0, string.Empty)));
             error = null;
             return true;
         }

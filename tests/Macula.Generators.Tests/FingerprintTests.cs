@@ -18,7 +18,7 @@ public sealed class FingerprintTests
 
         {{types}}
 
-        [MaculaService(Name = "Geo")]
+        [MaculaService("Geo")]
         public interface IGeo
         {
             {{methods}}
