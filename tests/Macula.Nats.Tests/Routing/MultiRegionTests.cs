@@ -38,7 +38,7 @@ public sealed class MultiRegionTests(GatewayFixture regions, ITestOutputHelper o
             client.Discovery.Invalidate("Calc");
             var calc = client.CreateClient<ICalc>(new ClientOptions { Strategy = SelectionStrategy.RoundRobin, Timeout = TimeSpan.FromSeconds(10) });
 
-            var inA = await TimeCallsAsync(calc, 200);
+            var inA = await TimeCallsAsync(calc, 500);
             Assert.All(inA.Served, s => Assert.Equal("provider-a", s));
 
             // A's provider dies while calls run: a loop keeps calling, and A's node goes away under it.
@@ -76,7 +76,7 @@ public sealed class MultiRegionTests(GatewayFixture regions, ITestOutputHelper o
             Assert.Equal(0, failed);
             Assert.Equal("provider-b", served.Last());
 
-            var toB = await TimeCallsAsync(calc, 200);
+            var toB = await TimeCallsAsync(calc, 500);
             Assert.All(toB.Served, s => Assert.Equal("provider-b", s));
             output.WriteLine($"calls during the failover: {served.Count}, lost: {failed}");
             output.WriteLine($"A->A p50 {inA.P50Us:0} us, p90 {inA.P90Us:0} us; A->B (over the gateway) p50 {toB.P50Us:0} us, p90 {toB.P90Us:0} us; extra p50 {toB.P50Us - inA.P50Us:0} us");
