@@ -31,4 +31,7 @@ internal sealed class LocalProviders
     public void Remove(string subject, ILocalProvider provider) => _bySubject.TryRemove(new(subject, provider));
 
     public ILocalProvider? Find(string subject) => _bySubject.GetValueOrDefault(subject);
+
+    /// <summary>Whether no provider of this node is registered (then selection skips the look-ups).</summary>
+    public bool IsEmpty => _bySubject.IsEmpty;
 }

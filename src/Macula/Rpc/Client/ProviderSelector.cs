@@ -26,6 +26,11 @@ internal static class ProviderSelector
     /// <summary>Returns the index of the chosen provider and why, or -1 when no candidate is left.</summary>
     public static int Select(IProviderSelector selector, ClientRouting routing, MethodDescriptor? method, string service, ProviderEntry[] providers, List<string>? excluded, LocalProviders? local, ref long roundRobin, out Selection selection)
     {
+        if (local is { IsEmpty: true })
+        {
+            local = null;
+        }
+
         if (routing.PreferLocal && local is not null)
         {
             int index = SelectIn(ScopeLocal, selector, routing, method, service, providers, excluded, local, ref roundRobin, out selection);
