@@ -30,18 +30,16 @@ internal sealed partial class ProviderHost : ILocalProvider
         _localReplies[replyTo] = reply;
         try
         {
-            var served = HandleAsync(new TransportMessage(Subject, replyTo, headers, body.ToArray()));
+            // Served as a message from the bus would be (a failure inside is reported as one is, and the call then
+            // times out as a remote one would); a handler that completes synchronously has replied on return.
+            _ = HandleAsync(new TransportMessage(Subject, replyTo, headers, body.ToArray()));
             try
             {
-                return await reply.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+                return await reply.Task.WaitAsync(timeout.TotalMilliseconds > int.MaxValue ? Timeout.InfiniteTimeSpan : timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 throw new MaculaTransportException(TransportErrorKind.Timeout, $"The local provider of '{_service.Name}' did not answer within {timeout.TotalMilliseconds:0} ms.");
-            }
-            finally
-            {
-                _ = served;
             }
         }
         finally

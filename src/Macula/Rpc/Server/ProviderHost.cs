@@ -62,9 +62,9 @@ internal sealed partial class ProviderHost : IAsyncDisposable
     {
         var host = new ProviderHost(runtime, service, activate, onClosed, options);
         host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
-        runtime.Local?.Add(host.Subject, host);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
+        runtime.Local?.Add(host.Subject, host);
         host._readvertise = host.ReadvertiseLoopAsync();
         return host;
     }
