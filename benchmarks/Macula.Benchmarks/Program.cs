@@ -32,6 +32,8 @@ public static class Program
                     return Codec.CodecInterleaved.Run(args[1..]);
                 case "lz4":
                     return Codec.CompressionBenchmark.Run(args[1..]);
+                case "selector-ab":
+                    return Rpc.SelectorAb.Run();
                 case "local":
                     return await Local.LocalCallBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
                 case "startup":

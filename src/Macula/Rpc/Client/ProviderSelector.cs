@@ -113,8 +113,8 @@ internal static class ProviderSelector
         }
 
         var choice = selector.Select(new ProviderSelectionContext(service, method?.Name ?? string.Empty, scope, buffer.AsSpan(0, count), providers.Length, ref roundRobin));
+        // The buffer is not cleared: it holds records of a set the cache holds anyway, until the next selection overwrites them.
         int position = (uint)choice.Index < (uint)count ? buffer[choice.Index].Position : -1;
-        Array.Clear(buffer, 0, count);
         selection = new Selection(choice.Reason, scope);
         return position;
     }
