@@ -79,6 +79,11 @@ public sealed class ScopedSelectionTests
 
         var otherSignature = new MethodDescriptor("AddAsync", 0) { Fingerprint = "ffffffff" };
         Assert.Equal(0, ProviderSelector.Eligible(ClientRouting.None, otherSignature, ps, null));
+
+        // The per-entry verdicts of a client contract give the same answers, for each contract apart.
+        Assert.Equal(3, ProviderSelector.Eligible(ClientRouting.Of(ClientOptions.Default, null, [Add]), Add, ps, null));
+        Assert.Equal(0, ProviderSelector.Eligible(ClientRouting.Of(ClientOptions.Default, null, [otherSignature]), otherSignature, ps, null));
+        Assert.Equal(3, ProviderSelector.Eligible(ClientRouting.Of(ClientOptions.Default, null, [Add]), Add, ps, null));
         Assert.Equal(3, ProviderSelector.Eligible(ClientRouting.None, new MethodDescriptor("AddAsync", 0), ps, null));
     }
 
@@ -101,7 +106,7 @@ public sealed class ScopedSelectionTests
     public void Routed_selection_allocates_nothing()
     {
         var ps = Providers(("a", "2.0.0"), ("b", "2.1.0"), ("a", "1.0.0"), ("b", "2.5.0"), ("a", "2.9.9"));
-        var routing = ClientRouting.Of(new ClientOptions { VersionRange = "^2.0", PreferredZone = "a", RequiredTags = new Dictionary<string, string>() }, null);
+        var routing = ClientRouting.Of(new ClientOptions { VersionRange = "^2.0", PreferredZone = "a", RequiredTags = new Dictionary<string, string>() }, null, [Add]);
         var excluded = new List<string> { "n0" };
         var strategies = Enum.GetValues<SelectionStrategy>().Select(ProviderSelectors.For).ToArray();
         long rr = 0;

@@ -11,12 +11,14 @@ namespace Macula.Rpc.Client;
 internal sealed class ClientRouting
 {
     /// <summary>No filter and no preference beyond the contract: what a client made without routing options gets.</summary>
-    public static readonly ClientRouting None = new(null, null, null, preferLocal: false);
+    public static readonly ClientRouting None = new(null, null, null, preferLocal: false, contract: null);
 
     private readonly KeyValuePair<string, string>[] _requiredTags;
+    private readonly IReadOnlyList<MethodDescriptor>? _contract;
 
-    private ClientRouting(VersionRange? range, IReadOnlyDictionary<string, string>? requiredTags, string? preferredZone, bool preferLocal)
+    private ClientRouting(VersionRange? range, IReadOnlyDictionary<string, string>? requiredTags, string? preferredZone, bool preferLocal, IReadOnlyList<MethodDescriptor>? contract)
     {
+        _contract = contract;
         Range = range;
         PreferredZone = preferredZone;
         PreferLocal = preferLocal;
@@ -29,8 +31,11 @@ internal sealed class ClientRouting
 
     public bool PreferLocal { get; }
 
-    /// <summary>The rules of <paramref name="options"/> (validated) on a node in <paramref name="nodeZone"/>.</summary>
-    public static ClientRouting Of(ClientOptions options, string? nodeZone)
+    /// <summary>
+    /// The rules of <paramref name="options"/> (validated) on a node in <paramref name="nodeZone"/>, for a client of
+    /// <paramref name="contract"/> (its descriptor's methods, whose fingerprint checks each entry then caches).
+    /// </summary>
+    public static ClientRouting Of(ClientOptions options, string? nodeZone, IReadOnlyList<MethodDescriptor>? contract = null)
     {
         VersionRange? range = null;
         if (options.VersionRange is { } text && !VersionRange.TryParse(text, out range, out string? error))
@@ -39,16 +44,16 @@ internal sealed class ClientRouting
         }
 
         string? zone = options.PreferredZone ?? nodeZone;
-        return range is null && options.RequiredTags is not { Count: > 0 } && zone is null && !options.PreferLocal
+        return range is null && options.RequiredTags is not { Count: > 0 } && zone is null && !options.PreferLocal && contract is null
             ? None
-            : new ClientRouting(range, options.RequiredTags, zone, options.PreferLocal);
+            : new ClientRouting(range, options.RequiredTags, zone, options.PreferLocal, contract);
     }
 
     /// <summary>Whether this client may call <paramref name="provider"/> for <paramref name="method"/>. Allocation-free.</summary>
     public bool Accepts(ProviderEntry provider, MethodDescriptor? method)
     {
         var routing = provider.Routing;
-        if (method is not null && !routing.Serves(method.Name, method.Fingerprint))
+        if (method is not null && !(_contract is not null ? provider.Serves(method, _contract) : routing.Serves(method.Name, method.Fingerprint)))
         {
             return false;
         }

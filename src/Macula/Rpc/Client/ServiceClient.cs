@@ -21,7 +21,7 @@ internal sealed partial class ServiceClient : IMaculaInvoker
     private readonly ClientRouting _routing;
 
     public ServiceClient(ClientRuntime runtime, ServiceDescriptor service, ClientOptions options, CallOptions? call, ClientState state)
-        : this(runtime, service, options, call, state, ClientRouting.Of(options, runtime.Options.Zone))
+        : this(runtime, service, options, call, state, ClientRouting.Of(options, runtime.Options.Zone, service.Methods))
     {
     }
 
