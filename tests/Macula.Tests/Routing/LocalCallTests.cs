@@ -50,14 +50,25 @@ public sealed class LocalCallTests
     public async Task A_local_call_keeps_its_attempt_and_server_spans()
     {
         var stopped = new ConcurrentQueue<Activity>();
+        var serverStopped = new TaskCompletionSource<Activity>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == MaculaDiagnostics.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
+            ActivityStopped = a =>
+            {
+                stopped.Enqueue(a);
+
+                // The server span ends after the reply is handed over, so it may stop after the call has returned.
+                if (a.Kind == ActivityKind.Server && (string?)a.GetTagItem("macula.node_id") == "self-spans")
+                {
+                    serverStopped.TrySetResult(a);
+                }
+            },
         };
         ActivitySource.AddActivityListener(listener);
 
+        // The listener hears every test running in parallel: a node id no other test uses tells this test's spans apart.
         await using var mesh = new RoutedMesh();
         var self = await mesh.AddProviderAsync("self-spans");
 
@@ -65,7 +76,9 @@ public sealed class LocalCallTests
 
         var attempt = Assert.Single(stopped, a => a.DisplayName == MaculaDiagnostics.Spans.Attempt && (string?)a.GetTagItem("macula.provider.selected") == "self-spans");
         Assert.Equal(true, attempt.GetTagItem("macula.local"));
-        var server = Assert.Single(stopped, a => a.Kind == ActivityKind.Server && a.DisplayName == "Routed/WhoAsync" && a.TraceId == attempt.TraceId);
+        var server = await serverStopped.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("Routed/WhoAsync", server.DisplayName);
+        Assert.Equal(attempt.TraceId, server.TraceId);
         Assert.Equal(attempt.SpanId, server.ParentSpanId);
     }
 

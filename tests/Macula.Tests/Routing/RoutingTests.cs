@@ -180,18 +180,19 @@ public sealed class RoutingTests
         };
         ActivitySource.AddActivityListener(listener);
 
+        // The listener hears every test running in parallel: node ids no other test uses tell this test's spans apart.
         await using var mesh = new RoutedMesh();
-        await mesh.AddProviderAsync("p0", nodeZone: "z");
-        await mesh.AddProviderAsync("p1", nodeZone: "z");
-        await mesh.AddProviderAsync("p2", nodeZone: "y");
+        await mesh.AddProviderAsync("sel-p0", nodeZone: "z");
+        await mesh.AddProviderAsync("sel-p1", nodeZone: "z");
+        await mesh.AddProviderAsync("sel-p2", nodeZone: "y");
         var client = await mesh.AddNodeAsync("client", zone: "z");
         var selector = new LastSelector();
 
-        Assert.Equal("p1", await client.CreateClient<IRouted>(new ClientOptions { Selector = selector }).WhoAsync());
+        Assert.Equal("sel-p1", await client.CreateClient<IRouted>(new ClientOptions { Selector = selector }).WhoAsync());
 
-        Assert.Equal(["p0", "p1"], selector.Offered);
+        Assert.Equal(["sel-p0", "sel-p1"], selector.Offered);
         Assert.Equal("zone", selector.Scope);
-        var attempt = Assert.Single(stopped, a => a.DisplayName == MaculaDiagnostics.Spans.Attempt && (string?)a.GetTagItem("macula.provider.selected") == "p1");
+        var attempt = Assert.Single(stopped, a => a.DisplayName == MaculaDiagnostics.Spans.Attempt && (string?)a.GetTagItem("macula.provider.selected") == "sel-p1");
         Assert.Equal("last", attempt.GetTagItem("macula.provider.selection_reason"));
         Assert.Equal("zone", attempt.GetTagItem("macula.provider.selection_scope"));
     }
