@@ -144,10 +144,11 @@ public sealed class RoutingTests
         Assert.Equal(["a1", "a2"], (await CallManyAsync(routed, 20)).Order(StringComparer.Ordinal));
 
         // Zone a dies without withdrawing: its subjects stop answering.
-        mesh.Providers["a1"].Transport.Faults.NoResponders = true;
-        mesh.Providers["a2"].Transport.Faults.NoResponders = true;
+        // (Subjects first, so the fault never touches their DHT traffic.)
         mesh.Providers["a1"].Transport.Faults.Subjects = "macula.*.rpc.>";
         mesh.Providers["a2"].Transport.Faults.Subjects = "macula.*.rpc.>";
+        mesh.Providers["a1"].Transport.Faults.NoResponders = true;
+        mesh.Providers["a2"].Transport.Faults.NoResponders = true;
 
         for (int i = 0; i < 20; i++)
         {
