@@ -6,7 +6,7 @@ namespace Macula.Benchmarks;
 /// One entry point for every measurement:
 /// <c>dht-sim</c> runs the DHT simulation, <c>e2e</c> Macula over nats-server beside its peers, <c>failover</c> the
 /// cost of a call whose first provider is dead, <c>codec-ab</c> the codec comparisons interleaved, <c>lz4</c> what
-/// compression does to bodies, <c>events</c> events/s fanned out to 1 and 10 subscribers, <c>startup</c> a provider process's start and footprint under Native AOT and JIT; anything else goes to BenchmarkDotNet's switcher
+/// compression does to bodies, <c>events</c> events/s fanned out to 1 and 10 subscribers, <c>startup</c> a provider process's start and footprint under Native AOT and JIT, <c>local</c> a call to a provider of the same node (the local fast path) against the mesh; anything else goes to BenchmarkDotNet's switcher
 /// (e.g. <c>--filter *Codec*</c>).
 /// </summary>
 public static class Program
@@ -32,6 +32,10 @@ public static class Program
                     return Codec.CodecInterleaved.Run(args[1..]);
                 case "lz4":
                     return Codec.CompressionBenchmark.Run(args[1..]);
+                case "selector-ab":
+                    return Rpc.SelectorAb.Run();
+                case "local":
+                    return await Local.LocalCallBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
                 case "startup":
                     return await Startup.StartupBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
             }

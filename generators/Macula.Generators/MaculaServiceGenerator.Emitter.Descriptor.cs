@@ -7,10 +7,10 @@ public sealed partial class MaculaServiceGenerator
     private static partial class Emitter
     {
         /// <summary>
-        /// The descriptor's flags: <c>Streaming</c> when the provider sends items, <c>ClientStreaming</c> when the client
-        /// does, <c>OneWay</c> for a one-way method.
+        /// The descriptor's initializer: <c>Streaming</c> when the provider sends items, <c>ClientStreaming</c> when the
+        /// client does, <c>OneWay</c> for a one-way method, and the contract <c>Fingerprint</c> when the method has one.
         /// </summary>
-        private static string StreamFlags(MethodModel method)
+        private static string DescriptorInitializer(MethodModel method)
         {
             var flags = new System.Collections.Generic.List<string>();
             if (method.ReturnKind == ReturnKind.AsyncEnumerable)
@@ -26,6 +26,11 @@ public sealed partial class MaculaServiceGenerator
             if (method.OneWay)
             {
                 flags.Add("OneWay = true");
+            }
+
+            if (method.Fingerprint.Length > 0)
+            {
+                flags.Add("Fingerprint = " + Literal(method.Fingerprint));
             }
 
             return flags.Count == 0 ? ";" : " { " + string.Join(", ", flags) + " };";
@@ -47,7 +52,7 @@ public sealed partial class MaculaServiceGenerator
                     Literal(method.WireName) + ", " + Int(method.Index) + ", idempotent: " + Bool(method.Idempotent) +
                     ", timeoutMs: " + Int(method.TimeoutMs) + ", maxAttempts: " + Int(method.MaxAttempts) +
                     (method.Compression switch { 1 => ", compression: " + KnownTypes.Macula.MethodCompression.Off, 2 => ", compression: " + KnownTypes.Macula.MethodCompression.Lz4, _ => string.Empty }) + ")" +
-                    StreamFlags(method));
+                    DescriptorInitializer(method));
                 writer.Line();
             }
 

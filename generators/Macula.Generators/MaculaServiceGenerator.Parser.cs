@@ -16,6 +16,15 @@ public sealed partial class MaculaServiceGenerator
         private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
             .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
+        /// <summary>
+        /// Types as the contract fingerprint names them (<see cref="ContractFingerprint"/>): the name and containing types
+        /// without the namespace, C# keywords for special types, no nullable reference annotations.
+        /// </summary>
+        private static readonly SymbolDisplayFormat ShapeFormat = new(
+            typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypes,
+            genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
+            miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
+
         /// <summary>Types as <c>typeof</c> and type arguments of resolver entries name them: global::-qualified, no nullable annotations.</summary>
         private static readonly SymbolDisplayFormat TypeofFormat = SymbolDisplayFormat.FullyQualifiedFormat;
 
@@ -211,8 +220,10 @@ public sealed partial class MaculaServiceGenerator
             }
 
             var parameters = new List<ParameterModel>();
+            var shape = new List<string>();
             string? cancellationTokenName = null;
             InputModel? input = null;
+            string? inputItem = null;
             for (int i = 0; i < method.Parameters.Length; i++)
             {
                 var parameter = method.Parameters[i];
@@ -251,6 +262,7 @@ public sealed partial class MaculaServiceGenerator
                     if (ResolveType(named.TypeArguments[0], new Usage("the items of parameter '" + parameter.Name + "' of '" + displayName + "'", usage.Location)) is { } item)
                     {
                         input = new InputModel(Identifiers.Escape(parameter.Name), Display(parameter.Type), item, parameters.Count);
+                        inputItem = ShapeName(named.TypeArguments[0]);
                     }
 
                     continue;
@@ -260,6 +272,10 @@ public sealed partial class MaculaServiceGenerator
                 {
                     string? defaultValue = parameter.HasExplicitDefaultValue ? DefaultLiteral(parameter) : null;
                     parameters.Add(new ParameterModel(Identifiers.Escape(parameter.Name), Display(parameter.Type), formatter, parameter.IsParams, defaultValue));
+                    if (defaultValue is null && !parameter.IsParams)
+                    {
+                        shape.Add(ShapeName(parameter.Type));
+                    }
                 }
             }
 
@@ -296,7 +312,8 @@ public sealed partial class MaculaServiceGenerator
                 Parameters: new EquatableArray<ParameterModel>(parameters),
                 CancellationTokenName: cancellationTokenName,
                 Input: input,
-                OneWay: settings.OneWay);
+                OneWay: settings.OneWay,
+                Fingerprint: ContractFingerprint.Of(wireName, returnKind.Value == ReturnKind.AsyncEnumerable, result is null ? null : ShapeName(((INamedTypeSymbol)method.ReturnType).TypeArguments[0]), shape, inputItem));
         }
 
         private MethodSettings ReadMethodSettings(IMethodSymbol method, string displayName, LocationInfo? location)
@@ -477,6 +494,9 @@ public sealed partial class MaculaServiceGenerator
         }
 
         private static string Display(ITypeSymbol type) => type.ToDisplayString(TypeFormat);
+
+        /// <summary>A type as the contract fingerprint names it: no namespace, no nullable reference annotation.</summary>
+        private static string ShapeName(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(ShapeFormat);
 
         private static string TypeofName(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(TypeofFormat);
 

@@ -32,6 +32,7 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, MaculaTr
                 IncludeErrorDetails = o.IncludeErrorDetails ?? environment?.IsDevelopment() ?? false,
                 Transport = transport.Create(services, o),
                 Metadata = o.Metadata,
+                Zone = string.IsNullOrEmpty(o.Zone) ? null : o.Zone,
                 AdvertiseTtl = o.AdvertiseTtl,
                 DiscoveryCacheTtl = o.DiscoveryCacheTtl,
                 ShutdownGracePeriod = o.ShutdownGracePeriod,

@@ -46,8 +46,20 @@ public sealed class MaculaOptions
     /// </summary>
     public bool? IncludeErrorDetails { get; set; }
 
-    /// <summary>Metadata advertised with the services this node provides.</summary>
+    /// <summary>Metadata advertised with the services this node provides (keys starting with <c>macula.</c> are reserved).</summary>
     public Dictionary<string, string> Metadata { get; set; } = [];
+
+    /// <summary>
+    /// The zone or region of this node (<see cref="MaculaNodeOptions.Zone"/>): advertised with its providers and
+    /// preferred by its clients. Empty for none.
+    /// </summary>
+    public string? Zone { get; set; }
+
+    /// <summary>
+    /// Version, zone and tags of the services this node provides, by service name (<c>Macula:Providers:Calculator:Version</c>);
+    /// read by <c>AddMaculaProvider</c>.
+    /// </summary>
+    public Dictionary<string, MaculaProviderSettings> Providers { get; set; } = [];
 
     /// <summary>Advertisement TTL. Default 300 s.</summary>
     public TimeSpan AdvertiseTtl { get; set; } = MaculaNodeOptions.DefaultAdvertiseTtl;

@@ -18,6 +18,24 @@ internal sealed class MaculaOptionsValidator(MaculaTransportRegistration transpo
             failures.Add($"Macula:NodeId '{options.NodeId}' {nodeIdProblem}.");
         }
 
+        if (!string.IsNullOrEmpty(options.Zone) && Validation.ZoneProblem(options.Zone) is { } zoneProblem)
+        {
+            failures.Add($"Macula:Zone '{options.Zone}' {zoneProblem}.");
+        }
+
+        foreach (var (service, settings) in options.Providers)
+        {
+            try
+            {
+                settings.ToProviderOptions().Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                // The core names ProviderOptions.X; the configuration key is Macula:Providers:<service>:X.
+                failures.Add(ex.Message.Replace("ProviderOptions.", $"Macula:Providers:{service}:", StringComparison.Ordinal).Replace(" (Parameter '" + ex.ParamName + "')", string.Empty, StringComparison.Ordinal));
+            }
+        }
+
         if (transport.Validate is { } validate)
         {
             failures.AddRange(validate(options));

@@ -40,23 +40,29 @@ public static class MaculaServiceCollectionExtensions
     /// <summary>
     /// Serves <typeparamref name="TService"/> from this host: advertised when the host starts, withdrawn (after
     /// draining calls in flight) when it stops. <typeparamref name="TImpl"/> is resolved from a new DI scope per call.
+    /// Its version, zone and tags come from <c>Macula:Providers:&lt;Service&gt;</c>, then <paramref name="configure"/>
+    /// (<c>p =&gt; p with { Version = "2.1.0" }</c>) changes them.
     /// </summary>
-    public static IServiceCollection AddMaculaProvider<TService, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImpl>(this IServiceCollection services)
+    public static IServiceCollection AddMaculaProvider<TService, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImpl>(this IServiceCollection services, Func<ProviderOptions, ProviderOptions>? configure = null)
         where TService : class
         where TImpl : class, TService
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddScoped<TImpl>();
-        services.AddSingleton(new MaculaProviderRegistration(typeof(TService), static (node, provider, ct) =>
+        services.AddSingleton(new MaculaProviderRegistration(typeof(TService), (node, provider, ct) =>
         {
             var scopes = provider.GetRequiredService<IServiceScopeFactory>();
+            var configured = provider.GetRequiredService<IOptions<MaculaOptions>>().Value.Providers;
+            string name = Rpc.MaculaServiceRegistry.Get<TService>().Name;
+            var options = configured.TryGetValue(name, out var settings) ? settings.ToProviderOptions() : ProviderOptions.Default;
+            options = configure?.Invoke(options) ?? options;
             if (!provider.GetServices<MaculaServerFilterRegistration>().Any())
             {
                 return node.ProvideAsync<TService>(() =>
                 {
                     var scope = scopes.CreateAsyncScope();
                     return new ServiceInstance<TService>(scope.ServiceProvider.GetRequiredService<TImpl>(), scope);
-                }, ct);
+                }, options, ct);
             }
 
             // Scoped server filters made the call's scope: the implementation comes from the same one (they dispose it).
@@ -69,7 +75,7 @@ public static class MaculaServiceCollectionExtensions
 
                 var scope = scopes.CreateAsyncScope();
                 return new ServiceInstance<TService>(scope.ServiceProvider.GetRequiredService<TImpl>(), scope);
-            }, ct);
+            }, options, ct);
         }));
         return services;
     }

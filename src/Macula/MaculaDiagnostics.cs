@@ -92,6 +92,22 @@ public static class MaculaDiagnostics
         /// <summary>The name of one event of a contract.</summary>
         public const string Event = "macula.event";
 
+        /// <summary>The node id of the provider an attempt's selector chose (on the attempt span).</summary>
+        public const string ProviderSelected = "macula.provider.selected";
+
+        /// <summary>Why the selector chose it (<see cref="ProviderChoice.Reason"/>: <c>random</c>, <c>round_robin</c>, ...).</summary>
+        public const string SelectionReason = "macula.provider.selection_reason";
+
+        /// <summary>
+        /// Which candidates the selector chose among: <c>local</c> (this process, <see cref="ClientOptions.PreferLocal"/>),
+        /// <c>zone</c> (healthy providers of the preferred zone), <c>any</c> (healthy providers of every zone) or
+        /// <c>degraded</c> (no healthy provider was left: any provider not yet tried).
+        /// </summary>
+        public const string SelectionScope = "macula.provider.selection_scope";
+
+        /// <summary>Set on an attempt dispatched in-process to a provider of the same node (the local fast path).</summary>
+        public const string Local = "macula.local";
+
         /// <summary>Why an event was dropped before a handler saw it.</summary>
         public const string Reason = "macula.reason";
 

@@ -62,4 +62,11 @@ public enum MaculaErrorCode
     /// the provider's health.
     /// </summary>
     PermissionDenied = 17,
+
+    /// <summary>
+    /// Providers of the service were found, but none matches the client: another contract fingerprint for the method,
+    /// a version outside <see cref="ClientOptions.VersionRange"/>, or a missing <see cref="ClientOptions.RequiredTags"/>
+    /// tag. The message names what differed on each provider. Raised by the client; never sent on the wire.
+    /// </summary>
+    NoCompatibleProvider = 18,
 }

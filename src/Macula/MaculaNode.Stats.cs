@@ -38,7 +38,7 @@ public sealed partial class MaculaNode
 
     private async Task StartStatsAsync(CancellationToken cancellationToken)
     {
-        var source = new NodeStatsSource(NodeId, Realm, Options.Metadata, StartedAt, Time, ServerStats, ProvidedServiceList, GetProviderHealth, GetDhtStats);
+        var source = new NodeStatsSource(NodeId, Realm, Options.Metadata, StartedAt, Time, ServerStats, ProvidedServiceList, GetProviderHealth, GetDhtStats) { NodeZone = Options.Zone };
         _statsResponder = await MeshStatsResponder.StartAsync(Transport, source, _events.BackgroundError, cancellationToken).ConfigureAwait(false);
         if (Options.EnableNatsServiceApi)
         {

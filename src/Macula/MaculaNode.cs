@@ -44,9 +44,10 @@ public sealed partial class MaculaNode : IAsyncDisposable
         DiscoveryEvents? announcements = null;
         Discovery = new DiscoveryCache(registry, Health, options.DiscoveryCacheTtl, Time, service => announcements!.Watch(service));
         Announcements = announcements = new DiscoveryEvents(Transport, options.Realm, nodeId, SerializerOptions, registry.Node.Security, Time, events, Discovery);
-        _clientRuntime = new ClientRuntime(Transport, Discovery, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingCalls.Instance);
+        var local = new LocalProviders();
+        _clientRuntime = new ClientRuntime(Transport, Discovery, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingCalls.Instance) { Local = local };
         ServerStats = new Monitoring.ServerStats(Time);
-        _providerRuntime = new ProviderRuntime(Transport, registry, Announcements, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingServer.Instance, ServerStats, _stopping.Token);
+        _providerRuntime = new ProviderRuntime(Transport, registry, Announcements, Time, options.Realm, nodeId, options, SerializerOptions, events, StreamingServer.Instance, ServerStats, _stopping.Token) { Local = local };
         StartedAt = Time.GetUtcNow();
     }
 
@@ -178,9 +179,11 @@ public sealed partial class MaculaNode : IAsyncDisposable
         where TService : class => ProvideAsync(implementation, ProviderOptions.Default, cancellationToken);
 
     /// <summary>
-    /// Serves <paramref name="implementation"/> as a provider of <typeparamref name="TService"/> under
-    /// <paramref name="options"/> (its own server filters, after the node's), and advertises it.
+    /// Serves <paramref name="implementation"/> as a provider of <typeparamref name="TService"/> and advertises it with
+    /// <paramref name="options"/>: version, zone and tags (signed with the record, see docs/rpc-semantics.md,
+    /// "Routing") and its own server filters, run after the node's.
     /// </summary>
+    /// <exception cref="ArgumentException">A bad option (the message names it), for example a version that is not semver.</exception>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
     public async Task<IAsyncDisposable> ProvideAsync<TService>(TService implementation, ProviderOptions options, CancellationToken cancellationToken = default)
         where TService : class
@@ -204,8 +207,9 @@ public sealed partial class MaculaNode : IAsyncDisposable
 
     /// <summary>
     /// Serves <typeparamref name="TService"/> with a new implementation per call, made by <paramref name="activator"/>,
-    /// under <paramref name="options"/> (its own server filters, after the node's).
+    /// advertised with <paramref name="options"/> (version, zone, tags) and under its own server filters, after the node's.
     /// </summary>
+    /// <exception cref="ArgumentException">A bad option (the message names it).</exception>
     /// <exception cref="InvalidOperationException"><typeparamref name="TService"/> is not a generated <c>[MaculaService]</c>.</exception>
     public Task<IAsyncDisposable> ProvideAsync<TService>(Func<ServiceInstance<TService>> activator, ProviderOptions options, CancellationToken cancellationToken = default)
         where TService : class

@@ -48,6 +48,13 @@ public sealed record MaculaNodeOptions
     /// <summary>Metadata advertised with every service this node provides (for example a name and a version).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The zone or region this node runs in (for example <c>eu-west</c>): advertised with every service it provides
+    /// (unless <see cref="ProviderOptions.Zone"/> says otherwise), and the zone its clients prefer unless
+    /// <see cref="ClientOptions.PreferredZone"/> says otherwise. <see langword="null"/> (the default): none.
+    /// </summary>
+    public string? Zone { get; init; }
+
     /// <summary>How long an advertisement lives unless refreshed; refreshed at half of it. Default 300 s.</summary>
     public TimeSpan AdvertiseTtl { get; init; } = DefaultAdvertiseTtl;
 
@@ -154,6 +161,18 @@ public sealed record MaculaNodeOptions
         }
 
         ArgumentNullException.ThrowIfNull(Metadata, nameof(Metadata));
+        foreach (string name in Metadata.Keys)
+        {
+            if (name.StartsWith(ProviderMetadata.Prefix, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"MaculaNodeOptions.Metadata key '{name}' starts with '{ProviderMetadata.Prefix}', which is reserved for the typed provider fields (ProviderOptions.Version, Zone, Tags).", nameof(Metadata));
+            }
+        }
+
+        if (Zone is not null && Validation.ZoneProblem(Zone) is { } zone)
+        {
+            throw new ArgumentException(Problem(nameof(Zone), Zone, zone), nameof(Zone));
+        }
         ArgumentNullException.ThrowIfNull(Resolvers, nameof(Resolvers));
         for (int i = 0; i < Resolvers.Count; i++)
         {

@@ -20,6 +20,7 @@ internal static class Validation
 
     /// <summary>The longest wait for a stream's open acknowledgement (<see cref="StreamOptions.OpenTimeout"/>).</summary>
     public static readonly TimeSpan MaxStreamOpenTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>The most calls of one service a provider may run at once (<see cref="LoadSheddingOptions.MaxConcurrency"/>).</summary>
     public const int MaxConcurrency = 65536;
 
@@ -31,6 +32,7 @@ internal static class Validation
 
     /// <summary>The most characters of a name or reason read from the wire that a log line quotes (the rest is cut).</summary>
     public const int MaxQuotedLength = 128;
+
     /// <summary>The longest metadata key (<see cref="MaculaMetadata"/>), without the wire prefix.</summary>
     public const int MaxMetadataKeyLength = 64;
 
@@ -104,6 +106,71 @@ internal static class Validation
             if (c < ' ' || c == '\u007f')
             {
                 return "has a control character (such as a line break), which headers cannot carry: use a '-bin' key and a byte value";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The longest zone name and tag name (<see cref="ProviderOptions.Zone"/>, <see cref="ProviderOptions.Tags"/>).</summary>
+    public const int MaxZoneLength = 64;
+
+    /// <summary>The longest tag value.</summary>
+    public const int MaxTagValueLength = 256;
+
+    /// <summary>The most tags one provider advertises.</summary>
+    public const int MaxTags = 32;
+
+    /// <summary>
+    /// Why <paramref name="value"/> cannot be a zone or tag name (letters, digits, '-', '_' and '.', 1 to
+    /// <see cref="MaxZoneLength"/> characters), or <see langword="null"/> when it can.
+    /// </summary>
+    public static string? ZoneProblem(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "must not be empty";
+        }
+
+        if (value.Length > MaxZoneLength)
+        {
+            return $"is longer than {MaxZoneLength} characters";
+        }
+
+        foreach (char c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                return $"has the character '{c}': use letters, digits, '-', '_' and '.' only";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Why <paramref name="name"/>=<paramref name="value"/> cannot be a provider tag, or <see langword="null"/> when it can.</summary>
+    public static string? TagProblem(string? name, string? value)
+    {
+        if (ZoneProblem(name) is { } problem)
+        {
+            return "has a name that " + problem;
+        }
+
+        if (value is null)
+        {
+            return "has a null value";
+        }
+
+        if (value.Length > MaxTagValueLength)
+        {
+            return $"has a value longer than {MaxTagValueLength} characters";
+        }
+
+        foreach (char c in value)
+        {
+            if (char.IsControl(c))
+            {
+                return "has a control character in its value";
             }
         }
 

@@ -50,6 +50,7 @@ public sealed class MeshTests(MeshFixture mesh)
             Assert.Equal($"macula.{mesh.Realm}.rpc.Parcels.{node.NodeId}", cells[1]);
             Assert.Equal($"name={name}, version=1.2.3", cells[2]);
             Assert.EndsWith(" ms", cells[5]);
+            Assert.Equal(["-", "-", "-"], cells[6..9]);
         }
     }
 
@@ -68,6 +69,8 @@ public sealed class MeshTests(MeshFixture mesh)
             string name = p.GetProperty("node_id").GetString() == mesh.ProviderA.NodeId ? "provider-a" : "provider-b";
             Assert.Equal(name, p.GetProperty("metadata").GetProperty("name").GetString());
             Assert.Equal("1.2.3", p.GetProperty("metadata").GetProperty("version").GetString());
+            Assert.Matches("^AddAsync=[0-9a-f]{8},", p.GetProperty("metadata").GetProperty("macula.contract").GetString()!);
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, p.GetProperty("version").ValueKind);
             Assert.Equal(300, p.GetProperty("ttl_seconds").GetDouble());
             Assert.InRange(p.GetProperty("ttl_left_seconds").GetDouble(), 1, 300);
             Assert.InRange(p.GetProperty("age_seconds").GetDouble(), -5, 299);

@@ -12,6 +12,9 @@ public class SelectorBenchmarks
 {
     private ProviderEntry[] _providers = null!;
     private List<string> _excluded = null!;
+    private ClientRouting _routing = null!;
+    private MethodDescriptor _method = null!;
+    private IProviderSelector _selector = null!;
     private long _roundRobin;
 
     [Params(3, 20)]
@@ -28,7 +31,14 @@ public class SelectorBenchmarks
         for (int i = 0; i < Providers; i++)
         {
             string nodeId = "node-" + i.ToString("00", System.Globalization.CultureInfo.InvariantCulture);
-            var record = new ProviderRecord(nodeId, "macula.default.rpc.bench." + nodeId, new Dictionary<string, string>(), TimeSpan.FromMinutes(5), now);
+            // Routing fields as a provider advertises them: a version, one of two zones, the contract.
+            var metadata = new Dictionary<string, string>
+            {
+                ["macula.version"] = "2.1.0",
+                ["macula.zone"] = i % 2 == 0 ? "z1" : "z2",
+                ["macula.contract"] = "AddAsync=3225419f,EchoAsync=0a1b2c3d",
+            };
+            var record = new ProviderRecord(nodeId, "macula.default.rpc.bench." + nodeId, metadata, TimeSpan.FromMinutes(5), now);
             var health = new ProviderHealth("bench", nodeId, CircuitBreakerOptions.Default, TimeProvider.System);
             health.OnStart();
             health.OnSuccess(TimeSpan.FromMilliseconds(0.2 + (0.01 * i)));
@@ -37,6 +47,9 @@ public class SelectorBenchmarks
 
         // The second attempt of a failover: the first provider is excluded.
         _excluded = [_providers[0].NodeId];
+        _routing = ClientRouting.Of(new ClientOptions { VersionRange = "^2.0", PreferredZone = "z1" }, null);
+        _method = new MethodDescriptor("AddAsync", 0) { Fingerprint = "3225419f" };
+        _selector = ProviderSelectors.For(Strategy);
     }
 
     [Benchmark(Baseline = true)]
@@ -44,4 +57,8 @@ public class SelectorBenchmarks
 
     [Benchmark]
     public int AfterOneFailure() => ProviderSelector.Select(Strategy, _providers, _excluded, ref _roundRobin);
+
+    /// <summary>A first attempt of a client with routing: contract check, version range <c>^2.0</c>, zone <c>z1</c> preferred (half the providers).</summary>
+    [Benchmark]
+    public int Routed() => ProviderSelector.Select(_selector, _routing, _method, "bench", _providers, null, null, ref _roundRobin, out _);
 }

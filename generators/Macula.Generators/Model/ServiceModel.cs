@@ -56,7 +56,8 @@ internal sealed record MethodModel(
     EquatableArray<ParameterModel> Parameters,
     string? CancellationTokenName,
     InputModel? Input = null,
-    bool OneWay = false);
+    bool OneWay = false,
+    string Fingerprint = "");
 
 /// <summary>
 /// The <c>IAsyncEnumerable&lt;T&gt;</c> parameter of a client or duplex stream: the client's items, not an argument on the

@@ -35,15 +35,36 @@ internal static class Format
 
     public static string Time(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    public static string Metadata(IReadOnlyDictionary<string, string> metadata)
+    /// <summary>
+    /// <c>key=value, ...</c> in key order; with <paramref name="skipReserved"/>, without a provider record's routing
+    /// fields (<c>macula.*</c>: version, zone, tags and contract, which have columns of their own or are too long).
+    /// </summary>
+    public static string Metadata(IReadOnlyDictionary<string, string> metadata, bool skipReserved = false)
     {
         var pairs = new List<string>(metadata.Count);
         foreach (var (key, value) in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
+            if (skipReserved && key.StartsWith("macula.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             pairs.Add($"{key}={value}");
         }
 
         return pairs.Count == 0 ? "-" : string.Join(", ", pairs);
+    }
+
+    public static void WriteNullableString(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
     }
 
     public static void WriteMetadata(Utf8JsonWriter json, string name, IReadOnlyDictionary<string, string> metadata)

@@ -47,6 +47,9 @@ internal static class ProvidersCommand
                     json.WriteString("node_id", r.NodeId);
                     json.WriteString("subject", r.Subject);
                     Format.WriteMetadata(json, "metadata", r.Metadata);
+                    Format.WriteNullableString(json, "version", r.Version);
+                    Format.WriteNullableString(json, "zone", r.Zone);
+                    Format.WriteMetadata(json, "tags", r.Tags);
                     json.WriteString("advertised_at", Format.Time(r.AdvertisedAt));
                     json.WriteNumber("age_seconds", Format.Seconds(now - r.AdvertisedAt));
                     json.WriteNumber("ttl_seconds", Format.Seconds(r.Ttl));
@@ -71,7 +74,7 @@ internal static class ProvidersCommand
             return;
         }
 
-        var table = Format.Table("Node", "Subject", "Metadata", "Age", "TTL left", "Health");
+        var table = Format.Table("Node", "Subject", "Metadata", "Age", "TTL left", "Health", "Version", "Zone", "Tags");
         for (int i = 0; i < records.Length; i++)
         {
             var r = records[i];
@@ -82,10 +85,13 @@ internal static class ProvidersCommand
             table.AddRow(
                 Format.Escape(r.NodeId),
                 Format.Escape(r.Subject),
-                Format.Escape(Format.Metadata(r.Metadata)),
+                Format.Escape(Format.Metadata(r.Metadata, skipReserved: true)),
                 Format.Duration(now - r.AdvertisedAt),
                 left > TimeSpan.Zero ? Format.Duration(left) : "[yellow]expired[/]",
-                healthCell);
+                healthCell,
+                Format.Escape(r.Version ?? "-"),
+                Format.Escape(r.Zone ?? "-"),
+                Format.Escape(Format.Metadata(r.Tags)));
         }
 
         console.Ansi.Write(table);

@@ -42,8 +42,11 @@ internal sealed class NodeStatsSource
     /// <summary>The node's version: its <c>version</c> metadata entry, if any.</summary>
     public string? Version => Metadata.GetValueOrDefault("version");
 
-    /// <summary>The node's zone: its <c>zone</c> metadata entry, if any (Macula does not route by zone).</summary>
-    public string? Zone => Metadata.GetValueOrDefault("zone");
+    /// <summary>The node's zone: <see cref="MaculaNodeOptions.Zone"/>, else its <c>zone</c> metadata entry, if any.</summary>
+    public string? Zone => NodeZone ?? Metadata.GetValueOrDefault("zone");
+
+    /// <summary>The node's <see cref="MaculaNodeOptions.Zone"/> (the one clients route by).</summary>
+    public string? NodeZone { get; init; }
 
     public static string MaculaVersion { get; } = typeof(NodeStatsSource).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 

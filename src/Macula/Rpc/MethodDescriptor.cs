@@ -52,4 +52,12 @@ public sealed class MethodDescriptor
     /// before the implementation finishes, and the call is never retried once it may have been delivered.
     /// </summary>
     public bool OneWay { get; init; }
+
+    /// <summary>
+    /// The method's contract fingerprint (8 hex digits over its wire name, required parameter types and result type;
+    /// docs/rpc-semantics.md, "Contract fingerprints"), advertised in the provider record: a client calls only
+    /// providers whose fingerprint for the method is the same. <see langword="null"/> for a descriptor made without one,
+    /// which is never checked.
+    /// </summary>
+    public string? Fingerprint { get; init; }
 }

@@ -38,5 +38,28 @@ public abstract class ServiceDescriptor
     /// <summary>Finds a method by its wire name.</summary>
     public MethodDescriptor? FindMethod(string name) => _byName.GetValueOrDefault(name);
 
+    /// <summary>
+    /// The contract a provider advertises (<c>macula.contract</c>): <c>{method}={fingerprint}</c> for each method that
+    /// has a fingerprint, in ordinal order of the wire name, joined by ','; empty when none has one.
+    /// </summary>
+    internal string Contract => _contract ??= BuildContract(Methods);
+
+    private string? _contract;
+
+    private static string BuildContract(IReadOnlyList<MethodDescriptor> methods)
+    {
+        var pairs = new List<string>(methods.Count);
+        foreach (var method in methods)
+        {
+            if (method.Fingerprint is { } fingerprint)
+            {
+                pairs.Add(method.Name + "=" + fingerprint);
+            }
+        }
+
+        pairs.Sort(StringComparer.Ordinal);
+        return string.Join(",", pairs);
+    }
+
     internal abstract IServiceDispatcher CreateDispatcher(object implementation);
 }

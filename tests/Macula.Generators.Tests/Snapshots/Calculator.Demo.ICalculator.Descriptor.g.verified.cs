@@ -13,11 +13,11 @@ namespace Macula.Generated.Demo;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class CalculatorDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor AddAsync = new global::Macula.Rpc.MethodDescriptor("AddAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor AddAsync = new global::Macula.Rpc.MethodDescriptor("AddAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "3225419f" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor DivideAsync = new global::Macula.Rpc.MethodDescriptor("DivideAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor DivideAsync = new global::Macula.Rpc.MethodDescriptor("DivideAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "f5513cbb" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor ResetAsync = new global::Macula.Rpc.MethodDescriptor("ResetAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor ResetAsync = new global::Macula.Rpc.MethodDescriptor("ResetAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "58573474" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Demo.ICalculator> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Demo.ICalculator>(
         "Calculator",

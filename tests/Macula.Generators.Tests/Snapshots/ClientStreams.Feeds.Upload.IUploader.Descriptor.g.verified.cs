@@ -13,17 +13,17 @@ namespace Macula.Generated.Feeds.Upload;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class UploaderDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor UploadAsync = new global::Macula.Rpc.MethodDescriptor("UploadAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { ClientStreaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor UploadAsync = new global::Macula.Rpc.MethodDescriptor("UploadAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { ClientStreaming = true, Fingerprint = "8df87049" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor StoreAsync = new global::Macula.Rpc.MethodDescriptor("StoreAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0) { ClientStreaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor StoreAsync = new global::Macula.Rpc.MethodDescriptor("StoreAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0) { ClientStreaming = true, Fingerprint = "551c3a96" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor CountAsync = new global::Macula.Rpc.MethodDescriptor("CountAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { ClientStreaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor CountAsync = new global::Macula.Rpc.MethodDescriptor("CountAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { ClientStreaming = true, Fingerprint = "c63dacc4" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor DrainAsync = new global::Macula.Rpc.MethodDescriptor("DrainAsync", 3, idempotent: false, timeoutMs: 0, maxAttempts: 0) { ClientStreaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor DrainAsync = new global::Macula.Rpc.MethodDescriptor("DrainAsync", 3, idempotent: false, timeoutMs: 0, maxAttempts: 0) { ClientStreaming = true, Fingerprint = "637d8930" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor EchoAsync = new global::Macula.Rpc.MethodDescriptor("EchoAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true, ClientStreaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor EchoAsync = new global::Macula.Rpc.MethodDescriptor("EchoAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true, ClientStreaming = true, Fingerprint = "9e286af9" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor NotifyAsync = new global::Macula.Rpc.MethodDescriptor("NotifyAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0) { OneWay = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor NotifyAsync = new global::Macula.Rpc.MethodDescriptor("NotifyAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0) { OneWay = true, Fingerprint = "c278fb4d" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Feeds.Upload.IUploader> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Feeds.Upload.IUploader>(
         "Uploader",

@@ -13,15 +13,15 @@ namespace Macula.Generated.Demo.Custom;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class MathDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor AddAsync = new global::Macula.Rpc.MethodDescriptor("sum", 0, idempotent: false, timeoutMs: 1500, maxAttempts: 2);
+    public static readonly global::Macula.Rpc.MethodDescriptor AddAsync = new global::Macula.Rpc.MethodDescriptor("sum", 0, idempotent: false, timeoutMs: 1500, maxAttempts: 2) { Fingerprint = "8564cc01" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor StoreAsync = new global::Macula.Rpc.MethodDescriptor("StoreAsync", 1, idempotent: false, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor StoreAsync = new global::Macula.Rpc.MethodDescriptor("StoreAsync", 1, idempotent: false, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "7ccf373f" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor Register2 = new global::Macula.Rpc.MethodDescriptor("Register", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor Register2 = new global::Macula.Rpc.MethodDescriptor("Register", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "fb5dea71" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor ClashAsync = new global::Macula.Rpc.MethodDescriptor("ClashAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor ClashAsync = new global::Macula.Rpc.MethodDescriptor("ClashAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "02494ed6" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor VersionAsync = new global::Macula.Rpc.MethodDescriptor("VersionAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor VersionAsync = new global::Macula.Rpc.MethodDescriptor("VersionAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "9c0f217f" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Demo.Custom.IMath> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Demo.Custom.IMath>(
         "math.calc",

@@ -13,7 +13,7 @@ namespace Macula.Generated.Demo.Custom;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class LedgerDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor BalanceAsync = new global::Macula.Rpc.MethodDescriptor("BalanceAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor BalanceAsync = new global::Macula.Rpc.MethodDescriptor("BalanceAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "f099aada" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Demo.Custom.Ledger> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Demo.Custom.Ledger>(
         "Ledger",

@@ -13,7 +13,7 @@ namespace Macula.Generated.Demo.Custom;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class Outer_NestedDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor PingAsync = new global::Macula.Rpc.MethodDescriptor("PingAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor PingAsync = new global::Macula.Rpc.MethodDescriptor("PingAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "4f4ae9b5" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Demo.Custom.Outer.INested> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Demo.Custom.Outer.INested>(
         "Nested",

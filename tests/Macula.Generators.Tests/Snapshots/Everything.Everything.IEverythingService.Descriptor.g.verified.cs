@@ -13,23 +13,23 @@ namespace Macula.Generated.Everything;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class EverythingServiceDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor EchoAsync = new global::Macula.Rpc.MethodDescriptor("EchoAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor EchoAsync = new global::Macula.Rpc.MethodDescriptor("EchoAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "eb757238" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor DescribeAsync = new global::Macula.Rpc.MethodDescriptor("DescribeAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor DescribeAsync = new global::Macula.Rpc.MethodDescriptor("DescribeAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "fae2fe20" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor AddAsync = new global::Macula.Rpc.MethodDescriptor("AddAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor AddAsync = new global::Macula.Rpc.MethodDescriptor("AddAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "3225419f" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor PingAsync = new global::Macula.Rpc.MethodDescriptor("PingAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor PingAsync = new global::Macula.Rpc.MethodDescriptor("PingAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "4f4ae9b5" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor ResetAsync = new global::Macula.Rpc.MethodDescriptor("ResetAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor ResetAsync = new global::Macula.Rpc.MethodDescriptor("ResetAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "58573474" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor FindAsync = new global::Macula.Rpc.MethodDescriptor("FindAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor FindAsync = new global::Macula.Rpc.MethodDescriptor("FindAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "c0005df1" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor FailAsync = new global::Macula.Rpc.MethodDescriptor("FailAsync", 6, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor FailAsync = new global::Macula.Rpc.MethodDescriptor("FailAsync", 6, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "1da0f140" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor PointsAsync = new global::Macula.Rpc.MethodDescriptor("PointsAsync", 7, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor PointsAsync = new global::Macula.Rpc.MethodDescriptor("PointsAsync", 7, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "6b6bbd17" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor InheritedAsync = new global::Macula.Rpc.MethodDescriptor("InheritedAsync", 8, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor InheritedAsync = new global::Macula.Rpc.MethodDescriptor("InheritedAsync", 8, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "3c08d62b" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Everything.IEverythingService> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Everything.IEverythingService>(
         "EverythingService",

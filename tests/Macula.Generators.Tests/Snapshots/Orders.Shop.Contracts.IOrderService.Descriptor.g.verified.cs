@@ -13,17 +13,17 @@ namespace Macula.Generated.Shop.Contracts;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class OrderServiceDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor GetAsync = new global::Macula.Rpc.MethodDescriptor("GetAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor GetAsync = new global::Macula.Rpc.MethodDescriptor("GetAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "c597cfde" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor PlaceAsync = new global::Macula.Rpc.MethodDescriptor("PlaceAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor PlaceAsync = new global::Macula.Rpc.MethodDescriptor("PlaceAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "c050358a" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor SearchAsync = new global::Macula.Rpc.MethodDescriptor("SearchAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor SearchAsync = new global::Macula.Rpc.MethodDescriptor("SearchAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "17cca47d" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor StatusesAsync = new global::Macula.Rpc.MethodDescriptor("StatusesAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor StatusesAsync = new global::Macula.Rpc.MethodDescriptor("StatusesAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "fcddee98" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor CategoriesAsync = new global::Macula.Rpc.MethodDescriptor("CategoriesAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor CategoriesAsync = new global::Macula.Rpc.MethodDescriptor("CategoriesAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "fdce62a7" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor CatalogAsync = new global::Macula.Rpc.MethodDescriptor("CatalogAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor CatalogAsync = new global::Macula.Rpc.MethodDescriptor("CatalogAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "c868cb97" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Shop.Contracts.IOrderService> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Shop.Contracts.IOrderService>(
         "OrderService",

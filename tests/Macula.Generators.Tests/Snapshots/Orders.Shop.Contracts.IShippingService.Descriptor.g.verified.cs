@@ -13,7 +13,7 @@ namespace Macula.Generated.Shop.Contracts;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class ShippingServiceDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor QuoteAsync = new global::Macula.Rpc.MethodDescriptor("QuoteAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor QuoteAsync = new global::Macula.Rpc.MethodDescriptor("QuoteAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "d6522d45" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Shop.Contracts.IShippingService> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Shop.Contracts.IShippingService>(
         "ShippingService",

@@ -13,25 +13,25 @@ namespace Macula.Generated.Shapes;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class ShapesDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor LabelledAsync = new global::Macula.Rpc.MethodDescriptor("LabelledAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor LabelledAsync = new global::Macula.Rpc.MethodDescriptor("LabelledAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "a59e204a" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor AccountAsync = new global::Macula.Rpc.MethodDescriptor("AccountAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor AccountAsync = new global::Macula.Rpc.MethodDescriptor("AccountAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "9961dedb" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor KeyedAsync = new global::Macula.Rpc.MethodDescriptor("KeyedAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor KeyedAsync = new global::Macula.Rpc.MethodDescriptor("KeyedAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "0a837902" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor ShapeAsync = new global::Macula.Rpc.MethodDescriptor("ShapeAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor ShapeAsync = new global::Macula.Rpc.MethodDescriptor("ShapeAsync", 3, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "1c739ac1" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor AnimalAsync = new global::Macula.Rpc.MethodDescriptor("AnimalAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor AnimalAsync = new global::Macula.Rpc.MethodDescriptor("AnimalAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "a4ee5f34" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor BaseAsync = new global::Macula.Rpc.MethodDescriptor("BaseAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor BaseAsync = new global::Macula.Rpc.MethodDescriptor("BaseAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "c217fef2" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor PageAsync = new global::Macula.Rpc.MethodDescriptor("PageAsync", 6, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor PageAsync = new global::Macula.Rpc.MethodDescriptor("PageAsync", 6, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "fe8d3f8a" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor NamesAsync = new global::Macula.Rpc.MethodDescriptor("NamesAsync", 7, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor NamesAsync = new global::Macula.Rpc.MethodDescriptor("NamesAsync", 7, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "0a4e9b45" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor NodeAsync = new global::Macula.Rpc.MethodDescriptor("NodeAsync", 8, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor NodeAsync = new global::Macula.Rpc.MethodDescriptor("NodeAsync", 8, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "02229bf8" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor DefaultsAsync = new global::Macula.Rpc.MethodDescriptor("DefaultsAsync", 9, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor DefaultsAsync = new global::Macula.Rpc.MethodDescriptor("DefaultsAsync", 9, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "648867dd" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Shapes.IShapes> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Shapes.IShapes>(
         "Shapes",

@@ -13,17 +13,17 @@ namespace Macula.Generated.Feeds;
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
 internal static class TickerDescriptor
 {
-    public static readonly global::Macula.Rpc.MethodDescriptor WatchAsync = new global::Macula.Rpc.MethodDescriptor("WatchAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor WatchAsync = new global::Macula.Rpc.MethodDescriptor("WatchAsync", 0, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true, Fingerprint = "775619e2" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor CountAsync = new global::Macula.Rpc.MethodDescriptor("CountAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor CountAsync = new global::Macula.Rpc.MethodDescriptor("CountAsync", 1, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true, Fingerprint = "0e327472" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor NamesAsync = new global::Macula.Rpc.MethodDescriptor("NamesAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor NamesAsync = new global::Macula.Rpc.MethodDescriptor("NamesAsync", 2, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true, Fingerprint = "4520d9b0" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor BatchesAsync = new global::Macula.Rpc.MethodDescriptor("batches", 3, idempotent: true, timeoutMs: 2000, maxAttempts: 0) { Streaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor BatchesAsync = new global::Macula.Rpc.MethodDescriptor("batches", 3, idempotent: true, timeoutMs: 2000, maxAttempts: 0) { Streaming = true, Fingerprint = "0d239403" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor FailAsync = new global::Macula.Rpc.MethodDescriptor("FailAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true };
+    public static readonly global::Macula.Rpc.MethodDescriptor FailAsync = new global::Macula.Rpc.MethodDescriptor("FailAsync", 4, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Streaming = true, Fingerprint = "a9b74ef6" };
 
-    public static readonly global::Macula.Rpc.MethodDescriptor LastAsync = new global::Macula.Rpc.MethodDescriptor("LastAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0);
+    public static readonly global::Macula.Rpc.MethodDescriptor LastAsync = new global::Macula.Rpc.MethodDescriptor("LastAsync", 5, idempotent: true, timeoutMs: 0, maxAttempts: 0) { Fingerprint = "b2d3d41b" };
 
     public static readonly global::Macula.Rpc.ServiceDescriptor<global::Feeds.ITicker> Instance = new global::Macula.Rpc.ServiceDescriptor<global::Feeds.ITicker>(
         "Ticker",

@@ -17,4 +17,8 @@ internal sealed record ClientRuntime(
     MaculaNodeOptions Options,
     MessagePackSerializerOptions SerializerOptions,
     IMaculaEventSink Events,
-    IStreamCalls Streams);
+    IStreamCalls Streams)
+{
+    /// <summary>The providers of this node, which calls reach in-process (the local fast path); null: none.</summary>
+    public LocalProviders? Local { get; init; }
+}

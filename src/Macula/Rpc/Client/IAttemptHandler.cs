@@ -14,6 +14,12 @@ internal interface IAttemptHandler
     /// <summary>The longest one attempt may wait for its reply, when shorter than the call's timeout (a stream's open acknowledgement); null for the call's timeout.</summary>
     TimeSpan? AttemptTimeout { get; }
 
+    /// <summary>
+    /// Whether an attempt on a provider of this node may be dispatched in-process (the local fast path). Streams need
+    /// their inbox on the transport, so the default is no.
+    /// </summary>
+    bool AllowsLocal => false;
+
     /// <summary>Prepares one attempt on the provider at <paramref name="subject"/>: adds headers, subscribes what its reply needs.</summary>
     ValueTask BeginAttemptAsync(string subject, string callId, MaculaHeaders headers, CancellationToken cancellationToken);
 }

@@ -3,114 +3,122 @@ using Macula.Discovery;
 namespace Macula.Rpc.Client;
 
 /// <summary>
-/// Picks one provider for an attempt. Allocation-free and lock-free: it walks the shared provider array, skipping
-/// excluded providers, and prefers providers whose circuit is closed (or due a half-open trial); only when none is
-/// left does it fall back to any provider not yet excluded.
+/// Picks one provider for an attempt: narrows the shared provider array to the candidates (not yet tried in this call,
+/// accepted by the client's <see cref="ClientRouting"/>), then offers them to the <see cref="IProviderSelector"/> scope by
+/// scope: healthy local providers (with <see cref="ClientOptions.PreferLocal"/>), healthy providers of the preferred
+/// zone, healthy providers of any zone, and, when no circuit is closed or due a trial, any candidate (degraded).
+/// Allocation-free and lock-free: candidates go into a per-thread buffer.
 /// </summary>
 internal static class ProviderSelector
 {
-    /// <summary>Returns the index of the chosen provider, or -1 when every provider is excluded.</summary>
-    public static int Select(SelectionStrategy strategy, ProviderEntry[] providers, List<string>? excluded, ref long roundRobin)
-    {
-        int index = SelectCore(strategy, providers, excluded, ref roundRobin, healthyOnly: true);
-        return index >= 0 ? index : SelectCore(strategy, providers, excluded, ref roundRobin, healthyOnly: false);
-    }
+    public const string ScopeLocal = "local";
+    public const string ScopeZone = "zone";
+    public const string ScopeAny = "any";
+    public const string ScopeDegraded = "degraded";
 
-    private static int SelectCore(SelectionStrategy strategy, ProviderEntry[] providers, List<string>? excluded, ref long roundRobin, bool healthyOnly)
+    [ThreadStatic]
+    private static ProviderCandidate[]? t_candidates;
+
+    /// <summary>Returns the index of the chosen provider with a built-in strategy and no routing, or -1 when every provider is excluded.</summary>
+    public static int Select(SelectionStrategy strategy, ProviderEntry[] providers, List<string>? excluded, ref long roundRobin) =>
+        Select(ProviderSelectors.For(strategy), ClientRouting.None, null, string.Empty, providers, excluded, null, ref roundRobin, out _);
+
+    /// <summary>Returns the index of the chosen provider and why, or -1 when no candidate is left.</summary>
+    public static int Select(IProviderSelector selector, ClientRouting routing, MethodDescriptor? method, string service, ProviderEntry[] providers, List<string>? excluded, LocalProviders? local, ref long roundRobin, out Selection selection)
     {
-        int candidates = 0;
-        for (int i = 0; i < providers.Length; i++)
+        if (local is { IsEmpty: true })
         {
-            if (IsCandidate(providers[i], excluded, healthyOnly))
+            local = null;
+        }
+
+        if (routing.PreferLocal && local is not null)
+        {
+            int index = SelectIn(ScopeLocal, selector, routing, method, service, providers, excluded, local, ref roundRobin, out selection);
+            if (index >= 0)
             {
-                candidates++;
+                return index;
             }
         }
 
-        if (candidates == 0)
+        if (routing.PreferredZone is not null)
+        {
+            int index = SelectIn(ScopeZone, selector, routing, method, service, providers, excluded, local, ref roundRobin, out selection);
+            if (index >= 0)
+            {
+                return index;
+            }
+        }
+
+        int any = SelectIn(ScopeAny, selector, routing, method, service, providers, excluded, local, ref roundRobin, out selection);
+        return any >= 0 ? any : SelectIn(ScopeDegraded, selector, routing, method, service, providers, excluded, local, ref roundRobin, out selection);
+    }
+
+    /// <summary>How many providers this call may still try (not excluded, accepted by the routing).</summary>
+    public static int Eligible(ClientRouting routing, MethodDescriptor? method, ProviderEntry[] providers, List<string>? excluded)
+    {
+        int count = 0;
+        foreach (var provider in providers)
+        {
+            if ((excluded is null || !excluded.Contains(provider.NodeId)) && routing.Accepts(provider, method))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static int SelectIn(string scope, IProviderSelector selector, ClientRouting routing, MethodDescriptor? method, string service, ProviderEntry[] providers, List<string>? excluded, LocalProviders? local, ref long roundRobin, out Selection selection)
+    {
+        selection = default;
+        var buffer = t_candidates;
+        if (buffer is null || buffer.Length < providers.Length)
+        {
+            buffer = t_candidates = new ProviderCandidate[Math.Max(8, providers.Length)];
+        }
+
+        int count = 0;
+        for (int i = 0; i < providers.Length; i++)
+        {
+            var provider = providers[i];
+            if (excluded is not null && excluded.Contains(provider.NodeId))
+            {
+                continue;
+            }
+
+            var health = provider.Health;
+            if (scope != ScopeDegraded && !health.IsAvailable)
+            {
+                continue;
+            }
+
+            if (!routing.Accepts(provider, method))
+            {
+                continue;
+            }
+
+            bool isLocal = local?.Find(provider.Subject) is not null;
+            string? zone = provider.Routing.Zone;
+            if ((scope == ScopeLocal && !isLocal) || (scope == ScopeZone && !string.Equals(zone, routing.PreferredZone, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            buffer[count++] = new ProviderCandidate(provider.Record, zone, isLocal, health.InFlight, health.LatencyEwmaMs, i);
+        }
+
+        if (count == 0)
         {
             return -1;
         }
 
-        switch (strategy)
-        {
-            case SelectionStrategy.First:
-                return Nth(providers, excluded, healthyOnly, 0);
-
-            case SelectionStrategy.RoundRobin:
-            {
-                long ticket = Interlocked.Increment(ref roundRobin) - 1;
-                int start = (int)(ticket % providers.Length);
-                for (int k = 0; k < providers.Length; k++)
-                {
-                    int i = (start + k) % providers.Length;
-                    if (IsCandidate(providers[i], excluded, healthyOnly))
-                    {
-                        return i;
-                    }
-                }
-
-                return -1;
-            }
-
-            case SelectionStrategy.LeastOutstanding:
-            case SelectionStrategy.LatencyAware:
-            {
-                if (candidates == 1)
-                {
-                    return Nth(providers, excluded, healthyOnly, 0);
-                }
-
-                // Power of two choices: two distinct random candidates, keep the better one.
-                int a = Random.Shared.Next(candidates);
-                int b = Random.Shared.Next(candidates - 1);
-                if (b >= a)
-                {
-                    b++;
-                }
-
-                int ia = Nth(providers, excluded, healthyOnly, a);
-                int ib = Nth(providers, excluded, healthyOnly, b);
-                return Score(strategy, providers[ib]) < Score(strategy, providers[ia]) ? ib : ia;
-            }
-
-            default:
-                return Nth(providers, excluded, healthyOnly, Random.Shared.Next(candidates));
-        }
-    }
-
-    private static double Score(SelectionStrategy strategy, ProviderEntry provider)
-    {
-        var health = provider.Health;
-        if (strategy == SelectionStrategy.LeastOutstanding)
-        {
-            return health.InFlight;
-        }
-
-        // EWMA latency penalised by the queue in front of us; an unmeasured provider scores as fast to get explored.
-        return health.LatencyEwmaMs * (1 + health.InFlight) + health.InFlight * 0.001;
-    }
-
-    private static int Nth(ProviderEntry[] providers, List<string>? excluded, bool healthyOnly, int n)
-    {
-        for (int i = 0; i < providers.Length; i++)
-        {
-            if (IsCandidate(providers[i], excluded, healthyOnly) && n-- == 0)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private static bool IsCandidate(ProviderEntry provider, List<string>? excluded, bool healthyOnly)
-    {
-        if (excluded is not null && excluded.Contains(provider.NodeId))
-        {
-            return false;
-        }
-
-        return !healthyOnly || provider.Health.IsAvailable;
+        var choice = selector.Select(new ProviderSelectionContext(service, method?.Name ?? string.Empty, scope, buffer.AsSpan(0, count), providers.Length, ref roundRobin));
+        // The buffer is not cleared: it holds records of a set the cache holds anyway, until the next selection overwrites them.
+        int position = (uint)choice.Index < (uint)count ? buffer[choice.Index].Position : -1;
+        selection = new Selection(choice.Reason, scope);
+        return position;
     }
 }
+
+/// <summary>Why a provider was chosen: the selector's reason and the scope it chose in (the attempt span's tags).</summary>
+internal readonly record struct Selection(string? Reason, string? Scope);

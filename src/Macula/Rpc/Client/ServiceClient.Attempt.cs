@@ -13,11 +13,11 @@ internal sealed partial class ServiceClient
     /// failed; throws <see cref="MaculaRemoteException"/> for an application error, and rethrows cancellation after
     /// telling the provider.
     /// </summary>
-    private ValueTask<Outcome> RunAttemptAsync(ProviderEntry provider, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken) =>
-        request.Filtered is null ? AttemptAsync(provider, request, attempt, attempts, cancellationToken) : FilteredAttemptAsync(provider, request, attempt, attempts, cancellationToken);
+    private ValueTask<Outcome> RunAttemptAsync(ProviderEntry provider, Selection selection, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken) =>
+        request.Filtered is null ? AttemptAsync(provider, selection, request, attempt, attempts, cancellationToken) : FilteredAttemptAsync(provider, selection, request, attempt, attempts, cancellationToken);
 
     /// <summary>One attempt through the client filters' attempt hooks (<see cref="IMaculaClientFilter.InvokeAttemptAsync"/>).</summary>
-    private async ValueTask<Outcome> FilteredAttemptAsync(ProviderEntry provider, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    private async ValueTask<Outcome> FilteredAttemptAsync(ProviderEntry provider, Selection selection, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
     {
         var call = request.Filtered!;
         call.FailedAttempts = attempts is null ? [] : attempts.ToArray();
@@ -26,7 +26,7 @@ internal sealed partial class ServiceClient
         bool ran = false;
         Func<ClientAttemptContext, ValueTask> chain = async a =>
         {
-            outcome = await AttemptAsync(provider, request, a.Attempt, attempts, cancellationToken).ConfigureAwait(false);
+            outcome = await AttemptAsync(provider, selection, request, a.Attempt, attempts, cancellationToken).ConfigureAwait(false);
             ran = true;
             a.Failure = outcome.Reply is null ? outcome.Failure : null;
         };
@@ -48,7 +48,7 @@ internal sealed partial class ServiceClient
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    private async ValueTask<Outcome> AttemptAsync(ProviderEntry provider, Selection selection, AttemptRequest request, int attempt, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
     {
         var method = request.Method;
         var (budget, deadlineBound) = request.BudgetAt(_runtime.Time.GetUtcNow());
@@ -80,6 +80,16 @@ internal sealed partial class ServiceClient
         {
             attemptActivity.SetTag(MaculaDiagnostics.Tags.NodeId, provider.NodeId);
             attemptActivity.SetTag(MaculaDiagnostics.Tags.Attempt, attempt);
+            attemptActivity.SetTag(MaculaDiagnostics.Tags.ProviderSelected, provider.NodeId);
+            attemptActivity.SetTag(MaculaDiagnostics.Tags.SelectionReason, selection.Reason);
+            attemptActivity.SetTag(MaculaDiagnostics.Tags.SelectionScope, selection.Scope);
+        }
+
+        // The local fast path: a provider of this node serves a unary call in-process, from the same serialized bytes.
+        var local = request.Handler.AllowsLocal ? _runtime.Local?.Find(provider.Subject) : null;
+        if (local is not null)
+        {
+            attemptActivity?.SetTag(MaculaDiagnostics.Tags.Local, true);
         }
 
         if ((attemptActivity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } trace)
@@ -94,7 +104,9 @@ internal sealed partial class ServiceClient
         bool neverRan;
         try
         {
-            var message = await _runtime.Transport.RequestAsync(provider.Subject, request.Body, headers, budget, cancellationToken).ConfigureAwait(false);
+            var message = local is not null
+                ? await local.CallAsync(headers, request.Body, budget, cancellationToken).ConfigureAwait(false)
+                : await _runtime.Transport.RequestAsync(provider.Subject, request.Body, headers, budget, cancellationToken).ConfigureAwait(false);
             if (WireProtocol.HasMetadata(message.Headers))
             {
                 ReceiveResponseMetadata(request, provider, message);

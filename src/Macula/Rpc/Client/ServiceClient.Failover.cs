@@ -34,6 +34,7 @@ internal sealed partial class ServiceClient
             throw new MaculaRpcException(MaculaErrorCode.ServiceNotFound, $"No provider of the service '{_service.Name}' was found in realm '{_runtime.Realm}'.");
         }
 
+        var selector = SelectorFor(policy);
         int maxAttempts = policy.MaxAttempts ?? Math.Min(3, providers.Entries.Length);
         // One attempt's limit: the policy's, or a stream's open acknowledgement timeout when that is shorter.
         var attemptTimeout = handler.AttemptTimeout is { } cap && !(policy.AttemptTimeout <= cap) ? cap : policy.AttemptTimeout;
@@ -44,25 +45,25 @@ internal sealed partial class ServiceClient
 
         for (int attempt = 1; ; attempt++)
         {
-            int index = ProviderSelector.Select(policy.Strategy, providers.Entries, excluded, ref _state.RoundRobin);
+            int index = Select(method, selector, providers, excluded, out var selection);
             if (index < 0 && !refreshed)
             {
-                // Every cached provider failed: the cache may be stale, so look once more before giving up.
+                // Every cached provider failed (or none matches): the cache may be stale, so look once more before giving up.
                 refreshed = true;
                 providers = await Bounded(RefreshAsync(providers, cancellationToken), method, deadline, attempts, cancellationToken).ConfigureAwait(false);
-                index = ProviderSelector.Select(policy.Strategy, providers.Entries, excluded, ref _state.RoundRobin);
+                index = Select(method, selector, providers, excluded, out selection);
             }
 
             if (index < 0)
             {
-                throw AllFailed(method, providers, excluded, attempts);
+                throw NoneLeft(method, providers, excluded, attempts);
             }
 
             var provider = providers.Entries[index];
             Outcome outcome;
             if (policy.HedgeAfter is { } delay && attempt < maxAttempts && providers.Entries.Length > 1 + (excluded?.Count ?? 0))
             {
-                var (first, second) = await HedgeAsync(request, attempt, delay, policy.Strategy, providers, provider, excluded, attempts, cancellationToken).ConfigureAwait(false);
+                var (first, second) = await HedgeAsync(request, attempt, delay, selector, selection, providers, provider, excluded, attempts, cancellationToken).ConfigureAwait(false);
                 if (first.Reply is { } hedgedReply)
                 {
                     return new Reply(hedgedReply, first.Provider.NodeId, attempts);
@@ -87,7 +88,7 @@ internal sealed partial class ServiceClient
             }
             else
             {
-                outcome = await RunAttemptAsync(provider, request, attempt, attempts, cancellationToken).ConfigureAwait(false);
+                outcome = await RunAttemptAsync(provider, selection, request, attempt, attempts, cancellationToken).ConfigureAwait(false);
                 if (outcome.Reply is { } reply)
                 {
                     return new Reply(reply, provider.NodeId, attempts);
@@ -116,13 +117,13 @@ internal sealed partial class ServiceClient
 
             if (attempt >= maxAttempts)
             {
-                bool allTried = Untried(providers, excluded!) == 0;
+                bool allTried = Untried(providers, excluded!, method) == 0;
                 if (allTried && !refreshed && policy.MaxAttempts is null)
                 {
                     // Every cached provider failed: look once more; providers that are new get the default attempts.
                     refreshed = true;
                     providers = await Bounded(RefreshAsync(providers, cancellationToken), method, deadline, attempts, cancellationToken).ConfigureAwait(false);
-                    int fresh = Untried(providers, excluded!);
+                    int fresh = Untried(providers, excluded!, method);
                     if (fresh > 0)
                     {
                         maxAttempts = attempt + Math.Min(3, fresh);
@@ -179,19 +180,8 @@ internal sealed partial class ServiceClient
         return _runtime.Discovery.RefreshAsync(_service.Name, cancellationToken);
     }
 
-    private static int Untried(ProviderSet providers, List<string> excluded)
-    {
-        int untried = 0;
-        foreach (var entry in providers.Entries)
-        {
-            if (!excluded.Contains(entry.NodeId))
-            {
-                untried++;
-            }
-        }
-
-        return untried;
-    }
+    /// <summary>How many providers this call may still try: not yet tried, and matching the client (contract, version, tags).</summary>
+    private int Untried(ProviderSet providers, List<string> excluded, MethodDescriptor method) => ProviderSelector.Eligible(_routing, method, providers.Entries, excluded);
 
     /// <summary>Every provider failed: the cached set is dropped, so the next call looks up afresh.</summary>
     private MaculaRpcException AllFailed(MethodDescriptor method, ProviderSet providers, List<string>? excluded, List<MaculaAttempt>? attempts)

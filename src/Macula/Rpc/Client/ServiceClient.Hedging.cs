@@ -9,10 +9,10 @@ internal sealed partial class ServiceClient
     /// provider. The first success wins and the other attempt is cancelled (its provider is told). Returns the success,
     /// or the failed outcomes in the order they ended (the second is null when no hedge was started).
     /// </summary>
-    private async Task<(Outcome First, Outcome? Second)> HedgeAsync(AttemptRequest request, int attempt, TimeSpan hedgeAfter, SelectionStrategy strategy, ProviderSet providers, ProviderEntry provider, List<string>? excluded, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
+    private async Task<(Outcome First, Outcome? Second)> HedgeAsync(AttemptRequest request, int attempt, TimeSpan hedgeAfter, IProviderSelector selector, Selection selection, ProviderSet providers, ProviderEntry provider, List<string>? excluded, List<MaculaAttempt>? attempts, CancellationToken cancellationToken)
     {
         using var firstCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var first = RunAttemptAsync(provider, request, attempt, attempts, firstCts.Token).AsTask();
+        var first = RunAttemptAsync(provider, selection, request, attempt, attempts, firstCts.Token).AsTask();
         using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(hedgeAfter, _runtime.Time, delayCts.Token);
         if (await Task.WhenAny(first, delay).ConfigureAwait(false) == first)
@@ -24,7 +24,7 @@ internal sealed partial class ServiceClient
         cancellationToken.ThrowIfCancellationRequested();
         var notFirst = excluded is null ? new List<string>(1) : new List<string>(excluded);
         notFirst.Add(provider.NodeId);
-        int index = ProviderSelector.Select(strategy, providers.Entries, notFirst, ref _state.RoundRobin);
+        int index = Select(request.Method, selector, providers, notFirst, out var hedgeSelection);
         if (index < 0)
         {
             return (await first.ConfigureAwait(false), null);
@@ -33,7 +33,7 @@ internal sealed partial class ServiceClient
         var hedge = providers.Entries[index];
         MaculaDiagnostics.Hedges.Add(1, ClientTelemetry.MethodTags(_service.Name, request.Method.Name));
         using var secondCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var second = RunAttemptAsync(hedge, request, attempt + 1, attempts, secondCts.Token).AsTask();
+        var second = RunAttemptAsync(hedge, hedgeSelection, request, attempt + 1, attempts, secondCts.Token).AsTask();
 
         var winner = await Task.WhenAny(first, second).ConfigureAwait(false);
         var (loser, loserCts) = winner == first ? (second, secondCts) : (first, firstCts);

@@ -19,8 +19,14 @@ internal sealed partial class ServiceClient : IMaculaInvoker
     private readonly CallOptions? _call;
     private readonly ClientState _state;
     private readonly IReadOnlyList<IMaculaClientFilter> _filters;
+    private readonly ClientRouting _routing;
 
     public ServiceClient(ClientRuntime runtime, ServiceDescriptor service, ClientOptions options, CallOptions? call, ClientState state)
+        : this(runtime, service, options, call, state, ClientRouting.Of(options, runtime.Options.Zone, service.Methods))
+    {
+    }
+
+    private ServiceClient(ClientRuntime runtime, ServiceDescriptor service, ClientOptions options, CallOptions? call, ClientState state, ClientRouting routing)
     {
         _runtime = runtime;
         _service = service;
@@ -29,6 +35,7 @@ internal sealed partial class ServiceClient : IMaculaInvoker
         _state = state;
         // The node's filters run outside the client's; no copy when either list is empty (the usual case).
         _filters = FilterList.Concat(runtime.Options.ClientFilters, options.Filters);
+        _routing = routing;
     }
 
     /// <summary>The node's parts this client calls through (streams read them too).</summary>
@@ -44,7 +51,7 @@ internal sealed partial class ServiceClient : IMaculaInvoker
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return new ServiceClient(_runtime, _service, _options, options.Over(_call), _state);
+        return new ServiceClient(_runtime, _service, _options, options.Over(_call), _state, _routing);
     }
 
     // Pooled state machines: a call's async frames are reused instead of allocated (about 1 KB per call).

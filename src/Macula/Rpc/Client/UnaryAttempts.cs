@@ -15,5 +15,7 @@ internal sealed class UnaryAttempts : IAttemptHandler
 
     public TimeSpan? AttemptTimeout => null;
 
+    public bool AllowsLocal => true;
+
     public ValueTask BeginAttemptAsync(string subject, string callId, MaculaHeaders headers, CancellationToken cancellationToken) => default;
 }

@@ -29,8 +29,11 @@ internal sealed partial class ProviderHost : IAsyncDisposable
     private readonly Action<ProviderHost> _onClosed;
     private readonly IReadOnlyList<IMaculaServerFilter> _filters;
 
+    private readonly IReadOnlyDictionary<string, string> _metadata;
+
     private ProviderHost(ProviderRuntime runtime, ServiceDescriptor service, Func<ServiceLease> activate, ProviderOptions options, Action<ProviderHost> onClosed)
     {
+        _metadata = ProviderMetadata.Compose(runtime.Options.Metadata, options, runtime.Options.Zone, service.Contract);
         _runtime = runtime;
         // The node's filters run outside the service's; no copy when either list is empty.
         _filters = FilterList.Concat(runtime.Options.ServerFilters, options.Filters);
@@ -70,12 +73,13 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         host._subscription = await runtime.Transport.SubscribeAsync(host.Subject, host.OnMessageAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         await host.AdvertiseAsync(cancellationToken).ConfigureAwait(false);
         await runtime.Announcements.AnnounceAsync(service.Name, DiscoveryEvents.Advertised).ConfigureAwait(false);
+        runtime.Local?.Add(host.Subject, host);
         host._readvertise = host.ReadvertiseLoopAsync();
         host.RegisterGates();
         return host;
     }
 
-    private ProviderRecord Record() => new(_runtime.NodeId, Subject, _runtime.Options.Metadata, _runtime.Options.AdvertiseTtl, _runtime.Time.GetUtcNow());
+    private ProviderRecord Record() => new(_runtime.NodeId, Subject, _metadata, _runtime.Options.AdvertiseTtl, _runtime.Time.GetUtcNow());
 
     private async Task AdvertiseAsync(CancellationToken cancellationToken)
     {
@@ -394,25 +398,34 @@ internal sealed partial class ProviderHost : IAsyncDisposable
     private async ValueTask PublishReplyAsync(string replyTo, string status, ReadOnlyMemory<byte> body, bool compressed = false, MaculaMetadata? metadata = null)
     {
         MaculaDiagnostics.ServerCalls.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Status, status));
-        try
+        var headers = WireProtocol.StatusHeaders(status);
+        if (compressed)
         {
-            var headers = WireProtocol.StatusHeaders(status);
-            if (compressed)
+            headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+        }
+
+        if (metadata is not null)
+        {
+            int size = Validation.MetadataSize(metadata);
+            if (size > Validation.MaxMetadataBytes)
             {
-                headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+                // The implementation's own mistake: the caller gets the error, not a reply it would refuse.
+                body = WireProtocol.ErrorBody(MaculaErrorCode.PayloadTooLarge, $"The response metadata takes {size} bytes, more than the limit of {Validation.MaxMetadataBytes}.", null);
+                headers = WireProtocol.StatusHeaders(nameof(MaculaErrorCode.PayloadTooLarge));
             }
-
-            if (metadata is not null)
+            else
             {
-                if (Validation.MetadataSize(metadata) > Validation.MaxMetadataBytes)
-                {
-                    // The implementation's own mistake: the caller gets the error, not a reply it would refuse.
-                    throw new MaculaTransportException(TransportErrorKind.PayloadTooLarge, $"The response metadata takes {Validation.MetadataSize(metadata)} bytes, more than the limit of {Validation.MaxMetadataBytes}.");
-                }
-
                 WireProtocol.WriteMetadata(headers, metadata);
             }
+        }
 
+        if (TryReplyLocally(replyTo, headers, body))
+        {
+            return;
+        }
+
+        try
+        {
             await _runtime.Transport.PublishAsync(replyTo, body, headers).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex) when (ex.Kind == TransportErrorKind.PayloadTooLarge)
@@ -429,6 +442,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         }
 
         _stopping.Cancel();
+        _runtime.Local?.Remove(Subject, this);
         try
         {
             // Clients that cached this provider drop it now, before the DHT delete and the drain.

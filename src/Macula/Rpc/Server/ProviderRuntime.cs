@@ -21,4 +21,8 @@ internal sealed record ProviderRuntime(
     IMaculaEventSink Events,
     IStreamServer Streams,
     Monitoring.ServerStats Stats,
-    CancellationToken Stopping);
+    CancellationToken Stopping)
+{
+    /// <summary>Where the node's providers register for in-process calls of its clients (the local fast path); null: nowhere.</summary>
+    public LocalProviders? Local { get; init; }
+}
