@@ -109,19 +109,7 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
                 }
 
                 long seq = _sent + 1;
-                var headers = StreamingProtocol.Single(StreamingProtocol.SeqHeader, StreamingProtocol.Format(seq));
-                if (count > 1)
-                {
-                    headers.Add(StreamingProtocol.ItemsHeader, StreamingProtocol.Format(count));
-                }
-
-                var item = output.WrittenMemory;
-                packed.Clear();
-                if (WireProtocol.ShouldCompress(compression, methodCompression, item.Length) && WireProtocol.TryCompress(item.Span, packed))
-                {
-                    headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
-                    item = packed.WrittenMemory;
-                }
+                var headers = StreamingProtocol.ItemMessage(seq, count, output.WrittenMemory, packed, compression, methodCompression, out var item);
 
                 await PublishAsync(control, item, headers).ConfigureAwait(false);
                 Volatile.Write(ref _sent, seq + count - 1);

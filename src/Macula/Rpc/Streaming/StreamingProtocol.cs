@@ -1,4 +1,5 @@
 using System.Globalization;
+using Macula.Serialization;
 using Macula.Transport;
 
 namespace Macula.Rpc.Streaming;
@@ -63,6 +64,30 @@ internal static class StreamingProtocol
     {
         var headers = new MaculaHeaders(1);
         headers.Add(name, value);
+        return headers;
+    }
+
+    /// <summary>
+    /// The headers of one message of items, in either direction: its first sequence number <paramref name="seq"/>, the
+    /// item count when more than one, and LZ4 when compression pays; <paramref name="payload"/> is
+    /// <paramref name="items"/> or their compressed copy in <paramref name="packed"/>.
+    /// </summary>
+    public static MaculaHeaders ItemMessage(long seq, int count, ReadOnlyMemory<byte> items, PooledBufferWriter packed, CompressionOptions compression, MethodCompression methodCompression, out ReadOnlyMemory<byte> payload)
+    {
+        var headers = Single(SeqHeader, Format(seq));
+        if (count > 1)
+        {
+            headers.Add(ItemsHeader, Format(count));
+        }
+
+        payload = items;
+        packed.Clear();
+        if (WireProtocol.ShouldCompress(compression, methodCompression, items.Length) && WireProtocol.TryCompress(items.Span, packed))
+        {
+            headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
+            payload = packed.WrittenMemory;
+        }
+
         return headers;
     }
 }

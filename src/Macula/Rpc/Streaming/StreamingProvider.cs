@@ -244,19 +244,7 @@ internal sealed class StreamingProvider
                 }
 
                 long seq = _sent + 1;
-                var headers = StreamingProtocol.Single(StreamingProtocol.SeqHeader, StreamingProtocol.Format(seq));
-                if (count > 1)
-                {
-                    headers.Add(StreamingProtocol.ItemsHeader, StreamingProtocol.Format(count));
-                }
-
-                var item = output.WrittenMemory;
-                packed.Clear();
-                if (WireProtocol.ShouldCompress(_runtime.Options.Compression, _compression, item.Length) && WireProtocol.TryCompress(item.Span, packed))
-                {
-                    headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
-                    item = packed.WrittenMemory;
-                }
+                var headers = StreamingProtocol.ItemMessage(seq, count, output.WrittenMemory, packed, _runtime.Options.Compression, _compression, out var item);
 
                 sending = true;
                 await _runtime.Transport.PublishAsync(_inbox, item, headers).ConfigureAwait(false);
