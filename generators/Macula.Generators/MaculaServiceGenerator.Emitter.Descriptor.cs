@@ -60,35 +60,46 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("public static readonly " + descriptorType + " Instance = new " + descriptorType + "(");
             writer.Indent();
             writer.Line(Literal(service.ServiceName) + ",");
-            if (service.Methods.Count == 0)
-            {
-                writer.Line(KnownTypes.System.Array.Empty + "<" + KnownTypes.Rpc.MethodDescriptor + ">(),");
-            }
-            else
-            {
-                writer.Line("new " + KnownTypes.Rpc.MethodDescriptor + "[]");
-                writer.Line("{");
-                writer.Indent();
-                foreach (var method in names.Methods)
-                {
-                    writer.Line(method.DescriptorField + ",");
-                }
-
-                writer.Unindent();
-                writer.Line("},");
-            }
+            DescriptorArray(writer, KnownTypes.Rpc.MethodDescriptor, names);
 
             writer.Line("static invoker => new " + names.ClientType + "(invoker),");
             writer.Line("static implementation => new " + names.DispatcherType + "(implementation));");
             writer.Unindent();
             writer.Line();
-            writer.Line("/// <summary>Registers the service with the runtime, which finds it without reflection (so trimming and AOT keep it).</summary>");
-            writer.Line("[" + KnownTypes.System.ModuleInitializer + "]");
-            writer.Open("internal static void Register()");
-            writer.Line(KnownTypes.Rpc.MaculaServiceRegistry.Register + "(Instance);");
-            writer.Close();
+            RegisterAtLoad(writer, "service", KnownTypes.Rpc.MaculaServiceRegistry.Register);
             writer.Close();
             return writer.ToString();
+        }
+
+        /// <summary>A descriptor's array of its methods' (or events') descriptor fields, as a constructor argument.</summary>
+        private static void DescriptorArray(SourceWriter writer, string elementType, ServiceNames names)
+        {
+            if (names.Methods.Count == 0)
+            {
+                writer.Line(KnownTypes.System.Array.Empty + "<" + elementType + ">(),");
+                return;
+            }
+
+            writer.Line("new " + elementType + "[]");
+            writer.Line("{");
+            writer.Indent();
+            foreach (var method in names.Methods)
+            {
+                writer.Line(method.DescriptorField + ",");
+            }
+
+            writer.Unindent();
+            writer.Line("},");
+        }
+
+        /// <summary>The module initializer that hands the descriptor's <c>Instance</c> to the runtime's registry.</summary>
+        private static void RegisterAtLoad(SourceWriter writer, string what, string register)
+        {
+            writer.Line("/// <summary>Registers the " + what + " with the runtime, which finds it without reflection (so trimming and AOT keep it).</summary>");
+            writer.Line("[" + KnownTypes.System.ModuleInitializer + "]");
+            writer.Open("internal static void Register()");
+            writer.Line(register + "(Instance);");
+            writer.Close();
         }
 
         private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");

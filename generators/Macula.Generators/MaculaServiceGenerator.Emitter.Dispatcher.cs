@@ -10,15 +10,12 @@ public sealed partial class MaculaServiceGenerator
         private static string Dispatcher(ServiceModel service, ServiceNames names)
         {
             var writer = StartFile(service.GeneratedNamespace);
-            writer.Line("/// <summary>Runs calls to <see cref=\"" + service.InterfaceType + "\"/> on an implementation: decodes the arguments, calls it and writes its result.</summary>");
-            TypeAttributes(writer);
-            writer.Open("internal sealed class " + names.Dispatcher + " : " + KnownTypes.Rpc.IServiceDispatcher);
-            writer.Line("private readonly " + service.InterfaceType + " _implementation;");
-            writer.Line();
-            writer.Open("public " + names.Dispatcher + "(" + service.InterfaceType + " implementation)");
-            writer.Line("_implementation = implementation ?? throw new " + KnownTypes.System.ArgumentNullException + "(nameof(implementation));");
-            writer.Close();
-            writer.Line();
+            OpenDispatcherClass(
+                writer,
+                "Runs calls to <see cref=\"" + service.InterfaceType + "\"/> on an implementation: decodes the arguments, calls it and writes its result.",
+                names.Dispatcher,
+                KnownTypes.Rpc.IServiceDispatcher,
+                service.InterfaceType);
             writer.Line("/// <inheritdoc />");
             writer.Open("public " + KnownTypes.System.ValueTask.Type + " InvokeAsync(" + string.Join(
                 ", ",
@@ -52,12 +49,7 @@ public sealed partial class MaculaServiceGenerator
                 writer.Line();
             }
 
-            writer.Line("default:");
-            writer.Indent();
-            writer.Line("throw " + KnownTypes.Rpc.GeneratedCodeSupport.UnknownMethod + "(" + Literal(service.ServiceName) + ", method);");
-            writer.Unindent();
-            writer.Close();
-            writer.Close();
+            UnknownMethodCase(writer, service);
             if (hasStreams)
             {
                 writer.Line();
@@ -94,26 +86,11 @@ public sealed partial class MaculaServiceGenerator
                 }
 
                 var methodNames = names.Methods[i];
-                writer.Line("case " + Int(method.Index) + ":");
-                writer.Open();
-                writer.Line(Decode(method, methodNames, names));
-                writer.Open("try");
-                writer.Line("return " + KnownTypes.Rpc.StreamingSupport.Items + "<" + method.Result!.Type + ">(" + ImplementationCall(method, methodNames) + ", " +
-                    ResultFormatter(method, methodNames, names) + ", options, cancellationToken);");
-                writer.Close();
-                writer.Open("catch (" + KnownTypes.System.Exception + " exception)");
-                writer.Line("return " + KnownTypes.Rpc.StreamingSupport.Failed + "(exception);");
-                writer.Close();
-                writer.Close();
-                writer.Line();
+                TryCase(writer, method, methodNames, names, KnownTypes.Rpc.StreamingSupport.Items + "<" + method.Result!.Type + ">(" + ImplementationCall(method, methodNames) + ", " +
+                    ResultFormatter(method, methodNames, names) + ", options, cancellationToken)", KnownTypes.Rpc.StreamingSupport.Failed);
             }
 
-            writer.Line("default:");
-            writer.Indent();
-            writer.Line("throw " + KnownTypes.Rpc.GeneratedCodeSupport.UnknownMethod + "(" + Literal(service.ServiceName) + ", method);");
-            writer.Unindent();
-            writer.Close();
-            writer.Close();
+            UnknownMethodCase(writer, service);
         }
 
         private static void OpenInputStream(SourceWriter writer, ServiceModel service, ServiceNames names)
@@ -146,19 +123,49 @@ public sealed partial class MaculaServiceGenerator
                     ReturnKind.TaskOfT or ReturnKind.ValueTaskOfT => KnownTypes.Rpc.StreamingSupport.Result + "<" + method.Result!.Type + ">(" + call + ", " + ResultFormatter(method, methodNames, names) + ", options)",
                     _ => KnownTypes.Rpc.StreamingSupport.Result + "(" + call + ", options)",
                 };
-                writer.Line("case " + Int(method.Index) + ":");
-                writer.Open();
-                writer.Line(Decode(method, methodNames, names));
-                writer.Open("try");
-                writer.Line("return " + source + ";");
-                writer.Close();
-                writer.Open("catch (" + KnownTypes.System.Exception + " exception)");
-                writer.Line("return " + KnownTypes.Rpc.StreamingSupport.Failed + "(exception);");
-                writer.Close();
-                writer.Close();
-                writer.Line();
+                TryCase(writer, method, methodNames, names, source, KnownTypes.Rpc.StreamingSupport.Failed);
             }
 
+            UnknownMethodCase(writer, service);
+        }
+
+        /// <summary>
+        /// One method's case of a dispatch switch: decode the arguments (a bad request throws), then return
+        /// <paramref name="result"/>, or <paramref name="failed"/> of the exception when the implementation throws
+        /// synchronously (so it fails the returned task or stream, as a throw after its first await would).
+        /// </summary>
+        private static void TryCase(SourceWriter writer, MethodModel method, MethodNames methodNames, ServiceNames names, string result, string failed)
+        {
+            writer.Line("case " + Int(method.Index) + ":");
+            writer.Open();
+            writer.Line(Decode(method, methodNames, names));
+            writer.Open("try");
+            writer.Line("return " + result + ";");
+            writer.Close();
+            writer.Open("catch (" + KnownTypes.System.Exception + " exception)");
+            writer.Line("return " + failed + "(exception);");
+            writer.Close();
+            writer.Close();
+            writer.Line();
+        }
+
+        /// <summary>A dispatcher class's opening: its summary, the implementation it runs and its constructor.</summary>
+        private static void OpenDispatcherClass(SourceWriter writer, string summary, string className, string baseType, string implementationType)
+        {
+            writer.Line("/// <summary>" + summary + "</summary>");
+            TypeAttributes(writer);
+            writer.Open("internal sealed class " + className + " : " + baseType);
+            writer.Line("private readonly " + implementationType + " _implementation;");
+            writer.Line();
+            writer.Open("public " + className + "(" + implementationType + " implementation)");
+            writer.Line("_implementation = implementation ?? throw new " + KnownTypes.System.ArgumentNullException + "(nameof(implementation));");
+            writer.Close();
+            writer.Line();
+        }
+
+        /// <summary>The default case of a method switch (an index no method of the service has), closing the switch and its method.</summary>
+        private static void UnknownMethodCase(SourceWriter writer, ServiceModel service)
+        {
             writer.Line("default:");
             writer.Indent();
             writer.Line("throw " + KnownTypes.Rpc.GeneratedCodeSupport.UnknownMethod + "(" + Literal(service.ServiceName) + ", method);");

@@ -41,33 +41,13 @@ public sealed partial class MaculaServiceGenerator
             writer.Line("public static readonly " + descriptorType + " Instance = new " + descriptorType + "(");
             writer.Indent();
             writer.Line(Literal(contract.ServiceName) + ",");
-            if (contract.Methods.Count == 0)
-            {
-                writer.Line(KnownTypes.System.Array.Empty + "<" + eventDescriptor + ">(),");
-            }
-            else
-            {
-                writer.Line("new " + eventDescriptor + "[]");
-                writer.Line("{");
-                writer.Indent();
-                foreach (var method in names.Methods)
-                {
-                    writer.Line(method.DescriptorField + ",");
-                }
-
-                writer.Unindent();
-                writer.Line("},");
-            }
+            DescriptorArray(writer, eventDescriptor, names);
 
             writer.Line("static publisher => new " + names.PublisherType + "(publisher),");
             writer.Line("static handler => new " + names.DispatcherType + "(handler));");
             writer.Unindent();
             writer.Line();
-            writer.Line("/// <summary>Registers the contract with the runtime, which finds it without reflection (so trimming and AOT keep it).</summary>");
-            writer.Line("[" + KnownTypes.System.ModuleInitializer + "]");
-            writer.Open("internal static void Register()");
-            writer.Line(KnownTypes.Events.MaculaEventRegistry.Register + "(Instance);");
-            writer.Close();
+            RegisterAtLoad(writer, "contract", KnownTypes.Events.MaculaEventRegistry.Register);
             writer.Close();
             return writer.ToString();
         }
@@ -125,15 +105,12 @@ public sealed partial class MaculaServiceGenerator
         private static string EventDispatcher(ServiceModel contract, ServiceNames names)
         {
             var writer = StartFile(contract.GeneratedNamespace);
-            writer.Line("/// <summary>Runs received events of <see cref=\"" + contract.InterfaceType + "\"/> on a subscriber's implementation: decodes the arguments and calls it.</summary>");
-            TypeAttributes(writer);
-            writer.Open("internal sealed class " + names.Dispatcher + " : " + KnownTypes.Events.IEventDispatcher);
-            writer.Line("private readonly " + contract.InterfaceType + " _implementation;");
-            writer.Line();
-            writer.Open("public " + names.Dispatcher + "(" + contract.InterfaceType + " implementation)");
-            writer.Line("_implementation = implementation ?? throw new " + KnownTypes.System.ArgumentNullException + "(nameof(implementation));");
-            writer.Close();
-            writer.Line();
+            OpenDispatcherClass(
+                writer,
+                "Runs received events of <see cref=\"" + contract.InterfaceType + "\"/> on a subscriber's implementation: decodes the arguments and calls it.",
+                names.Dispatcher,
+                KnownTypes.Events.IEventDispatcher,
+                contract.InterfaceType);
             writer.Line("/// <inheritdoc />");
             writer.Open("public " + KnownTypes.System.ValueTask.Type + " DispatchAsync(" + string.Join(
                 ", ",
@@ -149,17 +126,7 @@ public sealed partial class MaculaServiceGenerator
                 var method = contract.Methods[i];
                 var methodNames = names.Methods[i];
                 string call = ImplementationCall(method, methodNames);
-                writer.Line("case " + Int(method.Index) + ":");
-                writer.Open();
-                writer.Line(Decode(method, methodNames, names));
-                writer.Open("try");
-                writer.Line("return " + (method.ReturnKind == ReturnKind.Task ? KnownTypes.Events.EventSupport.Handled + "(" + call + ")" : call) + ";");
-                writer.Close();
-                writer.Open("catch (" + KnownTypes.System.Exception + " exception)");
-                writer.Line("return " + KnownTypes.System.ValueTask.FromException + "(exception);");
-                writer.Close();
-                writer.Close();
-                writer.Line();
+                TryCase(writer, method, methodNames, names, method.ReturnKind == ReturnKind.Task ? KnownTypes.Events.EventSupport.Handled + "(" + call + ")" : call, KnownTypes.System.ValueTask.FromException);
             }
 
             writer.Line("default:");

@@ -48,6 +48,29 @@ internal static class CallScope
 
     /// <summary>The call's scope if a scoped filter made one (only asked when scoped server filters are registered).</summary>
     public static IServiceProvider? Current => MaculaCallContext.Current is { } call && call.Items.TryGetValue(Key, out var scope) ? scope as IServiceProvider : null;
+
+    /// <summary>
+    /// Makes a scope for one call, publishes it in the call's <paramref name="items"/> for the filters and the
+    /// implementation after this one, runs <paramref name="invoke"/> with <typeparamref name="TFilter"/> resolved from
+    /// it, then removes and disposes it.
+    /// </summary>
+    public static async ValueTask RunInNewScopeAsync<TFilter>(IServiceScopeFactory scopes, IDictionary<string, object?> items, Func<TFilter, ValueTask> invoke)
+        where TFilter : class
+    {
+        var scope = scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            items[Key] = scope.ServiceProvider;
+            try
+            {
+                await invoke(scope.ServiceProvider.GetRequiredService<TFilter>()).ConfigureAwait(false);
+            }
+            finally
+            {
+                items.Remove(Key);
+            }
+        }
+    }
 }
 
 internal sealed class ScopedServerFilter<TFilter>(IServiceScopeFactory scopes) : IMaculaServerFilter
@@ -62,41 +85,15 @@ internal sealed class ScopedServerFilter<TFilter>(IServiceScopeFactory scopes) :
         }
 
         // The first scoped filter of the call makes its scope and disposes it when the call is over.
-        var scope = scopes.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
-        {
-            context.Items[CallScope.Key] = scope.ServiceProvider;
-            try
-            {
-                await scope.ServiceProvider.GetRequiredService<TFilter>().InvokeAsync(context, next).ConfigureAwait(false);
-            }
-            finally
-            {
-                context.Items.Remove(CallScope.Key);
-            }
-        }
+        await CallScope.RunInNewScopeAsync<TFilter>(scopes, context.Items, filter => filter.InvokeAsync(context, next)).ConfigureAwait(false);
     }
 }
 
 internal sealed class ScopedClientFilter<TFilter>(IServiceScopeFactory scopes) : IMaculaClientFilter
     where TFilter : class, IMaculaClientFilter
 {
-    public async ValueTask InvokeAsync(ClientCallContext context, Func<ClientCallContext, ValueTask> next)
-    {
-        var scope = scopes.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
-        {
-            context.Items[CallScope.Key] = scope.ServiceProvider;
-            try
-            {
-                await scope.ServiceProvider.GetRequiredService<TFilter>().InvokeAsync(context, next).ConfigureAwait(false);
-            }
-            finally
-            {
-                context.Items.Remove(CallScope.Key);
-            }
-        }
-    }
+    public ValueTask InvokeAsync(ClientCallContext context, Func<ClientCallContext, ValueTask> next) =>
+        CallScope.RunInNewScopeAsync<TFilter>(scopes, context.Items, filter => filter.InvokeAsync(context, next));
 
     public ValueTask InvokeAttemptAsync(ClientAttemptContext context, Func<ClientAttemptContext, ValueTask> next) =>
         context.Call.Items.TryGetValue(CallScope.Key, out var scope) && scope is IServiceProvider provider
