@@ -1,3 +1,4 @@
+using Macula.Transport;
 using Macula.Transport.InMemory;
 
 namespace Macula.Tests.Streaming;
@@ -40,6 +41,22 @@ public sealed class ClientStreamingTests
         Assert.Equal(1000, mesh.Ledger.Consumed);
         Assert.InRange(mesh.Ledger.MaxAhead, 1, window);
         Assert.Equal(1, mesh.Impl.Opened);
+    }
+
+    [Fact]
+    public async Task Duplex_stream_with_window_1_goes_on_when_credit_arrives_before_the_publish_returns()
+    {
+        // Each publish returns 5 ms after the message was delivered, so every acknowledgement reaches the sender
+        // while it is still inside PublishAsync: credit for an item must count although its publish has not returned.
+        await using var mesh = await UploadMesh.StartAsync(wrap: static transport => new ReturnsLateTransport(transport, TimeSpan.FromMilliseconds(5)));
+        var items = new ClientItems(mesh.Ledger);
+        var probe = mesh.CreateClient(window: 1);
+
+        var echoed = await probe.EchoAsync(items.CountAsync(100), 2).ToListAsync().AsTask().WaitAsync(Bound);
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => i * 2), echoed);
+        Assert.Equal(100, mesh.Ledger.Consumed);
+        Assert.InRange(mesh.Ledger.MaxAhead, 1, 1);
     }
 
     [Fact]
@@ -235,13 +252,14 @@ public sealed class UploadMesh : IAsyncDisposable
 
     public MaculaNode Client { get; private set; } = null!;
 
-    public static async Task<UploadMesh> StartAsync(int providers = 1, bool includeErrorDetails = false)
+    public static async Task<UploadMesh> StartAsync(int providers = 1, bool includeErrorDetails = false, Func<IMaculaTransport, IMaculaTransport>? wrap = null)
     {
+        wrap ??= static transport => transport;
         var mesh = new UploadMesh();
         for (int i = 0; i < providers; i++)
         {
             var transport = mesh.Network.CreateTransport();
-            var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = transport, NodeId = $"p{i}", ShutdownGracePeriod = TimeSpan.FromMilliseconds(200), IncludeErrorDetails = includeErrorDetails });
+            var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = wrap(transport), NodeId = $"p{i}", ShutdownGracePeriod = TimeSpan.FromMilliseconds(200), IncludeErrorDetails = includeErrorDetails });
             var impl = new UploadProbeImpl(mesh.Ledger);
             await node.ProvideAsync<IUploadProbe>(impl);
             mesh._nodes.Add(node);
@@ -250,7 +268,7 @@ public sealed class UploadMesh : IAsyncDisposable
         }
 
         mesh.ClientTransport = mesh.Network.CreateTransport();
-        mesh.Client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = mesh.ClientTransport, NodeId = "client" });
+        mesh.Client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = wrap(mesh.ClientTransport), NodeId = "client" });
         mesh._nodes.Add(mesh.Client);
         return mesh;
     }
@@ -267,4 +285,26 @@ public sealed class UploadMesh : IAsyncDisposable
             await node.DisposeAsync();
         }
     }
+}
+
+/// <summary>A transport whose publishes deliver at once but return to the publisher only after <c>lag</c>.</summary>
+internal sealed class ReturnsLateTransport(IMaculaTransport inner, TimeSpan lag) : IMaculaTransport
+{
+    public int MaxPayload => inner.MaxPayload;
+
+    public ValueTask ConnectAsync(CancellationToken cancellationToken = default) => inner.ConnectAsync(cancellationToken);
+
+    public async ValueTask PublishAsync(string subject, ReadOnlyMemory<byte> payload, MaculaHeaders? headers = null, string? replyTo = null, CancellationToken cancellationToken = default)
+    {
+        await inner.PublishAsync(subject, payload, headers, replyTo, cancellationToken);
+        await Task.Delay(lag, CancellationToken.None);
+    }
+
+    public ValueTask<IAsyncDisposable> SubscribeAsync(string subject, MessageHandler handler, string? queueGroup = null, CancellationToken cancellationToken = default) =>
+        inner.SubscribeAsync(subject, handler, queueGroup, cancellationToken);
+
+    public ValueTask<TransportMessage> RequestAsync(string subject, ReadOnlyMemory<byte> payload, MaculaHeaders? headers, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        inner.RequestAsync(subject, payload, headers, timeout, cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

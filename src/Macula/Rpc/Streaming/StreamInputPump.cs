@@ -28,23 +28,15 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
 {
     private TaskCompletionSource? _credit;
     private long _sent;
+
+    // The last item handed to the transport, written before the publish: the provider may grant credit for an item
+    // before PublishAsync returns (a transport may deliver inline), so grants are bounded by this, not by _sent.
+    private long _offered;
     private long _granted;
 
     public void OnCredit(long granted)
     {
-        granted = Math.Min(granted, Volatile.Read(ref _sent));
-        long current = Volatile.Read(ref _granted);
-        while (granted > current)
-        {
-            long seen = Interlocked.CompareExchange(ref _granted, granted, current);
-            if (seen == current)
-            {
-                break;
-            }
-
-            current = seen;
-        }
-
+        StreamingProtocol.AdvanceTo(ref _granted, Math.Min(granted, Volatile.Read(ref _offered)));
         Interlocked.Exchange(ref _credit, null)?.TrySetResult();
     }
 
@@ -111,6 +103,7 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
                 long seq = _sent + 1;
                 var headers = StreamingProtocol.ItemMessage(seq, count, output.WrittenMemory, packed, compression, methodCompression, out var item);
 
+                Volatile.Write(ref _offered, seq + count - 1);
                 await PublishAsync(control, item, headers).ConfigureAwait(false);
                 Volatile.Write(ref _sent, seq + count - 1);
                 if (last)

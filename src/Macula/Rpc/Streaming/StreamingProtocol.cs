@@ -90,4 +90,23 @@ internal static class StreamingProtocol
 
         return headers;
     }
+
+    /// <summary>
+    /// Raises <paramref name="location"/> to <paramref name="value"/> when that is higher, atomically: acknowledgements
+    /// are cumulative, so a repeat or a late older one changes nothing.
+    /// </summary>
+    public static void AdvanceTo(ref long location, long value)
+    {
+        long current = Volatile.Read(ref location);
+        while (value > current)
+        {
+            long seen = Interlocked.CompareExchange(ref location, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
 }

@@ -29,6 +29,10 @@ internal sealed class StreamingProvider
     private readonly bool _batching;
     private TaskCompletionSource? _credit;
     private long _sent;
+
+    // The last item handed to the transport, written before the publish: the client may acknowledge an item before
+    // PublishAsync returns (a transport may deliver inline), so acknowledgements are bounded by this, not by _sent.
+    private long _offered;
     private long _acked;
     private long _lastHeard;
     private long _lastSent;
@@ -247,6 +251,7 @@ internal sealed class StreamingProvider
                 var headers = StreamingProtocol.ItemMessage(seq, count, output.WrittenMemory, packed, _runtime.Options.Compression, _compression, out var item);
 
                 sending = true;
+                Volatile.Write(ref _offered, seq + count - 1);
                 await _runtime.Transport.PublishAsync(_inbox, item, headers).ConfigureAwait(false);
                 sending = false;
                 Volatile.Write(ref _sent, seq + count - 1);
@@ -353,19 +358,7 @@ internal sealed class StreamingProvider
         {
             // Cumulative and idempotent: a repeat, or an older acknowledgement arriving late, changes nothing. The
             // client cannot finish items it was never sent.
-            ack = Math.Min(ack, Volatile.Read(ref _sent));
-            long current = Volatile.Read(ref _acked);
-            while (ack > current)
-            {
-                long seen = Interlocked.CompareExchange(ref _acked, ack, current);
-                if (seen == current)
-                {
-                    break;
-                }
-
-                current = seen;
-            }
-
+            StreamingProtocol.AdvanceTo(ref _acked, Math.Min(ack, Volatile.Read(ref _offered)));
             Interlocked.Exchange(ref _credit, null)?.TrySetResult();
         }
 
