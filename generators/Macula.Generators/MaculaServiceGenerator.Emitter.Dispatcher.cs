@@ -46,7 +46,6 @@ public sealed partial class MaculaServiceGenerator
                 }
 
                 DispatcherCase(writer, service.Methods[i], names.Methods[i], names);
-                writer.Line();
             }
 
             UnknownMethodCase(writer, service);
@@ -207,17 +206,7 @@ public sealed partial class MaculaServiceGenerator
             string complete = method.Result is null
                 ? KnownTypes.Rpc.GeneratedCodeSupport.WriteResultAsync + "(" + call + ", result)"
                 : KnownTypes.Rpc.GeneratedCodeSupport.WriteResultAsync + "<" + method.Result.Type + ">(" + call + ", result, " + ResultFormatter(method, methodNames, names) + ", options)";
-
-            writer.Line("case " + Int(method.Index) + ":");
-            writer.Open();
-            writer.Line(Decode(method, methodNames, names));
-            writer.Open("try");
-            writer.Line("return " + complete + ";");
-            writer.Close();
-            writer.Open("catch (" + KnownTypes.System.Exception + " exception)");
-            writer.Line("return " + KnownTypes.System.ValueTask.FromException + "(exception);");
-            writer.Close();
-            writer.Close();
+            TryCase(writer, method, methodNames, names, complete, KnownTypes.System.ValueTask.FromException);
         }
     }
 }

@@ -131,7 +131,8 @@ public sealed class LayeringTests
         return -1;
     }
 
-    private static string RepoRoot()
+    /// <summary>The checkout's root, the folder that holds Macula.Framework.sln.</summary>
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

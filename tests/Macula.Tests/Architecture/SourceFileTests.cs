@@ -15,7 +15,7 @@ public sealed partial class SourceFileTests
     [Fact]
     public void Every_source_file_declares_at_most_one_public_type_and_is_named_after_it()
     {
-        string src = Path.Combine(RepoRoot(), "src");
+        string src = Path.Combine(LayeringTests.RepoRoot(), "src");
         var files = Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
@@ -75,18 +75,5 @@ public sealed partial class SourceFileTests
     {
         string stem = file[..file.IndexOf('.', StringComparison.Ordinal)];
         return stem == type || stem == type + "OfT";
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Macula.Framework.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Macula.Framework.sln not found above " + AppContext.BaseDirectory);
     }
 }

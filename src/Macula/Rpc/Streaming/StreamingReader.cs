@@ -329,17 +329,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
 
     private async ValueTask AcknowledgeAsync(long consumed)
     {
-        long current = Volatile.Read(ref _acknowledged);
-        while (consumed > current)
-        {
-            long seen = Interlocked.CompareExchange(ref _acknowledged, consumed, current);
-            if (seen == current)
-            {
-                break;
-            }
-
-            current = seen;
-        }
+        StreamingProtocol.AdvanceTo(ref _acknowledged, consumed);
 
         try
         {
