@@ -106,8 +106,25 @@ public sealed class PayloadMesh : IAsyncDisposable
 
     public InMemoryTransport ClientTransport { get; private set; } = null!;
 
-    /// <summary>Every message on an RPC subject, as it crossed the bus.</summary>
-    public ConcurrentQueue<TransportMessage> Requests { get; } = new();
+    private const string FlushSubject = "macula.default.rpc.tap-flush.";
+    private readonly ConcurrentQueue<TransportMessage> _requests = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _flushed = new();
+    private InMemoryTransport? _tapTransport;
+
+    /// <summary>
+    /// Every message on an RPC subject, as it crossed the bus, up to now. The tap takes messages on its own loop, so
+    /// this first sends a marker and waits for the tap to reach it: the tap's queue is ordered and written when a
+    /// message is published, so every message published before the marker has been taken.
+    /// </summary>
+    public async Task<IReadOnlyCollection<TransportMessage>> RequestsSeenAsync()
+    {
+        string subject = FlushSubject + Guid.NewGuid().ToString("N");
+        var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _flushed[subject] = flushed;
+        await _tapTransport!.PublishAsync(subject, ReadOnlyMemory<byte>.Empty);
+        await flushed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return _requests;
+    }
 
     public static async Task<PayloadMesh> StartAsync(int providers, Func<MaculaNodeOptions, MaculaNodeOptions>? provider = null, Func<MaculaNodeOptions, MaculaNodeOptions>? client = null)
     {
@@ -126,9 +143,19 @@ public sealed class PayloadMesh : IAsyncDisposable
         mesh._nodes.Add(mesh.Client);
         var tapTransport = mesh.Network.CreateTransport();
         await tapTransport.ConnectAsync();
+        mesh._tapTransport = tapTransport;
         mesh._tap = await tapTransport.SubscribeAsync("macula.default.rpc.>", message =>
         {
-            mesh.Requests.Enqueue(message);
+            if (message.Subject.StartsWith(FlushSubject, StringComparison.Ordinal))
+            {
+                mesh._flushed.TryRemove(message.Subject, out var flushed);
+                flushed?.TrySetResult();
+            }
+            else
+            {
+                mesh._requests.Enqueue(message);
+            }
+
             return ValueTask.CompletedTask;
         });
         return mesh;
@@ -141,6 +168,11 @@ public sealed class PayloadMesh : IAsyncDisposable
         if (_tap is not null)
         {
             await _tap.DisposeAsync();
+        }
+
+        if (_tapTransport is not null)
+        {
+            await _tapTransport.DisposeAsync();
         }
 
         foreach (var node in _nodes)
@@ -165,7 +197,7 @@ public sealed class PayloadTests
 
         Assert.Equal(items, await mesh.CreateClient().EchoAsync(items));
 
-        var request = Assert.Single(mesh.Requests, m => m.Headers?["Macula-Method"] == "EchoAsync");
+        var request = Assert.Single((await mesh.RequestsSeenAsync()), m => m.Headers?["Macula-Method"] == "EchoAsync");
         Assert.Equal("lz4", request.Headers!["Macula-Compression"]);
         byte[] plain = MaculaSerializer.Serialize<List<string>>(items);
         Assert.True(request.Payload.Length < plain.Length / 3, $"{request.Payload.Length} bytes compressed, {plain.Length} plain");
@@ -191,7 +223,7 @@ public sealed class PayloadTests
         Assert.All(stream, s => Assert.Equal(500, s.Length));
 
         // The calls went plain (the client does not compress).
-        Assert.All(mesh.Requests.Where(m => m.Headers?["Macula-Method"] is not null), m => Assert.Null(m.Headers!["Macula-Compression"]));
+        Assert.All((await mesh.RequestsSeenAsync()).Where(m => m.Headers?["Macula-Method"] is not null), m => Assert.Null(m.Headers!["Macula-Compression"]));
     }
 
     [Fact]
@@ -201,12 +233,12 @@ public sealed class PayloadTests
         var client = mesh.CreateClient();
         await client.EchoAsync(["tiny"]);
         await client.PlainAsync(Items(200));
-        Assert.All(mesh.Requests.Where(m => m.Headers?["Macula-Method"] is not null), m => Assert.Null(m.Headers!["Macula-Compression"]));
+        Assert.All((await mesh.RequestsSeenAsync()).Where(m => m.Headers?["Macula-Method"] is not null), m => Assert.Null(m.Headers!["Macula-Compression"]));
 
         // A client's own setting overrides the node's.
         var compressing = mesh.CreateClient(new ClientOptions { Compression = CompressionOptions.Off });
         await compressing.EchoAsync(Items(200));
-        Assert.Null(mesh.Requests.Last(m => m.Headers?["Macula-Method"] == "EchoAsync").Headers!["Macula-Compression"]);
+        Assert.Null((await mesh.RequestsSeenAsync()).Last(m => m.Headers?["Macula-Method"] == "EchoAsync").Headers!["Macula-Compression"]);
     }
 
     [Fact]
@@ -283,7 +315,7 @@ public sealed class PayloadTests
         Assert.Equal(MaculaErrorCode.BadRequest, attempt.Code);
         Assert.Contains("maximum depth allowed of 500", attempt.Message);
         Assert.Contains("not retried on other providers", ex.Message);
-        Assert.Single(mesh.Requests, m => m.Headers?["Macula-Method"] == "DepthAsync" && m.Payload.Length > 3000);
+        Assert.Single((await mesh.RequestsSeenAsync()), m => m.Headers?["Macula-Method"] == "DepthAsync" && m.Payload.Length > 3000);
         Assert.Equal(1, mesh.Providers.Sum(p => p.Calls));
     }
 
@@ -298,7 +330,7 @@ public sealed class PayloadTests
             Assert.Equal(MaculaErrorCode.BadRequest, Assert.Single(ex.Attempts).Code);
         }
 
-        Assert.Equal(5, mesh.Requests.Count(m => m.Headers?["Macula-Method"] == "DepthAsync"));
+        Assert.Equal(5, (await mesh.RequestsSeenAsync()).Count(m => m.Headers?["Macula-Method"] == "DepthAsync"));
 
         // A refusal of the request says nothing bad about the provider: no failure counted, every circuit closed.
         var health = mesh.Client.Health.Snapshot();
@@ -317,7 +349,7 @@ public sealed class PayloadTests
 
         var ex = await Assert.ThrowsAsync<MaculaSerializationException>(() => mesh.CreateClient().DepthAsync(cycle));
         Assert.Contains("Macula.Tests.Rpc.Chain is nested 501 levels deep", ex.Message);
-        Assert.DoesNotContain(mesh.Requests, m => m.Headers?["Macula-Method"] == "DepthAsync");
+        Assert.DoesNotContain((await mesh.RequestsSeenAsync()), m => m.Headers?["Macula-Method"] == "DepthAsync");
     }
 
     [Fact]
@@ -327,7 +359,7 @@ public sealed class PayloadTests
         Assert.Equal(21.5, (await mesh.CreateClient().WarmAsync(new Temperature { Celsius = 20.5 })).Celsius, 10);
 
         // [293.65 as float64], not the generated {"Celsius": 20.5}.
-        var request = Assert.Single(mesh.Requests, m => m.Headers?["Macula-Method"] == "WarmAsync");
+        var request = Assert.Single((await mesh.RequestsSeenAsync()), m => m.Headers?["Macula-Method"] == "WarmAsync");
         Assert.Equal("91cb", Convert.ToHexStringLower(request.Payload.Span[..2]));
     }
 
