@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Macula.Hosting;
 
-/// <summary>Registers client and server filters resolved from dependency injection (docs/filters.md).</summary>
+/// <summary>Registers client, server and event filters resolved from dependency injection (docs/filters.md, docs/events.md).</summary>
 public static class MaculaFilterExtensions
 {
     /// <summary>
@@ -35,7 +35,24 @@ public static class MaculaFilterExtensions
         services.AddSingleton(new MaculaClientFilterRegistration(sp => new ScopedClientFilter<TFilter>(sp.GetRequiredService<IServiceScopeFactory>())));
         return services;
     }
+
+    /// <summary>
+    /// Runs <typeparamref name="TFilter"/> around every publish of this host's node's publishers and every event its
+    /// subscriptions handle, after the event filters registered before it. The filter is resolved per publish and per
+    /// handled event from a scope of its own, shared with the scoped event filters after it. Registered scoped unless
+    /// registered already.
+    /// </summary>
+    public static IServiceCollection AddMaculaEventFilter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFilter>(this IServiceCollection services)
+        where TFilter : class, IMaculaEventFilter
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddScoped<TFilter>();
+        services.AddSingleton(new MaculaEventFilterRegistration(sp => new ScopedEventFilter<TFilter>(sp.GetRequiredService<IServiceScopeFactory>())));
+        return services;
+    }
 }
+
+internal sealed record MaculaEventFilterRegistration(Func<IServiceProvider, IMaculaEventFilter> Create);
 
 internal sealed record MaculaServerFilterRegistration(Func<IServiceProvider, IMaculaServerFilter> Create);
 
@@ -99,4 +116,18 @@ internal sealed class ScopedClientFilter<TFilter>(IServiceScopeFactory scopes) :
         context.Call.Items.TryGetValue(CallScope.Key, out var scope) && scope is IServiceProvider provider
             ? provider.GetRequiredService<TFilter>().InvokeAttemptAsync(context, next)
             : next(context);
+}
+
+internal sealed class ScopedEventFilter<TFilter>(IServiceScopeFactory scopes) : IMaculaEventFilter
+    where TFilter : class, IMaculaEventFilter
+{
+    public ValueTask PublishAsync(EventPublishContext context, Func<EventPublishContext, ValueTask> next) =>
+        context.Items.TryGetValue(CallScope.Key, out var scope) && scope is IServiceProvider shared
+            ? shared.GetRequiredService<TFilter>().PublishAsync(context, next)
+            : CallScope.RunInNewScopeAsync<TFilter>(scopes, context.Items, filter => filter.PublishAsync(context, next));
+
+    public ValueTask HandleAsync(MaculaEventContext context, Func<MaculaEventContext, ValueTask> next) =>
+        context.Items.TryGetValue(CallScope.Key, out var scope) && scope is IServiceProvider shared
+            ? shared.GetRequiredService<TFilter>().HandleAsync(context, next)
+            : CallScope.RunInNewScopeAsync<TFilter>(scopes, context.Items, filter => filter.HandleAsync(context, next));
 }

@@ -43,6 +43,7 @@ internal sealed class MaculaNodeHolder(IOptions<MaculaOptions> options, MaculaTr
                 EnableNatsServiceApi = o.EnableNatsServiceApi,
                 ServerFilters = [.. services.GetServices<MaculaServerFilterRegistration>().Select(r => r.Create(services))],
                 ClientFilters = [.. services.GetServices<MaculaClientFilterRegistration>().Select(r => r.Create(services))],
+                EventFilters = [.. services.GetServices<MaculaEventFilterRegistration>().Select(r => r.Create(services))],
             }, cancellationToken).ConfigureAwait(false);
             _node.TrySetResult(node);
             return node;

@@ -28,8 +28,12 @@ public sealed record EventSubscriptionOptions
     /// </summary>
     public IReadOnlyList<string>? Events { get; init; }
 
+    /// <summary>Event filters this subscription runs around its handler, after (inside) the node's <see cref="MaculaNodeOptions.EventFilters"/>. Default: none.</summary>
+    public IReadOnlyList<IMaculaEventFilter> Filters { get; init; } = [];
+
     internal void Validate()
     {
+        FilterList.Validate(Filters, "EventSubscriptionOptions.Filters");
         if (MaxConcurrency < 1 || MaxConcurrency > 65536)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, $"EventSubscriptionOptions.MaxConcurrency is {MaxConcurrency}; it must be between 1 and 65536.");

@@ -268,11 +268,12 @@ public sealed partial class MaculaNode : IAsyncDisposable
     /// The returned task completes when the transport has taken the message: delivery is at-most-once (docs/events.md).
     /// </summary>
     /// <exception cref="InvalidOperationException"><typeparamref name="TContract"/> is not a generated <c>[MaculaEvents]</c> contract.</exception>
-    public TContract CreatePublisher<TContract>()
+    /// <exception cref="ArgumentException">The options are invalid (a null filter, metadata over the size limit).</exception>
+    public TContract CreatePublisher<TContract>(EventPublisherOptions? options = null)
         where TContract : class
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return EventRoom.CreatePublisher<TContract>();
+        return EventRoom.CreatePublisher<TContract>(options);
     }
 
     /// <summary>
@@ -293,7 +294,7 @@ public sealed partial class MaculaNode : IAsyncDisposable
     // Events hook (src/Macula/Events): the room gets the transport, realm, id, serializer, clock and two report sinks.
     private EventHub EventRoom => LazyInitializer.EnsureInitialized(ref _eventHub, () => new EventHub(new EventEndpoint(
         Transport, Realm, NodeId, SerializerOptions, Options.Compression, Options.MaxDecompressedBytes, Time,
-        _events.BadMessage, _events.BackgroundError)));
+        _events.BadMessage, Options.EventFilters, _events.BackgroundError)));
 
     /// <summary>The health of every provider this node has called, as it sees it.</summary>
     public IReadOnlyList<ProviderHealthSnapshot> GetProviderHealth() => Health.Snapshot();

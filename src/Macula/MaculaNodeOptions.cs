@@ -79,6 +79,12 @@ public sealed record MaculaNodeOptions
     /// <summary>Server filters every service this node provides runs, before (outside) each service's own (docs/filters.md). Default: none.</summary>
     public IReadOnlyList<IMaculaServerFilter> ServerFilters { get; init; } = [];
 
+    /// <summary>
+    /// Event filters run around every publish of this node's publishers and every event its subscriptions handle,
+    /// before (outside) each publisher's and subscription's own (docs/events.md). Default: none.
+    /// </summary>
+    public IReadOnlyList<IMaculaEventFilter> EventFilters { get; init; } = [];
+
     /// <summary>The clock (tests pass a fake one). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -196,6 +202,7 @@ public sealed record MaculaNodeOptions
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         FilterList.Validate(ClientFilters, "MaculaNodeOptions.ClientFilters");
         FilterList.Validate(ServerFilters, "MaculaNodeOptions.ServerFilters");
+        FilterList.Validate(EventFilters, "MaculaNodeOptions.EventFilters");
         (CircuitBreaker ?? throw new ArgumentNullException(nameof(CircuitBreaker))).Validate();
         (LoadShedding ?? throw new ArgumentNullException(nameof(LoadShedding), "MaculaNodeOptions.LoadShedding must not be null.")).Validate();
         (Dht ?? throw new ArgumentNullException(nameof(Dht))).Validate();

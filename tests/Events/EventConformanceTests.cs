@@ -10,7 +10,7 @@ namespace Macula.Testing.Events;
 /// A transport's test project links <c>tests/Events/*.cs</c> and derives one class that says how to make a transport
 /// on the bus the tests share.
 /// </summary>
-public abstract class EventConformanceTests : IAsyncLifetime
+public abstract partial class EventConformanceTests : IAsyncLifetime
 {
     /// <summary>How long a test waits for something that should happen at once; generous for a loaded machine.</summary>
     protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);

@@ -12,6 +12,7 @@ namespace Macula.Events;
 /// <param name="MaxDecompressedBytes">The largest body a compressed event may unpack to.</param>
 /// <param name="Time">The node's clock, for rate-limiting reports.</param>
 /// <param name="OnBadMessage">Reports a dropped message: its subject and why.</param>
+/// <param name="Filters">The node's event filters, outside each publisher's and subscription's own.</param>
 /// <param name="OnHandlerError">Reports a handler that threw: what it was handling and the exception.</param>
 internal sealed record EventEndpoint(
     IMaculaTransport Transport,
@@ -22,4 +23,5 @@ internal sealed record EventEndpoint(
     int MaxDecompressedBytes,
     TimeProvider Time,
     Action<string, string> OnBadMessage,
+    IReadOnlyList<IMaculaEventFilter> Filters,
     Action<string, Exception> OnHandlerError);

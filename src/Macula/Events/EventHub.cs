@@ -12,11 +12,13 @@ internal sealed class EventHub(EventEndpoint endpoint) : IAsyncDisposable
     private readonly EventReports _reports = new(endpoint);
     private int _disposed;
 
-    public TContract CreatePublisher<TContract>()
+    public TContract CreatePublisher<TContract>(EventPublisherOptions? options)
         where TContract : class
     {
+        options ??= EventPublisherOptions.Default;
+        options.Validate();
         var contract = MaculaEventRegistry.Get<TContract>();
-        return contract.CreatePublisher(new EventPublisher(endpoint, contract));
+        return contract.CreatePublisher(new EventPublisher(endpoint, contract, options));
     }
 
     public async Task<IAsyncDisposable> SubscribeAsync<TContract>(TContract handler, EventSubscriptionOptions? options, CancellationToken cancellationToken)

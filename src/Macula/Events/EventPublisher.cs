@@ -8,7 +8,8 @@ namespace Macula.Events;
 
 /// <summary>
 /// Publishes the events of one contract: writes the arguments once, compresses them when that pays, and publishes
-/// them to the event's subject with the version, publisher and trace headers. At-most-once: the task completes when
+/// them to the event's subject with the version, publisher, trace and metadata headers, through the event filters
+/// when there are any. At-most-once: the task completes when
 /// the transport has taken the message.
 /// </summary>
 internal sealed class EventPublisher : IMaculaEventPublisher
@@ -17,15 +18,19 @@ internal sealed class EventPublisher : IMaculaEventPublisher
     private readonly EventContractDescriptor _contract;
     private readonly string[] _subjects;
     private readonly string[] _spanNames;
+    private readonly IReadOnlyList<IMaculaEventFilter> _filters;
+    private readonly MaculaMetadata? _metadata;
 
-    // The headers of an event without a trace or compression, shared: a transport copies headers before a publish
-    // returns and never changes them, so one instance serves every such publish.
+    // The headers of an event without metadata, a trace or compression, shared: a transport copies headers before a
+    // publish returns and never changes them, so one instance serves every such publish.
     private readonly MaculaHeaders _plainHeaders;
 
-    public EventPublisher(EventEndpoint endpoint, EventContractDescriptor contract)
+    public EventPublisher(EventEndpoint endpoint, EventContractDescriptor contract, EventPublisherOptions options)
     {
         _endpoint = endpoint;
         _contract = contract;
+        _filters = FilterList.Concat(endpoint.Filters, options.Filters);
+        _metadata = options.Metadata is { Count: > 0 } metadata ? new MaculaMetadata(metadata) : null;
         _subjects = new string[contract.Events.Count];
         _spanNames = new string[contract.Events.Count];
         for (int i = 0; i < _subjects.Length; i++)
@@ -61,6 +66,46 @@ internal sealed class EventPublisher : IMaculaEventPublisher
             activity.SetTag(MaculaDiagnostics.Tags.NodeId, _endpoint.NodeId);
         }
 
+        try
+        {
+            if (_filters.Count == 0)
+            {
+                await SendAsync(@event, arguments, argumentsFormatter, _metadata, activity, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await PublishFilteredAsync(@event, arguments, argumentsFormatter, activity, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+
+        MaculaDiagnostics.EventsPublished.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Contract, _contract.Name), new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Event, @event.Name));
+    }
+
+    /// <summary>A publish through the event filters: each filter's <c>next</c> is the rest of the chain, the last one sends.</summary>
+    private async ValueTask PublishFilteredAsync<TArgs>(EventDescriptor @event, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, Activity? activity, CancellationToken cancellationToken)
+    {
+        var context = new EventPublishContext(_contract.Name, @event.Name, _metadata is null ? new MaculaMetadata() : new MaculaMetadata(_metadata), cancellationToken);
+        bool sent = false;
+        await EventFilterChain.Publish(_filters, async publish =>
+        {
+            Validation.CheckMetadataSize(publish.Metadata, "The metadata of the event (after the event filters)");
+            await SendAsync(@event, arguments, argumentsFormatter, publish.Metadata, activity, publish.CancellationToken).ConfigureAwait(false);
+            sent = true;
+        })(context).ConfigureAwait(false);
+        if (!sent)
+        {
+            throw new InvalidOperationException($"An event filter ended the publish of {_contract.Name}.{@event.Name} without calling next or throwing; nothing was sent.");
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendAsync<TArgs>(EventDescriptor @event, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, MaculaMetadata? metadata, Activity? activity, CancellationToken cancellationToken)
+    {
         // A cyclic or too deep argument fails here, before anything is sent, as a MaculaSerializationException.
         using var plain = new PooledBufferWriter();
         MaculaSerializer.Serialize(plain, arguments, argumentsFormatter, _endpoint.Serializer);
@@ -69,9 +114,10 @@ internal sealed class EventPublisher : IMaculaEventPublisher
 
         var trace = activity ?? Activity.Current;
         var headers = _plainHeaders;
-        if (compressed || trace is { IdFormat: ActivityIdFormat.W3C })
+        bool hasMetadata = metadata is { Count: > 0 };
+        if (compressed || hasMetadata || trace is { IdFormat: ActivityIdFormat.W3C })
         {
-            headers = new MaculaHeaders(4);
+            headers = new MaculaHeaders(4 + (hasMetadata ? metadata!.Count : 0));
             headers.Add(EventProtocol.VersionHeader, EventProtocol.Version);
             headers.Add(EventProtocol.PublisherHeader, _endpoint.NodeId);
             if (trace is { IdFormat: ActivityIdFormat.W3C })
@@ -83,18 +129,13 @@ internal sealed class EventPublisher : IMaculaEventPublisher
             {
                 headers.Add(Rpc.WireProtocol.CompressionHeader, Rpc.WireProtocol.Lz4);
             }
+
+            if (hasMetadata)
+            {
+                Rpc.WireProtocol.WriteMetadata(headers, metadata!);
+            }
         }
 
-        try
-        {
-            await _endpoint.Transport.PublishAsync(_subjects[@event.Index], (compressed ? packed! : plain).WrittenMemory, headers, null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (activity is not null)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, ex.Message);
-            throw;
-        }
-
-        MaculaDiagnostics.EventsPublished.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Contract, _contract.Name), new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Event, @event.Name));
+        await _endpoint.Transport.PublishAsync(_subjects[@event.Index], (compressed ? packed! : plain).WrittenMemory, headers, null, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -29,6 +29,7 @@ internal sealed class EventSubscription : IAsyncDisposable
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<IAsyncDisposable> _subscriptions = [];
     private readonly Action<EventSubscription> _onDisposed;
+    private readonly IReadOnlyList<IMaculaEventFilter> _filters;
 
     // The events of the contract this subscription takes, by index; null for all of them.
     private readonly bool[]? _wanted;
@@ -44,6 +45,7 @@ internal sealed class EventSubscription : IAsyncDisposable
         _options = options;
         _reports = reports;
         _onDisposed = onDisposed;
+        _filters = FilterList.Concat(endpoint.Filters, options.Filters);
         _prefix = Subjects.EventPrefix(endpoint.Realm, contract.Name);
         _spanNames = new string[contract.Events.Count];
         for (int i = 0; i < _spanNames.Length; i++)
@@ -231,20 +233,44 @@ internal sealed class EventSubscription : IAsyncDisposable
 
         try
         {
-            ValueTask handled;
+            MaculaMetadata? metadata;
             try
             {
-                handled = _dispatcher.DispatchAsync(@event, Rpc.WireProtocol.ReadBody(message, _endpoint.MaxDecompressedBytes), _endpoint.Serializer, _stopping.Token);
+                metadata = Rpc.WireProtocol.ReadMetadata(headers);
             }
             catch (MaculaSerializationException ex)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                _reports.Dropped(_contract.Name, message.Subject, "bad_payload", $"the arguments of {_contract.Name}.{@event.Name} could not be decoded: {ex.Message}");
+                _reports.Dropped(_contract.Name, message.Subject, "bad_metadata", $"the metadata of {_contract.Name}.{@event.Name} is not valid: {ex.Message}");
                 return;
             }
 
-            await handled.ConfigureAwait(false);
-            MaculaDiagnostics.EventsReceived.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Contract, _contract.Name), new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Event, @event.Name));
+            var context = new MaculaEventContext(_contract.Name, @event.Name, message.Subject, headers?[EventProtocol.PublisherHeader], _options.Group, metadata, _stopping.Token);
+            var previous = MaculaEventContext.Enter(context);
+            try
+            {
+                var outcome = _filters.Count == 0
+                    ? await DispatchAsync(message, @event).ConfigureAwait(false)
+                    : await HandleFilteredAsync(context, message, @event).ConfigureAwait(false);
+                switch (outcome.Kind)
+                {
+                    case Outcome.Handled:
+                        MaculaDiagnostics.EventsReceived.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Contract, _contract.Name), new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Event, @event.Name));
+                        break;
+                    case Outcome.BadPayload:
+                        activity?.SetStatus(ActivityStatusCode.Error, outcome.Problem);
+                        _reports.Dropped(_contract.Name, message.Subject, "bad_payload", $"the arguments of {_contract.Name}.{@event.Name} could not be decoded: {outcome.Problem}");
+                        break;
+                    default:
+                        // An event filter chose not to call next: a decision, counted and not reported.
+                        _reports.Dropped(_contract.Name, message.Subject, "filtered", null);
+                        break;
+                }
+            }
+            finally
+            {
+                MaculaEventContext.Enter(previous);
+            }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -259,6 +285,38 @@ internal sealed class EventSubscription : IAsyncDisposable
         {
             activity?.Dispose();
         }
+    }
+
+    /// <summary>Decodes the arguments and runs the handler; a body that does not decode never reaches it.</summary>
+    private async ValueTask<(Outcome Kind, string? Problem)> DispatchAsync(TransportMessage message, EventDescriptor @event)
+    {
+        ValueTask handled;
+        try
+        {
+            handled = _dispatcher.DispatchAsync(@event, Rpc.WireProtocol.ReadBody(message, _endpoint.MaxDecompressedBytes), _endpoint.Serializer, _stopping.Token);
+        }
+        catch (MaculaSerializationException ex)
+        {
+            return (Outcome.BadPayload, ex.Message);
+        }
+
+        await handled.ConfigureAwait(false);
+        return (Outcome.Handled, null);
+    }
+
+    /// <summary>The handling through the event filters: each filter's <c>next</c> is the rest of the chain, the last one dispatches.</summary>
+    private async ValueTask<(Outcome Kind, string? Problem)> HandleFilteredAsync(MaculaEventContext context, TransportMessage message, EventDescriptor @event)
+    {
+        (Outcome Kind, string? Problem) outcome = (Outcome.Filtered, null);
+        await EventFilterChain.Handle(_filters, async _ => outcome = await DispatchAsync(message, @event).ConfigureAwait(false))(context).ConfigureAwait(false);
+        return outcome;
+    }
+
+    private enum Outcome
+    {
+        Filtered,
+        Handled,
+        BadPayload,
     }
 
     public async ValueTask DisposeAsync()

@@ -11,6 +11,13 @@ public interface IMeteredEvents
     Task HappenedAsync(int n);
 }
 
+/// <summary>A contract only the filtered-events count uses.</summary>
+[MaculaEvents("test.metered.filtered")]
+public interface IFilteredEvents
+{
+    Task HappenedAsync(int n);
+}
+
 /// <summary>The <c>macula.events.*</c> counters count what publishers and subscriptions did.</summary>
 public sealed class EventMetricsTests
 {
@@ -25,11 +32,57 @@ public sealed class EventMetricsTests
         }
     }
 
-    [Fact]
-    public async Task Published_received_handler_errors_and_dropped_events_are_counted()
+    private sealed class FilteredHandler : IFilteredEvents
     {
-        var counts = new ConcurrentDictionary<string, long>();
-        using var listener = new MeterListener
+        public ConcurrentQueue<int> Seen { get; } = new();
+
+        public Task HappenedAsync(int n)
+        {
+            Seen.Enqueue(n);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Passes events whose metadata says <c>keep: yes</c>.</summary>
+    private sealed class KeepFilter : IMaculaEventFilter
+    {
+        public ValueTask HandleAsync(MaculaEventContext context, Func<MaculaEventContext, ValueTask> next) =>
+            context.Metadata.GetString("keep") == "yes" ? next(context) : ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Events_a_subscription_filter_skips_are_counted_as_dropped_filtered()
+    {
+        using var listener = Listen("test.metered.filtered", out var counts);
+        var network = new InMemoryNetwork();
+        await using var subscriber = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = "metered", Transport = network.CreateTransport() });
+        var handler = new FilteredHandler();
+        await subscriber.SubscribeAsync<IFilteredEvents>(handler, new EventSubscriptionOptions { Filters = [new KeepFilter()] });
+        await using var publisherNode = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = "metered", Transport = network.CreateTransport() });
+        var kept = publisherNode.CreatePublisher<IFilteredEvents>(new EventPublisherOptions { Metadata = new MaculaMetadata().Add("keep", "yes") });
+        var skipped = publisherNode.CreatePublisher<IFilteredEvents>();
+        for (int i = 0; i < 5; i++)
+        {
+            await (i < 2 ? kept : skipped).HappenedAsync(i);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (counts.GetValueOrDefault("macula.events.received") + counts.GetValueOrDefault("macula.events.dropped/filtered") < 5)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the events");
+            await Task.Delay(5);
+        }
+
+        Assert.Equal([0, 1], handler.Seen);
+        Assert.Equal(2, counts.GetValueOrDefault("macula.events.received"));
+        Assert.Equal(3, counts.GetValueOrDefault("macula.events.dropped/filtered"));
+    }
+
+    /// <summary>Counts the <c>macula.events.*</c> measurements of one contract, by instrument (and reason).</summary>
+    private static MeterListener Listen(string contractName, out ConcurrentDictionary<string, long> counts)
+    {
+        var seen = counts = new ConcurrentDictionary<string, long>();
+        var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
@@ -48,12 +101,19 @@ public sealed class EventMetricsTests
                 if (tag.Key == "macula.reason") reason = tag.Value as string;
             }
 
-            if (contract == "test.metered")
+            if (contract == contractName)
             {
-                counts.AddOrUpdate(instrument.Name + (reason is null ? string.Empty : "/" + reason), value, (_, old) => old + value);
+                seen.AddOrUpdate(instrument.Name + (reason is null ? string.Empty : "/" + reason), value, (_, old) => old + value);
             }
         });
         listener.Start();
+        return listener;
+    }
+
+    [Fact]
+    public async Task Published_received_handler_errors_and_dropped_events_are_counted()
+    {
+        using var listener = Listen("test.metered", out var counts);
 
         var network = new InMemoryNetwork();
         await using var subscriber = await MaculaNode.StartAsync(new MaculaNodeOptions { Realm = "metered", Transport = network.CreateTransport() });

@@ -39,6 +39,20 @@ public sealed class EventApiTests
     }
 
     [Fact]
+    public async Task Invalid_publisher_and_filter_options_are_refused_naming_the_option()
+    {
+        await using var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = new InMemoryNetwork().CreateTransport() });
+        var nullFilter = Assert.Throws<ArgumentNullException>(() => node.CreatePublisher<IOrderEvents>(new EventPublisherOptions { Filters = [null!] }));
+        Assert.Contains("EventPublisherOptions.Filters[0] is null", nullFilter.Message, StringComparison.Ordinal);
+        var tooLarge = Assert.Throws<ArgumentException>(() => node.CreatePublisher<IOrderEvents>(new EventPublisherOptions { Metadata = new MaculaMetadata().Add("big", new string('x', 9000)) }));
+        Assert.Contains("EventPublisherOptions.Metadata", tooLarge.Message, StringComparison.Ordinal);
+        var nullSubscriptionFilter = await Assert.ThrowsAsync<ArgumentNullException>(() => node.SubscribeAsync<IOrderEvents>(new OrderRecorder(), new EventSubscriptionOptions { Filters = [null!] }));
+        Assert.Contains("EventSubscriptionOptions.Filters[0] is null", nullSubscriptionFilter.Message, StringComparison.Ordinal);
+        var nodeFilter = await Assert.ThrowsAsync<ArgumentNullException>(() => MaculaNode.StartAsync(new MaculaNodeOptions { Transport = new InMemoryNetwork().CreateTransport(), EventFilters = [null!] }));
+        Assert.Contains("MaculaNodeOptions.EventFilters[0] is null", nodeFilter.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_generated_descriptor_names_the_contract_and_its_events_without_the_Async_suffix()
     {
         var contract = Macula.Events.MaculaEventRegistry.Find<IOrderEvents>()!;
