@@ -12,8 +12,9 @@ public sealed class MaculaEventContext
     private MaculaMetadata? _metadata;
     private Dictionary<string, object?>? _items;
 
-    internal MaculaEventContext(string contract, string @event, string subject, string? publisherNodeId, string? group, MaculaMetadata? metadata, CancellationToken cancellationToken)
+    internal MaculaEventContext(string contract, string @event, string subject, string? publisherNodeId, string? group, MaculaMetadata? metadata, CancellationToken cancellationToken, object owner)
     {
+        Owner = owner;
         Contract = contract;
         Event = @event;
         Subject = subject;
@@ -55,6 +56,9 @@ public sealed class MaculaEventContext
 
     /// <summary>A bag for event filters and the handler to hand values to each other while this event is handled.</summary>
     public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    /// <summary>The subscription handling the event (so it can tell that it is disposed from its own handler).</summary>
+    internal object Owner { get; }
 
     /// <summary>Makes <paramref name="context"/> current on this async flow; returns what was current before.</summary>
     internal static MaculaEventContext? Enter(MaculaEventContext? context)

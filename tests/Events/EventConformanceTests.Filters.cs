@@ -88,6 +88,39 @@ public abstract partial class EventConformanceTests
     }
 
     [Fact]
+    public async Task Each_of_several_overlapping_handlers_sees_its_own_event_context_across_awaits()
+    {
+        const int Events = 40;
+        var mismatches = new ConcurrentQueue<string>();
+        var recorder = new OrderRecorder
+        {
+            OnPlaced = async (order, _) =>
+            {
+                await Task.Delay(5 + (order.Sequence % 3 * 5));
+                if (MaculaEventContext.Current?.Metadata.GetString("seq") != order.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    mismatches.Enqueue($"{order.Sequence}: {MaculaEventContext.Current?.Metadata.GetString("seq") ?? "(none)"}");
+                }
+            },
+        };
+        await (await StartNodeAsync("sub")).SubscribeAsync<IOrderEvents>(recorder, new EventSubscriptionOptions { MaxConcurrency = 4 });
+        var sequence = new AsyncLocal<int>();
+        var publisher = (await StartNodeAsync("pub")).CreatePublisher<IOrderEvents>(new EventPublisherOptions
+        {
+            Filters = [new RecordingFilter("seq", new ConcurrentQueue<string>()) { OnPublish = c => c.Metadata.Add("seq", sequence.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)) }],
+        });
+        for (int i = 0; i < Events; i++)
+        {
+            sequence.Value = i;
+            await publisher.PlacedAsync(new OrderPlaced("o" + i, "pub", i));
+        }
+
+        await WaitUntilAsync(() => recorder.Placed.Count == Events, "every event is handled");
+        Assert.True(recorder.MaxRunning > 1, "the handlers never overlapped, so the test proved nothing");
+        Assert.Empty(mismatches);
+    }
+
+    [Fact]
     public async Task Event_filters_run_node_first_then_the_publishers_or_the_subscriptions_own()
     {
         var log = new ConcurrentQueue<string>();

@@ -12,11 +12,6 @@ namespace Macula.Events;
 /// </summary>
 internal sealed class EventSubscription : IAsyncDisposable
 {
-    // Set on the flow that delivers this subscription's messages (and so on every handler it starts), so disposing
-    // from inside a handler does not wait for itself. Set once per delivery loop, not per event: an AsyncLocal write
-    // allocates an ExecutionContext, and a synchronous method's write stays with its caller, the transport's loop.
-    private static readonly AsyncLocal<EventSubscription?> Handling = new();
-
     private readonly EventEndpoint _endpoint;
     private readonly EventContractDescriptor _contract;
     private readonly IEventDispatcher _dispatcher;
@@ -106,11 +101,6 @@ internal sealed class EventSubscription : IAsyncDisposable
 
     private ValueTask OnMessageAsync(TransportMessage message)
     {
-        if (!ReferenceEquals(Handling.Value, this))
-        {
-            Handling.Value = this;
-        }
-
         if (Volatile.Read(ref _stopped) != 0)
         {
             return default;
@@ -245,33 +235,29 @@ internal sealed class EventSubscription : IAsyncDisposable
                 return;
             }
 
-            var context = new MaculaEventContext(_contract.Name, @event.Name, message.Subject, headers?[EventProtocol.PublisherHeader], _options.Group, metadata, _stopping.Token);
-            var previous = MaculaEventContext.Enter(context);
-            try
+            var context = new MaculaEventContext(_contract.Name, @event.Name, message.Subject, headers?[EventProtocol.PublisherHeader], _options.Group, metadata, _stopping.Token, owner: this);
+            // Current for the filters and the handler (and how DisposeAsync knows it is called from one of this
+            // subscription's handlers). The end of this async method restores what was current: an async method's
+            // changes to the execution context never flow back to its caller, so no second write is needed.
+            MaculaEventContext.Enter(context);
+            var outcome = _filters.Count == 0
+                ? await DispatchAsync(message, @event).ConfigureAwait(false)
+                : await HandleFilteredAsync(context, message, @event).ConfigureAwait(false);
+            switch (outcome.Kind)
             {
-                var outcome = _filters.Count == 0
-                    ? await DispatchAsync(message, @event).ConfigureAwait(false)
-                    : await HandleFilteredAsync(context, message, @event).ConfigureAwait(false);
-                switch (outcome.Kind)
-                {
-                    case Outcome.Handled:
-                        MaculaDiagnostics.EventsReceived.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Contract, _contract.Name), new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Event, @event.Name));
-                        break;
-                    case Outcome.BadPayload:
-                        activity?.SetStatus(ActivityStatusCode.Error, outcome.Problem);
-                        _reports.Dropped(_contract.Name, message.Subject, "bad_payload", $"the arguments of {_contract.Name}.{@event.Name} could not be decoded: {outcome.Problem}");
-                        break;
-                    default:
-                        // An event filter chose not to call next: a decision, counted and not reported.
-                        _reports.Dropped(_contract.Name, message.Subject, "filtered", null);
-                        break;
-                }
+                case Outcome.Handled:
+                    MaculaDiagnostics.EventsReceived.Add(1, new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Contract, _contract.Name), new KeyValuePair<string, object?>(MaculaDiagnostics.Tags.Event, @event.Name));
+                    break;
+                case Outcome.BadPayload:
+                    activity?.SetStatus(ActivityStatusCode.Error, outcome.Problem);
+                    _reports.Dropped(_contract.Name, message.Subject, "bad_payload", $"the arguments of {_contract.Name}.{@event.Name} could not be decoded: {outcome.Problem}");
+                    break;
+                default:
+                    // An event filter chose not to call next: a decision, counted and not reported.
+                    _reports.Dropped(_contract.Name, message.Subject, "filtered", null);
+                    break;
             }
-            finally
-            {
-                MaculaEventContext.Enter(previous);
-            }
-        }
+    }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             // The subscription is closing and the handler honoured its token.
@@ -340,7 +326,7 @@ internal sealed class EventSubscription : IAsyncDisposable
         }
 
         // A handler that disposes its own subscription would wait for itself: it does not wait.
-        if (!ReferenceEquals(Handling.Value, this) && Volatile.Read(ref _running) != 0)
+        if (!ReferenceEquals(MaculaEventContext.Current?.Owner, this) && Volatile.Read(ref _running) != 0)
         {
             await _idle.Task.ConfigureAwait(false);
         }
