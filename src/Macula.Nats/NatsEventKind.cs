@@ -33,6 +33,12 @@ public enum NatsEventKind
     /// <summary>The client closed, because it was disposed or gave up reconnecting.</summary>
     Closed = 11,
 
+    /// <summary>
+    /// A coalesced batch (docs/wire-protocol.md, "Coalesced calls") was dropped: it was malformed, or the batch of
+    /// replies could not be sent.
+    /// </summary>
+    BadBatch = 14,
+
     /// <summary>A message was dropped because its subscription's pending messages were full (see <see cref="SlowConsumer"/>).</summary>
     MessageDropped = 13,
 }

@@ -99,6 +99,15 @@ public sealed record NatsOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Coalesced calls: while other requests are in flight, requests to the same provider share one NATS message, and
+    /// the provider answers them with batches of replies (docs/wire-protocol.md, "Coalesced calls"). Fewer messages
+    /// through the server at high concurrency; no change with one call at a time. Every Macula node reads batches,
+    /// whatever this says; turn it on where all providers run a Macula that does (not for providers written against the
+    /// wire protocol in another language). Default off.
+    /// </summary>
+    public bool Coalescing { get; init; }
+
+    /// <summary>
     /// Receives connection diagnostics (connects, disconnects, reconnects, failed attempts, server errors, slow
     /// consumers, lame duck mode). Must return quickly. Exceptions it throws are ignored.
     /// </summary>

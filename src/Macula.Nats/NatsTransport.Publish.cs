@@ -23,6 +23,11 @@ public sealed partial class NatsTransport
             return ValueTask.FromException(refused);
         }
 
+        if (replyTo is null && TryCoalesceReply(subject, payload, headers))
+        {
+            return default;
+        }
+
         var natsHeaders = RentHeaders(headers);
         ValueTask publish;
         try

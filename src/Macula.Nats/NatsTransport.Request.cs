@@ -45,6 +45,11 @@ public sealed partial class NatsTransport
         var reply = pending.Task;
         pending.Arm(cancellationToken);
 
+        if (open && TryCoalesce(subject, pending, payload, headers, inbox))
+        {
+            return reply;
+        }
+
         var natsHeaders = RentHeaders(headers);
         ValueTask publish;
         try

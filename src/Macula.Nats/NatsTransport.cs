@@ -46,6 +46,7 @@ public sealed partial class NatsTransport : IMaculaTransport
         _configured = Redacted(options.Servers);
         _requestTimeout = options.RequestTimeout;
         _disconnectedWait = options.DisconnectedWait;
+        _coalesce = options.Coalescing;
         Hook();
     }
 
@@ -290,7 +291,7 @@ public sealed partial class NatsTransport : IMaculaTransport
 
         // Not under the connection's own inbox prefix, which NATS.Client.Core reserves for its RequestAsync.
         string prefix = _connection.Opts.InboxPrefix + "." + Nuid.NewNuid() + ".";
-        var inbox = new ReplyInbox(_connection, prefix, _replies);
+        var inbox = new ReplyInbox(_connection, prefix, _replies, this);
         if (Interlocked.CompareExchange(ref _inbox, inbox, null) is not null)
         {
             return;

@@ -16,6 +16,7 @@ namespace Macula.Benchmarks.E2e;
 internal static class E2eBenchmark
 {
     internal const string Macula = "Macula";
+    internal const string MaculaCoalesced = "Macula coalesced";
     internal const string Go = "nats.go";
     internal const string AspNet = "ASP.NET Core";
 
@@ -76,6 +77,17 @@ internal static class E2eBenchmark
         var proxy = client.CreateClient<IBenchService>();
         var document = BenchData.Document1K();
         await WaitForProviderAsync(proxy, cancellationToken).ConfigureAwait(false);
+
+        // The same client with coalesced calls (NatsOptions.Coalescing), to the same provider: only a client decides
+        // to send batches; every provider reads them and answers a batching client's calls in batches.
+        await using var coalescingClient = options.Coalesce
+            ? await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = new NatsTransport(NatsOptions.Default with { Servers = [server.Url], Coalescing = true }), Realm = realm, NodeId = "e2e-client-coalescing" }, cancellationToken).ConfigureAwait(false)
+            : null;
+        var coalescing = coalescingClient?.CreateClient<IBenchService>();
+        if (coalescing is not null)
+        {
+            await WaitForProviderAsync(coalescing, cancellationToken).ConfigureAwait(false);
+        }
         Check((await proxy.EchoAsync(document, cancellationToken).ConfigureAwait(false)).Lines.Count == 16, "Macula echo");
 
         using var http = AspNetPeer.CreateClient(servers.HttpAddress);
@@ -87,6 +99,11 @@ internal static class E2eBenchmark
         {
             await proxy.AddAsync(1, 2, cancellationToken).ConfigureAwait(false);
             await proxy.EchoAsync(document, cancellationToken).ConfigureAwait(false);
+            if (coalescing is not null)
+            {
+                await coalescing.AddAsync(1, 2, cancellationToken).ConfigureAwait(false);
+                await coalescing.EchoAsync(document, cancellationToken).ConfigureAwait(false);
+            }
             await AspNetPeer.AddAsync(http, 1, 2).ConfigureAwait(false);
             await AspNetPeer.EchoAsync(http, document).ConfigureAwait(false);
         }
@@ -103,6 +120,10 @@ internal static class E2eBenchmark
         {
             Console.WriteLine($"e2e: round {round}/{options.Rounds} (load {Stats.LoadAverage()})");
             await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+            if (coalescing is not null)
+            {
+                await MeasureAsync(results, MaculaCoalesced, "add", () => coalescing.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+            }
             foreach (var peer in peers.All)
             {
                 Record(results, peer.Name, "add", await RunPeerAsync(peer, "add", plan, server.Process, cancellationToken).ConfigureAwait(false));
@@ -114,6 +135,10 @@ internal static class E2eBenchmark
             }
 
             await MeasureAsync(results, Macula, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+            if (coalescing is not null)
+            {
+                await MeasureAsync(results, MaculaCoalesced, "1k", () => coalescing.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+            }
             foreach (var peer in peers.All)
             {
                 Record(results, peer.Name, "1k", await RunPeerAsync(peer, "1k", plan, server.Process, cancellationToken).ConfigureAwait(false));
@@ -214,6 +239,11 @@ internal static class E2eBenchmark
         text.AppendLine(inv, $"e2e results: medians of {options.Rounds} rounds (ratios: median of the per-round ratios); per round {options.Warmup} warm-up calls, {options.Sequential} sequential calls, {options.Total} calls with {options.InFlight} in flight; {options.InitialWarmup} calls of each kind before round 1");
         text.AppendLine(inv, $"nats-server {natsVersion}; {peers.Versions()}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after; {wall.TotalSeconds:0} s");
         var systems = new List<string> { Macula };
+        if (options.Coalesce)
+        {
+            systems.Add(MaculaCoalesced);
+        }
+
         systems.AddRange(peers.All.Select(p => p.Name));
         if (!options.SkipAspNet)
         {
@@ -228,9 +258,12 @@ internal static class E2eBenchmark
         text.AppendLine("Goals (issue 18):");
         double Median(string system, string kind, Func<Figures, double> pick) =>
             results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
-        foreach (string kind in new[] { "add", "1k" })
+        foreach (string ours in options.Coalesce ? new[] { Macula, MaculaCoalesced } : [Macula])
         {
-            text.AppendLine(inv, $"- {kind}: throughput at {options.InFlight} in flight {Goal(PairedRatio(results, kind, E2ePeers.Grpc, f => f.CallsPerSecond), "gRPC", ">= 1.0x (floor)", r => r >= 1.0)}; {Goal(PairedRatio(results, kind, E2ePeers.Orleans, f => f.CallsPerSecond), "Orleans", ">= 1.0x (moonshot)", r => r >= 1.0)}; p50 at concurrency 1 {Goal(PairedRatio(results, kind, Go, f => f.P50Us), "nats.go", "<= 1.0x (floor)", r => r <= 1.0)}");
+            foreach (string kind in new[] { "add", "1k" })
+            {
+                text.AppendLine(inv, $"- {ours}, {kind}: throughput at {options.InFlight} in flight {Goal(PairedRatio(results, kind, E2ePeers.Grpc, f => f.CallsPerSecond, ours), "gRPC", ">= 1.0x (floor)", r => r >= 1.0)}; {Goal(PairedRatio(results, kind, E2ePeers.Orleans, f => f.CallsPerSecond, ours), "Orleans", ">= 1.0x (moonshot)", r => r >= 1.0)}; p50 at concurrency 1 {Goal(PairedRatio(results, kind, Go, f => f.P50Us, ours), "nats.go", "<= 1.0x (floor)", r => r <= 1.0)}");
+            }
         }
 
         double bytes = Median(Macula, "add", f => f.BytesPerCall);
@@ -242,9 +275,9 @@ internal static class E2eBenchmark
     /// The median over rounds of Macula's figure divided by the peer's in the same round: rounds interleave the
     /// systems, so a ratio within a round compares them under the same load, which the ratio of medians does not.
     /// </summary>
-    internal static double PairedRatio(Dictionary<(string System, string Kind), List<Figures>> results, string kind, string peer, Func<Figures, double> pick)
+    internal static double PairedRatio(Dictionary<(string System, string Kind), List<Figures>> results, string kind, string peer, Func<Figures, double> pick, string system = Macula)
     {
-        if (!results.TryGetValue((Macula, kind), out var ours) || !results.TryGetValue((peer, kind), out var theirs))
+        if (!results.TryGetValue((system, kind), out var ours) || !results.TryGetValue((peer, kind), out var theirs))
         {
             return double.NaN;
         }
@@ -300,6 +333,9 @@ internal sealed record E2eOptions
 
     public bool SkipOrleans { get; init; }
 
+    /// <summary>Also measure a Macula client with coalesced calls (<see cref="NatsOptions.Coalescing"/>), as the system "Macula coalesced".</summary>
+    public bool Coalesce { get; init; }
+
     /// <summary>Calls of each kind for every system once before round 1 (JIT tiering, connections, pools).</summary>
     public int InitialWarmup { get; init; } = 3000;
 
@@ -326,10 +362,11 @@ internal sealed record E2eOptions
                 "--skip-nats-core" => options with { SkipNatsCore = true },
                 "--skip-grpc" => options with { SkipGrpc = true },
                 "--skip-orleans" => options with { SkipOrleans = true },
+                "--coalesce" => options with { Coalesce = true },
                 "--initial-warmup" => options with { InitialWarmup = Int() },
                 "--quick" => options with { Rounds = 2, Warmup = 50, Sequential = 200, Total = 500, InitialWarmup = 100, MaxDuration = TimeSpan.FromMinutes(3) },
                 "--max-minutes" => options with { MaxDuration = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) },
-                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --initial-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --profile --max-minutes M."),
+                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --initial-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --coalesce --profile --max-minutes M."),
             };
         }
 

@@ -13,14 +13,20 @@ internal sealed class ReplyInbox : NatsSubBase
 {
     private readonly ReplyTable _table;
     private readonly string _prefix;
+    private readonly NatsTransport _owner;
+    private readonly List<Coalescing.BatchFrames.Frame> _frames = [];
     private NatsHeaders _scratch = new();
 
-    public ReplyInbox(INatsConnection connection, string prefix, ReplyTable table)
+    public ReplyInbox(INatsConnection connection, string prefix, ReplyTable table, NatsTransport owner)
         : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
     {
         _prefix = prefix;
         _table = table;
+        _owner = owner;
     }
+
+    /// <summary>The reply subject of a batch of requests (<c>b&lt;id&gt;</c>): only the server's no-responders status comes to it.</summary>
+    public string BatchSubject(long batch) => string.Concat(_prefix, "b", batch.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The reply subject of request <paramref name="id"/>.</summary>
     public string ReplySubject(long id)
@@ -40,6 +46,12 @@ internal sealed class ReplyInbox : NatsSubBase
 
     protected override ValueTask ReceiveInternalAsync(string subject, string? replyTo, ReadOnlySequence<byte>? headersBuffer, ReadOnlySequence<byte> payloadBuffer)
     {
+        if (subject.Length > _prefix.Length && subject[_prefix.Length] == 'b')
+        {
+            ReceiveBatch(subject, headersBuffer, payloadBuffer);
+            return default;
+        }
+
         if (subject.Length <= _prefix.Length || !long.TryParse(subject.AsSpan(_prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id))
         {
             return default;
@@ -70,6 +82,57 @@ internal sealed class ReplyInbox : NatsSubBase
         }
 
         return default;
+    }
+
+    /// <summary>
+    /// A batch of replies (<c>batch</c>): each frame completes the request its subject names. Or the server's
+    /// no-responders status to a batch of requests (<c>b&lt;id&gt;</c>): every call in it fails at once.
+    /// </summary>
+    private void ReceiveBatch(string subject, ReadOnlySequence<byte>? headersBuffer, ReadOnlySequence<byte> payloadBuffer)
+    {
+        MaculaHeaders? headers;
+        int status;
+        try
+        {
+            headers = ReadHeaders(headersBuffer, out status);
+        }
+        catch (Exception ex) when (ex is NatsException or FormatException or ArgumentException)
+        {
+            _owner.Report(NatsEventKind.BadBatch, $"A message on '{subject}' has malformed headers and was dropped: {ex.Message}", ex);
+            return;
+        }
+
+        var token = subject.AsSpan(_prefix.Length);
+        if (!token.SequenceEqual(Coalescing.BatchFrames.RepliesToken))
+        {
+            if (status == 503 && long.TryParse(token[1..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long batch))
+            {
+                _owner.OnBatchNoResponders(batch);
+            }
+
+            return;
+        }
+
+        // The frames' payloads are slices of this one copy, as a single reply's payload is a copy of its own.
+        var body = payloadBuffer.ToArray();
+        if (Coalescing.BatchFrames.TryRead(body, headers?[Coalescing.BatchFrames.Header], _frames) is { } problem)
+        {
+            _owner.Report(NatsEventKind.BadBatch, $"A batch of replies on '{subject}' was dropped: {problem}.");
+            return;
+        }
+
+        foreach (var frame in _frames)
+        {
+            if (frame.Subject.Length > _prefix.Length
+                && frame.Subject.StartsWith(_prefix, StringComparison.Ordinal)
+                && long.TryParse(frame.Subject.AsSpan(_prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id)
+                && _table.TryRemove(id) is { } pending)
+            {
+                pending.Complete(new TransportMessage(frame.Subject, null, frame.Headers, frame.Payload));
+            }
+        }
+
+        _frames.Clear();
     }
 
     protected override void TryComplete()

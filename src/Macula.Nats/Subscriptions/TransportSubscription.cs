@@ -63,6 +63,33 @@ internal sealed class TransportSubscription : IAsyncDisposable
         await _sub.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A batch of calls (docs/wire-protocol.md, "Coalesced calls"): checked whole, then each frame handed to the
+    /// handler as the message it stands for, in order; a malformed batch is dropped and reported, none of it handled.
+    /// </summary>
+    private async ValueTask DeliverBatchAsync(NatsMsg<byte[]> batch, string count)
+    {
+        var frames = new List<Coalescing.BatchFrames.Frame>();
+        if (Coalescing.BatchFrames.TryRead(batch.Data ?? [], count, frames) is { } problem)
+        {
+            _owner.Report(NatsEventKind.BadBatch, $"A batch on '{_sub.Subject}' was dropped: {problem}.");
+            return;
+        }
+
+        _owner.ExpectReplies(batch.ReplyTo, frames.Count);
+        foreach (var frame in frames)
+        {
+            try
+            {
+                await _handler(new TransportMessage(batch.Subject, frame.Subject, frame.Headers, frame.Payload)).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _owner.Report(NatsEventKind.HandlerFailed, $"The handler of the subscription to '{_sub.Subject}' threw {ex.GetType().Name}: {ex.Message}; delivery goes on with the next message.", ex);
+            }
+        }
+    }
+
     private async Task RunAsync()
     {
         Delivering.Value = this;
@@ -73,6 +100,12 @@ internal sealed class TransportSubscription : IAsyncDisposable
             {
                 while (reader.TryRead(out var msg))
                 {
+                    if (msg.Headers is { } natsHeaders && natsHeaders.TryGetValue(Coalescing.BatchFrames.Header, out var count))
+                    {
+                        await DeliverBatchAsync(msg, count.ToString()).ConfigureAwait(false);
+                        continue;
+                    }
+
                     var message = new TransportMessage(msg.Subject, msg.ReplyTo, HeaderMapping.ToMacula(msg.Headers), msg.Data ?? []);
                     try
                     {
