@@ -121,6 +121,7 @@ public static class MaculaBuilderNatsExtensions
         TlsFirst = o.TlsFirst,
         ConnectTimeout = o.ConnectTimeout ?? NatsOptions.Default.ConnectTimeout,
         DisconnectedWait = o.DisconnectedWait ?? NatsOptions.Default.DisconnectedWait,
+        Coalescing = o.Coalescing,
     };
 }
 

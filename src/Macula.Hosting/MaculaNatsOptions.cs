@@ -50,6 +50,9 @@ public sealed class MaculaNatsOptions
     /// <summary>How long an operation made while disconnected waits for the connection. Default 5 s.</summary>
     public TimeSpan? DisconnectedWait { get; set; }
 
+    /// <summary>Coalesced calls (<c>NatsOptions.Coalescing</c>): requests to one provider share messages while others are in flight. Default off.</summary>
+    public bool Coalescing { get; set; }
+
     /// <summary>Open Macula's own connection even when the container holds an <c>INatsConnection</c>.</summary>
     public bool OwnConnection { get; set; }
 }

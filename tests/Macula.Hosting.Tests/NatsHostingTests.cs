@@ -114,6 +114,7 @@ public sealed class NatsHostingTests : IAsyncLifetime
                 ["Macula:Nats:TlsRequired"] = "false",
                 ["Macula:Nats:ConnectTimeout"] = "00:00:04",
                 ["Macula:Nats:DisconnectedWait"] = "00:00:06",
+                ["Macula:Nats:Coalescing"] = "true",
             });
             var logs = new CapturedLogs();
             builder.Logging.AddProvider(logs);
@@ -125,6 +126,7 @@ public sealed class NatsHostingTests : IAsyncLifetime
             var transport = Assert.IsType<NatsTransport>(node.Transport);
             Assert.Equal("bound-name", transport.Options!.Name);
             Assert.Equal(TimeSpan.FromSeconds(6), transport.Options.DisconnectedWait);
+            Assert.True(transport.Options.Coalescing);
 
             // NATS connection events reach the host's log under Macula's event ids.
             await TestWait.UntilAsync(() => logs.Has(1500), "the Connected event (1500) was logged");

@@ -9,11 +9,14 @@ namespace Macula.Nats.Tests.Server;
 /// test that breaks its bus gets a server of its own, which it kills.
 /// </summary>
 [Collection(NatsServerCollection.Name)]
-public sealed class NatsTransportConformanceTests(NatsServerFixture fixture) : TransportConformanceTests
+public class NatsTransportConformanceTests(NatsServerFixture fixture) : TransportConformanceTests
 {
+    /// <summary>The options every transport of the suite gets.</summary>
+    protected virtual NatsOptions Options(string url) => TestTimes.Options(url);
+
     protected override async Task<IMaculaTransport> CreateTransportAsync()
     {
-        var transport = new NatsTransport(TestTimes.Options(fixture.Url));
+        var transport = new NatsTransport(Options(fixture.Url));
         try
         {
             await transport.ConnectAsync();
@@ -26,9 +29,9 @@ public sealed class NatsTransportConformanceTests(NatsServerFixture fixture) : T
         }
     }
 
-    protected override async Task<ITransportBus> StartBusAsync() => new Bus(await NatsServerProcess.StartNewAsync());
+    protected override async Task<ITransportBus> StartBusAsync() => new Bus(await NatsServerProcess.StartNewAsync(), Options);
 
-    private sealed class Bus(NatsServerProcess server) : ITransportBus
+    private sealed class Bus(NatsServerProcess server, Func<string, NatsOptions> options) : ITransportBus
     {
         private readonly List<NatsTransport> _transports = [];
 
@@ -36,7 +39,7 @@ public sealed class NatsTransportConformanceTests(NatsServerFixture fixture) : T
 
         public async Task<IMaculaTransport> ConnectAsync()
         {
-            var transport = new NatsTransport(TestTimes.Options(server.Url));
+            var transport = new NatsTransport(options(server.Url));
             _transports.Add(transport);
             await transport.ConnectAsync();
             return transport;
@@ -58,4 +61,11 @@ public sealed class NatsTransportConformanceTests(NatsServerFixture fixture) : T
             await server.DisposeAsync();
         }
     }
+}
+
+/// <summary>The same suite with coalesced calls on every transport: what a transport guarantees holds for batched requests too.</summary>
+[Collection(NatsServerCollection.Name)]
+public sealed class NatsCoalescingTransportConformanceTests(NatsServerFixture fixture) : NatsTransportConformanceTests(fixture)
+{
+    protected override NatsOptions Options(string url) => TestTimes.Options(url) with { Coalescing = true };
 }
