@@ -43,7 +43,9 @@ public sealed partial class NatsTransport
         {
             if (_requestBatchers.Count >= MaxRequestBatchers)
             {
-                return false;
+                // Bounded: forget them all (providers come and go). A batcher with calls waiting keeps them: its
+                // scheduled flush holds it and sends them.
+                _requestBatchers.Clear();
             }
 
             batcher = _requestBatchers.GetOrAdd(subject, static (s, transport) => new RequestBatcher(transport, s, transport.BatchBytes), this);
@@ -144,7 +146,9 @@ public sealed partial class NatsTransport
         {
             if (Volatile.Read(ref _replyBatcherCount) >= MaxReplyBatchers)
             {
-                return;
+                // Bounded: forget them all (clients come and go). A forgotten batcher still sends what it holds (its
+                // scheduled flush holds it); replies to its client go out on their own until its next batch.
+                _replyBatchers.Clear();
             }
 
             string key = prefix.ToString();

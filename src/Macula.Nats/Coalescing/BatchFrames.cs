@@ -123,7 +123,7 @@ internal static class BatchFrames
 internal static class CoalescingLimits
 {
     /// <summary>The most calls (or replies) one batch carries.</summary>
-    public const int MaxCalls = 64;
+    public const int MaxCalls = 16;
 
     /// <summary>The most bytes of frames one batch carries (the server's max_payload may lower it).</summary>
     public const int MaxBytes = 64 * 1024;

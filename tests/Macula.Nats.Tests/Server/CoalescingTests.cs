@@ -105,31 +105,36 @@ public sealed class CoalescingTests(NatsServerFixture fixture) : IAsyncLifetime
         var held = new HeldFlushes();
         requester.ScheduleFlush = held.Hold;
 
-        // The first request is alone in flight, so it goes out on its own; the next 20 find others in flight and wait
-        // for the flush the test holds.
+        // The first request is alone in flight, so it goes out on its own; the next ones find others in flight: a full
+        // batch goes out at once, the rest waits for the flush the test holds.
+        int full = Coalescing.CoalescingLimits.MaxCalls, total = 1 + full + 4;
         var calls = new List<Task<TransportMessage>>();
-        for (int i = 1; i <= 21; i++)
+        for (int i = 1; i <= total; i++)
         {
             calls.Add(requester.RequestAsync(subject, Number(i), new MaculaHeaders { { "x-n", i.ToString(CultureInfo.InvariantCulture) } }).AsTask());
         }
 
         Assert.Equal(1, held.Count);
+        await TestTimes.WaitUntilAsync(() => requests.Count == 2, "the lone request and the full batch are on the wire");
         held.RunAll();
         var answered = await Task.WhenAll(calls).WaitAsync(TestTimes.Wait);
 
-        Assert.Equal(Enumerable.Range(1, 21).Select(i => i * 2), answered.Select(r => Number(r.Payload)));
+        Assert.Equal(Enumerable.Range(1, total).Select(i => i * 2), answered.Select(r => Number(r.Payload)));
         Assert.All(answered, r => Assert.Equal("yes", r.Headers?["x-doubled"]));
-        Assert.Equal(Enumerable.Range(1, 21).Select(i => i.ToString(CultureInfo.InvariantCulture)), headersSeen);
+        Assert.Equal(Enumerable.Range(1, total).Select(i => i.ToString(CultureInfo.InvariantCulture)), headersSeen);
 
-        // On the wire: one plain request, then one batch of the other 20.
-        await TestTimes.WaitUntilAsync(() => requests.Count == 2, "the tap has both request messages");
+        // On the wire: one plain request, a full batch, then a batch of the last 4.
+        await TestTimes.WaitUntilAsync(() => requests.Count == 3, "the tap has the three request messages");
         var onWire = requests.ToArray();
         Assert.False(onWire[0].Headers?.ContainsKey("Macula-Batch") == true);
-        Assert.Equal("20", onWire[1].Headers!["Macula-Batch"].ToString());
+        Assert.Equal(full.ToString(CultureInfo.InvariantCulture), onWire[1].Headers!["Macula-Batch"].ToString());
+        Assert.Equal("4", onWire[2].Headers!["Macula-Batch"].ToString());
 
-        // The provider answered the batch's 20 calls in one batch of replies (the last reply sent it), the lone call alone.
-        await TestTimes.WaitUntilAsync(() => replies.Count == 2, "the tap has both reply messages");
-        Assert.Single(replies, r => r.Headers?.ContainsKey("Macula-Batch") == true && r.Headers["Macula-Batch"].ToString() == "20" && r.Subject.EndsWith(".batch", StringComparison.Ordinal));
+        // The provider answered each batch's calls in one batch of replies (the last reply of each sent it), the lone call alone.
+        await TestTimes.WaitUntilAsync(() => replies.Count == 3, "the tap has the three reply messages");
+        var batches = replies.Where(r => r.Headers?.ContainsKey("Macula-Batch") == true).ToList();
+        Assert.Equal([full.ToString(CultureInfo.InvariantCulture), "4"], batches.Select(r => r.Headers!["Macula-Batch"].ToString()));
+        Assert.All(batches, r => Assert.EndsWith(".batch", r.Subject, StringComparison.Ordinal));
         Assert.Single(replies, r => r.Headers?.ContainsKey("Macula-Batch") != true);
     }
 
