@@ -1,4 +1,5 @@
 using System.Buffers;
+using Macula.Nats.Protocol;
 using Macula.Transport;
 using NATS.Client.Core;
 
@@ -13,13 +14,14 @@ internal sealed class ReplyInbox : NatsSubBase
 {
     private readonly ReplyTable _table;
     private readonly string _prefix;
-    private NatsHeaders _scratch = new();
+    private readonly System.Text.Encoding _headerEncoding;
 
     public ReplyInbox(INatsConnection connection, string prefix, ReplyTable table)
         : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
     {
         _prefix = prefix;
         _table = table;
+        _headerEncoding = connection.Opts.HeaderEncoding;
     }
 
     /// <summary>The reply subject of request <paramref name="id"/>.</summary>
@@ -64,7 +66,7 @@ internal sealed class ReplyInbox : NatsSubBase
 
             pending.Complete(new TransportMessage(subject, replyTo, headers, payloadBuffer.ToArray()));
         }
-        catch (Exception ex) when (ex is NatsException or FormatException or ArgumentException)
+        catch (FormatException ex)
         {
             pending.Fail(new MaculaTransportException(TransportErrorKind.ProtocolError, $"The reply to the request on '{pending.Subject}' has malformed headers: {ex.Message}", ex));
         }
@@ -76,26 +78,10 @@ internal sealed class ReplyInbox : NatsSubBase
     {
     }
 
-    /// <summary>Parses with NATS.Client.Core's header parser into one reused <see cref="NatsHeaders"/> (this runs on the socket reader, one message at a time).</summary>
+    /// <summary>Reads the header bytes itself (<see cref="RawHeaderParser"/>): no header dictionary, and Macula's own names and values are not new strings.</summary>
     private MaculaHeaders? ReadHeaders(ReadOnlySequence<byte>? buffer, out int status)
     {
         status = 0;
-        if (buffer is not { } headers)
-        {
-            return null;
-        }
-
-        _scratch.Clear();
-        Connection.HeaderParser.ParseHeaders(new SequenceReader<byte>(headers), _scratch);
-        status = _scratch.Code;
-        var result = HeaderMapping.ToMacula(_scratch);
-        _scratch.Clear();
-        if (status != 0)
-        {
-            // Clear keeps the status code (its setter is NATS.Client.Core's own): a status message spoils the scratch.
-            _scratch = new NatsHeaders();
-        }
-
-        return result;
+        return buffer is { } headers ? RawHeaderParser.Parse(headers, _headerEncoding, out status) : null;
     }
 }
