@@ -49,6 +49,9 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
         IAsyncEnumerator<T>? enumerator = null;
         ValueTask<bool>? carried = null;
         int batchBytes = Math.Min(StreamingProtocol.MaxBatchBytes, runtime.Transport.MaxPayload / 2);
+
+        // One set of item headers for every message: each publish is awaited before the next is filled.
+        var headers = new MaculaHeaders(3);
         try
         {
             enumerator = items.GetAsyncEnumerator(stop);
@@ -102,7 +105,7 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
                 }
 
                 long seq = _sent + 1;
-                var headers = StreamingProtocol.ItemMessage(seq, count, output.WrittenMemory, packed, compression, methodCompression, out var item);
+                StreamingProtocol.ItemMessage(headers, seq, count, output.WrittenMemory, packed, compression, methodCompression, out var item);
 
                 Volatile.Write(ref _offered, seq + count - 1);
                 await PublishAsync(control, item, headers).ConfigureAwait(false);

@@ -176,6 +176,9 @@ internal sealed class StreamingProvider
         var spare = second;
         ValueTask<bool>? carried = null;
         int batchBytes = Math.Min(StreamingProtocol.MaxBatchBytes, _runtime.Transport.MaxPayload / 2);
+
+        // One set of item headers for every message: each publish is awaited before the next is filled.
+        var headers = new MaculaHeaders(3);
         MaculaErrorCode? failure = null;
         ReadOnlyMemory<byte>? result = null;
         string? error = null;
@@ -249,7 +252,7 @@ internal sealed class StreamingProvider
                 }
 
                 long seq = _sent + 1;
-                var headers = StreamingProtocol.ItemMessage(seq, count, output.WrittenMemory, packed, _runtime.Options.Compression, _compression, out var item);
+                StreamingProtocol.ItemMessage(headers, seq, count, output.WrittenMemory, packed, _runtime.Options.Compression, _compression, out var item);
 
                 sending = true;
                 Volatile.Write(ref _offered, seq + count - 1);
