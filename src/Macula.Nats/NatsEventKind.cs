@@ -33,6 +33,6 @@ public enum NatsEventKind
     /// <summary>The client closed, because it was disposed or gave up reconnecting.</summary>
     Closed = 11,
 
-    /// <summary>A message was dropped because its subscription's pending messages were full (see <see cref="SlowConsumer"/>).</summary>
+    /// <summary>A message was dropped: its subscription's pending messages were full (see <see cref="SlowConsumer"/>), or its headers were malformed.</summary>
     MessageDropped = 13,
 }
