@@ -39,6 +39,6 @@ public enum NatsEventKind
     /// </summary>
     BadBatch = 14,
 
-    /// <summary>A message was dropped because its subscription's pending messages were full (see <see cref="SlowConsumer"/>).</summary>
+    /// <summary>A message was dropped: its subscription's pending messages were full (see <see cref="SlowConsumer"/>), or its headers were malformed.</summary>
     MessageDropped = 13,
 }

@@ -26,10 +26,10 @@ public sealed partial class NatsTransport
 
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(_disconnectedWait + _connection.Opts.ConnectTimeout);
-        INatsSub<byte[]> sub;
+        var sub = new RawSubscription(_connection, subject, queueGroup, this);
         try
         {
-            sub = await _connection.SubscribeCoreAsync(subject, queueGroup, NatsRawSerializer<byte[]>.Default, cancellationToken: wait.Token).ConfigureAwait(false);
+            await _connection.AddSubAsync(sub, wait.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

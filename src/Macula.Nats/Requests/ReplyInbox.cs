@@ -1,4 +1,5 @@
 using System.Buffers;
+using Macula.Nats.Protocol;
 using Macula.Transport;
 using NATS.Client.Core;
 
@@ -15,7 +16,7 @@ internal sealed class ReplyInbox : NatsSubBase
     private readonly string _prefix;
     private readonly NatsTransport _owner;
     private readonly List<Coalescing.BatchFrames.Frame> _frames = [];
-    private NatsHeaders _scratch = new();
+    private readonly System.Text.Encoding _headerEncoding;
 
     public ReplyInbox(INatsConnection connection, string prefix, ReplyTable table, NatsTransport owner)
         : base(connection, connection.SubscriptionManager, prefix + "*", queueGroup: null, opts: null)
@@ -23,6 +24,7 @@ internal sealed class ReplyInbox : NatsSubBase
         _prefix = prefix;
         _table = table;
         _owner = owner;
+        _headerEncoding = connection.Opts.HeaderEncoding;
     }
 
     /// <summary>The reply subject of a batch of requests (<c>b&lt;id&gt;</c>): only the server's no-responders status comes to it.</summary>
@@ -76,7 +78,7 @@ internal sealed class ReplyInbox : NatsSubBase
 
             pending.Complete(new TransportMessage(subject, replyTo, headers, payloadBuffer.ToArray()));
         }
-        catch (Exception ex) when (ex is NatsException or FormatException or ArgumentException)
+        catch (FormatException ex)
         {
             pending.Fail(new MaculaTransportException(TransportErrorKind.ProtocolError, $"The reply to the request on '{pending.Subject}' has malformed headers: {ex.Message}", ex));
         }
@@ -139,26 +141,10 @@ internal sealed class ReplyInbox : NatsSubBase
     {
     }
 
-    /// <summary>Parses with NATS.Client.Core's header parser into one reused <see cref="NatsHeaders"/> (this runs on the socket reader, one message at a time).</summary>
+    /// <summary>Reads the header bytes itself (<see cref="RawHeaderParser"/>): no header dictionary, and Macula's own names and values are not new strings.</summary>
     private MaculaHeaders? ReadHeaders(ReadOnlySequence<byte>? buffer, out int status)
     {
         status = 0;
-        if (buffer is not { } headers)
-        {
-            return null;
-        }
-
-        _scratch.Clear();
-        Connection.HeaderParser.ParseHeaders(new SequenceReader<byte>(headers), _scratch);
-        status = _scratch.Code;
-        var result = HeaderMapping.ToMacula(_scratch);
-        _scratch.Clear();
-        if (status != 0)
-        {
-            // Clear keeps the status code (its setter is NATS.Client.Core's own): a status message spoils the scratch.
-            _scratch = new NatsHeaders();
-        }
-
-        return result;
+        return buffer is { } headers ? RawHeaderParser.Parse(headers, _headerEncoding, out status) : null;
     }
 }

@@ -4,7 +4,7 @@ using NATS.Client.Core;
 namespace Macula.Nats.Subscriptions;
 
 /// <summary>
-/// One <see cref="IMaculaTransport.SubscribeAsync"/>: a NATS.Client.Core subscription and the loop that hands its
+/// One <see cref="IMaculaTransport.SubscribeAsync"/>: a <see cref="RawSubscription"/> and the loop that hands its
 /// messages to the handler in order, awaiting each. Disposing it drains: the UNSUB is confirmed by the server
 /// (a PING answered), and what the server had already routed to it is still handed to the handler before it stops,
 /// so a request routed to a stopping provider is answered rather than dropped.
@@ -13,13 +13,13 @@ internal sealed class TransportSubscription : IAsyncDisposable
 {
     private static readonly AsyncLocal<TransportSubscription?> Delivering = new();
 
-    private readonly INatsSub<byte[]> _sub;
+    private readonly RawSubscription _sub;
     private readonly MessageHandler _handler;
     private readonly NatsTransport _owner;
     private readonly Task _loop;
     private int _disposed;
 
-    public TransportSubscription(INatsSub<byte[]> sub, MessageHandler handler, NatsTransport owner)
+    public TransportSubscription(RawSubscription sub, MessageHandler handler, NatsTransport owner)
     {
         _sub = sub;
         _handler = handler;
@@ -67,10 +67,10 @@ internal sealed class TransportSubscription : IAsyncDisposable
     /// A batch of calls (docs/wire-protocol.md, "Coalesced calls"): checked whole, then each frame handed to the
     /// handler as the message it stands for, in order; a malformed batch is dropped and reported, none of it handled.
     /// </summary>
-    private async ValueTask DeliverBatchAsync(NatsMsg<byte[]> batch, string count)
+    private async ValueTask DeliverBatchAsync(TransportMessage batch, string count)
     {
         var frames = new List<Coalescing.BatchFrames.Frame>();
-        if (Coalescing.BatchFrames.TryRead(batch.Data ?? [], count, frames) is { } problem)
+        if (Coalescing.BatchFrames.TryRead(batch.Payload, count, frames) is { } problem)
         {
             _owner.Report(NatsEventKind.BadBatch, $"A batch on '{_sub.Subject}' was dropped: {problem}.");
             return;
@@ -93,20 +93,19 @@ internal sealed class TransportSubscription : IAsyncDisposable
     private async Task RunAsync()
     {
         Delivering.Value = this;
-        var reader = _sub.Msgs;
+        var reader = _sub.Messages;
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out var msg))
+                while (reader.TryRead(out var message))
                 {
-                    if (msg.Headers is { } natsHeaders && natsHeaders.TryGetValue(Coalescing.BatchFrames.Header, out var count))
+                    if (message.Headers?[Coalescing.BatchFrames.Header] is { } count)
                     {
-                        await DeliverBatchAsync(msg, count.ToString()).ConfigureAwait(false);
+                        await DeliverBatchAsync(message, count).ConfigureAwait(false);
                         continue;
                     }
 
-                    var message = new TransportMessage(msg.Subject, msg.ReplyTo, HeaderMapping.ToMacula(msg.Headers), msg.Data ?? []);
                     try
                     {
                         await _handler(message).ConfigureAwait(false);

@@ -39,6 +39,9 @@ internal static class WireProtocol
     /// <summary>MessagePack-CSharp's Lz4BlockArray layout (docs/wire-protocol.md, "Compression").</summary>
     public const string Lz4 = "lz4";
 
+    // Direct-mapped by the value's low bits; an entry is replaced whole, so a reader never sees half of one.
+    private static readonly FormattedTimeout?[] FormattedTimeouts = new FormattedTimeout?[16];
+
 
     public static string FormatDeadline(DateTimeOffset deadline) => deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
@@ -54,7 +57,23 @@ internal static class WireProtocol
         return false;
     }
 
-    public static string FormatTimeout(TimeSpan budget) => ((long)Math.Ceiling(Math.Max(budget.TotalMilliseconds, 1))).ToString(CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Writes a <see cref="TimeoutHeader"/> value: the budget in whole milliseconds, rounded up, at least 1. Calls made
+    /// with the same timeout mostly send the same value, so the last few are kept (a string less per call).
+    /// </summary>
+    public static string FormatTimeout(TimeSpan budget)
+    {
+        long ms = (long)Math.Ceiling(Math.Max(budget.TotalMilliseconds, 1));
+        ref var slot = ref FormattedTimeouts[(int)(ms & (FormattedTimeouts.Length - 1))];
+        if (Volatile.Read(ref slot) is { } cached && cached.Milliseconds == ms)
+        {
+            return cached.Text;
+        }
+
+        var formatted = new FormattedTimeout(ms, ms.ToString(CultureInfo.InvariantCulture));
+        Volatile.Write(ref slot, formatted);
+        return formatted.Text;
+    }
 
     /// <summary>Reads a <see cref="TimeoutHeader"/> value: a non-negative decimal of milliseconds (capped at ten years).</summary>
     public static bool TryParseTimeout(string? value, out TimeSpan budget)
@@ -266,4 +285,6 @@ internal static class WireProtocol
         headers.Add(StatusHeader, status);
         return headers;
     }
+
+    private sealed record FormattedTimeout(long Milliseconds, string Text);
 }

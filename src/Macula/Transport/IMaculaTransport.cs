@@ -46,7 +46,8 @@ public interface IMaculaTransport : IAsyncDisposable
     /// <see cref="TransportErrorKind.NoResponders"/> at once when nobody listens, <see cref="TransportErrorKind.Timeout"/>
     /// after <paramref name="timeout"/>, and <see cref="TransportErrorKind.ConnectionLost"/> at once when the connection
     /// drops while the request is in flight; each names the subject. Cancelling <paramref name="cancellationToken"/>
-    /// throws <see cref="OperationCanceledException"/>.
+    /// throws <see cref="OperationCanceledException"/>. As for <see cref="PublishAsync"/>, the transport is done with
+    /// the payload and the headers when the returned task completes: callers reuse both afterwards.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="subject"/> is malformed or has a wildcard.</exception>
     ValueTask<TransportMessage> RequestAsync(string subject, ReadOnlyMemory<byte> payload, MaculaHeaders? headers, TimeSpan timeout, CancellationToken cancellationToken = default);

@@ -74,6 +74,40 @@ public sealed class SingleServerTests(NatsServerFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_message_with_malformed_headers_is_dropped_and_reported_and_the_subscription_goes_on()
+    {
+        var events = new EventLog();
+        var transport = new NatsTransport(TestTimes.Options(fixture.Url) with { OnEvent = events.Sink });
+        _transports.Add(transport);
+        await transport.ConnectAsync();
+        var received = Channel.CreateUnbounded<TransportMessage>();
+        await using var subscription = await ((IMaculaTransport)transport).SubscribeAsync("raw.headers", m => received.Writer.WriteAsync(m));
+
+        // A peer that writes the protocol itself: nats-server passes header bytes on as they are.
+        var uri = new Uri(fixture.Url);
+        using var peer = new System.Net.Sockets.TcpClient();
+        await peer.ConnectAsync(uri.Host, uri.Port);
+        var stream = peer.GetStream();
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        Assert.StartsWith("INFO", await reader.ReadLineAsync());
+        static string Hpub(string subject, string headers, string body) => $"HPUB {subject} {headers.Length} {headers.Length + body.Length}\r\n{headers}{body}\r\n";
+        string commands = "CONNECT {\"verbose\":false,\"headers\":true,\"protocol\":1}\r\n"
+            + Hpub("raw.headers", "NATS/1.0\r\nno colon here\r\n\r\n", "bad")
+            + Hpub("raw.headers", "NATS/1.0\r\nMacula-Status: ok\r\nx-k:  v \r\n\r\n", "good")
+            + "PING\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(commands));
+        Assert.Equal("PONG", await reader.ReadLineAsync());
+
+        var message = await received.Reader.ReadAsync().AsTask().WaitAsync(TestTimes.Wait);
+        Assert.Equal("good", Encoding.ASCII.GetString(message.Payload.Span));
+        Assert.Equal([new("Macula-Status", "ok"), new("x-k", "v")], message.Headers!.ToArray());
+        var dropped = await events.WaitForAsync(NatsEventKind.MessageDropped);
+        Assert.Contains("'raw.headers'", dropped.Message);
+        Assert.Contains("malformed", dropped.Message);
+        Assert.False(received.Reader.TryRead(out _));
+    }
+
+    [Fact]
     public async Task A_handler_that_falls_far_behind_is_reported_as_a_slow_consumer_without_stalling_the_connection()
     {
         var events = new EventLog();

@@ -33,7 +33,7 @@ public sealed class TracingTests(NatsServerFixture fixture)
         root.Stop();
         var trace = root.TraceId;
 
-        // The provider's span ends before the client's call returns; NATS's receive span may end a moment later.
+        // The provider's span ends before the client's call returns (subscriptions read raw, so NATS makes no receive span).
         await TestTimes.WaitUntilAsync(() => spans.Any(s => s.TraceId == trace && s.Source.Name == MaculaDiagnostics.SourceName && s.Kind == ActivityKind.Server), "the provider's span ended");
         var inTrace = spans.Where(s => s.TraceId == trace).ToList();
         string Describe() => string.Join("\n", inTrace.Select(s => $"{s.Source.Name} {s.Kind} {s.DisplayName} {s.SpanId} <- {s.ParentSpanId}"));

@@ -57,7 +57,11 @@ internal sealed partial class ServiceClient
             return new Outcome(provider, null, MaculaErrorCode.DeadlineExceeded, "the call's deadline passed before this attempt could start", true, default, Expired: true);
         }
 
-        var headers = new MaculaHeaders(7 + (request.Metadata?.Count ?? 0));
+        // A unary attempt's headers go to the transport only (or to a local provider, which may keep them), so a
+        // remote one reuses them; a stream's handler adds its own and keeps them with the stream.
+        bool unary = ReferenceEquals(request.Handler, UnaryAttempts.Instance);
+        int capacity = 7 + (request.Metadata?.Count ?? 0);
+        var headers = unary ? CallPool.RentHeaders(capacity) : new MaculaHeaders(capacity);
         headers.Add(WireProtocol.MethodHeader, method.Name);
         headers.Add(WireProtocol.CallIdHeader, request.CallId);
         headers.Add(WireProtocol.AttemptHeader, attempt.ToString(CultureInfo.InvariantCulture));
@@ -170,6 +174,13 @@ internal sealed partial class ServiceClient
             provider.Health.OnNeutral();
             await SendCancelAsync(provider.Subject, request.CallId).ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            if (unary && local is null)
+            {
+                CallPool.Return(headers);
+            }
         }
 
         attemptActivity?.SetStatus(ActivityStatusCode.Error, cause);

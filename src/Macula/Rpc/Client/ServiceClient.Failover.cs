@@ -16,7 +16,8 @@ internal sealed partial class ServiceClient
     private async ValueTask<Reply> SendCoreAsync<TArgs>(MethodDescriptor method, TArgs arguments, IMessagePackFormatter<TArgs> argumentsFormatter, IAttemptHandler handler, CallPolicy policy, DateTimeOffset deadline, MaculaMetadata? metadata, ClientCallContext? filtered, CancellationToken cancellationToken)
     {
         // A cyclic or too deep argument fails here, before anything is sent, as a MaculaSerializationException.
-        using var plain = new PooledBufferWriter();
+        using var lease = CallPool.LeaseWriter();
+        var plain = lease.Writer;
         MaculaSerializer.Serialize(plain, arguments, argumentsFormatter, _runtime.SerializerOptions);
         bool compress = WireProtocol.ShouldCompress(_options.Compression ?? _runtime.Options.Compression, method.Compression, plain.WrittenCount);
         using var packed = compress ? new PooledBufferWriter((plain.WrittenCount / 2) + 64) : null;

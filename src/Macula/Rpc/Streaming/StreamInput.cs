@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Macula.Rpc.Server;
 using Macula.Serialization;
@@ -17,6 +18,9 @@ internal sealed class StreamInput(ProviderRuntime runtime, string label, string 
 {
     private readonly Channel<TransportMessage> _messages = Channel.CreateUnbounded<TransportMessage>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
     private readonly int _grantEvery = Math.Max(1, window / 2);
+
+    // Grants are made one after the other by the reader of the items, so they share one set of headers.
+    private readonly MaculaHeaders _grantHeaders = new(1);
     private long _received;
     private long _granted;
     private bool _ended;
@@ -34,6 +38,8 @@ internal sealed class StreamInput(ProviderRuntime runtime, string label, string 
     /// <summary>The stream is over: nothing more is read.</summary>
     public void Complete() => _messages.Writer.TryComplete();
 
+    // Pooled: one await per item (await foreach awaits each call once), so the frame is reused, not boxed per item.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
     {
         if (_failure is not null)
@@ -80,6 +86,7 @@ internal sealed class StreamInput(ProviderRuntime runtime, string label, string 
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TransportMessage> ReadAsync(CancellationToken cancellationToken)
     {
         try
@@ -179,7 +186,9 @@ internal sealed class StreamInput(ProviderRuntime runtime, string label, string 
         Volatile.Write(ref _granted, finished);
         try
         {
-            await runtime.Transport.PublishAsync(inbox, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.AckHeader, StreamingProtocol.Format(finished))).ConfigureAwait(false);
+            _grantHeaders.Clear();
+            _grantHeaders.Add(StreamingProtocol.AckHeader, StreamingProtocol.Format(finished));
+            await runtime.Transport.PublishAsync(inbox, ReadOnlyMemory<byte>.Empty, _grantHeaders).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Macula.Rpc.Client;
 using Macula.Serialization;
 using Macula.Transport;
@@ -26,7 +27,7 @@ internal interface IStreamInputPump
 /// </summary>
 internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IAsyncEnumerable<T> items, IMessagePackFormatter<T> formatter, int window, CompressionOptions compression, MethodCompression methodCompression) : IStreamInputPump
 {
-    private TaskCompletionSource? _credit;
+    private readonly CreditSignal _credit = new();
     private long _sent;
 
     // The last item handed to the transport, written before the publish: the provider may grant credit for an item
@@ -37,7 +38,7 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
     public void OnCredit(long granted)
     {
         StreamingProtocol.AdvanceTo(ref _granted, Math.Min(granted, Volatile.Read(ref _offered)));
-        Interlocked.Exchange(ref _credit, null)?.TrySetResult();
+        _credit.Signal();
     }
 
     public async Task RunAsync(string control, bool batching, CancellationToken stop)
@@ -48,6 +49,9 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
         IAsyncEnumerator<T>? enumerator = null;
         ValueTask<bool>? carried = null;
         int batchBytes = Math.Min(StreamingProtocol.MaxBatchBytes, runtime.Transport.MaxPayload / 2);
+
+        // One set of item headers for every message: each publish is awaited before the next is filled.
+        var headers = new MaculaHeaders(3);
         try
         {
             enumerator = items.GetAsyncEnumerator(stop);
@@ -101,7 +105,7 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
                 }
 
                 long seq = _sent + 1;
-                var headers = StreamingProtocol.ItemMessage(seq, count, output.WrittenMemory, packed, compression, methodCompression, out var item);
+                StreamingProtocol.ItemMessage(headers, seq, count, output.WrittenMemory, packed, compression, methodCompression, out var item);
 
                 Volatile.Write(ref _offered, seq + count - 1);
                 await PublishAsync(control, item, headers).ConfigureAwait(false);
@@ -139,20 +143,20 @@ internal sealed class StreamInputPump<T>(ClientRuntime runtime, string label, IA
         await PublishAsync(control, ReadOnlyMemory<byte>.Empty, end).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WaitForCreditAsync(CancellationToken stop)
     {
         while (true)
         {
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _credit, signal);
+            _credit.Arm();
 
-            // Checked after publishing the signal: a grant either is seen here or completes the signal.
+            // Checked after arming: a grant either is seen here or completes the wait.
             if (_sent - Volatile.Read(ref _granted) < window)
             {
                 return;
             }
 
-            await signal.Task.WaitAsync(stop).ConfigureAwait(false);
+            await _credit.WaitAsync(stop).ConfigureAwait(false);
         }
     }
 

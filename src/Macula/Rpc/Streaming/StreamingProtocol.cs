@@ -68,13 +68,15 @@ internal static class StreamingProtocol
     }
 
     /// <summary>
-    /// The headers of one message of items, in either direction: its first sequence number <paramref name="seq"/>, the
-    /// item count when more than one, and LZ4 when compression pays; <paramref name="payload"/> is
-    /// <paramref name="items"/> or their compressed copy in <paramref name="packed"/>.
+    /// Fills <paramref name="headers"/> (the sender's own, reused for every message: a transport has copied them when
+    /// its publish completes) with the headers of one message of items, in either direction: its first sequence
+    /// number <paramref name="seq"/>, the item count when more than one, and LZ4 when compression pays;
+    /// <paramref name="payload"/> is <paramref name="items"/> or their compressed copy in <paramref name="packed"/>.
     /// </summary>
-    public static MaculaHeaders ItemMessage(long seq, int count, ReadOnlyMemory<byte> items, PooledBufferWriter packed, CompressionOptions compression, MethodCompression methodCompression, out ReadOnlyMemory<byte> payload)
+    public static void ItemMessage(MaculaHeaders headers, long seq, int count, ReadOnlyMemory<byte> items, PooledBufferWriter packed, CompressionOptions compression, MethodCompression methodCompression, out ReadOnlyMemory<byte> payload)
     {
-        var headers = Single(SeqHeader, Format(seq));
+        headers.Clear();
+        headers.Add(SeqHeader, Format(seq));
         if (count > 1)
         {
             headers.Add(ItemsHeader, Format(count));
@@ -87,8 +89,6 @@ internal static class StreamingProtocol
             headers.Add(WireProtocol.CompressionHeader, WireProtocol.Lz4);
             payload = packed.WrittenMemory;
         }
-
-        return headers;
     }
 
     /// <summary>

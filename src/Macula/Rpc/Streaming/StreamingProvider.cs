@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Macula.Rpc.Server;
 using Macula.Serialization;
 using Macula.Transport;
@@ -27,7 +28,7 @@ internal sealed class StreamingProvider
     private readonly StreamInput? _input;
     private readonly bool _resultOnly;
     private readonly bool _batching;
-    private TaskCompletionSource? _credit;
+    private readonly CreditSignal _credit = new();
     private long _sent;
 
     // The last item handed to the transport, written before the publish: the client may acknowledge an item before
@@ -175,6 +176,9 @@ internal sealed class StreamingProvider
         var spare = second;
         ValueTask<bool>? carried = null;
         int batchBytes = Math.Min(StreamingProtocol.MaxBatchBytes, _runtime.Transport.MaxPayload / 2);
+
+        // One set of item headers for every message: each publish is awaited before the next is filled.
+        var headers = new MaculaHeaders(3);
         MaculaErrorCode? failure = null;
         ReadOnlyMemory<byte>? result = null;
         string? error = null;
@@ -248,7 +252,7 @@ internal sealed class StreamingProvider
                 }
 
                 long seq = _sent + 1;
-                var headers = StreamingProtocol.ItemMessage(seq, count, output.WrittenMemory, packed, _runtime.Options.Compression, _compression, out var item);
+                StreamingProtocol.ItemMessage(headers, seq, count, output.WrittenMemory, packed, _runtime.Options.Compression, _compression, out var item);
 
                 sending = true;
                 Volatile.Write(ref _offered, seq + count - 1);
@@ -319,20 +323,20 @@ internal sealed class StreamingProvider
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WaitForCreditAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _credit, signal);
+            _credit.Arm();
 
-            // Checked after publishing the signal: an acknowledgement either is seen here or completes the signal.
+            // Checked after arming: a grant either is seen here or completes the wait.
             if (_sent - Volatile.Read(ref _acked) < _window)
             {
                 return;
             }
 
-            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _credit.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -359,7 +363,7 @@ internal sealed class StreamingProvider
             // Cumulative and idempotent: a repeat, or an older acknowledgement arriving late, changes nothing. The
             // client cannot finish items it was never sent.
             StreamingProtocol.AdvanceTo(ref _acked, Math.Min(ack, Volatile.Read(ref _offered)));
-            Interlocked.Exchange(ref _credit, null)?.TrySetResult();
+            _credit.Signal();
         }
 
         return default;

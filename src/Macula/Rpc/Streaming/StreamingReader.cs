@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Macula.Rpc.Client;
 using Macula.Serialization;
@@ -37,6 +38,9 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
     private long _received;
     private long _consumed;
     private long _acknowledged;
+
+    // The consumer's acknowledgements, one after the other, reuse these; the keep-alive's make their own.
+    private readonly MaculaHeaders _ackHeaders = new(1);
     private bool _hasCurrent;
     private ReadOnlyMemory<byte> _batch;
     private int _batchOffset;
@@ -69,6 +73,8 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
 
     private bool CallerCancelled => _callToken.IsCancellationRequested || _enumeratorToken.IsCancellationRequested;
 
+    // Pooled: one await per item (await foreach awaits each call once), so the frame is reused, not boxed per item.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> MoveNextAsync()
     {
         if (_ended || _closed)
@@ -90,7 +96,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
                 _consumed++;
                 if (_consumed - Volatile.Read(ref _acknowledged) >= _ackEvery)
                 {
-                    await AcknowledgeAsync(_consumed).ConfigureAwait(false);
+                    await AcknowledgeAsync(_consumed, _ackHeaders).ConfigureAwait(false);
                 }
             }
 
@@ -281,6 +287,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
     }
 
     /// <summary>The next message of the inbox; fails when the provider has sent nothing for the idle timeout.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TransportMessage> NextMessageAsync()
     {
         var inbox = _inbox!;
@@ -327,13 +334,16 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
         }
     }
 
-    private async ValueTask AcknowledgeAsync(long consumed)
+    /// <summary>Publishes an acknowledgement with <paramref name="headers"/>, which no other publish may be using (the transport has copied them when it returns).</summary>
+    private async ValueTask AcknowledgeAsync(long consumed, MaculaHeaders headers)
     {
         StreamingProtocol.AdvanceTo(ref _acknowledged, consumed);
 
         try
         {
-            await _runtime.Transport.PublishAsync(_control!, ReadOnlyMemory<byte>.Empty, StreamingProtocol.Single(StreamingProtocol.AckHeader, StreamingProtocol.Format(consumed))).ConfigureAwait(false);
+            headers.Clear();
+            headers.Add(StreamingProtocol.AckHeader, StreamingProtocol.Format(consumed));
+            await _runtime.Transport.PublishAsync(_control!, ReadOnlyMemory<byte>.Empty, headers).ConfigureAwait(false);
         }
         catch (MaculaTransportException ex)
         {
@@ -350,7 +360,7 @@ internal sealed class StreamingReader<TArgs, TItem> : IAsyncEnumerator<TItem>
             try
             {
                 await Task.Delay(period, _runtime.Time, stop).ConfigureAwait(false);
-                await AcknowledgeAsync(Volatile.Read(ref _consumed)).ConfigureAwait(false);
+                await AcknowledgeAsync(Volatile.Read(ref _consumed), new MaculaHeaders(1)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
