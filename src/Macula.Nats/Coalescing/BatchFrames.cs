@@ -1,5 +1,6 @@
 using System.Buffers;
 using Macula.Transport;
+using Macula.Nats.Protocol;
 using MessagePack;
 
 namespace Macula.Nats.Coalescing;
@@ -70,6 +71,12 @@ internal static class BatchFrames
         return problem;
     }
 
+    /// <summary>A header name or value; Macula's own are the interned strings the raw header parser uses.</summary>
+    private static string ReadHeaderString(ref MessagePackReader reader, Func<ReadOnlySpan<byte>, string> decode) =>
+        reader.NextMessagePackType == MessagePackType.String && reader.TryReadStringSpan(out var utf8)
+            ? decode(utf8)
+            : reader.ReadString() ?? string.Empty;
+
     private static string? ReadFrames(ReadOnlyMemory<byte> body, int n, List<Frame> frames)
     {
         try
@@ -96,8 +103,8 @@ internal static class BatchFrames
                     headers = new MaculaHeaders(entries);
                     for (int h = 0; h < entries; h++)
                     {
-                        string name = reader.ReadString() ?? string.Empty;
-                        headers.Add(name, reader.ReadString() ?? string.Empty);
+                        string name = ReadHeaderString(ref reader, RawHeaderParser.DecodeName);
+                        headers.Add(name, ReadHeaderString(ref reader, RawHeaderParser.DecodeValue));
                     }
                 }
 

@@ -29,7 +29,7 @@ internal static class RawHeaderParser
         WireProtocol.TraceParentHeader, WireProtocol.StreamHeader, WireProtocol.CompressionHeader,
         StreamingProtocol.InboxHeader, StreamingProtocol.WindowHeader, StreamingProtocol.IdleHeader, StreamingProtocol.ControlHeader,
         StreamingProtocol.BatchHeader, StreamingProtocol.ItemsHeader, StreamingProtocol.SeqHeader, StreamingProtocol.CountHeader,
-        StreamingProtocol.HeartbeatHeader, StreamingProtocol.AckHeader, StreamingProtocol.CancelHeader);
+        StreamingProtocol.HeartbeatHeader, StreamingProtocol.AckHeader, StreamingProtocol.CancelHeader, Coalescing.BatchFrames.Header);
 
     private static readonly Known[] KnownValues = Of(WireProtocol.StatusOk, WireProtocol.Lz4);
 
@@ -181,6 +181,12 @@ internal static class RawHeaderParser
 
         return value[start..end];
     }
+
+    /// <summary>A header name as a string: Macula's own names are not made again (coalesced frames carry them as UTF-8).</summary>
+    public static string DecodeName(ReadOnlySpan<byte> utf8) => Decode(utf8, KnownNames, Encoding.UTF8);
+
+    /// <summary>A header value as a string: <c>ok</c> and <c>lz4</c> are not made again.</summary>
+    public static string DecodeValue(ReadOnlySpan<byte> utf8) => Decode(utf8, KnownValues, Encoding.UTF8);
 
     private static string Decode(ReadOnlySpan<byte> bytes, Known[] known, Encoding encoding)
     {
