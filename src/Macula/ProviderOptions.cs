@@ -77,6 +77,24 @@ internal static class FilterList
         }
     }
 
+    /// <summary>
+    /// The chain of <paramref name="filters"/> around <paramref name="innermost"/>, the first outermost: each filter's
+    /// <c>next</c> is the rest of the chain (<paramref name="invoke"/> calls one filter with its context and next).
+    /// </summary>
+    public static Func<TContext, ValueTask> Chain<TFilter, TContext>(IReadOnlyList<TFilter> filters, Func<TContext, ValueTask> innermost, Func<TFilter, TContext, Func<TContext, ValueTask>, ValueTask> invoke)
+        where TFilter : class
+    {
+        var chain = innermost;
+        for (int i = filters.Count - 1; i >= 0; i--)
+        {
+            var filter = filters[i];
+            var next = chain;
+            chain = context => invoke(filter, context, next);
+        }
+
+        return chain;
+    }
+
     /// <summary><paramref name="first"/> then <paramref name="second"/>, without a copy when either is empty.</summary>
     public static IReadOnlyList<T> Concat<T>(IReadOnlyList<T> first, IReadOnlyList<T> second) =>
         second.Count == 0 ? first : first.Count == 0 ? second : [.. first, .. second];

@@ -8,13 +8,9 @@ namespace Macula.Nats.Coalescing;
 /// scheduled flush sends; the reply that leaves none outstanding sends the batch at once. With nothing outstanding and
 /// nothing waiting, a reply goes out on its own as usual.
 /// </summary>
-internal sealed class ReplyBatcher(NatsTransport owner, string prefix, int maxBytes) : IThreadPoolWorkItem
+internal sealed class ReplyBatcher(NatsTransport owner, string prefix, int maxBytes) : Batcher(owner, maxBytes)
 {
-    private readonly Lock _gate = new();
-    private PooledBufferWriter? _body;
-    private int _count;
     private int _outstanding;
-    private bool _scheduled;
 
     /// <summary>The subject the batches go to: the client's inbox prefix and <see cref="BatchFrames.RepliesToken"/>.</summary>
     public string Subject { get; } = prefix + BatchFrames.RepliesToken;
@@ -22,7 +18,7 @@ internal sealed class ReplyBatcher(NatsTransport owner, string prefix, int maxBy
     /// <summary><paramref name="calls"/> more calls of this client arrived in a batch.</summary>
     public void Expect(int calls)
     {
-        lock (_gate)
+        lock (Gate)
         {
             _outstanding = Math.Min(_outstanding + calls, BatchFrames.MaxFrames * 4);
         }
@@ -31,68 +27,25 @@ internal sealed class ReplyBatcher(NatsTransport owner, string prefix, int maxBy
     /// <summary>Adds a reply to the batch; false when it should go out on its own instead (nothing to share a message with, or too large).</summary>
     public bool TryAdd(string subject, ReadOnlyMemory<byte> payload, Transport.MaculaHeaders? headers)
     {
-        bool flushNow, schedule = false;
-        lock (_gate)
+        (bool, bool) decision;
+        lock (Gate)
         {
             if (_outstanding > 0)
             {
                 _outstanding--;
             }
 
-            if ((_count == 0 && _outstanding == 0) || payload.Length > maxBytes / 2)
+            if ((Count == 0 && _outstanding == 0) || payload.Length > MaxBytes / 4)
             {
                 return false;
             }
 
-            _body ??= new PooledBufferWriter();
-            BatchFrames.Write(_body, subject, headers, payload.Span);
-            _count++;
-            flushNow = _outstanding == 0 || _count >= CoalescingLimits.MaxCalls || _body.WrittenCount >= maxBytes;
-            if (!flushNow && !_scheduled)
-            {
-                _scheduled = schedule = true;
-            }
+            decision = Write(subject, headers, payload.Span, sendNow: _outstanding == 0);
         }
 
-        if (flushNow)
-        {
-            Flush();
-        }
-        else if (schedule)
-        {
-            owner.ScheduleFlush(this);
-        }
-
+        After(decision);
         return true;
     }
 
-    void IThreadPoolWorkItem.Execute()
-    {
-        lock (_gate)
-        {
-            _scheduled = false;
-        }
-
-        Flush();
-    }
-
-    private void Flush()
-    {
-        PooledBufferWriter? body;
-        int count;
-        lock (_gate)
-        {
-            if (_count == 0)
-            {
-                return;
-            }
-
-            body = _body;
-            count = _count;
-            _body = null;
-            _count = 0;
-        }
-
-        owner.SendReplyBatch(Subject, body!, count);
-    }
+    protected override void Send(PooledBufferWriter body, int count, object? taken) => Owner.SendReplyBatch(Subject, body, count);
 }

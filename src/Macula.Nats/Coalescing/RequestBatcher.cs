@@ -8,68 +8,31 @@ namespace Macula.Nats.Coalescing;
 /// it, and a full batch goes out at once. Nothing waits on a timer: with one call in flight there is no batch at all
 /// (<see cref="NatsTransport"/> sends it directly).
 /// </summary>
-internal sealed class RequestBatcher(NatsTransport owner, string subject, int maxBytes) : IThreadPoolWorkItem
+internal sealed class RequestBatcher(NatsTransport owner, string subject, int maxBytes) : Batcher(owner, maxBytes)
 {
-    private readonly Lock _gate = new();
-    private PooledBufferWriter? _body;
     private List<long> _calls = new(CoalescingLimits.MaxCalls);
-    private bool _scheduled;
 
     public string Subject => subject;
 
     /// <summary>Adds a call, as a frame written now (the caller may reuse its buffers once this returns).</summary>
     public void Add(long id, string replyTo, ReadOnlyMemory<byte> payload, Transport.MaculaHeaders? headers)
     {
-        bool flushNow, schedule = false;
-        lock (_gate)
+        (bool, bool) decision;
+        lock (Gate)
         {
-            _body ??= new PooledBufferWriter();
-            BatchFrames.Write(_body, replyTo, headers, payload.Span);
+            decision = Write(replyTo, headers, payload.Span, sendNow: false);
             _calls.Add(id);
-            flushNow = _calls.Count >= CoalescingLimits.MaxCalls || _body.WrittenCount >= maxBytes;
-            if (!flushNow && !_scheduled)
-            {
-                _scheduled = schedule = true;
-            }
         }
 
-        if (flushNow)
-        {
-            Flush();
-        }
-        else if (schedule)
-        {
-            owner.ScheduleFlush(this);
-        }
+        After(decision);
     }
 
-    void IThreadPoolWorkItem.Execute()
+    protected override object? TakeBatch()
     {
-        lock (_gate)
-        {
-            _scheduled = false;
-        }
-
-        Flush();
+        var calls = _calls;
+        _calls = new List<long>(CoalescingLimits.MaxCalls);
+        return calls;
     }
 
-    private void Flush()
-    {
-        PooledBufferWriter? body;
-        List<long> calls;
-        lock (_gate)
-        {
-            if (_calls.Count == 0)
-            {
-                return;
-            }
-
-            body = _body;
-            calls = _calls;
-            _body = null;
-            _calls = new List<long>(CoalescingLimits.MaxCalls);
-        }
-
-        owner.SendRequestBatch(subject, body!, calls);
-    }
+    protected override void Send(PooledBufferWriter body, int count, object? taken) => Owner.SendRequestBatch(subject, body, (List<long>)taken!);
 }

@@ -31,14 +31,7 @@ internal sealed partial class ServiceClient
             a.Failure = outcome.Reply is null ? outcome.Failure : null;
         };
 
-        for (int i = _filters.Count - 1; i >= 0; i--)
-        {
-            var filter = _filters[i];
-            var inner = chain;
-            chain = a => filter.InvokeAttemptAsync(a, inner);
-        }
-
-        await chain(context).ConfigureAwait(false);
+        await FilterList.Chain(_filters, chain, static (filter, a, next) => filter.InvokeAttemptAsync(a, next))(context).ConfigureAwait(false);
         if (!ran)
         {
             throw new InvalidOperationException($"A client filter skipped attempt {attempt} of {_service.Name}.{request.Method.Name} without calling next or throwing.");

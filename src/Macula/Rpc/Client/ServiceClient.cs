@@ -221,14 +221,7 @@ internal sealed partial class ServiceClient : IMaculaInvoker
             sent = true;
         };
 
-        for (int i = _filters.Count - 1; i >= 0; i--)
-        {
-            var filter = _filters[i];
-            var inner = chain;
-            chain = call => filter.InvokeAsync(call, inner);
-        }
-
-        await chain(context).ConfigureAwait(false);
+        await FilterList.Chain(_filters, chain, static (filter, call, next) => filter.InvokeAsync(call, next))(context).ConfigureAwait(false);
         if (context.HasResult)
         {
             return new Reply(null!, string.Empty, null, context);

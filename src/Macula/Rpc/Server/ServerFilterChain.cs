@@ -129,16 +129,6 @@ internal static class ServerFilterChain
         return served ? null : (MaculaErrorCode.Internal, $"A server filter ended the stream open of {context.Service}.{context.Method} without calling next or throwing.");
     }
 
-    private static Func<MaculaCallContext, ValueTask> Chain(IReadOnlyList<IMaculaServerFilter> filters, Func<MaculaCallContext, ValueTask> innermost)
-    {
-        var chain = innermost;
-        for (int i = filters.Count - 1; i >= 0; i--)
-        {
-            var filter = filters[i];
-            var next = chain;
-            chain = c => filter.InvokeAsync(c, next);
-        }
-
-        return chain;
-    }
+    private static Func<MaculaCallContext, ValueTask> Chain(IReadOnlyList<IMaculaServerFilter> filters, Func<MaculaCallContext, ValueTask> innermost) =>
+        FilterList.Chain(filters, innermost, static (filter, context, next) => filter.InvokeAsync(context, next));
 }
