@@ -91,8 +91,11 @@ public sealed class CoalescingTests(NatsServerFixture fixture) : IAsyncLifetime
         var responderHeld = new HeldFlushes();
         responder.ScheduleFlush = responderHeld.Hold;
         var headersSeen = new ConcurrentQueue<string?>();
+        // Nothing is answered until every request is made, so the first one is still in flight when the others come.
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _owned.Add(await ((IMaculaTransport)responder).SubscribeAsync(subject, async m =>
         {
+            await answer.Task;
             headersSeen.Enqueue(m.Headers?["x-n"]);
             await responder.PublishAsync(m.ReplyTo!, Number(Number(m.Payload) * 2), new MaculaHeaders { { "x-doubled", "yes" } });
         }));
@@ -117,6 +120,7 @@ public sealed class CoalescingTests(NatsServerFixture fixture) : IAsyncLifetime
         Assert.Equal(1, held.Count);
         await TestTimes.WaitUntilAsync(() => requests.Count == 2, "the lone request and the full batch are on the wire");
         held.RunAll();
+        answer.SetResult();
         var answered = await Task.WhenAll(calls).WaitAsync(TestTimes.Wait);
 
         Assert.Equal(Enumerable.Range(1, total).Select(i => i * 2), answered.Select(r => Number(r.Payload)));
