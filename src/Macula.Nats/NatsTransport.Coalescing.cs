@@ -17,7 +17,8 @@ public sealed partial class NatsTransport
     private const int MaxRequestBatchers = 4096;
     private const int MaxReplyBatchers = 1024;
 
-    private static readonly string[] Counts = [.. Enumerable.Range(0, BatchFrames.MaxFrames + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    // The Macula-Batch values a sender writes (it sends at most CoalescingLimits.MaxCalls frames in one batch).
+    private static readonly string[] Counts = [.. Enumerable.Range(0, CoalescingLimits.MaxCalls + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     private readonly ConcurrentDictionary<string, RequestBatcher> _requestBatchers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ReplyBatcher> _replyBatchers = new(StringComparer.Ordinal);
@@ -66,35 +67,24 @@ public sealed partial class NatsTransport
         }
 
         long batch = _batchWatch.Add(calls);
-        var headers = RentBatchHeaders(calls.Count);
         ValueTask publish;
         try
         {
-            string replyTo = inbox.BatchSubject(batch);
-            publish = _connection.ConnectionState == NatsConnectionState.Open
-                ? _connection.PublishAsync(subject, body.WrittenMemory, headers, replyTo, NatsRawSerializer<ReadOnlyMemory<byte>>.Default)
-                : PublishWhileDisconnectedAsync(subject, body.WrittenMemory, headers, replyTo, CancellationToken.None);
+            publish = PublishBatch(subject, body, calls.Count, inbox.BatchSubject(batch));
         }
         catch (Exception ex)
         {
-            ReturnHeaders(headers);
-            body.Dispose();
-            _batchWatch.TryRemove(batch);
-            FailCalls(calls, _ => NatsErrors.Publish(ex, subject));
+            RequestBatchFailed(subject, calls, batch, ex);
             return;
         }
 
-        if (publish.IsCompletedSuccessfully)
+        if (!publish.IsCompletedSuccessfully)
         {
-            ReturnHeaders(headers);
-            body.Dispose();
-            return;
+            _ = ObserveRequestBatchAsync(publish, subject, calls, batch);
         }
-
-        _ = AwaitRequestBatchAsync(publish, headers, body, calls, batch, subject);
     }
 
-    private async Task AwaitRequestBatchAsync(ValueTask publish, NatsHeaders headers, PooledBufferWriter body, List<long> calls, long batch, string subject)
+    private async Task ObserveRequestBatchAsync(ValueTask publish, string subject, List<long> calls, long batch)
     {
         try
         {
@@ -102,14 +92,15 @@ public sealed partial class NatsTransport
         }
         catch (Exception ex)
         {
-            _batchWatch.TryRemove(batch);
-            FailCalls(calls, _ => ex is MaculaTransportException transport ? transport : NatsErrors.Publish(ex, subject));
+            RequestBatchFailed(subject, calls, batch, ex);
         }
-        finally
-        {
-            ReturnHeaders(headers);
-            body.Dispose();
-        }
+    }
+
+    private void RequestBatchFailed(string subject, List<long> calls, long batch, Exception ex)
+    {
+        _batchWatch.TryRemove(batch);
+        var error = NatsErrors.Publish(ex, subject);
+        FailCalls(calls, _ => error);
     }
 
     /// <summary>The server said nobody is subscribed to a batch's subject: every call in it fails at once, undelivered.</summary>
@@ -176,33 +167,24 @@ public sealed partial class NatsTransport
     /// <summary>Sends one batch of replies; a failure is reported (the calls it answered then time out on their client).</summary>
     internal void SendReplyBatch(string subject, PooledBufferWriter body, int count)
     {
-        var headers = RentBatchHeaders(count);
         ValueTask publish;
         try
         {
-            publish = _connection.ConnectionState == NatsConnectionState.Open
-                ? _connection.PublishAsync(subject, body.WrittenMemory, headers, null, NatsRawSerializer<ReadOnlyMemory<byte>>.Default)
-                : PublishWhileDisconnectedAsync(subject, body.WrittenMemory, headers, null, CancellationToken.None);
+            publish = PublishBatch(subject, body, count, replyTo: null);
         }
         catch (Exception ex)
         {
-            ReturnHeaders(headers);
-            body.Dispose();
             ReplyBatchFailed(subject, count, ex);
             return;
         }
 
-        if (publish.IsCompletedSuccessfully)
+        if (!publish.IsCompletedSuccessfully)
         {
-            ReturnHeaders(headers);
-            body.Dispose();
-            return;
+            _ = ObserveReplyBatchAsync(publish, subject, count);
         }
-
-        _ = AwaitReplyBatchAsync(publish, headers, body, subject, count);
     }
 
-    private async Task AwaitReplyBatchAsync(ValueTask publish, NatsHeaders headers, PooledBufferWriter body, string subject, int count)
+    private async Task ObserveReplyBatchAsync(ValueTask publish, string subject, int count)
     {
         try
         {
@@ -211,6 +193,43 @@ public sealed partial class NatsTransport
         catch (Exception ex)
         {
             ReplyBatchFailed(subject, count, ex);
+        }
+    }
+
+    /// <summary>
+    /// Publishes one batch with its <c>Macula-Batch</c> header; the body and the header set go back when NATS.Client.Core
+    /// is done with them (also when the publish throws).
+    /// </summary>
+    private ValueTask PublishBatch(string subject, PooledBufferWriter body, int count, string? replyTo)
+    {
+        var headers = RentBatchHeaders(count);
+        ValueTask publish;
+        try
+        {
+            publish = PublishRaw(subject, body.WrittenMemory, headers, replyTo, CancellationToken.None);
+        }
+        catch
+        {
+            ReturnHeaders(headers);
+            body.Dispose();
+            throw;
+        }
+
+        if (publish.IsCompletedSuccessfully)
+        {
+            ReturnHeaders(headers);
+            body.Dispose();
+            return default;
+        }
+
+        return AwaitBatchPublishAsync(publish, headers, body);
+    }
+
+    private async ValueTask AwaitBatchPublishAsync(ValueTask publish, NatsHeaders headers, PooledBufferWriter body)
+    {
+        try
+        {
+            await publish.ConfigureAwait(false);
         }
         finally
         {

@@ -32,9 +32,7 @@ public sealed partial class NatsTransport
         ValueTask publish;
         try
         {
-            publish = _connection.ConnectionState == NatsConnectionState.Open
-                ? _connection.PublishAsync(subject, payload, natsHeaders, replyTo, NatsRawSerializer<ReadOnlyMemory<byte>>.Default, cancellationToken: cancellationToken)
-                : PublishWhileDisconnectedAsync(subject, payload, natsHeaders, replyTo, cancellationToken);
+            publish = PublishRaw(subject, payload, natsHeaders, replyTo, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -66,6 +64,12 @@ public sealed partial class NatsTransport
             ReturnHeaders(headers);
         }
     }
+
+    /// <summary>Hands a message to NATS.Client.Core: at once while connected, else after at most <see cref="NatsOptions.DisconnectedWait"/> for the connection.</summary>
+    private ValueTask PublishRaw(string subject, ReadOnlyMemory<byte> payload, NatsHeaders? headers, string? replyTo, CancellationToken cancellationToken) =>
+        _connection.ConnectionState == NatsConnectionState.Open
+            ? _connection.PublishAsync(subject, payload, headers, replyTo, NatsRawSerializer<ReadOnlyMemory<byte>>.Default, cancellationToken: cancellationToken)
+            : PublishWhileDisconnectedAsync(subject, payload, headers, replyTo, cancellationToken);
 
     private async ValueTask PublishWhileDisconnectedAsync(string subject, ReadOnlyMemory<byte> payload, NatsHeaders? headers, string? replyTo, CancellationToken cancellationToken)
     {

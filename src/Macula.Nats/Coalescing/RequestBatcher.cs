@@ -12,8 +12,6 @@ internal sealed class RequestBatcher(NatsTransport owner, string subject, int ma
 {
     private List<long> _calls = new(CoalescingLimits.MaxCalls);
 
-    public string Subject => subject;
-
     /// <summary>Adds a call, as a frame written now (the caller may reuse its buffers once this returns).</summary>
     public void Add(long id, string replyTo, ReadOnlyMemory<byte> payload, Transport.MaculaHeaders? headers)
     {

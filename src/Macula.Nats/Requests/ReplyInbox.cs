@@ -98,7 +98,7 @@ internal sealed class ReplyInbox : NatsSubBase
         {
             headers = ReadHeaders(headersBuffer, out status);
         }
-        catch (Exception ex) when (ex is NatsException or FormatException or ArgumentException)
+        catch (FormatException ex)
         {
             _owner.Report(NatsEventKind.BadBatch, $"A message on '{subject}' has malformed headers and was dropped: {ex.Message}", ex);
             return;

@@ -17,6 +17,9 @@ internal sealed class TransportSubscription : IAsyncDisposable
     private readonly MessageHandler _handler;
     private readonly NatsTransport _owner;
     private readonly Task _loop;
+
+    // The frames of the batch being delivered (one at a time: the loop awaits each frame's handler).
+    private readonly List<Coalescing.BatchFrames.Frame> _frames = [];
     private int _disposed;
 
     public TransportSubscription(RawSubscription sub, MessageHandler handler, NatsTransport owner)
@@ -69,15 +72,15 @@ internal sealed class TransportSubscription : IAsyncDisposable
     /// </summary>
     private async ValueTask DeliverBatchAsync(TransportMessage batch, string count)
     {
-        var frames = new List<Coalescing.BatchFrames.Frame>();
-        if (Coalescing.BatchFrames.TryRead(batch.Payload, count, frames) is { } problem)
+        _frames.Clear();
+        if (Coalescing.BatchFrames.TryRead(batch.Payload, count, _frames) is { } problem)
         {
             _owner.Report(NatsEventKind.BadBatch, $"A batch on '{_sub.Subject}' was dropped: {problem}.");
             return;
         }
 
-        _owner.ExpectReplies(batch.ReplyTo, frames.Count);
-        foreach (var frame in frames)
+        _owner.ExpectReplies(batch.ReplyTo, _frames.Count);
+        foreach (var frame in _frames)
         {
             try
             {

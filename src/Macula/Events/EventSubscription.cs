@@ -198,6 +198,7 @@ internal sealed class EventSubscription : IAsyncDisposable
     private async ValueTask RunAsync(TransportMessage message, EventDescriptor @event)
     {
         var headers = message.Headers;
+        string? publisher = headers?[EventProtocol.PublisherHeader];
         Activity? activity = null;
         if (MaculaDiagnostics.Source.HasListeners())
         {
@@ -214,7 +215,7 @@ internal sealed class EventSubscription : IAsyncDisposable
                     activity.SetTag("messaging.consumer.group.name", _options.Group);
                 }
 
-                if (headers?[EventProtocol.PublisherHeader] is { } publisher)
+                if (publisher is not null)
                 {
                     activity.SetTag(MaculaDiagnostics.Tags.Publisher, publisher);
                 }
@@ -235,7 +236,7 @@ internal sealed class EventSubscription : IAsyncDisposable
                 return;
             }
 
-            var context = new MaculaEventContext(_contract.Name, @event.Name, message.Subject, headers?[EventProtocol.PublisherHeader], _options.Group, metadata, _stopping.Token, owner: this);
+            var context = new MaculaEventContext(_contract.Name, @event.Name, message.Subject, publisher, _options.Group, metadata, _stopping.Token, owner: this);
             // Current for the filters and the handler (and how DisposeAsync knows it is called from one of this
             // subscription's handlers). The end of this async method restores what was current: an async method's
             // changes to the execution context never flow back to its caller, so no second write is needed.
