@@ -16,6 +16,9 @@ namespace Macula.Benchmarks.Local;
 /// </summary>
 internal static class LocalCallBenchmark
 {
+    /// <summary>How long each path is warmed up at least.</summary>
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(string[] args)
     {
         int rounds = 5;
@@ -54,11 +57,11 @@ internal static class LocalCallBenchmark
             text.AppendLine(inv, $"local: AddAsync(20, 22), sequential, {samples} calls per round ({Math.Min(samples, 5_000)} over NATS), {rounds} rounds, medians over rounds");
             text.AppendLine(inv, $".NET {Environment.Version}; {Environment.ProcessorCount} cores; load average {loadBefore} before, {Stats.LoadAverage()} after; {wall.Elapsed.TotalSeconds:0} s");
             text.AppendLine();
-            text.AppendLine("| path | p50 (us) | p90 (us) | p99 (us) | goal |");
-            text.AppendLine("|---|---:|---:|---:|---|");
-            text.AppendLine(inv, $"| local (same node, in-process) | {local.P50:0.00} | {local.P90:0.00} | {local.P99:0.00} | p50 <= 5 us: {(local.P50 <= 5 ? "met" : "MISSED")} |");
-            text.AppendLine(inv, $"| in-memory mesh (another node) | {mesh.P50:0.00} | {mesh.P90:0.00} | {mesh.P99:0.00} | |");
-            text.AppendLine(inv, $"| nats-server {server.Version} (another node) | {nats.P50:0.00} | {nats.P90:0.00} | {nats.P99:0.00} | |");
+            text.AppendLine("| path | p50 (us) | lowest round p50 (us) | p90 (us) | p99 (us) | goal |");
+            text.AppendLine("|---|---:|---:|---:|---:|---|");
+            text.AppendLine(inv, $"| local (same node, in-process) | {local.P50:0.00} | {local.BestP50:0.00} | {local.P90:0.00} | {local.P99:0.00} | p50 <= 5 us: {(local.P50 <= 5 ? "met" : "MISSED")} |");
+            text.AppendLine(inv, $"| in-memory mesh (another node) | {mesh.P50:0.00} | {mesh.BestP50:0.00} | {mesh.P90:0.00} | {mesh.P99:0.00} | |");
+            text.AppendLine(inv, $"| nats-server {server.Version} (another node) | {nats.P50:0.00} | {nats.BestP50:0.00} | {nats.P90:0.00} | {nats.P99:0.00} | |");
             Console.WriteLine(text.ToString());
             return 0;
         }
@@ -73,10 +76,13 @@ internal static class LocalCallBenchmark
         }
     }
 
-    private static async Task<(double P50, double P90, double P99)> MeasureAsync(IBenchService proxy, int rounds, int samples)
+    private static async Task<(double P50, double BestP50, double P90, double P99)> MeasureAsync(IBenchService proxy, int rounds, int samples)
     {
-        // Discovery and JIT before the first timed call.
-        for (int i = 0; i < 2_000; i++)
+        // Discovery and JIT before the first timed call. By time, not only by count: 2,000 local calls take about 10 ms,
+        // less than tiered compilation waits before it recompiles hot methods (100 ms after the last new method), so a
+        // count alone measured the first round on unoptimised code (16 us instead of 6 for the local path).
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 2_000 || warm.Elapsed < WarmUp; i++)
         {
             await proxy.AddAsync(i, 1).ConfigureAwait(false);
         }
@@ -100,6 +106,6 @@ internal static class LocalCallBenchmark
             p99.Add(Stats.Percentile(micros, 99));
         }
 
-        return (Stats.Median(p50), Stats.Median(p90), Stats.Median(p99));
+        return (Stats.Median(p50), p50.Min(), Stats.Median(p90), Stats.Median(p99));
     }
 }

@@ -68,4 +68,39 @@ public sealed class LocalPipelineTests
         impl.Gate.TrySetResult();
         Assert.All(await Task.WhenAll(held).WaitAsync(HangGuard), s => Assert.Equal("p0", s));
     }
+    [Fact]
+    public async Task Sequential_local_calls_to_a_provider_with_one_slot_never_find_the_last_calls_slot_still_held()
+    {
+        // The caller goes on only once the provider has let go of the call's slot: with one slot and no queue, a
+        // caller that makes its next call at once would otherwise race the last call's release and be shed.
+        await using var mesh = await GatedMesh.StartAsync(1, new LoadSheddingOptions { MaxConcurrency = 1, QueueLength = 0 });
+        var (node, impl) = mesh.Providers[0];
+        var probe = node.CreateClient<IProbe>(new ClientOptions { MaxAttempts = 1, Timeout = HangGuard });
+
+        for (int i = 0; i < 2_000; i++)
+        {
+            Assert.Equal("p0", await probe.WhoAsync().AsTask().WaitAsync(HangGuard));
+        }
+
+        Assert.Equal(2_000, impl.Calls);
+    }
+
+    [Fact]
+    public async Task A_local_call_to_a_handler_that_blocks_its_thread_ends_at_the_callers_deadline()
+    {
+        await using var mesh = await GatedMesh.StartAsync(1, new LoadSheddingOptions { MaxConcurrency = 4, QueueLength = 0 });
+        var (node, impl) = mesh.Providers[0];
+        var probe = node.CreateClient<IProbe>(new ClientOptions { MaxAttempts = 1, Timeout = TimeSpan.FromMilliseconds(300) });
+        try
+        {
+            var late = await Assert.ThrowsAsync<MaculaRpcException>(() => probe.SlowAsync(0).AsTask().WaitAsync(HangGuard));
+
+            Assert.Equal(MaculaErrorCode.DeadlineExceeded, late.Code);
+            Assert.True(impl.BlockedEnough.Task.IsCompleted);
+        }
+        finally
+        {
+            impl.Block.Set();
+        }
+    }
 }

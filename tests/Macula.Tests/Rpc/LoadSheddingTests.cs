@@ -319,6 +319,23 @@ public sealed class LoadSheddingTests(ITestOutputHelper output)
         Assert.Equal(25, Macula.Rpc.Client.ServiceClient.OverloadBackoff(30, TimeSpan.FromMilliseconds(100), 0.999999).TotalMilliseconds, 0);
         Assert.Equal(10, Macula.Rpc.Client.ServiceClient.OverloadBackoff(2, timeout, 0.25).TotalMilliseconds, 3);
     }
+
+    [Fact]
+    public async Task Sequential_calls_to_a_provider_with_one_slot_and_no_queue_are_never_shed()
+    {
+        // The slot is given back when the implementation returns, before the reply goes out: a caller that calls again
+        // as soon as it has its reply never meets the slot of its own last call.
+        await using var mesh = await GatedMesh.StartAsync(1, new LoadSheddingOptions { MaxConcurrency = 1, QueueLength = 0 });
+        var (_, impl) = mesh.Providers[0];
+        var probe = mesh.Client.CreateClient<IProbe>(new ClientOptions { MaxAttempts = 1, Timeout = HangGuard });
+
+        for (int i = 0; i < 2_000; i++)
+        {
+            Assert.Equal("p0", await probe.WhoAsync().AsTask().WaitAsync(HangGuard));
+        }
+
+        Assert.Equal(2_000, impl.Calls);
+    }
 }
 
 /// <summary>Tests that load the machine on purpose (thousands of calls at once) run alone, so they cannot make another test's timeout.</summary>

@@ -104,10 +104,10 @@ internal sealed partial class ProviderHost
         switch (admission)
         {
             case ConcurrencyGate.Admission.Run:
-                ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.RunAdmittedAsync(s.Message, s.MethodGate), (Host: this, Message: message, MethodGate: methodGate), preferLocal: false);
+                ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.RunAdmittedAsync(s.Message, s.Method, s.MethodGate), (Host: this, Message: message, Method: method, MethodGate: methodGate), preferLocal: false);
                 break;
             case ConcurrencyGate.Admission.Queued:
-                _ = RunWhenGrantedAsync(granted!, message, methodGate);
+                _ = RunWhenGrantedAsync(granted!, message, method, methodGate);
                 break;
             default:
                 methodGate?.Exit();
@@ -116,19 +116,22 @@ internal sealed partial class ProviderHost
         }
     }
 
-    private async Task RunAdmittedAsync(TransportMessage message, ConcurrencyGate? methodGate)
+    private async Task RunAdmittedAsync(TransportMessage message, MethodDescriptor method, ConcurrencyGate? methodGate)
     {
         string? callId = message.Headers?[WireProtocol.CallIdHeader];
+        var local = DeferLocal(message, method);
+        var slot = new AdmittedSlot(Gate, methodGate);
         try
         {
             if (callId is not null && _admitted.TryGetValue(callId, out int cancelled) && cancelled == 1)
             {
                 // Cancelled while it waited: it never runs.
+                slot.Release();
                 await ReplyErrorAsync(message.ReplyTo!, MaculaErrorCode.Cancelled, $"{_service.Name} on {_runtime.NodeId}: the call was cancelled before it started (Cancelled).").ConfigureAwait(false);
                 return;
             }
 
-            await HandleAsync(message).ConfigureAwait(false);
+            await HandleAsync(message, slot).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -141,18 +144,19 @@ internal sealed partial class ProviderHost
                 _admitted.TryRemove(callId, out _);
             }
 
-            // Only now: a handler that ignored its cancellation keeps its slot until it really returns.
-            Gate.Exit();
-            methodGate?.Exit();
+            // Already released when the implementation returned; here when the call ended before it ran. A handler
+            // that ignored its cancellation keeps its slot until it really returns.
+            slot.Release();
+            CompleteLocal(local);
         }
     }
 
-    private async Task RunWhenGrantedAsync(Task<bool> granted, TransportMessage message, ConcurrencyGate? methodGate)
+    private async Task RunWhenGrantedAsync(Task<bool> granted, TransportMessage message, MethodDescriptor method, ConcurrencyGate? methodGate)
     {
         // The gate completes the wait asynchronously, so this continues on the thread pool.
         if (await granted.ConfigureAwait(false))
         {
-            await RunAdmittedAsync(message, methodGate).ConfigureAwait(false);
+            await RunAdmittedAsync(message, method, methodGate).ConfigureAwait(false);
         }
         else
         {

@@ -16,7 +16,7 @@ internal sealed partial class ProviderHost : ILocalProvider
     // A reply subject no bus message can carry (subjects have no spaces): replies to it complete a local call instead.
     private const string LocalReplyPrefix = "local reply ";
 
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<TransportMessage>> _localReplies = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LocalCall> _localReplies = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public async ValueTask<TransportMessage> CallAsync(MaculaHeaders headers, ReadOnlyMemory<byte> body, TimeSpan timeout, CancellationToken cancellationToken)
@@ -26,9 +26,9 @@ internal sealed partial class ProviderHost : ILocalProvider
             throw new MaculaTransportException(TransportErrorKind.NoResponders, $"The local provider of '{_service.Name}' has stopped.", notDelivered: true);
         }
 
-        string replyTo = LocalReplyPrefix + (headers[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N"));
-        var reply = new TaskCompletionSource<TransportMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _localReplies[replyTo] = reply;
+        string replyTo = LocalReplyPrefix + (headers[WireProtocol.CallIdHeader] ?? CallIds.New());
+        var call = new LocalCall();
+        _localReplies[replyTo] = call;
         try
         {
             // Admitted and served as a message from the bus would be: the same load shedding, server filters, deadline
@@ -36,7 +36,7 @@ internal sealed partial class ProviderHost : ILocalProvider
             Admit(new TransportMessage(Subject, replyTo, headers, body.ToArray()));
             try
             {
-                return await reply.Task.WaitAsync(timeout.TotalMilliseconds > int.MaxValue ? Timeout.InfiniteTimeSpan : timeout, cancellationToken).ConfigureAwait(false);
+                return await call.Reply.Task.WaitAsync(timeout.TotalMilliseconds > int.MaxValue ? Timeout.InfiniteTimeSpan : timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -45,7 +45,35 @@ internal sealed partial class ProviderHost : ILocalProvider
         }
         finally
         {
-            _localReplies.TryRemove(new(replyTo, reply));
+            _localReplies.TryRemove(new(replyTo, call));
+        }
+    }
+
+    /// <summary>
+    /// Called by an admitted call before it runs: when it is a local call waiting for its reply (and not a one-way call,
+    /// whose acknowledgement must release the caller while the implementation still runs), its reply is held until
+    /// <see cref="CompleteLocal"/>, so the caller goes on only once the provider's bookkeeping is done.
+    /// </summary>
+    private LocalCall? DeferLocal(TransportMessage message, MethodDescriptor method)
+    {
+        if (method.OneWay || !message.ReplyTo!.StartsWith(LocalReplyPrefix, StringComparison.Ordinal) || !_localReplies.TryGetValue(message.ReplyTo, out var call))
+        {
+            return null;
+        }
+
+        call.Deferred = true;
+        return call;
+    }
+
+    /// <summary>
+    /// Hands a deferred local call its reply, after the provider's slot, in-flight entry and stats are done with. The
+    /// caller's continuation may run right here, on this thread: nothing of the provider's call is left to do.
+    /// </summary>
+    private static void CompleteLocal(LocalCall? call)
+    {
+        if (call?.Held is { } reply)
+        {
+            call.Reply.TrySetResult(reply);
         }
     }
 
@@ -59,9 +87,32 @@ internal sealed partial class ProviderHost : ILocalProvider
 
         if (_localReplies.TryGetValue(replyTo, out var waiting))
         {
-            waiting.TrySetResult(new TransportMessage(replyTo, null, headers, body.ToArray()));
+            var reply = new TransportMessage(replyTo, null, headers, body.ToArray());
+            if (waiting.Deferred)
+            {
+                waiting.Held = reply;
+            }
+            else
+            {
+                waiting.Reply.TrySetResult(reply);
+            }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// One local call waiting for its reply. Its completion runs the caller's continuation synchronously: it is only
+    /// ever completed where nothing else is left to run (<see cref="CompleteLocal"/>) or from a reply path that returns
+    /// at once (a refusal before the call ran).
+    /// </summary>
+    private sealed class LocalCall
+    {
+        public TaskCompletionSource<TransportMessage> Reply { get; } = new();
+
+        /// <summary>Whether the reply waits in <see cref="Held"/> until the admitted call has finished.</summary>
+        public bool Deferred { get; set; }
+
+        public TransportMessage? Held { get; set; }
     }
 }

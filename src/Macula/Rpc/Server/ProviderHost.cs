@@ -145,12 +145,12 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private async Task HandleAsync(TransportMessage message)
+    private async Task HandleAsync(TransportMessage message, AdmittedSlot? slot = null)
     {
         Interlocked.Increment(ref _running);
         try
         {
-            await HandleCoreAsync(message).ConfigureAwait(false);
+            await HandleCoreAsync(message, slot).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -162,7 +162,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
         }
     }
 
-    private async Task HandleCoreAsync(TransportMessage message)
+    private async Task HandleCoreAsync(TransportMessage message, AdmittedSlot? slot)
     {
         string replyTo = message.ReplyTo!;
         var headers = message.Headers;
@@ -205,7 +205,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
             return;
         }
 
-        string callId = headers?[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
+        string callId = headers?[WireProtocol.CallIdHeader] ?? CallIds.New();
         int attempt = int.TryParse(headers?[WireProtocol.AttemptHeader], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int a) && a > 0 ? a : 1;
         string? caller = headers?[WireProtocol.CallerHeader] is { } claimed && Validation.IsDhtNodeId(claimed) ? claimed : null;
 
@@ -305,6 +305,9 @@ internal sealed partial class ProviderHost : IAsyncDisposable
                         {
                             await lease.Lifetime.DisposeAsync().ConfigureAwait(false);
                         }
+
+                        // The implementation has returned: its slot is free before the reply goes out.
+                        slot?.Release();
                     }
                 }
                 else
@@ -318,6 +321,7 @@ internal sealed partial class ProviderHost : IAsyncDisposable
                     finally
                     {
                         await served.DisposeLeaseAsync().ConfigureAwait(false);
+                        slot?.Release();
                     }
                 }
 

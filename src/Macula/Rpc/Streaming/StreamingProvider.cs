@@ -93,7 +93,7 @@ internal sealed class StreamingProvider
             activity.SetTag(MaculaDiagnostics.Tags.Stream, true);
         }
 
-        string callId = headers[WireProtocol.CallIdHeader] ?? Guid.NewGuid().ToString("N");
+        string callId = headers[WireProtocol.CallIdHeader] ?? CallIds.New();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(runtime.Stopping);
         ServiceLease lease = default;
         IMaculaStreamSource? source = null;
