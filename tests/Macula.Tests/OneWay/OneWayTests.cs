@@ -62,6 +62,24 @@ public sealed class OneWayTests
     }
 
     [Fact]
+    public async Task One_way_call_to_the_callers_own_node_returns_before_the_implementation_finishes()
+    {
+        // The local fast path: the acknowledgement releases the caller while the implementation waits for its gate.
+        var network = new InMemoryNetwork();
+        await using var node = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport(), NodeId = "self" });
+        var impl = new Notifier();
+        await node.ProvideAsync<INotifier>(impl);
+        var notifier = node.CreateClient<INotifier>();
+
+        await notifier.NotifyAsync(7).WaitAsync(Bound);
+        Assert.False(impl.Finished.Task.IsCompleted);
+        Assert.Equal([7], impl.Started);
+
+        impl.Gate.SetResult();
+        Assert.Equal(7, await impl.Finished.Task.WaitAsync(Bound));
+    }
+
+    [Fact]
     public async Task Thousand_one_way_calls_start_in_order_exactly_once()
     {
         await using var mesh = await NotifierMesh.StartAsync(1);

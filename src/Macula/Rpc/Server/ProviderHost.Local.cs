@@ -56,8 +56,15 @@ internal sealed partial class ProviderHost : ILocalProvider
     /// </summary>
     private LocalCall? DeferLocal(TransportMessage message, MethodDescriptor method)
     {
-        if (method.OneWay || !message.ReplyTo!.StartsWith(LocalReplyPrefix, StringComparison.Ordinal) || !_localReplies.TryGetValue(message.ReplyTo, out var call))
+        if (!message.ReplyTo!.StartsWith(LocalReplyPrefix, StringComparison.Ordinal) || !_localReplies.TryGetValue(message.ReplyTo, out var call))
         {
+            return null;
+        }
+
+        if (method.OneWay)
+        {
+            // Acknowledged while the implementation runs on: the caller goes on on the pool, not inside this call.
+            call.OnPool = true;
             return null;
         }
 
@@ -92,6 +99,10 @@ internal sealed partial class ProviderHost : ILocalProvider
             {
                 waiting.Held = reply;
             }
+            else if (waiting.OnPool)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Call.Reply.TrySetResult(s.Reply), (Call: waiting, Reply: reply), preferLocal: false);
+            }
             else
             {
                 waiting.Reply.TrySetResult(reply);
@@ -103,8 +114,8 @@ internal sealed partial class ProviderHost : ILocalProvider
 
     /// <summary>
     /// One local call waiting for its reply. Its completion runs the caller's continuation synchronously: it is only
-    /// ever completed where nothing else is left to run (<see cref="CompleteLocal"/>) or from a reply path that returns
-    /// at once (a refusal before the call ran).
+    /// ever completed where nothing else is left to run (<see cref="CompleteLocal"/>), from a reply path that returns
+    /// at once (a refusal before the call ran), or on the pool (a one-way call's acknowledgement).
     /// </summary>
     private sealed class LocalCall
     {
@@ -114,5 +125,8 @@ internal sealed partial class ProviderHost : ILocalProvider
         public bool Deferred { get; set; }
 
         public TransportMessage? Held { get; set; }
+
+        /// <summary>Whether the reply is handed over on the thread pool: the acknowledgement of a one-way call.</summary>
+        public bool OnPool { get; set; }
     }
 }
