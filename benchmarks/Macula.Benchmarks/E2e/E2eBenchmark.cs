@@ -128,42 +128,55 @@ internal static class E2eBenchmark
         for (int round = 1; round <= options.Rounds; round++)
         {
             Console.WriteLine($"e2e: round {round}/{options.Rounds} (load {Stats.LoadAverage()})");
-            await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            if (coalescing is not null)
+            if (options.Wants("add"))
             {
-                await MeasureAsync(results, MaculaCoalesced, "add", () => coalescing.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            }
-            foreach (var peer in peers.All)
-            {
-                Record(results, peer.Name, "add", await RunPeerAsync(peer, "add", plan, server.Process, cancellationToken).ConfigureAwait(false));
+                await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                if (coalescing is not null)
+                {
+                    await MeasureAsync(results, MaculaCoalesced, "add", () => coalescing.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
+                foreach (var peer in peers.All)
+                {
+                    Record(results, peer.Name, "add", await RunPeerAsync(peer, "add", plan, server.Process, cancellationToken).ConfigureAwait(false));
+                }
+
+                if (!options.SkipAspNet)
+                {
+                    await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            if (!options.SkipAspNet)
+            if (options.Wants("1k"))
             {
-                await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            }
+                // 1 KB: every system carries the same 1024 raw bytes; Macula's DTO echo follows as extra rows (DtoSuffix).
+                await MeasureAsync(results, Macula, "1k", () => proxy.EchoBytesAsync(payload, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                if (coalescing is not null)
+                {
+                    await MeasureAsync(results, MaculaCoalesced, "1k", () => coalescing.EchoBytesAsync(payload, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
 
-            // 1 KB: every system carries the same 1024 raw bytes; Macula's DTO echo follows as extra rows (DtoSuffix).
-            await MeasureAsync(results, Macula, "1k", () => proxy.EchoBytesAsync(payload, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            if (coalescing is not null)
-            {
-                await MeasureAsync(results, MaculaCoalesced, "1k", () => coalescing.EchoBytesAsync(payload, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            }
+                if (!options.SkipDto)
+                {
+                    await MeasureAsync(results, Macula + DtoSuffix, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
 
-            await MeasureAsync(results, Macula + DtoSuffix, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            if (coalescing is not null)
-            {
-                await MeasureAsync(results, MaculaCoalesced + DtoSuffix, "1k", () => coalescing.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            }
-            foreach (var peer in peers.All)
-            {
-                Record(results, peer.Name, "1k", await RunPeerAsync(peer, "1k", plan, server.Process, cancellationToken).ConfigureAwait(false));
-            }
+                if (coalescing is not null && !options.SkipDto)
+                {
+                    await MeasureAsync(results, MaculaCoalesced + DtoSuffix, "1k", () => coalescing.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
+                foreach (var peer in peers.All)
+                {
+                    Record(results, peer.Name, "1k", await RunPeerAsync(peer, "1k", plan, server.Process, cancellationToken).ConfigureAwait(false));
+                }
 
-            if (!options.SkipAspNet)
-            {
-                await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoBytesAsync(http, payload), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-                await MeasureAsync(results, AspNet + DtoSuffix, "1k", () => AspNetPeer.EchoAsync(http, document), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                if (!options.SkipAspNet)
+                {
+                    await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoBytesAsync(http, payload), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                    if (!options.SkipDto)
+                    {
+                        await MeasureAsync(results, AspNet + DtoSuffix, "1k", () => AspNetPeer.EchoAsync(http, document), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                    }
+                }
             }
         }
 
@@ -373,6 +386,15 @@ internal sealed record E2eOptions
     /// <summary>Also measure a Macula client with coalesced calls (<see cref="NatsOptions.Coalescing"/>), as the system "Macula coalesced".</summary>
     public bool Coalesce { get; init; }
 
+    /// <summary>Measure only this kind of call (<c>add</c> or <c>1k</c>; <c>--only</c>), e.g. to profile one phase; null measures both.</summary>
+    public string? Only { get; init; }
+
+    /// <summary>Leave out the extra 1 KB rows that carry the DTO (<c>--skip-dto</c>).</summary>
+    public bool SkipDto { get; init; }
+
+    /// <summary>Whether this run measures <paramref name="kind"/>.</summary>
+    public bool Wants(string kind) => Only is null || Only == kind;
+
     /// <summary>Calls of each kind for every system once before round 1 (JIT tiering, connections, pools).</summary>
     public int InitialWarmup { get; init; } = 3000;
 
@@ -400,10 +422,12 @@ internal sealed record E2eOptions
                 "--skip-grpc" => options with { SkipGrpc = true },
                 "--skip-orleans" => options with { SkipOrleans = true },
                 "--coalesce" => options with { Coalesce = true },
+                "--skip-dto" => options with { SkipDto = true },
+                "--only" => options with { Only = Next() switch { "add" => "add", "1k" => "1k", _ => throw new ArgumentException("--only takes add or 1k.") } },
                 "--initial-warmup" => options with { InitialWarmup = Int() },
                 "--quick" => options with { Rounds = 2, Warmup = 50, Sequential = 200, Total = 500, InitialWarmup = 100, MaxDuration = TimeSpan.FromMinutes(3) },
                 "--max-minutes" => options with { MaxDuration = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) },
-                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --initial-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --coalesce --profile --max-minutes M."),
+                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --initial-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --coalesce --only add|1k --skip-dto --profile --max-minutes M."),
             };
         }
 
