@@ -39,7 +39,7 @@ internal sealed partial class ServiceClient
         int maxAttempts = policy.MaxAttempts ?? Math.Min(3, providers.Entries.Length);
         // One attempt's limit: the policy's, or a stream's open acknowledgement timeout when that is shorter.
         var attemptTimeout = handler.AttemptTimeout is { } cap && !(policy.AttemptTimeout <= cap) ? cap : policy.AttemptTimeout;
-        var request = new AttemptRequest(method, Guid.NewGuid().ToString("N"), body.WrittenMemory, compressed, deadline, attemptTimeout, metadata is { Count: > 0 } ? metadata : null, handler, filtered);
+        var request = new AttemptRequest(method, CallIds.Next(), body.WrittenMemory, compressed, deadline, attemptTimeout, metadata is { Count: > 0 } ? metadata : null, handler, filtered);
         List<string>? excluded = null;
         List<MaculaAttempt>? attempts = null;
         bool refreshed = false;
