@@ -104,10 +104,7 @@ internal sealed partial class ProviderHost
         switch (admission)
         {
             case ConcurrencyGate.Admission.Run:
-                // Off the delivery loop as before, but on this thread's local queue: the thread that delivered the
-                // request runs it once the loop awaits the next message (an idle worker may steal it sooner), rather
-                // than waking another worker for every call through the global queue.
-                ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.RunAdmittedAsync(s.Message, s.MethodGate), (Host: this, Message: message, MethodGate: methodGate), preferLocal: true);
+                ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.RunAdmittedAsync(s.Message, s.MethodGate), (Host: this, Message: message, MethodGate: methodGate), preferLocal: false);
                 break;
             case ConcurrencyGate.Admission.Queued:
                 _ = RunWhenGrantedAsync(granted!, message, methodGate);
