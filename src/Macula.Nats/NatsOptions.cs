@@ -187,6 +187,9 @@ public sealed record NatsOptions
         }
     }
 
+    /// <summary>NATS.Client.Core's <see cref="NatsOpts.WriterBufferSize"/> for Macula's connections (see <see cref="ToNatsOpts"/>).</summary>
+    internal const int WriterBufferSize = 1 << 20;
+
     /// <summary>The NATS.Client.Core options these settings stand for (after <see cref="ConfigureNatsOpts"/>).</summary>
     public NatsOpts ToNatsOpts()
     {
@@ -228,6 +231,11 @@ public sealed record NatsOptions
             CommandTimeout = DisconnectedWait,
             PublishTimeoutOnDisconnected = true,
             HeaderEncoding = Encoding.UTF8,
+            // NATS.Client.Core serializes each message's payload into a pooled buffer of WriterBufferSize / 256 bytes
+            // first, growing it (a rent and a copy) when the payload is larger, and takes a fresh buffer of that size
+            // for the next message: 64 KB (the default) gives 256 bytes, so every 1 KB call grew it. 1 MB gives 4 KB
+            // (no growth up to 4 KB payloads); it is also the most bytes the connection buffers before a publish waits.
+            WriterBufferSize = WriterBufferSize,
             LoggerFactory = LoggerFactory ?? NatsOpts.Default.LoggerFactory,
         };
         return ConfigureNatsOpts is null ? opts : ConfigureNatsOpts(opts);

@@ -22,7 +22,8 @@ internal sealed partial class PeerJson : JsonSerializerContext;
 
 /// <summary>
 /// The HTTP peer: an ASP.NET Core minimal API on Kestrel (HTTP/1.1, loopback), called with <see cref="HttpClient"/>,
-/// JSON by System.Text.Json with its source generator, doing the same add and 1 KB echo as the Macula service.
+/// JSON by System.Text.Json with its source generator, doing the same add and 1 KB echoes as the Macula service:
+/// 1024 raw bytes (<c>application/octet-stream</c>, like every peer) and the DTO as JSON.
 /// </summary>
 internal static class AspNetPeer
 {
@@ -36,6 +37,7 @@ internal static class AspNetPeer
         var app = builder.Build();
         app.MapPost("/add", (AddRequest request) => request.A + request.B);
         app.MapPost("/echo", (Document document) => document);
+        app.MapPost("/echo-bytes", EchoBytesAsync);
         await app.StartAsync().ConfigureAwait(false);
         return (app, new Uri(app.Urls.First()));
     }
@@ -53,11 +55,30 @@ internal static class AspNetPeer
         return await response.Content.ReadFromJsonAsync(PeerJson.Default.Int32).ConfigureAwait(false);
     }
 
+    public static async Task<byte[]> EchoBytesAsync(HttpClient http, byte[] data)
+    {
+        using var content = new ByteArrayContent(data);
+        content.Headers.ContentType = new("application/octet-stream");
+        using var response = await http.PostAsync("/echo-bytes", content).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+    }
+
     public static async Task<Document> EchoAsync(HttpClient http, Document document)
     {
         using var response = await http.PostAsJsonAsync("/echo", document, PeerJson.Default.Document).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync(PeerJson.Default.Document).ConfigureAwait(false)
             ?? throw new InvalidOperationException("The echo returned null.");
+    }
+
+    /// <summary>The server side of <c>/echo-bytes</c>: the request body, written back as it came.</summary>
+    private static async Task EchoBytesAsync(HttpContext context)
+    {
+        var body = new byte[context.Request.ContentLength ?? 0];
+        await context.Request.Body.ReadExactlyAsync(body, context.RequestAborted).ConfigureAwait(false);
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -17,6 +17,9 @@ internal static class E2eBenchmark
 {
     internal const string Macula = "Macula";
     internal const string MaculaCoalesced = "Macula coalesced";
+
+    /// <summary>The suffix of the extra 1 KB rows that carry the DTO (<see cref="Document"/>) instead of 1024 raw bytes.</summary>
+    internal const string DtoSuffix = " (1 KB DTO)";
     internal const string Go = "nats.go";
     internal const string AspNet = "ASP.NET Core";
 
@@ -76,6 +79,7 @@ internal static class E2eBenchmark
         await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = new NatsTransport(server.Url), Realm = realm, NodeId = "e2e-client" }, cancellationToken).ConfigureAwait(false);
         var proxy = client.CreateClient<IBenchService>();
         var document = BenchData.Document1K();
+        byte[] payload = BenchData.Bytes(1024);
         await WaitForProviderAsync(proxy, cancellationToken).ConfigureAwait(false);
 
         // The same client with coalesced calls (NatsOptions.Coalescing), to the same provider: only a client decides
@@ -89,28 +93,33 @@ internal static class E2eBenchmark
             await WaitForProviderAsync(coalescing, cancellationToken).ConfigureAwait(false);
         }
         Check((await proxy.EchoAsync(document, cancellationToken).ConfigureAwait(false)).Lines.Count == 16, "Macula echo");
+        Check((await proxy.EchoBytesAsync(payload, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(payload), "Macula byte echo");
 
         using var http = AspNetPeer.CreateClient(servers.HttpAddress);
         Check(await AspNetPeer.AddAsync(http, 20, 22).ConfigureAwait(false) == 42, "HTTP add");
         Check((await AspNetPeer.EchoAsync(http, document).ConfigureAwait(false)).Lines.Count == 16, "HTTP echo");
+        Check((await AspNetPeer.EchoBytesAsync(http, payload).ConfigureAwait(false)).AsSpan().SequenceEqual(payload), "HTTP byte echo");
 
         // JIT tiering settles in the first thousands of calls; the peers get as many calls before round 1 (E2ePeers).
         for (int i = 0; i < options.InitialWarmup; i++)
         {
             await proxy.AddAsync(1, 2, cancellationToken).ConfigureAwait(false);
             await proxy.EchoAsync(document, cancellationToken).ConfigureAwait(false);
+            await proxy.EchoBytesAsync(payload, cancellationToken).ConfigureAwait(false);
             if (coalescing is not null)
             {
                 await coalescing.AddAsync(1, 2, cancellationToken).ConfigureAwait(false);
                 await coalescing.EchoAsync(document, cancellationToken).ConfigureAwait(false);
+                await coalescing.EchoBytesAsync(payload, cancellationToken).ConfigureAwait(false);
             }
             await AspNetPeer.AddAsync(http, 1, 2).ConfigureAwait(false);
             await AspNetPeer.EchoAsync(http, document).ConfigureAwait(false);
+            await AspNetPeer.EchoBytesAsync(http, payload).ConfigureAwait(false);
         }
 
         if (options.Profile)
         {
-            await ProfileAsync(proxy, document, cancellationToken).ConfigureAwait(false);
+            await ProfileAsync(proxy, document, payload, cancellationToken).ConfigureAwait(false);
             return 0;
         }
 
@@ -119,34 +128,55 @@ internal static class E2eBenchmark
         for (int round = 1; round <= options.Rounds; round++)
         {
             Console.WriteLine($"e2e: round {round}/{options.Rounds} (load {Stats.LoadAverage()})");
-            await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            if (coalescing is not null)
+            if (options.Wants("add"))
             {
-                await MeasureAsync(results, MaculaCoalesced, "add", () => coalescing.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            }
-            foreach (var peer in peers.All)
-            {
-                Record(results, peer.Name, "add", await RunPeerAsync(peer, "add", plan, server.Process, cancellationToken).ConfigureAwait(false));
+                await MeasureAsync(results, Macula, "add", () => proxy.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                if (coalescing is not null)
+                {
+                    await MeasureAsync(results, MaculaCoalesced, "add", () => coalescing.AddAsync(20, 22, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
+                foreach (var peer in peers.All)
+                {
+                    Record(results, peer.Name, "add", await RunPeerAsync(peer, "add", plan, server.Process, cancellationToken).ConfigureAwait(false));
+                }
+
+                if (!options.SkipAspNet)
+                {
+                    await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            if (!options.SkipAspNet)
+            if (options.Wants("1k"))
             {
-                await MeasureAsync(results, AspNet, "add", () => AspNetPeer.AddAsync(http, 20, 22), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            }
+                // 1 KB: every system carries the same 1024 raw bytes; Macula's DTO echo follows as extra rows (DtoSuffix).
+                await MeasureAsync(results, Macula, "1k", () => proxy.EchoBytesAsync(payload, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                if (coalescing is not null)
+                {
+                    await MeasureAsync(results, MaculaCoalesced, "1k", () => coalescing.EchoBytesAsync(payload, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
 
-            await MeasureAsync(results, Macula, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            if (coalescing is not null)
-            {
-                await MeasureAsync(results, MaculaCoalesced, "1k", () => coalescing.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-            }
-            foreach (var peer in peers.All)
-            {
-                Record(results, peer.Name, "1k", await RunPeerAsync(peer, "1k", plan, server.Process, cancellationToken).ConfigureAwait(false));
-            }
+                if (!options.SkipDto)
+                {
+                    await MeasureAsync(results, Macula + DtoSuffix, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
 
-            if (!options.SkipAspNet)
-            {
-                await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoAsync(http, document), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                if (coalescing is not null && !options.SkipDto)
+                {
+                    await MeasureAsync(results, MaculaCoalesced + DtoSuffix, "1k", () => coalescing.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                }
+                foreach (var peer in peers.All)
+                {
+                    Record(results, peer.Name, "1k", await RunPeerAsync(peer, "1k", plan, server.Process, cancellationToken).ConfigureAwait(false));
+                }
+
+                if (!options.SkipAspNet)
+                {
+                    await MeasureAsync(results, AspNet, "1k", () => AspNetPeer.EchoBytesAsync(http, payload), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                    if (!options.SkipDto)
+                    {
+                        await MeasureAsync(results, AspNet + DtoSuffix, "1k", () => AspNetPeer.EchoAsync(http, document), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                    }
+                }
             }
         }
 
@@ -156,9 +186,9 @@ internal static class E2eBenchmark
     }
 
     /// <summary>Samples what the client side of Macula calls allocates, by type (<c>--profile</c>).</summary>
-    private static async Task ProfileAsync(IBenchService proxy, Document document, CancellationToken cancellationToken)
+    private static async Task ProfileAsync(IBenchService proxy, Document document, byte[] payload, CancellationToken cancellationToken)
     {
-        foreach (var (name, call) in new (string, Func<Task>)[] { ("add", () => proxy.AddAsync(20, 22, cancellationToken)), ("1k", () => proxy.EchoAsync(document, cancellationToken)) })
+        foreach (var (name, call) in new (string, Func<Task>)[] { ("add", () => proxy.AddAsync(20, 22, cancellationToken)), ("1k", () => proxy.EchoBytesAsync(payload, cancellationToken)), ("1k DTO", () => proxy.EchoAsync(document, cancellationToken)) })
         {
             using var sampler = new AllocationSampler();
             const int Calls = 40_000;
@@ -250,6 +280,18 @@ internal static class E2eBenchmark
             systems.Add(AspNet);
         }
 
+        // The DTO rows last: they are measured for the 1 KB kind only, and a table lists only what it measured.
+        systems.Add(Macula + DtoSuffix);
+        if (options.Coalesce)
+        {
+            systems.Add(MaculaCoalesced + DtoSuffix);
+        }
+
+        if (!options.SkipAspNet)
+        {
+            systems.Add(AspNet + DtoSuffix);
+        }
+
         E2eReport.AppendTables(text, results, systems, options.InFlight);
         E2eReport.AppendWarmupCheck(text, results, systems);
         E2eReport.AppendCpu(text, results, systems, options.InFlight);
@@ -264,6 +306,12 @@ internal static class E2eBenchmark
             {
                 text.AppendLine(inv, $"- {ours}, {kind}: throughput at {options.InFlight} in flight {Goal(PairedRatio(results, kind, E2ePeers.Grpc, f => f.CallsPerSecond, ours), "gRPC", ">= 1.0x (floor)", r => r >= 1.0)}; {Goal(PairedRatio(results, kind, E2ePeers.Orleans, f => f.CallsPerSecond, ours), "Orleans", ">= 1.0x (moonshot)", r => r >= 1.0)}; p50 at concurrency 1 {Goal(PairedRatio(results, kind, Go, f => f.P50Us, ours), "nats.go", "<= 1.0x (floor)", r => r <= 1.0)}");
             }
+        }
+
+        // For reference only, not a goal: the DTO echo does more work (a 16-line object graph each way) than gRPC's bytes.
+        foreach (string ours in options.Coalesce ? new[] { Macula, MaculaCoalesced } : [Macula])
+        {
+            text.AppendLine(inv, $"- (reference, not like-for-like) {ours + DtoSuffix}: throughput at {options.InFlight} in flight {Format(PairedRatio(results, "1k", E2ePeers.Grpc, f => f.CallsPerSecond, ours + DtoSuffix))}x gRPC's 1024-byte echo, {Format(PairedRatio(results, "1k", ours, f => f.CallsPerSecond, ours + DtoSuffix))}x {ours}'s 1024-byte echo");
         }
 
         double bytes = Median(Macula, "add", f => f.BytesPerCall);
@@ -295,6 +343,8 @@ internal static class E2eBenchmark
 
         return Stats.Median(ratios);
     }
+
+    private static string Format(double ratio) => double.IsNaN(ratio) ? "n/a" : ratio.ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string Verdict(bool met) => met ? "met" : "MISSED";
 
@@ -336,6 +386,15 @@ internal sealed record E2eOptions
     /// <summary>Also measure a Macula client with coalesced calls (<see cref="NatsOptions.Coalescing"/>), as the system "Macula coalesced".</summary>
     public bool Coalesce { get; init; }
 
+    /// <summary>Measure only this kind of call (<c>add</c> or <c>1k</c>; <c>--only</c>), e.g. to profile one phase; null measures both.</summary>
+    public string? Only { get; init; }
+
+    /// <summary>Leave out the extra 1 KB rows that carry the DTO (<c>--skip-dto</c>).</summary>
+    public bool SkipDto { get; init; }
+
+    /// <summary>Whether this run measures <paramref name="kind"/>.</summary>
+    public bool Wants(string kind) => Only is null || Only == kind;
+
     /// <summary>Calls of each kind for every system once before round 1 (JIT tiering, connections, pools).</summary>
     public int InitialWarmup { get; init; } = 3000;
 
@@ -363,10 +422,12 @@ internal sealed record E2eOptions
                 "--skip-grpc" => options with { SkipGrpc = true },
                 "--skip-orleans" => options with { SkipOrleans = true },
                 "--coalesce" => options with { Coalesce = true },
+                "--skip-dto" => options with { SkipDto = true },
+                "--only" => options with { Only = Next() switch { "add" => "add", "1k" => "1k", _ => throw new ArgumentException("--only takes add or 1k.") } },
                 "--initial-warmup" => options with { InitialWarmup = Int() },
                 "--quick" => options with { Rounds = 2, Warmup = 50, Sequential = 200, Total = 500, InitialWarmup = 100, MaxDuration = TimeSpan.FromMinutes(3) },
                 "--max-minutes" => options with { MaxDuration = TimeSpan.FromMinutes(double.Parse(Next(), CultureInfo.InvariantCulture)) },
-                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --initial-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --coalesce --profile --max-minutes M."),
+                _ => throw new ArgumentException($"Unknown e2e option '{args[i]}'. Options: --rounds N --warmup N --n N --t N --c N --initial-warmup N --quick --natsgo PATH --skip-go --skip-nats-core --skip-grpc --skip-orleans --skip-aspnet --coalesce --only add|1k --skip-dto --profile --max-minutes M."),
             };
         }
 

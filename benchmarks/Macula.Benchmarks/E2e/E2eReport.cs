@@ -10,7 +10,7 @@ internal static class E2eReport
     private static readonly (string Kind, string Title)[] Kinds =
     [
         ("add", "Small call: typed AddAsync (Macula), 16 B request/reply (nats.go, NATS.Client.Core), unary Add (gRPC), grain AddAsync (Orleans), POST /add JSON (ASP.NET Core)"),
-        ("1k", "1 KB echo: DTO of 16 lines, ~1 KB MessagePack (Macula), 1024 B (nats.go, NATS.Client.Core), 1024-byte `bytes` (gRPC), 1024-byte `byte[]` (Orleans), the DTO as ~1.5 KB JSON (ASP.NET Core)"),
+        ("1k", "1 KB echo: the same 1024 bytes each way in every system: typed EchoBytesAsync(byte[]), MessagePack bin (Macula), 1024 B request/reply (nats.go, NATS.Client.Core), 1024-byte `bytes` (gRPC), grain EchoAsync(byte[]) (Orleans), POST /echo-bytes octet-stream (ASP.NET Core); rows \"(1 KB DTO)\": typed EchoAsync(Document), a DTO of 16 lines, ~1 KB map-keyed MessagePack (Macula), the DTO as ~1.5 KB JSON (ASP.NET Core)"),
     ];
 
     public static void AppendTables(StringBuilder text, Dictionary<(string System, string Kind), List<Figures>> results, IReadOnlyList<string> systems, int inFlight)
@@ -23,7 +23,7 @@ internal static class E2eReport
             text.AppendLine();
             text.AppendLine(inv, $"| system | p50, c=1 (us) | Macula / system | p99, c=1 (us) | throughput, c={inFlight} (calls/s) | Macula / system | client alloc, c=1 (B/call) | client alloc, c={inFlight} (B/call) |");
             text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (string system in systems)
+            foreach (string system in Measured(results, systems, kind))
             {
                 string Cell(Func<Figures, double> pick, string format) => Format(Median(results, system, kind, pick), format);
                 string Ratio(Func<Figures, double> pick) => Format(E2eBenchmark.PairedRatio(results, kind, system, pick), "0.00");
@@ -74,13 +74,17 @@ internal static class E2eReport
             text.AppendLine();
             text.AppendLine(inv, $"| system | client | server | nats-server | total | {Environment.ProcessorCount}-core ceiling (calls/s) | measured c={inFlight} / ceiling |");
             text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-            foreach (string system in systems)
+            foreach (string system in Measured(results, systems, kind))
             {
                 string Cell(Func<CpuPerCall, double> pick, string format) => Format(Median(results, system, kind, f => f.Cpu is { } c ? pick(c) : double.NaN), format);
                 text.AppendLine(inv, $"| {system} | {Cell(c => c.ClientUs, "0.0")} | {Cell(c => c.ServerUs, "0.0")} | {Cell(c => c.BrokerUs, "0.0")} | {Cell(c => c.TotalUs, "0.0")} | {Cell(c => c.CeilingPerSecond, "0")} | {Format(Median(results, system, kind, f => f.Cpu is { } c ? f.CallsPerSecond / c.CeilingPerSecond : double.NaN), "0.00")} |");
             }
         }
     }
+
+    /// <summary>The systems that have figures for <paramref name="kind"/> (the DTO rows exist for the 1 KB kind only).</summary>
+    private static IEnumerable<string> Measured(Dictionary<(string System, string Kind), List<Figures>> results, IReadOnlyList<string> systems, string kind) =>
+        systems.Where(system => results.ContainsKey((system, kind)));
 
     private static double Median(Dictionary<(string System, string Kind), List<Figures>> results, string system, string kind, Func<Figures, double> pick) =>
         results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;

@@ -1,12 +1,18 @@
 namespace Macula.Benchmarks.Rpc;
 
-/// <summary>The service every RPC benchmark calls: a tiny call and a call carrying about 1 KB each way.</summary>
+/// <summary>
+/// The service every RPC benchmark calls: a tiny call, a call carrying a 1 KB DTO each way, and a call carrying
+/// 1024 raw bytes each way (the payload the e2e peers carry: gRPC <c>bytes</c>, Orleans <c>byte[]</c>, raw NATS).
+/// </summary>
 [MaculaService("bench")]
 public interface IBenchService
 {
     Task<int> AddAsync(int a, int b, CancellationToken cancellationToken = default);
 
     Task<Document> EchoAsync(Document document, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns <paramref name="data"/> as it came (MessagePack <c>bin</c> each way).</summary>
+    Task<byte[]> EchoBytesAsync(byte[] data, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The 1 KB DTO: an order-like document, so both codecs do real work (strings, numbers, a list).</summary>
@@ -35,6 +41,8 @@ public sealed class BenchService : IBenchService
     public Task<int> AddAsync(int a, int b, CancellationToken cancellationToken = default) => Task.FromResult(a + b);
 
     public Task<Document> EchoAsync(Document document, CancellationToken cancellationToken = default) => Task.FromResult(document);
+
+    public Task<byte[]> EchoBytesAsync(byte[] data, CancellationToken cancellationToken = default) => Task.FromResult(data);
 }
 
 /// <summary>Test data shared by every benchmark.</summary>
@@ -55,5 +63,20 @@ public static class BenchData
         }
 
         return document;
+    }
+
+    /// <summary>
+    /// <paramref name="length"/> bytes of 'a'..'z' repeated: the content rule of the e2e peers
+    /// (benchmarks/peers/Shared/Payload.cs and the Go peer's <c>payload</c>).
+    /// </summary>
+    public static byte[] Bytes(int length)
+    {
+        var bytes = new byte[length];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)('a' + (i % 26));
+        }
+
+        return bytes;
     }
 }

@@ -35,26 +35,32 @@ internal abstract class Batcher(NatsTransport owner, int maxBytes) : IThreadPool
     }
 
     /// <summary>
-    /// Writes one frame (under <see cref="Gate"/>, which the caller holds); returns whether the batch must go now
-    /// (full, or <paramref name="sendNow"/>) and otherwise whether this frame must schedule the flush.
+    /// Writes one frame (under <see cref="Gate"/>, which the caller holds, after it recorded its own state of the
+    /// frame); when the batch must go now (full, or <paramref name="sendNow"/>) takes it here, under the same lock, so
+    /// no frame can join it between the decision and the send (a batch never holds more than
+    /// <see cref="CoalescingLimits.MaxCalls"/> frames); otherwise says whether this frame must schedule the flush.
     /// </summary>
-    protected (bool FlushNow, bool Schedule) Write(string subject, Transport.MaculaHeaders? headers, ReadOnlySpan<byte> payload, bool sendNow)
+    protected Decision Write(string subject, Transport.MaculaHeaders? headers, ReadOnlySpan<byte> payload, bool sendNow)
     {
         _body ??= new PooledBufferWriter();
         BatchFrames.Write(_body, subject, headers, payload);
         Count++;
-        bool flushNow = sendNow || Count >= CoalescingLimits.MaxCalls || _body.WrittenCount >= maxBytes;
-        bool schedule = !flushNow && !_scheduled;
-        _scheduled |= schedule;
-        return (flushNow, schedule);
+        if (sendNow || Count >= CoalescingLimits.MaxCalls || _body.WrittenCount >= maxBytes)
+        {
+            return Take();
+        }
+
+        bool schedule = !_scheduled;
+        _scheduled = true;
+        return new Decision(null, 0, null, schedule);
     }
 
-    /// <summary>After <see cref="Write"/>, outside the lock: sends the batch, or schedules its flush.</summary>
-    protected void After((bool FlushNow, bool Schedule) decision)
+    /// <summary>After <see cref="Write"/>, outside the lock: sends the batch it took, or schedules the flush.</summary>
+    protected void After(Decision decision)
     {
-        if (decision.FlushNow)
+        if (decision.Body is not null)
         {
-            Flush();
+            Send(decision.Body, decision.Count, decision.Taken);
         }
         else if (decision.Schedule)
         {
@@ -65,9 +71,7 @@ internal abstract class Batcher(NatsTransport owner, int maxBytes) : IThreadPool
     /// <summary>Sends the batch being filled, if it has frames: <see cref="Send"/> gets its body and its count.</summary>
     protected void Flush()
     {
-        PooledBufferWriter body;
-        int count;
-        object? taken;
+        Decision taken;
         lock (Gate)
         {
             if (Count == 0)
@@ -75,14 +79,19 @@ internal abstract class Batcher(NatsTransport owner, int maxBytes) : IThreadPool
                 return;
             }
 
-            body = _body!;
-            count = Count;
-            _body = null;
-            Count = 0;
-            taken = TakeBatch();
+            taken = Take();
         }
 
-        Send(body, count, taken);
+        Send(taken.Body!, taken.Count, taken.Taken);
+    }
+
+    /// <summary>Under <see cref="Gate"/>: takes the batch being filled (it has frames).</summary>
+    private Decision Take()
+    {
+        var decision = new Decision(_body, Count, TakeBatch(), Schedule: false);
+        _body = null;
+        Count = 0;
+        return decision;
     }
 
     /// <summary>Under <see cref="Gate"/>: the batch being filled is taken; a subclass returns its own state of it, for <see cref="Send"/>.</summary>
@@ -90,4 +99,7 @@ internal abstract class Batcher(NatsTransport owner, int maxBytes) : IThreadPool
 
     /// <summary>Sends one batch (outside the lock); owns <paramref name="body"/>; <paramref name="taken"/> is what <see cref="TakeBatch"/> returned for it.</summary>
     protected abstract void Send(PooledBufferWriter body, int count, object? taken);
+
+    /// <summary>What a <see cref="Write"/> decided: a batch taken to send now (<see cref="Body"/> set), or whether to schedule the flush.</summary>
+    protected readonly record struct Decision(PooledBufferWriter? Body, int Count, object? Taken, bool Schedule);
 }

@@ -27,7 +27,7 @@ internal sealed class ReplyBatcher(NatsTransport owner, string prefix, int maxBy
     /// <summary>Adds a reply to the batch; false when it should go out on its own instead (nothing to share a message with, or too large).</summary>
     public bool TryAdd(string subject, ReadOnlyMemory<byte> payload, Transport.MaculaHeaders? headers)
     {
-        (bool, bool) decision;
+        Decision decision;
         lock (Gate)
         {
             if (_outstanding > 0)

@@ -15,11 +15,11 @@ internal sealed class RequestBatcher(NatsTransport owner, string subject, int ma
     /// <summary>Adds a call, as a frame written now (the caller may reuse its buffers once this returns).</summary>
     public void Add(long id, string replyTo, ReadOnlyMemory<byte> payload, Transport.MaculaHeaders? headers)
     {
-        (bool, bool) decision;
+        Decision decision;
         lock (Gate)
         {
-            decision = Write(replyTo, headers, payload.Span, sendNow: false);
             _calls.Add(id);
+            decision = Write(replyTo, headers, payload.Span, sendNow: false);
         }
 
         After(decision);

@@ -143,6 +143,36 @@ public sealed class CoalescingTests(NatsServerFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requests_from_many_threads_at_once_all_get_their_reply_and_no_batch_holds_more_than_the_limit()
+    {
+        // A full batch is taken under the lock its last frame was written under: a frame that comes between the
+        // decision and the send starts the next batch (it once joined the full one, 17 frames, and the send failed).
+        string subject = _prefix + ".many";
+        var responder = await ConnectAsync();
+        _owned.Add(await ((IMaculaTransport)responder).SubscribeAsync(subject, m => responder.PublishAsync(m.ReplyTo!, m.Payload)));
+        var tap = await TapAsync();
+        var requests = await RecordAsync(tap, subject, _owned);
+        var requester = await ConnectAsync(coalescing: true);
+
+        const int Workers = 64, Each = 40;
+        var workers = Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < Each; i++)
+            {
+                int n = (w * Each) + i;
+                var reply = await requester.RequestAsync(subject, Number(n));
+                Assert.Equal(n, Number(reply.Payload));
+            }
+        })).ToArray();
+        await Task.WhenAll(workers).WaitAsync(TestTimes.Wait);
+
+        await tap.PingAsync();
+        var counts = requests.Select(r => r.Headers?.ContainsKey("Macula-Batch") == true ? int.Parse(r.Headers["Macula-Batch"].ToString(), CultureInfo.InvariantCulture) : 1).ToList();
+        Assert.All(counts, c => Assert.InRange(c, 1, Coalescing.CoalescingLimits.MaxCalls));
+        await TestTimes.WaitUntilAsync(() => requests.Sum(r => r.Headers?.ContainsKey("Macula-Batch") == true ? int.Parse(r.Headers["Macula-Batch"].ToString(), CultureInfo.InvariantCulture) : 1) == Workers * Each, "the tap has every call");
+    }
+
+    [Fact]
     public async Task A_batch_to_a_subject_nobody_subscribes_to_fails_every_call_in_it_with_no_responders()
     {
         string silent = _prefix + ".silent";
