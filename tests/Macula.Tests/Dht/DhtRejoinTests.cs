@@ -33,12 +33,14 @@ public sealed class DhtRejoinTests : IAsyncLifetime
         var holder = await StartAsync("node-0");
         await StartAsync("node-1");
         var late = await StartAsync("node-2");
+        // The joins end in the background (senders are probed before they enter a routing table, contacts named by
+        // others are pinged first): a probe or ping answered after the faults below would add a contact or hand the
+        // late node a replica (ReplicateToNewcomerAsync) behind the test's back. Two fresh-clone runs on 2026-12-04
+        // failed that way (the first lookup found the record; then the routing table held 2 after it).
+        await EveryNodeKnowsTheOthersAsync();
 
         // Unreachable while the provider advertises, and until its own contacts have failed too, so it holds no
-        // replica: only its contacts can tell it the provider. (It stays unreachable that long because the others
-        // may still be probing it from its join, in the background: one that admits it once it holds the record
-        // hands it a replica, ReplicateToNewcomerAsync. Reachable again too early, that replica could land before
-        // the first lookup below, which then found the record: one failure in a fresh-clone run, 2026-12-04.)
+        // replica: only its contacts can tell it the provider.
         var lateTransport = _transports[2];
         lateTransport.Faults.Subjects = "macula.*.dht.node-2";
         lateTransport.Faults.NoResponders = true;
@@ -81,6 +83,16 @@ public sealed class DhtRejoinTests : IAsyncLifetime
         _transports[0].Kill();
         _transports[1].Kill();
         Assert.Equal(["provider-x"], (await late.LookupAsync("Calculator", default)).Select(r => r.NodeId));
+    }
+
+    private async Task EveryNodeKnowsTheOthersAsync()
+    {
+        for (int i = 0; i < 1_000 && _registries.Any(r => r.RoutingTableCount < _registries.Count - 1); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.All(_registries, r => Assert.Equal(_registries.Count - 1, r.RoutingTableCount));
     }
 
     private async Task<DhtServiceRegistry> StartAsync(string nodeId)
