@@ -79,7 +79,7 @@ internal static class E2eBenchmark
         await using var client = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = new NatsTransport(server.Url), Realm = realm, NodeId = "e2e-client" }, cancellationToken).ConfigureAwait(false);
         var proxy = client.CreateClient<IBenchService>();
         var document = BenchData.Document1K();
-        byte[] payload = BenchData.Bytes(1024);
+        byte[] payload = global::Macula.Benchmarks.Peers.Payload.Bytes(1024);
         await WaitForProviderAsync(proxy, cancellationToken).ConfigureAwait(false);
 
         // The same client with coalesced calls (NatsOptions.Coalescing), to the same provider: only a client decides

@@ -92,14 +92,7 @@ internal static class LocalCallBenchmark
         int warmRounds = 0;
         while ((warm.Elapsed < WarmUp || stale < 3) && warm.Elapsed < MaxWarmUp)
         {
-            for (int i = 0; i < warmUp.Length; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                await proxy.AddAsync(i, 1).ConfigureAwait(false);
-                warmUp[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-            }
-
-            Array.Sort(warmUp);
+            await TimeRoundAsync(proxy, warmUp).ConfigureAwait(false);
             double p = Stats.Percentile(warmUp, 50);
             stale = p < best * 0.95 ? 0 : stale + 1;
             best = Math.Min(best, p);
@@ -112,19 +105,25 @@ internal static class LocalCallBenchmark
         var micros = new double[samples];
         for (int round = 0; round < rounds; round++)
         {
-            for (int i = 0; i < samples; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                await proxy.AddAsync(20, 22).ConfigureAwait(false);
-                micros[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-            }
-
-            Array.Sort(micros);
+            await TimeRoundAsync(proxy, micros).ConfigureAwait(false);
             p50.Add(Stats.Percentile(micros, 50));
             p90.Add(Stats.Percentile(micros, 90));
             p99.Add(Stats.Percentile(micros, 99));
         }
 
         return (Stats.Median(p50), p50.Min(), Stats.Median(p90), Stats.Median(p99), warmRounds);
+    }
+
+    /// <summary>One round: as many sequential <c>AddAsync(20, 22)</c> calls as <paramref name="micros"/> holds, each timed, sorted.</summary>
+    private static async Task TimeRoundAsync(IBenchService proxy, double[] micros)
+    {
+        for (int i = 0; i < micros.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await proxy.AddAsync(20, 22).ConfigureAwait(false);
+            micros[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+
+        Array.Sort(micros);
     }
 }

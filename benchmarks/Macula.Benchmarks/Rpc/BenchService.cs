@@ -64,19 +64,4 @@ public static class BenchData
 
         return document;
     }
-
-    /// <summary>
-    /// <paramref name="length"/> bytes of 'a'..'z' repeated: the content rule of the e2e peers
-    /// (benchmarks/peers/Shared/Payload.cs and the Go peer's <c>payload</c>).
-    /// </summary>
-    public static byte[] Bytes(int length)
-    {
-        var bytes = new byte[length];
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            bytes[i] = (byte)('a' + (i % 26));
-        }
-
-        return bytes;
-    }
 }

@@ -56,7 +56,7 @@ internal sealed partial class ProviderHost : ILocalProvider
     /// </summary>
     private LocalCall? DeferLocal(TransportMessage message, MethodDescriptor method)
     {
-        if (!message.ReplyTo!.StartsWith(LocalReplyPrefix, StringComparison.Ordinal) || !_localReplies.TryGetValue(message.ReplyTo, out var call))
+        if (!IsLocalReply(message.ReplyTo!) || !_localReplies.TryGetValue(message.ReplyTo!, out var call))
         {
             return null;
         }
@@ -84,10 +84,13 @@ internal sealed partial class ProviderHost : ILocalProvider
         }
     }
 
+    /// <summary>Whether <paramref name="replyTo"/> is a local call's reply subject (no bus subject can be).</summary>
+    private static bool IsLocalReply(string replyTo) => replyTo.StartsWith(LocalReplyPrefix, StringComparison.Ordinal);
+
     /// <summary>Completes the local call waiting on <paramref name="replyTo"/>, if it is one: true when it was.</summary>
     private bool TryReplyLocally(string replyTo, MaculaHeaders headers, ReadOnlyMemory<byte> body)
     {
-        if (!replyTo.StartsWith(LocalReplyPrefix, StringComparison.Ordinal))
+        if (!IsLocalReply(replyTo))
         {
             return false;
         }
