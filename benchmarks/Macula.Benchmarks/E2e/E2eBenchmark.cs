@@ -158,11 +158,10 @@ internal static class E2eBenchmark
                 if (!options.SkipDto)
                 {
                     await MeasureAsync(results, Macula + DtoSuffix, "1k", () => proxy.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (coalescing is not null && !options.SkipDto)
-                {
-                    await MeasureAsync(results, MaculaCoalesced + DtoSuffix, "1k", () => coalescing.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                    if (coalescing is not null)
+                    {
+                        await MeasureAsync(results, MaculaCoalesced + DtoSuffix, "1k", () => coalescing.EchoAsync(document, cancellationToken), plan, servers.Process, server.Process, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 foreach (var peer in peers.All)
                 {
@@ -311,7 +310,7 @@ internal static class E2eBenchmark
         // For reference only, not a goal: the DTO echo does more work (a 16-line object graph each way) than gRPC's bytes.
         foreach (string ours in options.Coalesce ? new[] { Macula, MaculaCoalesced } : [Macula])
         {
-            text.AppendLine(inv, $"- (reference, not like-for-like) {ours + DtoSuffix}: throughput at {options.InFlight} in flight {Format(PairedRatio(results, "1k", E2ePeers.Grpc, f => f.CallsPerSecond, ours + DtoSuffix))}x gRPC's 1024-byte echo, {Format(PairedRatio(results, "1k", ours, f => f.CallsPerSecond, ours + DtoSuffix))}x {ours}'s 1024-byte echo");
+            text.AppendLine(inv, $"- (reference, not like-for-like) {ours + DtoSuffix}: throughput at {options.InFlight} in flight {E2eReport.Format(PairedRatio(results, "1k", E2ePeers.Grpc, f => f.CallsPerSecond, ours + DtoSuffix), "0.00")}x gRPC's 1024-byte echo, {E2eReport.Format(PairedRatio(results, "1k", ours, f => f.CallsPerSecond, ours + DtoSuffix), "0.00")}x {ours}'s 1024-byte echo");
         }
 
         double bytes = Median(Macula, "add", f => f.BytesPerCall);
@@ -343,8 +342,6 @@ internal static class E2eBenchmark
 
         return Stats.Median(ratios);
     }
-
-    private static string Format(double ratio) => double.IsNaN(ratio) ? "n/a" : ratio.ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string Verdict(bool met) => met ? "met" : "MISSED";
 

@@ -89,5 +89,5 @@ internal static class E2eReport
     private static double Median(Dictionary<(string System, string Kind), List<Figures>> results, string system, string kind, Func<Figures, double> pick) =>
         results.TryGetValue((system, kind), out var list) ? Stats.Median(list.Select(pick)) : double.NaN;
 
-    private static string Format(double value, string format) => double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
+    internal static string Format(double value, string format) => double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
 }
