@@ -45,6 +45,7 @@ internal static class LocalCallBenchmark
             await provider.ProvideAsync<IBenchService>(new BenchService()).ConfigureAwait(false);
             await using var remote = await MaculaNode.StartAsync(new MaculaNodeOptions { Transport = network.CreateTransport(), NodeId = "local-client", Realm = "local" }, deadline.Token).ConfigureAwait(false);
             var local = await MeasureAsync(provider.CreateClient<IBenchService>(), rounds, samples).ConfigureAwait(false);
+            (long kept, long rescued) = (Macula.Rpc.Server.LocalTrampoline.Kept, Macula.Rpc.Server.LocalTrampoline.Rescued);
             var mesh = await MeasureAsync(remote.CreateClient<IBenchService>(), rounds, samples).ConfigureAwait(false);
 
             using var server = await NatsServer.StartAsync(deadline.Token).ConfigureAwait(false);
@@ -64,6 +65,8 @@ internal static class LocalCallBenchmark
             text.AppendLine(inv, $"| local (same node, in-process) | {local.P50:0.00} | {local.BestP50:0.00} | {local.P90:0.00} | {local.P99:0.00} | {local.WarmUpRounds} | p50 <= 5 us: {(local.P50 <= 5 ? "met" : "MISSED")} |");
             text.AppendLine(inv, $"| in-memory mesh (another node) | {mesh.P50:0.00} | {mesh.BestP50:0.00} | {mesh.P90:0.00} | {mesh.P99:0.00} | {mesh.WarmUpRounds} | |");
             text.AppendLine(inv, $"| nats-server {server.Version} (another node) | {nats.P50:0.00} | {nats.BestP50:0.00} | {nats.P90:0.00} | {nats.P99:0.00} | {nats.WarmUpRounds} | |");
+            text.AppendLine();
+            text.AppendLine(inv, $"Local calls kept on the answering thread: {kept:N0}; handed to the pool by the watchdog: {rescued:N0}.");
             Console.WriteLine(text.ToString());
             return 0;
         }

@@ -1,3 +1,4 @@
+using Macula.Rpc.Server;
 using Macula.Tests.Rpc;
 
 namespace Macula.Tests.Routing;
@@ -103,4 +104,82 @@ public sealed class LocalPipelineTests
             impl.Block.Set();
         }
     }
+
+    [Fact]
+    public async Task Local_calls_made_by_a_caller_a_local_reply_resumed_run_on_that_thread_without_the_thread_pool()
+    {
+        await using var mesh = await GatedMesh.StartAsync(1, new LoadSheddingOptions { MaxConcurrency = 4, QueueLength = 0 });
+        var (node, impl) = mesh.Providers[0];
+        var probe = node.CreateClient<IProbe>(new ClientOptions { MaxAttempts = 1, Timeout = HangGuard });
+        int handlerThread = 0;
+        impl.OnWho = () => handlerThread = Environment.CurrentManagedThreadId;
+
+        // A first call goes through the pool; its reply resumes this method on the provider's thread (ConfigureAwait
+        // false), and each next call is kept there and runs once the loop has yielded the thread. (A reply that comes
+        // before its caller awaited resumes nothing: the caller goes on synchronously, so call until one did.)
+        for (int i = 0; i < 100 && !LocalTrampoline.IsActiveHere; i++)
+        {
+            await probe.WhoAsync().ConfigureAwait(false);
+        }
+
+        Assert.True(LocalTrampoline.IsActiveHere);
+        long keptBefore = LocalTrampoline.Kept;
+        var mismatches = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            int caller = Environment.CurrentManagedThreadId;
+            Assert.Equal("p0", await probe.WhoAsync().ConfigureAwait(false));
+            mismatches += handlerThread == caller ? 0 : 1;
+        }
+
+        Assert.Equal(0, mismatches);
+        Assert.True(LocalTrampoline.Kept - keptBefore >= 200, $"kept {LocalTrampoline.Kept - keptBefore} of 200 calls");
+    }
+
+    [Fact]
+    public async Task A_caller_that_blocks_on_a_local_call_it_made_when_a_local_reply_resumed_it_is_still_answered()
+    {
+        // The call is kept on the very thread that then blocks waiting for it: the watchdog must hand it to the pool,
+        // long before the deadline (with the call left kept, this fails DeadlineExceeded after 20 s).
+        await using var mesh = await GatedMesh.StartAsync(1, new LoadSheddingOptions { MaxConcurrency = 4, QueueLength = 0 });
+        var (node, _) = mesh.Providers[0];
+        var probe = node.CreateClient<IProbe>(new ClientOptions { MaxAttempts = 1, Timeout = TimeSpan.FromSeconds(20) });
+        long rescuedBefore = LocalTrampoline.Rescued;
+
+        await probe.WhoAsync().ConfigureAwait(false);
+        string blocking = WaitSynchronously(probe.WhoAsync().AsTask());
+
+        Assert.Equal("p0", blocking);
+        Assert.True(LocalTrampoline.Rescued > rescuedBefore);
+    }
+
+    [Fact]
+    public async Task A_blocking_handler_kept_on_a_thread_holds_neither_its_caller_past_the_deadline_nor_the_call_kept_behind_it()
+    {
+        await using var mesh = await GatedMesh.StartAsync(1, new LoadSheddingOptions { MaxConcurrency = 4, QueueLength = 0 });
+        var (node, impl) = mesh.Providers[0];
+        var probe = node.CreateClient<IProbe>(new ClientOptions { MaxAttempts = 1, Timeout = HangGuard });
+        var hasty = node.CreateClient<IProbe>(new ClientOptions { MaxAttempts = 1, Timeout = TimeSpan.FromMilliseconds(300) });
+        try
+        {
+            await probe.WhoAsync().ConfigureAwait(false);
+
+            // Both kept on this thread, the blocking one first: it runs (and blocks) once this method yields.
+            var slow = hasty.SlowAsync(0).AsTask();
+            var who = probe.WhoAsync().AsTask();
+            Assert.Equal("p0", await who.WaitAsync(HangGuard).ConfigureAwait(false));
+            var late = await Assert.ThrowsAsync<MaculaRpcException>(() => slow.WaitAsync(HangGuard)).ConfigureAwait(false);
+
+            Assert.Equal(MaculaErrorCode.DeadlineExceeded, late.Code);
+            Assert.False(impl.Block.IsSet);
+            Assert.True(impl.BlockedEnough.Task.IsCompleted);
+        }
+        finally
+        {
+            impl.Block.Set();
+        }
+    }
+
+    /// <summary>Blocks this thread until <paramref name="task"/> ends: the sync-over-async caller under test, on purpose.</summary>
+    private static T WaitSynchronously<T>(Task<T> task) => task.GetAwaiter().GetResult();
 }

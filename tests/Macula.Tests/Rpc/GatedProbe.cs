@@ -46,9 +46,13 @@ public sealed class GatedProbe(string nodeName) : IProbe
 
     public ValueTask<string> ChargeAsync(int milliseconds, CancellationToken cancellationToken = default) => GatedAsync(milliseconds, NodeName);
 
+    /// <summary>Runs inside every <see cref="WhoAsync"/>, on its thread.</summary>
+    public Action? OnWho { get; set; }
+
     public ValueTask<string> WhoAsync(CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref Calls);
+        OnWho?.Invoke();
         return ValueTask.FromResult(ResultBytes > 0 ? new string('x', ResultBytes) : NodeName);
     }
 

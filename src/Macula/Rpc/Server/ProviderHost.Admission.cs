@@ -104,7 +104,14 @@ internal sealed partial class ProviderHost
         switch (admission)
         {
             case ConcurrencyGate.Admission.Run:
-                ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Host.RunAdmittedAsync(s.Message, s.Method, s.MethodGate), (Host: this, Message: message, Method: method, MethodGate: methodGate), preferLocal: false);
+                // A local call made by a caller that a local reply has just resumed stays on that thread (it runs once
+                // the caller has yielded it): no pool wake-up per call.
+                var work = new AdmittedCall(this, message, method, methodGate);
+                if (message.ReplyTo is not { } replyTo || !IsLocalReply(replyTo) || !LocalTrampoline.TryQueue(work))
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+                }
+
                 break;
             case ConcurrencyGate.Admission.Queued:
                 _ = RunWhenGrantedAsync(granted!, message, method, methodGate);
@@ -116,7 +123,9 @@ internal sealed partial class ProviderHost
         }
     }
 
-    private async Task RunAdmittedAsync(TransportMessage message, MethodDescriptor method, ConcurrencyGate? methodGate)
+    // onTrampoline: whether a local reply may run the local calls its caller makes next on this thread
+    // (LocalTrampoline); only for a call started by the pool or a trampoline, whose execution context is the provider's.
+    private async Task RunAdmittedAsync(TransportMessage message, MethodDescriptor method, ConcurrencyGate? methodGate, bool onTrampoline)
     {
         string? callId = message.Headers?[WireProtocol.CallIdHeader];
         var local = DeferLocal(message, method);
@@ -147,8 +156,14 @@ internal sealed partial class ProviderHost
             // Already released when the implementation returned; here when the call ended before it ran. A handler
             // that ignored its cancellation keeps its slot until it really returns.
             slot.Release();
-            CompleteLocal(local);
+            CompleteLocal(local, onTrampoline);
         }
+    }
+
+    /// <summary>An admitted call with a slot: run by the thread pool, or kept by a <see cref="LocalTrampoline"/>.</summary>
+    private sealed class AdmittedCall(ProviderHost host, TransportMessage message, MethodDescriptor method, ConcurrencyGate? methodGate) : IThreadPoolWorkItem
+    {
+        public void Execute() => _ = host.RunAdmittedAsync(message, method, methodGate, onTrampoline: true);
     }
 
     private async Task RunWhenGrantedAsync(Task<bool> granted, TransportMessage message, MethodDescriptor method, ConcurrencyGate? methodGate)
@@ -156,7 +171,8 @@ internal sealed partial class ProviderHost
         // The gate completes the wait asynchronously, so this continues on the thread pool.
         if (await granted.ConfigureAwait(false))
         {
-            await RunAdmittedAsync(message, method, methodGate).ConfigureAwait(false);
+            // Resumed in the context of the call that was admitted while this one waited: no trampoline here.
+            await RunAdmittedAsync(message, method, methodGate, onTrampoline: false).ConfigureAwait(false);
         }
         else
         {

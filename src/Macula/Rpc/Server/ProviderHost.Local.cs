@@ -74,11 +74,22 @@ internal sealed partial class ProviderHost : ILocalProvider
 
     /// <summary>
     /// Hands a deferred local call its reply, after the provider's slot, in-flight entry and stats are done with. The
-    /// caller's continuation may run right here, on this thread: nothing of the provider's call is left to do.
+    /// caller's continuation may run right here, on this thread: nothing of the provider's call is left to do. With
+    /// <paramref name="onTrampoline"/>, the local calls that continuation makes run on this thread after it
+    /// (<see cref="LocalTrampoline"/>).
     /// </summary>
-    private static void CompleteLocal(LocalCall? call)
+    private static void CompleteLocal(LocalCall? call, bool onTrampoline)
     {
-        if (call?.Held is { } reply)
+        if (call?.Held is not { } reply)
+        {
+            return;
+        }
+
+        if (onTrampoline)
+        {
+            LocalTrampoline.Complete(static s => s.Call.Reply.TrySetResult(s.Reply), (Call: call, Reply: reply));
+        }
+        else
         {
             call.Reply.TrySetResult(reply);
         }
